@@ -1,0 +1,1 @@
+"""Custom integrations (a package so that tests can import them)."""

@@ -1,0 +1,1 @@
+"""Tests for the sms_gateways custom integration."""
