@@ -1,0 +1,106 @@
+"""Async clients for the NetOxygen, SMSFactor, Mobyt and 123-SMS.net SMS gateways.
+
+Pure library: aiohttp, lxml, phonenumbers and the standard library; no Home Assistant import.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+
+from .base import PreparedSms, SmsGateway
+from .errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    EmptyMessageError,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayResponseError,
+    InsufficientCreditsError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    MessageRejectedError,
+    MessageTooLongError,
+    SchedulingError,
+    UnsupportedOperationError,
+)
+from .mobyt import MobytGateway
+from .models import (
+    AccountInfo,
+    Balance,
+    CancelResult,
+    Capability,
+    Contact,
+    Credit,
+    DeliveryReport,
+    DeliveryStatus,
+    Encoding,
+    HistoryEntry,
+    InboundSms,
+    MessageInfo,
+    OutgoingSms,
+    RecipientResult,
+    SendResult,
+)
+from .netoxygen import NetOxygenGateway
+from .sms123 import Sms123Gateway
+from .smsfactor import SmsFactorGateway
+
+GATEWAYS: dict[str, type[SmsGateway]] = {
+    gateway.provider: gateway
+    for gateway in (NetOxygenGateway, SmsFactorGateway, MobytGateway, Sms123Gateway)
+}
+
+
+def create_gateway(
+    provider: str,
+    session: aiohttp.ClientSession,
+    *,
+    username: str,
+    password: str,
+    api_url: str | None = None,
+    region: str | None = None,
+) -> SmsGateway:
+    """A client for ``provider`` (a key of ``GATEWAYS``)."""
+    return GATEWAYS[provider](
+        session, username=username, password=password, api_url=api_url, region=region
+    )
+
+
+__all__ = [
+    "GATEWAYS",
+    "AccessDeniedError",
+    "AccountInfo",
+    "AuthenticationError",
+    "Balance",
+    "CancelResult",
+    "Capability",
+    "Contact",
+    "Credit",
+    "DeliveryReport",
+    "DeliveryStatus",
+    "EmptyMessageError",
+    "Encoding",
+    "GatewayConnectionError",
+    "GatewayError",
+    "GatewayResponseError",
+    "HistoryEntry",
+    "InboundSms",
+    "InsufficientCreditsError",
+    "InvalidRecipientError",
+    "InvalidSenderError",
+    "MessageInfo",
+    "MessageRejectedError",
+    "MessageTooLongError",
+    "MobytGateway",
+    "NetOxygenGateway",
+    "OutgoingSms",
+    "PreparedSms",
+    "RecipientResult",
+    "SchedulingError",
+    "SendResult",
+    "Sms123Gateway",
+    "SmsFactorGateway",
+    "SmsGateway",
+    "UnsupportedOperationError",
+    "create_gateway",
+]

@@ -1,0 +1,300 @@
+"""The interface every provider adapter implements, and the checks made before anything is sent."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import re
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from yarl import URL
+
+from .encoding import analyze
+from .errors import (
+    EmptyMessageError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    MessageTooLongError,
+    SchedulingError,
+    UnsupportedOperationError,
+)
+from .models import (
+    AccountInfo,
+    Balance,
+    CancelResult,
+    Capability,
+    Contact,
+    DeliveryReport,
+    HistoryEntry,
+    InboundSms,
+    MessageInfo,
+    OutgoingSms,
+    SendResult,
+)
+from .numbers import to_e164
+from .transport import DEFAULT_TIMEOUT
+
+_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,10}$")
+_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,16}$")
+# A send time this far in the past is a mistake, not clock skew between us and the provider.
+_PAST_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSms:
+    """An outgoing message that passed every local check: numbers in E.164, text measured."""
+
+    sms: OutgoingSms
+    recipients: tuple[str, ...]
+    info: MessageInfo
+    sender: str | None
+
+
+class SmsGateway(ABC):
+    """A client for one account at one SMS provider.
+
+    Adapters declare what they can do in ``capabilities``; a call outside them raises
+    ``UnsupportedOperationError``. Everything is validated locally before a request is made, and a
+    request that may have reached the provider is never repeated.
+    """
+
+    provider: ClassVar[str]
+    """The provider key (``netoxygen``, ``smsfactor``, ``mobyt``, ``sms123``)."""
+    title: ClassVar[str]
+    default_api_url: ClassVar[str]
+    default_region: ClassVar[str]
+    """The country national numbers are read in, unless the account says otherwise."""
+    timezone: ClassVar[ZoneInfo]
+    """The time zone of the provider's dates (scheduling, reports, inbound messages)."""
+    capabilities: ClassVar[frozenset[Capability]]
+    max_length: ClassVar[int | None] = None
+    """The longest message the provider takes, in septets (GSM) or UTF-16 units (UCS-2)."""
+    max_sender_length: ClassVar[int] = 11
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        username: str,
+        password: str,
+        api_url: str | None = None,
+        region: str | None = None,
+        timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Keep the session Home Assistant gives and the account's credentials."""
+        self._session = session
+        self._username = username
+        self._password = password
+        base = api_url or self.default_api_url
+        self._api_url = base if base.endswith("/") else f"{base}/"
+        self.region = (region or self.default_region).upper()
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        """Never show the password."""
+        return f"<{type(self).__name__} {self.provider} user={self._username!r}>"
+
+    @property
+    def account_id(self) -> str:
+        """A stable identifier of the provider account."""
+        return self._username.strip().lower()
+
+    @property
+    def api_url(self) -> str:
+        """The base URL the documented paths are joined to."""
+        return self._api_url
+
+    def url(self, path: str = "") -> str:
+        """The URL of one documented path under ``api_url``."""
+        return str(URL(self._api_url).join(URL(path))) if path else self._api_url
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether this provider can do ``capability``."""
+        return capability in self.capabilities
+
+    def _require(self, capability: Capability, what: str) -> None:
+        if capability not in self.capabilities:
+            raise UnsupportedOperationError(f"{self.title} cannot {what}")
+
+    # --- checks made before anything is sent ----------------------------------------------
+
+    def local_time(self, when: datetime) -> datetime:
+        """``when`` in the provider's time zone.
+
+        Raises:
+            SchedulingError: ``when`` has no time zone.
+        """
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise SchedulingError("The send time must include a time zone")
+        return when.astimezone(self.timezone)
+
+    def validate_sender(self, sender: str) -> str:
+        """Check a sender: up to 11 letters and digits, or a phone number.
+
+        Raises:
+            InvalidSenderError: the sender is too long or has characters providers refuse.
+        """
+        sender = sender.strip()
+        if _NUMERIC_SENDER.match(sender):
+            return sender
+        if len(sender) > self.max_sender_length:
+            raise InvalidSenderError(
+                f"The sender {sender!r} is longer than {self.max_sender_length} characters"
+            )
+        if not _ALPHANUMERIC_SENDER.match(sender):
+            raise InvalidSenderError(
+                f"The sender {sender!r} may only have letters, digits, spaces, '.', '_' and '-'"
+            )
+        return sender
+
+    def normalize_recipients(self, recipients: Sequence[str]) -> tuple[str, ...]:
+        """Every recipient in E.164, in order, each once.
+
+        Raises:
+            InvalidRecipientError: no recipient, or one that is not a valid number (named).
+        """
+        if not recipients:
+            raise InvalidRecipientError("No recipient given")
+        normalized: dict[str, None] = {}
+        for number in recipients:
+            normalized[to_e164(number, self.region)] = None
+        return tuple(normalized)
+
+    def prepare(self, sms: OutgoingSms, *, now: datetime | None = None) -> PreparedSms:
+        """Check a message against this provider's rules before anything is sent.
+
+        Raises:
+            EmptyMessageError, MessageTooLongError, InvalidSenderError, InvalidRecipientError,
+            SchedulingError, UnsupportedOperationError: what is wrong, before any request.
+        """
+        if not sms.message.strip():
+            raise EmptyMessageError("The message is empty")
+        info = analyze(sms.message)
+        if self.max_length is not None and info.length > self.max_length:
+            raise MessageTooLongError(
+                f"The message is {info.length} characters long; "
+                f"{self.title} accepts at most {self.max_length}",
+                length=info.length,
+                limit=self.max_length,
+            )
+        self._check_options(sms)
+        if sms.send_at is not None:
+            self._require(Capability.SCHEDULE, "schedule a message")
+            moment = self.local_time(sms.send_at)
+            if moment < (now or datetime.now(UTC)) - _PAST_TOLERANCE:
+                raise SchedulingError(f"The send time {sms.send_at.isoformat()} is in the past")
+        sender = self.validate_sender(sms.sender) if sms.sender else None
+        return PreparedSms(sms, self.normalize_recipients(sms.recipients), info, sender)
+
+    def _check_options(self, sms: OutgoingSms) -> None:
+        """Refuse provider options this provider does not have, rather than ignore them."""
+        if sms.flash:
+            self._require(Capability.FLASH, "send flash messages")
+        if sms.message_type is not None:
+            self._require(Capability.MESSAGE_TYPE, "choose a message type")
+        if sms.bookmark_url is not None:
+            self._require(Capability.BOOKMARK, "send a bookmark link")
+        if sms.tts:
+            self._require(Capability.TTS, "send voice messages")
+        if sms.test:
+            self._require(Capability.TEST_MODE, "send in test mode")
+
+    # --- the calls ---------------------------------------------------------------------------
+
+    async def send(self, sms: OutgoingSms) -> SendResult:
+        """Send a message to its recipients, in one request where the provider allows it.
+
+        A recipient the provider refuses is reported in the result, not raised; an error that
+        concerns the whole request is raised.
+
+        Raises:
+            GatewayError: a local check failed, or the provider refused the whole request.
+        """
+        return await self._send(self.prepare(sms))
+
+    @abstractmethod
+    async def _send(self, prepared: PreparedSms) -> SendResult:
+        """Send a prepared message."""
+
+    @abstractmethod
+    async def validate_credentials(self) -> AccountInfo:
+        """Check the credentials without sending anything.
+
+        Raises:
+            AuthenticationError: the provider refused them.
+            GatewayConnectionError: the provider could not be reached.
+        """
+
+    async def get_balance(self) -> Balance:
+        """The credits left on the account."""
+        raise UnsupportedOperationError(f"{self.title} has no call for the remaining credits")
+
+    async def get_account_status(self) -> str:
+        """The account's status (NetOxygen: ``regular`` or ``free``)."""
+        raise UnsupportedOperationError(f"{self.title} has no account status")
+
+    async def cancel(self, message_ids: Sequence[str]) -> list[CancelResult]:
+        """Cancel scheduled messages, one result per id."""
+        raise UnsupportedOperationError(f"{self.title} cannot cancel a scheduled message")
+
+    async def get_delivery_status(self, message_ids: Sequence[str]) -> list[DeliveryReport]:
+        """The delivery status of sent messages, in as few requests as the provider allows."""
+        raise UnsupportedOperationError(f"{self.title} has no delivery status call")
+
+    async def normalize_number(self, number: str) -> str:
+        """A number in E.164, checked locally (NetOxygen asks the provider)."""
+        return to_e164(number, self.region)
+
+    async def get_history(self, start: datetime, end: datetime) -> list[HistoryEntry]:
+        """The messages sent between two dates."""
+        raise UnsupportedOperationError(f"{self.title} has no message history")
+
+    async def get_inbound(self, *, after_id: int = 0) -> list[InboundSms]:
+        """The received messages with an id greater than ``after_id`` (polling)."""
+        raise UnsupportedOperationError(f"{self.title} cannot be polled for received messages")
+
+    def parse_inbound_push(self, form: Mapping[str, str]) -> list[InboundSms]:
+        """Read the received messages the provider pushed to our webhook.
+
+        Raises:
+            GatewayResponseError: the push is malformed or hostile.
+        """
+        raise UnsupportedOperationError(f"{self.title} does not push received messages")
+
+    def parse_status_push(self, form: Mapping[str, str]) -> list[DeliveryReport]:
+        """Read the delivery reports the provider pushed to our webhook.
+
+        Raises:
+            GatewayResponseError: the push is malformed.
+        """
+        raise UnsupportedOperationError(f"{self.title} does not push delivery reports")
+
+    # --- 123-SMS address book ------------------------------------------------------------------
+
+    async def add_group(self, group: str) -> None:
+        """Create a contact group."""
+        raise UnsupportedOperationError(f"{self.title} has no contact groups")
+
+    async def rename_group(self, group: str, new_name: str) -> None:
+        """Rename a contact group."""
+        raise UnsupportedOperationError(f"{self.title} has no contact groups")
+
+    async def delete_group(self, group: str) -> None:
+        """Delete an empty contact group."""
+        raise UnsupportedOperationError(f"{self.title} has no contact groups")
+
+    async def add_contact(self, contact: Contact) -> None:
+        """Add a contact to one or more groups."""
+        raise UnsupportedOperationError(f"{self.title} has no contacts")
+
+    async def update_contact(self, number: str, contact: Contact) -> None:
+        """Change the contact whose number is ``number`` (its number may change too)."""
+        raise UnsupportedOperationError(f"{self.title} has no contacts")
+
+    async def delete_contact(self, number: str, *, group: str | None = None) -> None:
+        """Delete a contact from one group, or from every group."""
+        raise UnsupportedOperationError(f"{self.title} has no contacts")

@@ -1,0 +1,99 @@
+"""Errors raised by the SMS gateway clients.
+
+One shallow tree: callers catch ``GatewayError`` and act differently only where a subclass says so
+(``AuthenticationError`` starts a reauth, ``GatewayConnectionError`` means "try later").
+Every error carries the provider's own code and text when there is one.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway clients raise."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider_code: str | None = None,
+        provider_message: str | None = None,
+    ) -> None:
+        """Keep the provider's code and text beside our own message."""
+        super().__init__(message)
+        self.message = message
+        self.provider_code = provider_code
+        self.provider_message = provider_message
+
+    def __str__(self) -> str:
+        """Say what went wrong, with the provider's code when there is one."""
+        if self.provider_code is None:
+            return self.message
+        return f"{self.message} (provider code {self.provider_code})"
+
+
+class AuthenticationError(GatewayError):
+    """The provider refused the credentials."""
+
+
+class AccessDeniedError(AuthenticationError):
+    """The credentials are valid but the provider refuses this client (e.g. an IP not allowed)."""
+
+
+class InsufficientCreditsError(GatewayError):
+    """The account has not enough credits for this message."""
+
+
+class InvalidRecipientError(GatewayError):
+    """A recipient number is invalid or not allowed."""
+
+    def __init__(self, message: str, *, number: str | None = None, **kwargs: str | None) -> None:
+        """Name the number that is wrong."""
+        super().__init__(message, **kwargs)
+        self.number = number
+
+
+class InvalidSenderError(GatewayError):
+    """The sender is not allowed (length, characters, or not registered)."""
+
+
+class MessageRejectedError(GatewayError):
+    """The message itself was refused: empty, too long, blocked, duplicate, moderated."""
+
+
+class SchedulingError(GatewayError):
+    """The scheduled send time is invalid, or a scheduled message could not be cancelled."""
+
+
+class UnsupportedOperationError(GatewayError):
+    """The provider has no such function."""
+
+
+class GatewayConnectionError(GatewayError):
+    """The provider could not be reached, or did not answer in time.
+
+    ``request_sent`` is False only when the request certainly never left (connection refused, DNS,
+    TLS, connect timeout). When it is True the provider may have acted on it: never re-send.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool, **kwargs: str | None) -> None:
+        """Record whether the request may have reached the provider."""
+        super().__init__(message, **kwargs)
+        self.request_sent = request_sent
+
+
+class GatewayResponseError(GatewayError):
+    """The provider answered something we cannot understand, or an undocumented error."""
+
+
+class EmptyMessageError(MessageRejectedError):
+    """The message has no text."""
+
+
+class MessageTooLongError(MessageRejectedError):
+    """The message is longer than the provider accepts."""
+
+    def __init__(self, message: str, *, length: int, limit: int) -> None:
+        """Say how long the message is and what the limit is."""
+        super().__init__(message)
+        self.length = length
+        self.limit = limit

@@ -1,0 +1,259 @@
+"""Data exchanged with the gateways: what goes out, what comes back, in the user's words."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+import hashlib
+from typing import Any
+
+
+class Capability(StrEnum):
+    """What a provider can do beyond sending a text message."""
+
+    BALANCE = "balance"
+    """A call that returns the remaining credits."""
+    CREDITS_FROM_SEND = "credits_from_send"
+    """Send responses carry the remaining credits."""
+    ACCOUNT_STATUS = "account_status"
+    SCHEDULE = "schedule"
+    CANCEL = "cancel"
+    FLASH = "flash"
+    DELIVERY_STATUS = "delivery_status"
+    """A call that returns the delivery status of sent messages."""
+    STATUS_PUSH = "status_push"
+    """The provider can push delivery reports to a webhook."""
+    INBOUND_PUSH = "inbound_push"
+    INBOUND_POLL = "inbound_poll"
+    REMOTE_NORMALIZE = "remote_normalize"
+    HISTORY = "history"
+    CONTACTS = "contacts"
+    MESSAGE_TYPE = "message_type"
+    BOOKMARK = "bookmark"
+    TTS = "tts"
+    TEST_MODE = "test_mode"
+
+
+class DeliveryStatus(StrEnum):
+    """One normalised delivery status for every provider."""
+
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the status will not change any more."""
+        return self in _FINAL_STATUSES
+
+
+_FINAL_STATUSES = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.CANCELED,
+    }
+)
+
+
+class Encoding(StrEnum):
+    """How the text travels: the GSM 03.38 7-bit alphabet or UCS-2."""
+
+    GSM7 = "gsm7"
+    UCS2 = "ucs2"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    """How a text will be encoded and billed.
+
+    ``characters`` counts what the user typed (code points); ``length`` counts what the network
+    carries (septets, an extension character being two; or UTF-16 units, an emoji being two).
+    """
+
+    encoding: Encoding
+    characters: int
+    length: int
+    segments: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingSms:
+    """A text message to send to one or more recipients.
+
+    ``recipients`` may be written as the user wrote them: the gateway normalises them.
+    Provider options that do not apply to a provider are refused by it, not ignored.
+    """
+
+    recipients: tuple[str, ...]
+    message: str
+    sender: str | None = None
+    send_at: datetime | None = None
+    flash: bool = False
+    message_type: str | None = None
+    """Mobyt: ``N`` (custom sender) or ``L`` (fixed sender)."""
+    bookmark_url: str | None = None
+    """SMSFactor: a WAP bookmark link; the message is sent with type ``bookmark``."""
+    tts: bool = False
+    """123-SMS: the message is read out by a voice to a landline."""
+    test: bool = False
+    """123-SMS: the provider checks the request without sending or billing it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipientResult:
+    """What the provider said about one recipient of a send."""
+
+    recipient: str
+    accepted: bool
+    message_id: str | None = None
+    status: DeliveryStatus = DeliveryStatus.QUEUED
+    error: str | None = None
+    error_code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """The outcome of one send: every recipient's result, and what it cost."""
+
+    messages: tuple[RecipientResult, ...]
+    info: MessageInfo
+    batch_id: str | None = None
+    credits_used: float | None = None
+    credits_remaining: float | None = None
+
+    @property
+    def accepted(self) -> tuple[RecipientResult, ...]:
+        """The recipients the provider took."""
+        return tuple(result for result in self.messages if result.accepted)
+
+    @property
+    def refused(self) -> tuple[RecipientResult, ...]:
+        """The recipients the provider refused."""
+        return tuple(result for result in self.messages if not result.accepted)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReport:
+    """The delivery status of one message to one recipient, as the provider reported it."""
+
+    message_id: str
+    status: DeliveryStatus
+    provider_status: str
+    recipient: str | None = None
+    updated_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        """Identify this report so that a report pushed twice is handled once."""
+        return f"{self.message_id}|{self.recipient or ''}|{self.provider_status}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundSms:
+    """A text message received by one of the account's numbers."""
+
+    sender: str
+    recipient: str
+    message: str
+    received_at: datetime
+    message_id: str | None = None
+    keyword: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        """The provider's id, or a hash of what identifies the message when there is none."""
+        if self.message_id:
+            return f"id:{self.message_id}"
+        identity = f"{self.sender}\x1f{self.recipient}\x1f{self.message}\x1f"
+        identity += self.received_at.isoformat()
+        digest = hashlib.sha256(identity.encode()).hexdigest()
+        return f"hash:{digest[:32]}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credit:
+    """One line of an account's credits: a message type and destination country, or the total."""
+
+    amount: float
+    credit_type: str | None = None
+    """Mobyt: ``N`` (SMS Top), ``L`` (SMS Direct) or ``EE`` (abroad)."""
+    nation: str | None = None
+    """ISO 3166 country code, or None for international credits."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Balance:
+    """The credits left on an account."""
+
+    total: float
+    lines: tuple[Credit, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountInfo:
+    """What the credential check learned about the account."""
+
+    account_id: str
+    """Stable identifier of the provider account (used as the config entry's unique id)."""
+    status: str | None = None
+    group_id: str | None = None
+    balance: Balance | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelResult:
+    """Whether a scheduled message was cancelled."""
+
+    message_id: str
+    canceled: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEntry:
+    """One sent message in the provider's history (Mobyt SMSHISTORY)."""
+
+    order_id: str | None
+    created_at: datetime | None
+    message_type: str
+    sender: str | None
+    recipients: int
+    scheduled_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict."""
+        return {
+            "order_id": self.order_id,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "message_type": self.message_type,
+            "sender": self.sender,
+            "recipients": self.recipients,
+            "scheduled_at": self.scheduled_at.isoformat() if self.scheduled_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    """A 123-SMS contact (the provider's own address book)."""
+
+    number: str
+    groups: tuple[str, ...]
+    last_name: str | None = None
+    first_name: str | None = None
+    company: str | None = None
+    birthday: date | None = None
+    variables: tuple[str | None, str | None, str | None] = (None, None, None)
+    """The three mail-merge variables (``v1``, ``v2``, ``v3``)."""

@@ -1,0 +1,29 @@
+"""123-SMS.net adapter (placeholder until its module is written)."""
+
+from __future__ import annotations
+
+from typing import override
+from zoneinfo import ZoneInfo
+
+from .base import PreparedSms, SmsGateway
+from .errors import UnsupportedOperationError
+from .models import AccountInfo, SendResult
+
+
+class Sms123Gateway(SmsGateway):
+    """Placeholder."""
+
+    provider = "sms123"
+    title = "123-SMS.net"
+    default_api_url = "https://www.123-sms.net/api/"
+    default_region = "FR"
+    timezone = ZoneInfo("Europe/Paris")
+    capabilities = frozenset()
+
+    @override
+    async def _send(self, prepared: PreparedSms) -> SendResult:
+        raise UnsupportedOperationError("not yet")
+
+    @override
+    async def validate_credentials(self) -> AccountInfo:
+        raise UnsupportedOperationError("not yet")

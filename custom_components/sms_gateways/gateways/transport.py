@@ -1,0 +1,105 @@
+"""One HTTP request to a provider: timeouts, a bounded read, and errors in the library's terms.
+
+What may be retried is decided here and only here: a request that certainly never left (the
+connection could not be made, or its connect timeout ran out) is tried once more; after that,
+or when the request may have reached the provider, the caller gets a ``GatewayConnectionError``
+that says whether the provider may have acted on it. Nothing that might have been received is
+ever sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+import logging
+from typing import Any
+
+import aiohttp
+
+from .errors import GatewayConnectionError
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5, sock_read=25)
+MAX_RESPONSE_BYTES = 1024 * 1024
+_CONNECT_ATTEMPTS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    """A provider's answer, read in full (within the size bound)."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.body.decode("utf-8", errors="replace")
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of the (already decompressed) body."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise GatewayConnectionError(
+                f"The provider's reply is larger than {limit} bytes", request_sent=True
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    data: Mapping[str, str] | bytes | None = None,
+    json: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> HttpReply:
+    """POST to a provider and return its reply.
+
+    Every call is a POST: aiohttp re-sends an idempotent method (GET, PUT, ...) by itself when the
+    connection drops after the request went out, which could deliver an SMS twice.
+
+    Raises:
+        GatewayConnectionError: the provider could not be reached, answered too late, dropped the
+            connection, answered with an HTTP error status, or sent an oversized reply.
+    """
+    for attempt in range(1, _CONNECT_ATTEMPTS + 1):
+        try:
+            async with session.post(
+                url, data=data, json=json, headers=headers, timeout=timeout
+            ) as response:
+                body = await _read_bounded(response, max_bytes)
+                reply = HttpReply(response.status, body, response.content_type)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
+            # The request never left: safe to try once more.
+            if attempt < _CONNECT_ATTEMPTS:
+                _LOGGER.debug("Connecting to %s failed (%s), trying once more", url, type(err))
+                continue
+            raise GatewayConnectionError(
+                f"Cannot connect to the provider: {err.__class__.__name__}", request_sent=False
+            ) from err
+        except (TimeoutError, aiohttp.ClientError) as err:
+            # ServerDisconnectedError, a read timeout, ClientPayloadError...: the provider may have
+            # acted on the request. Never re-send.
+            raise GatewayConnectionError(
+                "The provider did not answer; the request may have been received "
+                f"({err.__class__.__name__})",
+                request_sent=True,
+            ) from err
+        break
+    if reply.status >= 400:
+        raise GatewayConnectionError(
+            f"The provider answered HTTP {reply.status}",
+            request_sent=True,
+            provider_code=f"HTTP {reply.status}",
+        )
+    return reply

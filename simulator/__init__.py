@@ -1,0 +1,1 @@
+"""A local stand-in for the four SMS providers, for tests and for trying the integration."""

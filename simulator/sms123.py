@@ -1,0 +1,22 @@
+"""Simulator of the sms123 protocol (placeholder until its module is written)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .provider import ProviderSim
+from .state import Account
+
+
+class Sms123Sim(ProviderSim):
+    """Placeholder."""
+
+    key = "sms123"
+
+    def routes(self) -> list[web.RouteDef]:
+        """No routes yet."""
+        return []
+
+    def demo_accounts(self) -> list[Account]:
+        """No accounts yet."""
+        return []

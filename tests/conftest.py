@@ -1,0 +1,63 @@
+"""Fixtures shared by every test: the simulator on 127.0.0.1 and an HTTP session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.sms_gateways import const  # noqa: F401  # mounts the integration for HA
+from simulator.app import Simulator
+from simulator.providers import ALL_PROVIDERS
+
+API_PREFIXES = {
+    "netoxygen": "/netoxygen/api2/",
+    "smsfactor": "/smsfactor/API/",
+    "mobyt": "/mobyt/",
+    "sms123": "/sms123/api/",
+}
+
+
+@dataclass
+class RunningSimulator:
+    """The simulator serving on 127.0.0.1, with what tests ask of it."""
+
+    sim: Simulator
+    base_url: str
+
+    def api_url(self, provider: str) -> str:
+        """The ``api_url`` that points an adapter at this simulator."""
+        return f"{self.base_url}{API_PREFIXES[provider]}"
+
+    def requests(self, path: str = "") -> list[dict[str, Any]]:
+        """The requests received whose path starts with ``path``."""
+        return [r for r in self.sim.requests if r["path"].startswith(path)]
+
+    def fault(self, path: str, kind: str, *, count: int = 1, seconds: float = 5) -> None:
+        """Inject a fault into the next ``count`` calls of ``path``."""
+        from simulator.app import Fault  # noqa: PLC0415
+
+        self.sim.faults[path] = Fault(kind, count, seconds)
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[RunningSimulator]:
+    """A fresh simulator on a free port of 127.0.0.1, messages moved only when a test asks."""
+    sim = Simulator(ALL_PROVIDERS, step_seconds=0)
+    server = TestServer(sim.build_app(), host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield RunningSimulator(sim, str(server.make_url("")).rstrip("/"))
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, as Home Assistant would give one."""
+    async with aiohttp.ClientSession() as client:
+        yield client

@@ -1,0 +1,1 @@
+"""Tests of the gateways client library (no Home Assistant)."""
