@@ -1,0 +1,212 @@
+"""The checks every gateway makes before anything is sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import override
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from custom_components.sms_gateways.gateways import (
+    GATEWAYS,
+    AccountInfo,
+    Capability,
+    Contact,
+    EmptyMessageError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    MessageTooLongError,
+    OutgoingSms,
+    PreparedSms,
+    SchedulingError,
+    SendResult,
+    SmsGateway,
+    UnsupportedOperationError,
+    create_gateway,
+)
+
+
+class LimitedGateway(SmsGateway):
+    """A provider that can only send, at most 20 septets."""
+
+    provider = "limited"
+    title = "Limited"
+    default_api_url = "https://limited.example/api"
+    default_region = "FR"
+    timezone = ZoneInfo("Europe/Paris")
+    capabilities = frozenset({Capability.SCHEDULE})
+    max_length = 20
+
+    @override
+    async def _send(self, prepared: PreparedSms) -> SendResult:
+        raise NotImplementedError
+
+    @override
+    async def validate_credentials(self) -> AccountInfo:
+        raise NotImplementedError
+
+
+@pytest.fixture
+def gateway() -> LimitedGateway:
+    """A gateway whose session is never used: these checks make no request."""
+    return LimitedGateway(
+        aiohttp.ClientSession.__new__(aiohttp.ClientSession),
+        username=" Demo ",
+        password="s3cret",
+    )
+
+
+def test_prepare_normalises_and_deduplicates(gateway: LimitedGateway) -> None:
+    """Recipients come out in E.164, in order, each once; the text is measured."""
+    prepared = gateway.prepare(
+        OutgoingSms(recipients=("06 12 34 56 78", "+33612345678", "0033698765432"), message="Hi €")
+    )
+    assert prepared.recipients == ("+33612345678", "+33698765432")
+    assert prepared.info.length == 5
+    assert prepared.sender is None
+
+
+@pytest.mark.parametrize(
+    ("sms", "error", "match"),
+    [
+        (OutgoingSms(recipients=("0612345678",), message="  "), EmptyMessageError, "empty"),
+        (
+            OutgoingSms(recipients=("0612345678",), message="€" * 11),
+            MessageTooLongError,
+            "22 characters long; Limited accepts at most 20",
+        ),
+        (OutgoingSms(recipients=(), message="x"), InvalidRecipientError, "No recipient"),
+        (
+            OutgoingSms(recipients=("0612345678", "12"), message="x"),
+            InvalidRecipientError,
+            "Invalid phone number: 12",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", sender="TwelveChars1"),
+            InvalidSenderError,
+            "longer than 11",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", sender="Al@rm"),
+            InvalidSenderError,
+            "may only have",
+        ),
+        (
+            OutgoingSms(
+                recipients=("0612345678",),
+                message="x",
+                send_at=datetime(2026, 1, 1, 12, 0),  # noqa: DTZ001
+            ),
+            SchedulingError,
+            "time zone",
+        ),
+        (
+            OutgoingSms(
+                recipients=("0612345678",),
+                message="x",
+                send_at=datetime.now(UTC) - timedelta(hours=1),
+            ),
+            SchedulingError,
+            "in the past",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", flash=True),
+            UnsupportedOperationError,
+            "flash",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", message_type="N"),
+            UnsupportedOperationError,
+            "message type",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", bookmark_url="a.fr"),
+            UnsupportedOperationError,
+            "bookmark",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", tts=True),
+            UnsupportedOperationError,
+            "voice",
+        ),
+        (
+            OutgoingSms(recipients=("0612345678",), message="x", test=True),
+            UnsupportedOperationError,
+            "test mode",
+        ),
+    ],
+)
+def test_prepare_refuses_before_sending(
+    gateway: LimitedGateway, sms: OutgoingSms, error: type[Exception], match: str
+) -> None:
+    """Each local check names what is wrong."""
+    with pytest.raises(error, match=match):
+        gateway.prepare(sms)
+
+
+def test_senders(gateway: LimitedGateway) -> None:
+    """Alphanumeric senders up to 11 characters, and phone numbers, are accepted."""
+    assert gateway.validate_sender(" Alarm-Home ") == "Alarm-Home"
+    assert gateway.validate_sender("+33612345678") == "+33612345678"
+
+
+def test_send_time_in_provider_zone(gateway: LimitedGateway) -> None:
+    """An aware time is converted to the provider's zone, across a DST change."""
+    winter = gateway.local_time(datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
+    summer = gateway.local_time(datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    assert (winter.hour, summer.hour) == (1, 3)
+    future = datetime.now(UTC) + timedelta(days=1)
+    prepared = gateway.prepare(OutgoingSms(recipients=("0612345678",), message="x", send_at=future))
+    assert prepared.sms.send_at == future
+
+
+def test_identity_and_urls(gateway: LimitedGateway) -> None:
+    """The account id is stable, the password never shows, paths join the base URL."""
+    assert gateway.account_id == "demo"
+    assert "s3cret" not in repr(gateway)
+    assert gateway.api_url == "https://limited.example/api/"
+    assert gateway.url("send/") == "https://limited.example/api/send/"
+    assert gateway.url() == "https://limited.example/api/"
+    assert gateway.supports(Capability.SCHEDULE)
+    assert not gateway.supports(Capability.CANCEL)
+
+
+async def test_unsupported_calls_say_so(gateway: LimitedGateway) -> None:
+    """A call the provider does not have raises a clear error instead of doing nothing."""
+    calls = [
+        gateway.get_balance(),
+        gateway.get_account_status(),
+        gateway.cancel(["1"]),
+        gateway.get_delivery_status(["1"]),
+        gateway.get_history(datetime.now(UTC), datetime.now(UTC)),
+        gateway.get_inbound(after_id=0),
+        gateway.add_group("g"),
+        gateway.rename_group("g", "h"),
+        gateway.delete_group("g"),
+        gateway.add_contact(Contact(number="0612345678", groups=("g",))),
+        gateway.update_contact("0612345678", Contact(number="0612345679", groups=("g",))),
+        gateway.delete_contact("0612345678"),
+    ]
+    for call in calls:
+        with pytest.raises(UnsupportedOperationError, match="Limited"):
+            await call
+    with pytest.raises(UnsupportedOperationError):
+        gateway.parse_inbound_push({})
+    with pytest.raises(UnsupportedOperationError):
+        gateway.parse_status_push({})
+    assert await gateway.normalize_number("06 12 34 56 78") == "+33612345678"
+
+
+def test_registry() -> None:
+    """Every provider key of the contract has a gateway."""
+    assert set(GATEWAYS) == {"netoxygen", "smsfactor", "mobyt", "sms123"}
+    gateway = create_gateway(
+        "mobyt",
+        aiohttp.ClientSession.__new__(aiohttp.ClientSession),
+        username="u",
+        password="p",
+    )
+    assert gateway.provider == "mobyt"
+    assert gateway.api_url == "https://api.moby.fr/"

@@ -1,0 +1,61 @@
+"""Hostile XML is refused before it is parsed."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+
+import pytest
+
+from custom_components.sms_gateways.gateways.errors import GatewayResponseError
+from custom_components.sms_gateways.gateways.xml import excerpt, loads_xmlrpc, parse_xml
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<response><status>&lol2;</status></response>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><response>&xxe;</response>"""
+
+
+def test_parse_xml() -> None:
+    """A plain document parses, CDATA included."""
+    root = parse_xml("<inbox><sms from='1'><![CDATA[a <b> & c]]></sms></inbox>")
+    assert root[0].text == "a <b> & c"
+
+
+@pytest.mark.parametrize("document", [BILLION_LAUGHS, EXTERNAL_ENTITY])
+def test_entities_and_doctype_refused(document: bytes) -> None:
+    """Billion laughs and external entities never reach the parser."""
+    with pytest.raises(GatewayResponseError, match="DOCTYPE or ENTITY"):
+        parse_xml(document)
+    with pytest.raises(GatewayResponseError, match="DOCTYPE or ENTITY"):
+        loads_xmlrpc(document)
+
+
+def test_size_bound() -> None:
+    """An oversized document is refused before parsing."""
+    with pytest.raises(GatewayResponseError, match="larger than"):
+        parse_xml(b"<a>" + b"x" * 100 + b"</a>", max_bytes=50)
+
+
+@pytest.mark.parametrize("document", [b"not xml", b"<a><b></a>", b""])
+def test_malformed(document: bytes) -> None:
+    """Malformed XML is a bad-response error quoting an excerpt, never a crash."""
+    with pytest.raises(GatewayResponseError):
+        parse_xml(document)
+    with pytest.raises(GatewayResponseError):
+        loads_xmlrpc(document)
+
+
+def test_xmlrpc_reply_and_fault() -> None:
+    """A reply decodes; a fault is raised as a fault for the adapter to map."""
+    reply = xmlrpc.client.dumps(([["41791234567", True, "42"]],), methodresponse=True)
+    assert loads_xmlrpc(reply.encode()) == ([["41791234567", True, "42"]],)
+    fault = xmlrpc.client.dumps(xmlrpc.client.Fault(3, "Bad login"), methodresponse=True)
+    with pytest.raises(xmlrpc.client.Fault):
+        loads_xmlrpc(fault.encode())
+
+
+def test_excerpt_is_short() -> None:
+    """Error messages quote a short, one-line start of a reply."""
+    assert excerpt(b"a\n b") == "a b"
+    assert excerpt("x" * 200, limit=10) == "xxxxxxxxxx..."
