@@ -1,22 +1,547 @@
-"""Simulator of the sms123 protocol (placeholder until its module is written)."""
+"""123-SMS.net: JSON or XML POSTed to ``/sms123/api/<function>/``, answered with a return code.
+
+Strict where the doc is precise: POST only; ``Content-Type`` ``application/json`` (an object) or
+``application/xml`` (an ``<sms>`` element with one child per parameter, no DOCTYPE); credentials
+``user`` + ``cleAPI`` or ``email`` + ``pass``; each parameter checked with the doc's codes.
+
+Choices where the doc is vague (it shows no reply body):
+- The reply follows ``Accept``: JSON ``{"code": "80", "message": "..."}`` or XML
+  ``<reponse><code>80</code><message>...</message></reponse>``. ``solde/`` answers the balance
+  as its code (the doc calls the balance its return value) and again under ``solde``.
+  A request whose ``Accept`` names neither format gets ``-1`` in plain text.
+- Plain-text replies, as the older ``http.php`` gave: every reply when ``bare_replies`` is set,
+  or an account's replies when its ``extra["reply_format"]`` is ``"bare"`` (``"json"`` and
+  ``"xml"`` force those forms whatever ``Accept`` says).
+- ``96`` (IP refused) is documented for ``send/`` only, so a blocked account can still read its
+  balance and manage its contacts.
+- Account options (``extra``): ``email`` (for ``email`` + ``pass``), ``dom_tom`` (may send to
+  the overseas departments, else 93), ``sender_requires_stop`` (a custom sender needs
+  ``stop SMS au 36177`` at the end, else 102), ``next_codes`` (a list of codes the account's
+  next requests answer, one each, after the credential check: for codes no request provokes).
+- A scheduled date more than two minutes in the past is refused with 85 like a malformed one;
+  a cancel (``diff`` + ``s``) refunds the credits. Contacts must go into existing groups (517,
+  the group code); updating an unknown contact answers 508 (documented for deletion only).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import json
+import re
+from typing import Any
+
 from aiohttp import web
+from lxml import etree
+
+from custom_components.sms_gateways.gateways.encoding import analyze
 
 from .provider import ProviderSim
-from .state import Account
+from .state import PARIS, Account, SimMessage, is_refused
+
+PREFIX = "/sms123/api/"
+KEY = "sms123"
+
+TEXTS = {
+    "-1": "Erreur : le format des données transmises est incorrect",
+    "-2": "Erreur technique",
+    "-3": "Erreur : l'url est incorrecte",
+    "80": "Succès : le message a été envoyé",
+    "81": "Succès : le message est enregistré pour un envoi en différé",
+    "82": "Erreur : le login et/ou mot de passe n'est pas valide",
+    "83": "Erreur : vous devez créditer le compte",
+    "84": "Erreur : le numéro de GSM n'est pas valide",
+    "85": "Erreur : le format d'envoi en différé n'est pas valide",
+    "87": "Erreur : la valeur email est vide ou non valide",
+    "88": "Erreur : la valeur pass est vide",
+    "89": "Erreur : la valeur numero est vide",
+    "90": "Erreur : la valeur message est vide",
+    "91": "Erreur : le message a déjà été envoyé à ce numéro dans les 24 dernières heures",
+    "92": "Succès : le test d'envoi est positif",
+    "93": "Erreur : pour effectuer l'envoi de SMS vers les DOM TOM, vous devez activer l'option "
+    "dans l'espace client",
+    "94": "Succès : votre envoi en différé est supprimé",
+    "95": "Erreur : votre envoi en différé n'a pas pu être supprimé",
+    "96": "Erreur : votre adresse IP n'est pas valide",
+    "97": "Erreur : le SENDER ID n'est pas valide",
+    "101": "Info : le numéro de mobile est bloqué et/ou blacklisté",
+    "102": "Erreur : le changement de SENDER ID vous oblige à rajouter « stop SMS au 36177 » à "
+    "la fin de votre message",
+    "E501": "Erreur : le paramètre « user » est vide",
+    "E502": "Erreur : le paramètre « cleAPI » est vide",
+    "E505": "Erreur : user et/ou cleAPI non valides",
+    "501": "Erreur : le paramètre « email » est vide",
+    "502": "Erreur : le paramètre « pass » est vide",
+    "505": "Erreur : identifiant et/ou mot de passe non valides",
+    "506": "Erreur : ce contact est déjà enregistré (au niveau du GSM) dans le groupe",
+    "507": "Succès : le contact est enregistré",
+    "508": "Erreur : ce contact n'existe pas dans la liste de vos contacts",
+    "509": "Succès : le contact est supprimé",
+    "510": "Erreur : ce contact n'existe pas dans le groupe indiqué",
+    "513": "Erreur : le groupe est déjà enregistré",
+    "514": "Succès : le groupe est enregistré",
+    "515": "Erreur : suppression du groupe impossible : des contacts y sont associés",
+    "516": "Succès : le groupe est supprimé",
+    "517": "Erreur : le groupe à supprimer n'existe pas",
+}
+
+_SENDER = re.compile(r"^[A-Za-z0-9]{1,11}$")
+_NUMBER = re.compile(r"^\+?[0-9]{8,16}$")
+_DIFF = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{4})$")
+_DATEA = re.compile(r"^[0-9]{6}$")
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_STOP = "stop sms au 36177"
+_PAST_TOLERANCE = timedelta(minutes=2)
+_DUPLICATE_WINDOW = timedelta(hours=24)
+_GROUP_SEPARATOR = "--"
+# Country codes of the overseas departments and territories, and the national prefixes of the
+# departments (dialled from metropolitan France) with the country code each belongs to.
+_DOM_TOM = ("262", "508", "590", "594", "596", "681", "687", "689")
+_NATIONAL_DOM = {
+    "0262": "262",
+    "0269": "262",
+    "0639": "262",
+    "0692": "262",
+    "0693": "262",
+    "0590": "590",
+    "0690": "590",
+    "0691": "590",
+    "0594": "594",
+    "0694": "594",
+    "0596": "596",
+    "0696": "596",
+    "0697": "596",
+}
+_FORMS = ("bare", "json", "xml")
+_CONTACT_FIELDS = ("nom", "prenom", "societe", "datea", "v1", "v2", "v3")
+
+type Params = dict[str, str]
+type Outcome = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _CredentialCodes:
+    """What an endpoint answers for a missing login, a missing key, and wrong credentials."""
+
+    login: str
+    key: str
+    wrong: str
+
+
+_SEND_CREDENTIALS = _CredentialCodes("87", "88", "82")
+_SOLDE_CREDENTIALS = _CredentialCodes("E501", "E502", "E505")
+_BOOK_CREDENTIALS = _CredentialCodes("501", "502", "505")
+
+
+def international(numero: str) -> str | None:
+    """A number as international digits (``33612345678``), or None if it is not one.
+
+    Accepts ``+33...``, ``0033...``, ``33...`` and national French numbers (``06...``; the
+    overseas departments' ``0692...`` get their own country code).
+    """
+    if not _NUMBER.match(numero):
+        return None
+    if numero.startswith("+"):
+        digits = numero[1:]
+    elif numero.startswith("00"):
+        digits = numero[2:]
+    elif numero.startswith("0"):
+        if len(numero) != 10:
+            return None
+        digits = _NATIONAL_DOM.get(numero[:4], "33") + numero[1:]
+    else:
+        digits = numero
+    if digits.startswith("0") or not 8 <= len(digits) <= 15:
+        return None
+    return digits
+
+
+def _parse_diff(diff: str) -> datetime | None:
+    """``hhmmddmmyyyy`` in Paris time, or None if malformed."""
+    match = _DIFF.match(diff)
+    if match is None:
+        return None
+    hour, minute, day, month, year = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=PARIS)
+    except ValueError:
+        return None
+
+
+def _is_datea(value: str) -> bool:
+    """Whether ``value`` is a date written ``jjmmaa`` (120268 for 12/02/1968)."""
+    if not _DATEA.match(value):
+        return False
+    try:
+        datetime.strptime(value, "%d%m%y")  # noqa: DTZ007  # a calendar date, no time zone
+    except ValueError:
+        return False
+    return True
+
+
+def _xml_params(body: bytes) -> Params | None:
+    if _DOCTYPE.search(body):
+        return None
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False
+    )
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None or root.tag != "sms":
+        return None
+    params: Params = {}
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        if len(child):
+            return None
+        params[child.tag] = (child.text or "").strip()
+    return params
+
+
+def _json_params(body: bytes) -> Params | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    params: Params = {}
+    for key, value in data.items():
+        if value is None:
+            params[key] = ""
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            params[key] = str(value)
+        else:
+            return None
+    return params
 
 
 class Sms123Sim(ProviderSim):
-    """Placeholder."""
+    """The 123-SMS.net client API."""
 
-    key = "sms123"
+    key = KEY
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Answer in the form ``Accept`` asks for, unless ``bare_replies`` is set."""
+        super().__init__(*args, **kwargs)
+        self.bare_replies = False
 
     def routes(self) -> list[web.RouteDef]:
-        """No routes yet."""
-        return []
+        """The eight documented URLs (every method routed, so that a GET is answered -1)."""
+        endpoints: dict[str, tuple[Callable[[Account, Params], Outcome], _CredentialCodes]] = {
+            "send/": (self._send, _SEND_CREDENTIALS),
+            "solde/": (self._solde, _SOLDE_CREDENTIALS),
+            "group/add/": (self._group_add, _BOOK_CREDENTIALS),
+            "group/upd/": (self._group_upd, _BOOK_CREDENTIALS),
+            "group/del/": (self._group_del, _BOOK_CREDENTIALS),
+            "contact/add/": (self._contact_add, _BOOK_CREDENTIALS),
+            "contact/upd/": (self._contact_upd, _BOOK_CREDENTIALS),
+            "contact/del/": (self._contact_del, _BOOK_CREDENTIALS),
+        }
+        return [
+            web.route("*", f"{PREFIX}{path}", self._endpoint(handler, codes))
+            for path, (handler, codes) in endpoints.items()
+        ]
 
     def demo_accounts(self) -> list[Account]:
-        """No accounts yet."""
-        return []
+        """``demo`` (100 credits, also ``demo@example.com``), ``empty`` (0), ``blocked`` (IP)."""
+        return [
+            Account(KEY, "demo", "demo-password", 100, extra={"email": "demo@example.com"}),
+            Account(KEY, "empty", "empty-password", 0, extra={"email": "empty@example.com"}),
+            Account(
+                KEY,
+                "blocked",
+                "blocked-password",
+                100,
+                blocked_ip=True,
+                extra={"email": "blocked@example.com"},
+            ),
+        ]
+
+    # --- the request and the reply -----------------------------------------------------------
+
+    def _endpoint(
+        self, handler: Callable[[Account, Params], Outcome], codes: _CredentialCodes
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            accept = request.headers.get("Accept", "")
+            form = (
+                "json"
+                if "application/json" in accept
+                else "xml"
+                if "application/xml" in accept
+                else None
+            )
+            if self.bare_replies:
+                form = "bare"
+            if form is None or request.method != "POST":
+                return self._reply(form or "bare", "-1")
+            body = await request.read()
+            if request.content_type == "application/json":
+                params = _json_params(body)
+            elif request.content_type == "application/xml":
+                params = _xml_params(body)
+            else:
+                params = None
+            if params is None:
+                return self._reply(form, "-1")
+            account, refusal = self._authenticate(params, codes)
+            if account is None:
+                return self._reply(form, refusal)
+            if not self.bare_replies and account.extra.get("reply_format") in _FORMS:
+                form = account.extra["reply_format"]
+            forced: list[str] = account.extra.get("next_codes") or []
+            if forced:
+                return self._reply(form, forced.pop(0))
+            code, extra = handler(account, params)
+            return self._reply(form, code, extra)
+
+        return handle
+
+    def _authenticate(self, params: Params, codes: _CredentialCodes) -> tuple[Account | None, str]:
+        """The account the credentials open, or the code that refuses them."""
+        by_email = "user" not in params and "email" in params
+        login = params.get("email" if by_email else "user", "").strip()
+        secret = params.get("pass" if by_email else "cleAPI", "")
+        if not login or (by_email and "@" not in login and codes is _SEND_CREDENTIALS):
+            return None, codes.login
+        if not secret:
+            return None, codes.key
+        if by_email:
+            account = next(
+                (
+                    account
+                    for (provider, _), account in self.state.accounts.items()
+                    if provider == KEY
+                    and account.extra.get("email") == login
+                    and account.password == secret
+                ),
+                None,
+            )
+        else:
+            account = self.state.account(KEY, login, secret)
+        return (account, "") if account is not None else (None, codes.wrong)
+
+    def _reply(self, form: str, code: str, extra: Mapping[str, Any] | None = None) -> web.Response:
+        message = TEXTS.get(code, "Solde du compte")
+        if form == "json":
+            return web.json_response({"code": code, "message": message, **(extra or {})})
+        if form == "xml":
+            root = etree.Element("reponse")
+            for name, value in {"code": code, "message": message, **(extra or {})}.items():
+                etree.SubElement(root, name).text = str(value)
+            return web.Response(
+                body=etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+                content_type="application/xml",
+            )
+        return web.Response(text=code, content_type="text/plain")
+
+    # --- send/ -------------------------------------------------------------------------------
+
+    def _send(self, account: Account, params: Params) -> Outcome:
+        if account.blocked_ip:
+            return "96", {}
+        numero = params.get("numero", "").strip()
+        message = params.get("message", "")
+        if not numero:
+            return "89", {}
+        if not message.strip():
+            return "90", {}
+        number = international(numero)
+        if number is None or is_refused(number):
+            return "84", {}
+        if any(params.get(option, "o") not in ("o", "") for option in ("flash", "TTS", "test")):
+            return "-1", {}
+        sender = params.get("senderid", "")
+        if sender and not _SENDER.match(sender):
+            return "97", {}
+        if (
+            sender
+            and account.extra.get("sender_requires_stop")
+            and not message.rstrip().lower().endswith(_STOP)
+        ):
+            return "102", {}
+        now = datetime.now(PARIS)
+        diff = params.get("diff", "")
+        if diff.endswith("s"):
+            return self._cancel(account, number, message, diff.removesuffix("s")), {}
+        scheduled_at = None
+        if diff:
+            scheduled_at = _parse_diff(diff)
+            if scheduled_at is None or scheduled_at < now - _PAST_TOLERANCE:
+                return "85", {}
+        if number.endswith("1010"):
+            return "101", {}
+        if number.startswith(_DOM_TOM) and not account.extra.get("dom_tom"):
+            return "93", {}
+        if self._is_duplicate(account, number, message, now):
+            return "91", {}
+        segments = analyze(message).segments
+        if account.credits < segments:
+            return "83", {}
+        if params.get("test") == "o":
+            return "92", {}
+        account.credits -= segments
+        self.state.add_message(
+            SimMessage(
+                message_id=str(self.state.next_id()),
+                provider=KEY,
+                username=account.username,
+                recipient=f"+{number}",
+                text=message,
+                sender=sender or None,
+                created_at=now,
+                status="scheduled" if scheduled_at else "queued",
+                scheduled_at=scheduled_at,
+                segments=segments,
+                extra={
+                    "flash": params.get("flash") == "o",
+                    "tts": params.get("TTS") == "o",
+                    "diff": diff or None,
+                },
+            )
+        )
+        return ("81" if scheduled_at else "80"), {}
+
+    def _cancel(self, account: Account, number: str, message: str, diff: str) -> str:
+        when = _parse_diff(diff)
+        if when is None:
+            return "85"
+        for sent in self.state.messages_of(KEY, account.username):
+            if (
+                sent.status == "scheduled"
+                and sent.recipient == f"+{number}"
+                and sent.text == message
+                and sent.scheduled_at == when
+            ):
+                sent.status = "canceled"
+                account.credits += sent.segments
+                return "94"
+        return "95"
+
+    def _is_duplicate(self, account: Account, number: str, message: str, now: datetime) -> bool:
+        return any(
+            sent.recipient == f"+{number}"
+            and sent.text == message
+            and sent.status != "canceled"
+            and sent.created_at > now - _DUPLICATE_WINDOW
+            for sent in self.state.messages_of(KEY, account.username)
+        )
+
+    # --- solde/ ------------------------------------------------------------------------------
+
+    def _solde(self, account: Account, _params: Params) -> Outcome:
+        return f"{account.credits:g}", {"solde": account.credits}
+
+    # --- group/ and contact/ -----------------------------------------------------------------
+
+    @staticmethod
+    def _groups(account: Account) -> dict[str, dict[str, dict[str, str]]]:
+        """The account's groups: name -> {international number -> contact fields}."""
+        groups: dict[str, dict[str, dict[str, str]]] = account.extra.setdefault("groups", {})
+        return groups
+
+    def _group_add(self, account: Account, params: Params) -> Outcome:
+        name = params.get("groupe", "").strip()
+        groups = self._groups(account)
+        if not name:
+            return "-1", {}
+        if name in groups:
+            return "513", {}
+        groups[name] = {}
+        return "514", {}
+
+    def _group_upd(self, account: Account, params: Params) -> Outcome:
+        name = params.get("groupe", "").strip()
+        new_name = params.get("groupe_upd", "").strip()
+        groups = self._groups(account)
+        if not name or not new_name:
+            return "-1", {}
+        if name not in groups:
+            return "517", {}
+        if new_name in groups and new_name != name:
+            return "513", {}
+        groups[new_name] = groups.pop(name)
+        return "514", {}
+
+    def _group_del(self, account: Account, params: Params) -> Outcome:
+        name = params.get("groupe", "").strip()
+        groups = self._groups(account)
+        if not name:
+            return "-1", {}
+        if name not in groups:
+            return "517", {}
+        if groups[name]:
+            return "515", {}
+        del groups[name]
+        return "516", {}
+
+    @staticmethod
+    def _contact_groups(params: Params) -> list[str] | None:
+        names = [name.strip() for name in params.get("groupe", "").split(_GROUP_SEPARATOR)]
+        return names if all(names) else None
+
+    @staticmethod
+    def _contact(params: Params) -> dict[str, str] | None:
+        contact = {key: params[key] for key in _CONTACT_FIELDS if params.get(key)}
+        datea = contact.get("datea")
+        if datea is not None and not _is_datea(datea):
+            return None
+        return contact
+
+    def _contact_add(self, account: Account, params: Params) -> Outcome:
+        names = self._contact_groups(params)
+        number = international(params.get("numero", "").strip())
+        contact = self._contact(params)
+        if names is None or number is None or contact is None:
+            return "-1", {}
+        groups = self._groups(account)
+        if any(name not in groups for name in names):
+            return "517", {}
+        if any(number in groups[name] for name in names):
+            return "506", {}
+        for name in names:
+            groups[name][number] = dict(contact)
+        return "507", {}
+
+    def _contact_upd(self, account: Account, params: Params) -> Outcome:
+        names = self._contact_groups(params)
+        old = international(params.get("numeroa", "").strip())
+        new = international(params.get("numero", "").strip())
+        contact = self._contact(params)
+        if names is None or old is None or new is None or contact is None:
+            return "-1", {}
+        groups = self._groups(account)
+        if any(name not in groups for name in names):
+            return "517", {}
+        if not any(old in members for members in groups.values()):
+            return "508", {}
+        if any(old not in groups[name] for name in names):
+            return "510", {}
+        if new != old and any(new in groups[name] for name in names):
+            return "506", {}
+        for name in names:
+            del groups[name][old]
+            groups[name][new] = dict(contact)
+        return "507", {}
+
+    def _contact_del(self, account: Account, params: Params) -> Outcome:
+        number = international(params.get("numero", "").strip())
+        if number is None:
+            return "-1", {}
+        groups = self._groups(account)
+        name = params.get("groupe", "").strip()
+        if name and name not in groups:
+            return "517", {}
+        if not any(number in members for members in groups.values()):
+            return "508", {}
+        targets = [name] if name else list(groups)
+        if name and number not in groups[name]:
+            return "510", {}
+        for target in targets:
+            groups[target].pop(number, None)
+        return "509", {}

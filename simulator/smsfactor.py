@@ -1,22 +1,303 @@
-"""Simulator of the smsfactor protocol (placeholder until its module is written)."""
+"""Simulator of SMSFactor's XML API v2.2 (``apiV2.php``, ``getDr.php``, inbound pushes).
+
+Strict per the doc: every answer is HTTP 200 with a ``<response>``; a document that does not
+follow the doc gets its error code. Where the doc is vague this simulator decides:
+
+- The document is read from the form field ``XML`` (what public clients send) or, failing a
+  form, from the raw request body.
+- A sender longer than 11 characters, or a text longer than 1120, is refused with -2 (Erreur
+  XML): both are limits of the document's schema (``smsfactor.xsd``).
+- Credits are debited per recipient per part: one part up to 160 characters, else parts of 153
+  (the doc's rule; SMSFactor turns every text into GSM 7-bit).
+- ``getDr.php`` takes one ``<ticket>``; a non-empty ``gsmsmsid`` narrows the answer to that
+  recipient, an empty one answers for every recipient of the ticket. An unknown ticket gets
+  status 1 and no ``<gsm>`` (the doc: "no status yet, try again later").
+- An account whose ``extra["answer_status"]`` is set answers every send with that status (for
+  codes a correct client cannot provoke: -2, -4, and -6, -7, -8, -99 of the newer API).
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+from dataclasses import dataclass
+from datetime import datetime
+import math
+import re
+from urllib.parse import urlencode
 
-from .provider import ProviderSim
-from .state import Account
+from aiohttp import web
+from lxml import etree
+
+from .provider import ProviderSim, Push
+from .state import PARIS, Account, SimInbound, SimMessage, is_refused
+
+PREFIX = "/smsfactor/API/"
+OK = 1
+MAX_SENDER = 11
+MAX_TEXT = 1120
+SINGLE_PART = 160
+PART = 153
+DELAY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+
+MESSAGES = {
+    1: "Message envoyé",
+    -1: "Le login et le mot de passe ne correspondent pas.",
+    -2: "Erreur XML",
+    -3: "Le nombre de crédits n'est pas suffisant",
+    -4: "La date différée n'est pas correcte",
+    -5: "La liste des destinataires contient une erreur.",
+    -6: "Erreur JSON",
+    -7: "Erreur de données",
+    -8: "Votre campagne est en cours de modération",
+    -99: "Erreur inconnue",
+}
+REPORT_STATUSES = {
+    "scheduled": "NOT_SENT",
+    "queued": "NOT_SENT",
+    "sent": "SENT",
+    "delivered": "DELIVERED",
+    "failed": "NOT_DELIVERED",
+    "expired": "NOT_DELIVERED",
+    "invalid": "INVALID_DESTINATION_ADDRESS",
+}
+"""Our lifecycle in getDr.php's words; any other state has no report yet (empty)."""
+
+
+class RefusalError(Exception):
+    """A request the provider answers with an error status."""
+
+    def __init__(self, status: int, detail: str | None = None) -> None:
+        """Keep the status and, for -2, what is wrong."""
+        super().__init__(status)
+        self.status = status
+        text = MESSAGES.get(status, MESSAGES[-99])
+        self.message = f"{text} : {detail}" if detail else text
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One ``<gsm>`` of a send."""
+
+    number: str
+    reference: str
+
+
+def parts(text: str) -> int:
+    """How many SMS SMSFactor bills for ``text``."""
+    return 1 if len(text) <= SINGLE_PART else math.ceil(len(text) / PART)
+
+
+def answer(status: int, message: str, *children: etree._Element, **fields: str) -> web.Response:
+    """The ``<response>`` document, always with HTTP 200."""
+    root = etree.Element("response")
+    etree.SubElement(root, "status").text = str(status)
+    etree.SubElement(root, "message").text = message
+    for tag, value in fields.items():
+        etree.SubElement(root, tag).text = value
+    root.extend(children)
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return web.Response(body=body, content_type="text/xml", charset="utf-8")
+
+
+async def read_document(request: web.Request, root_tag: str) -> etree._Element:
+    """The posted document: the form field ``XML``, or the raw body when it is not a form."""
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        field = (await request.post()).get("XML")
+        if not isinstance(field, str) or not field.strip():
+            raise RefusalError(-2, "aucun flux XML")
+        data = field.encode()
+    else:
+        data = await request.read()
+    if re.search(rb"<!\s*(DOCTYPE|ENTITY)", data, re.IGNORECASE):
+        raise RefusalError(-2, "DOCTYPE refusé")
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as err:
+        raise RefusalError(-2, str(err)) from None
+    if root is None or root.tag != root_tag:
+        raise RefusalError(-2, f"l'élément racine doit être <{root_tag}>")
+    return root
+
+
+def text_of(parent: etree._Element, path: str) -> str:
+    """The text of ``path`` under ``parent``, stripped ('' when absent)."""
+    return (parent.findtext(path) or "").strip()
 
 
 class SmsFactorSim(ProviderSim):
-    """Placeholder."""
+    """SMSFactor's send and delivery report calls, and its inbound pushes."""
 
     key = "smsfactor"
 
     def routes(self) -> list[web.RouteDef]:
-        """No routes yet."""
-        return []
+        """The two documented endpoints; the doc requires POST for both."""
+        return [
+            web.post(f"{PREFIX}apiV2.php", self._send),
+            web.post(f"{PREFIX}getDr.php", self._delivery_report),
+        ]
 
     def demo_accounts(self) -> list[Account]:
-        """No accounts yet."""
-        return []
+        """A working account with 100 credits and one with none."""
+        return [
+            Account(self.key, "demo@example.com", "demo-password", credits=100),
+            Account(self.key, "empty@example.com", "empty-password", credits=0),
+        ]
+
+    def inbound_push(self, inbound: SimInbound) -> Push:
+        """``XML=<inbox><sms from to date><![CDATA[text]]></sms></inbox>``, as a form post."""
+        inbox = etree.Element("inbox")
+        sms = etree.SubElement(
+            inbox,
+            "sms",
+            {
+                "from": inbound.sender.removeprefix("+"),
+                "to": inbound.recipient.removeprefix("+"),
+                "date": inbound.received_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S"),
+            },
+        )
+        # CDATA cannot hold "]]>"; such a text goes as escaped text instead.
+        sms.text = inbound.text if "]]>" in inbound.text else etree.CDATA(inbound.text)
+        document = etree.tostring(inbox, encoding="unicode")
+        return Push(
+            body=urlencode({"XML": document}).encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    def _account(self, root: etree._Element) -> Account:
+        login = root.find("authentication")
+        if login is None:
+            raise RefusalError(-2, "<authentication> manquant")
+        account = self.state.account(
+            self.key, text_of(login, "username"), text_of(login, "password")
+        )
+        if account is None:
+            raise RefusalError(-1)
+        return account
+
+    # --- apiV2.php -----------------------------------------------------------------------------
+
+    async def _send(self, request: web.Request) -> web.Response:
+        try:
+            root = await read_document(request, "sms")
+            return self._accept(self._account(root), root)
+        except RefusalError as refusal:
+            return answer(refusal.status, refusal.message)
+
+    def _accept(self, account: Account, root: etree._Element) -> web.Response:
+        forced = account.extra.get("answer_status")
+        if forced is not None:
+            raise RefusalError(int(forced))
+        message = root.find("message")
+        if message is None:
+            raise RefusalError(-2, "<message> manquant")
+        sender, text = text_of(message, "sender"), message.findtext("text") or ""
+        if not sender:
+            raise RefusalError(-2, "<sender> manquant")
+        if len(sender) > MAX_SENDER:
+            raise RefusalError(-2, f"<sender> dépasse {MAX_SENDER} caractères")
+        if not text.strip():
+            raise RefusalError(-2, "<text> manquant")
+        if len(text) > MAX_TEXT:
+            raise RefusalError(-2, f"<text> dépasse {MAX_TEXT} caractères")
+        flash = text_of(message, "isFlash") or "0"
+        kind = text_of(message, "type") or "longSMS"
+        bookmark = text_of(message, "bookmark")
+        if flash not in ("0", "1"):
+            raise RefusalError(-2, "<isFlash> vaut 0 ou 1")
+        if kind not in ("longSMS", "bookmark") or (kind == "bookmark" and not bookmark):
+            raise RefusalError(-2, "<type> vaut longSMS, ou bookmark avec un <bookmark>")
+        scheduled_at = self._delay(text_of(message, "delay"))
+        recipients = self._recipients(root)
+
+        cost = parts(text) * len(recipients)
+        if cost > account.credits:
+            raise RefusalError(-3)
+        account.credits -= cost
+        ticket = str(self.state.next_id())
+        now = datetime.now(PARIS)
+        scheduled = scheduled_at is not None and scheduled_at > now
+        used: set[str] = set()
+        for position, recipient in enumerate(recipients, start=1):
+            key = recipient.reference
+            if not key or key in used:
+                key = f"#{position}"
+            used.add(key)
+            self.state.add_message(
+                SimMessage(
+                    message_id=f"{ticket}:{key}",
+                    provider=self.key,
+                    username=account.username,
+                    recipient=recipient.number,
+                    text=text,
+                    sender=sender,
+                    created_at=now,
+                    status="scheduled" if scheduled else "queued",
+                    scheduled_at=scheduled_at if scheduled else None,
+                    batch_id=ticket,
+                    segments=parts(text),
+                    extra={
+                        "gsmsmsid": recipient.reference,
+                        "flash": flash == "1",
+                        "type": kind,
+                        "bookmark": bookmark or None,
+                    },
+                )
+            )
+        return answer(OK, MESSAGES[OK], ticket=ticket, credits=f"{account.credits:g}")
+
+    @staticmethod
+    def _delay(delay: str) -> datetime | None:
+        """The send time in Paris; a past time means now (the doc)."""
+        if not delay:
+            return None
+        if not DELAY.match(delay):
+            raise RefusalError(-4)
+        try:
+            return datetime.strptime(delay, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=PARIS)
+        except ValueError:
+            raise RefusalError(-4) from None
+
+    @staticmethod
+    def _recipients(root: etree._Element) -> list[Recipient]:
+        recipients = [
+            Recipient((gsm.text or "").strip(), (gsm.get("gsmsmsid") or "").strip())
+            for gsm in root.iterfind("recipients/gsm")
+        ]
+        if not recipients:
+            raise RefusalError(-5)
+        for recipient in recipients:
+            if not recipient.number.isdigit() or is_refused(recipient.number):
+                raise RefusalError(-5)
+        return recipients
+
+    # --- getDr.php -----------------------------------------------------------------------------
+
+    async def _delivery_report(self, request: web.Request) -> web.Response:
+        try:
+            root = await read_document(request, "deliveryreport")
+            account = self._account(root)
+            ticket, reference = self._ticket(root)
+        except RefusalError as refusal:
+            return answer(refusal.status, refusal.message)
+        rows = []
+        for message in self.state.messages_of(self.key, account.username):
+            if message.batch_id != ticket:
+                continue
+            if reference and message.extra.get("gsmsmsid") != reference:
+                continue
+            row = etree.Element(
+                "gsm", number=message.recipient, gsmsmsid=message.extra.get("gsmsmsid", "")
+            )
+            row.text = REPORT_STATUSES.get(message.status, "")
+            rows.append(row)
+        return answer(OK, "OK", *rows)
+
+    @staticmethod
+    def _ticket(root: etree._Element) -> tuple[str, str]:
+        """The one ticket asked for, and the recipient reference ('' for all of them)."""
+        tickets = root.findall("message/ticket")
+        if len(tickets) != 1 or not (tickets[0].text or "").strip():
+            raise RefusalError(-2, "un <ticket> par requête")
+        return (tickets[0].text or "").strip(), (tickets[0].get("gsmsmsid") or "").strip()

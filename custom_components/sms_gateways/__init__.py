@@ -1,1 +1,91 @@
-"""The SMS Gateways integration."""
+"""The SMS Gateways integration: NetOxygen, SMSFactor, Mobyt and 123-SMS.net."""
+
+from __future__ import annotations
+
+from homeassistant.const import (
+    ATTR_CONFIG_ENTRY_ID,
+    CONF_NAME,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import (
+    config_validation as cv,
+    discovery,
+    issue_registry as ir,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
+
+from .const import CONF_API_URL, CONF_PROVIDER, CONF_REGION, DOMAIN
+from .coordinator import (
+    SmsGatewaysConfigEntry,
+    SmsGatewaysCoordinator,
+    SmsGatewaysData,
+    credits_store,
+    no_credits_issue_id,
+)
+from .gateways import create_gateway
+from .notify import async_remove_notify_service
+from .services import async_setup_services
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.NOTIFY, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, once for every entry."""
+    hass.data[HASS_CONFIG] = config
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> bool:
+    """Connect to the provider account and set up its entities and notify service."""
+    gateway = create_gateway(
+        entry.data[CONF_PROVIDER],
+        async_get_clientsession(hass),
+        username=entry.data[CONF_USERNAME],
+        password=entry.data[CONF_PASSWORD],
+        api_url=entry.data.get(CONF_API_URL),
+        region=entry.options.get(CONF_REGION),
+    )
+    coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = SmsGatewaysData(gateway=gateway, coordinator=coordinator)
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    hass.async_create_task(
+        discovery.async_load_platform(
+            hass,
+            Platform.NOTIFY,
+            DOMAIN,
+            {CONF_NAME: entry.title, ATTR_CONFIG_ENTRY_ID: entry.entry_id},
+            hass.data[HASS_CONFIG],
+        )
+    )
+    # Recipients (subentries), options and credentials take effect through a reload.
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    return True
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+    """Reload the entry when it changed."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> bool:
+    """Unload the entities and the notify service; leave no repair issue behind."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    await async_remove_notify_service(hass, entry)
+    ir.async_delete_issue(hass, DOMAIN, no_credits_issue_id(entry.entry_id))
+    return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+    """Forget the last known credits of a removed entry."""
+    await credits_store(hass, entry.entry_id).async_remove()

@@ -5,3 +5,58 @@ from __future__ import annotations
 from typing import Final
 
 DOMAIN: Final = "sms_gateways"
+
+PROVIDERS: Final = ("netoxygen", "smsfactor", "mobyt", "sms123")
+"""The provider keys, in the order of the setup menu."""
+
+# Config entry data
+CONF_PROVIDER: Final = "provider"
+CONF_API_URL: Final = "api_url"
+CONF_SENDER: Final = "sender"
+
+# Options
+CONF_MESSAGE_TYPE: Final = "message_type"
+CONF_REGION: Final = "region"
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+"""Minutes between two credit checks."""
+CONF_LOW_CREDITS_THRESHOLD: Final = "low_credits_threshold"
+
+DEFAULT_SCAN_INTERVAL: Final = 60
+MIN_SCAN_INTERVAL: Final = 5
+MAX_SCAN_INTERVAL: Final = 1440
+DEFAULT_LOW_CREDITS_THRESHOLD: Final = 10
+MESSAGE_TYPES: Final = ("N", "L")
+"""Mobyt: N is SMS Top (custom sender), L is SMS Direct (fixed sender)."""
+
+# Recipient subentries
+SUBENTRY_RECIPIENT: Final = "recipient"
+CONF_PHONE_NUMBER: Final = "phone_number"
+
+# Action fields
+ATTR_RECIPIENTS: Final = "recipients"
+ATTR_MESSAGE: Final = "message"
+ATTR_SENDER: Final = "sender"
+ATTR_SEND_AT: Final = "send_at"
+ATTR_FLASH: Final = "flash"
+ATTR_MESSAGE_TYPE: Final = "message_type"
+ATTR_BOOKMARK_URL: Final = "bookmark_url"
+ATTR_TTS: Final = "tts"
+ATTR_TEST: Final = "test"
+ATTR_MESSAGE_ID: Final = "message_id"
+ATTR_MESSAGE_IDS: Final = "message_ids"
+ATTR_NUMBER: Final = "number"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_GROUP: Final = "group"
+ATTR_GROUPS: Final = "groups"
+ATTR_NEW_NAME: Final = "new_name"
+ATTR_NEW_NUMBER: Final = "new_number"
+ATTR_LAST_NAME: Final = "last_name"
+ATTR_FIRST_NAME: Final = "first_name"
+ATTR_COMPANY: Final = "company"
+ATTR_BIRTHDAY: Final = "birthday"
+ATTR_VARIABLES: Final = ("variable_1", "variable_2", "variable_3")
+
+ISSUE_NO_CREDITS: Final = "no_credits"
+
+STORAGE_VERSION: Final = 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 from typing import ClassVar
@@ -214,7 +214,9 @@ class SmsGateway(ABC):
         Raises:
             GatewayError: a local check failed, or the provider refused the whole request.
         """
-        return await self._send(self.prepare(sms))
+        prepared = self.prepare(sms)
+        result = await self._send(prepared)
+        return replace(result, send_at=sms.send_at) if sms.send_at else result
 
     @abstractmethod
     async def _send(self, prepared: PreparedSms) -> SendResult:

@@ -132,6 +132,8 @@ class SendResult:
     batch_id: str | None = None
     credits_used: float | None = None
     credits_remaining: float | None = None
+    send_at: datetime | None = None
+    """When a scheduled message will leave (None: now)."""
 
     @property
     def accepted(self) -> tuple[RecipientResult, ...]:

@@ -1,0 +1,53 @@
+"""Binary sensor: the credits are at or below the threshold of the options."""
+
+from __future__ import annotations
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import CONF_LOW_CREDITS_THRESHOLD, DEFAULT_LOW_CREDITS_THRESHOLD
+from .coordinator import SmsGatewaysConfigEntry, SmsGatewaysCoordinator
+from .entity import SmsGatewaysEntity
+from .gateways import Capability
+
+PARALLEL_UPDATES = 0
+
+LOW_CREDITS = BinarySensorEntityDescription(
+    key="low_credits",
+    translation_key="low_credits",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmsGatewaysConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the low-credits sensor where the credits are known."""
+    gateway = entry.runtime_data.gateway
+    if gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND):
+        threshold = float(
+            entry.options.get(CONF_LOW_CREDITS_THRESHOLD, DEFAULT_LOW_CREDITS_THRESHOLD)
+        )
+        async_add_entities([LowCreditsSensor(entry.runtime_data.coordinator, threshold)])
+
+
+class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
+    """On when the credits left are at or below the threshold."""
+
+    def __init__(self, coordinator: SmsGatewaysCoordinator, threshold: float) -> None:
+        """Compare against the threshold of the options."""
+        super().__init__(coordinator, LOW_CREDITS)
+        self._threshold = threshold
+
+    @property
+    def is_on(self) -> bool | None:
+        """Unknown until the credits are known."""
+        balance = self.coordinator.data.balance
+        return None if balance is None else balance.total <= self._threshold

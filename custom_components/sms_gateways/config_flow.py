@@ -1,0 +1,441 @@
+"""Config flow: pick a provider, check the account, then options and recipients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+from typing import Any, override
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    CountrySelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+from yarl import URL
+
+from .const import (
+    CONF_API_URL,
+    CONF_LOW_CREDITS_THRESHOLD,
+    CONF_MESSAGE_TYPE,
+    CONF_PHONE_NUMBER,
+    CONF_PROVIDER,
+    CONF_REGION,
+    CONF_SCAN_INTERVAL,
+    CONF_SENDER,
+    DEFAULT_LOW_CREDITS_THRESHOLD,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    MAX_SCAN_INTERVAL,
+    MESSAGE_TYPES,
+    MIN_SCAN_INTERVAL,
+    PROVIDERS,
+    SUBENTRY_RECIPIENT,
+)
+from .gateways import (
+    GATEWAYS,
+    AccessDeniedError,
+    AuthenticationError,
+    Capability,
+    GatewayConnectionError,
+    GatewayResponseError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    SmsGateway,
+    create_gateway,
+)
+from .gateways.numbers import to_e164
+from .helpers import default_sender
+
+_LOGGER = logging.getLogger(__name__)
+
+USERNAME_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
+)
+PASSWORD_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+)
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+RECIPIENT_SCHEMA = probatio.Schema(
+    {
+        # A recipient's name is the subentry's title, and the notify entity's name.
+        # pylint: disable-next=home-assistant-config-flow-name-field
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Required(CONF_PHONE_NUMBER): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="tel")
+        ),
+    }
+)
+REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
+
+
+def _account_schema(provider: str, *, advanced: bool, with_sender: bool) -> probatio.Schema:
+    """The credentials of one provider; its API address only in advanced mode."""
+    schema: dict[probatio.Marker, Any] = {
+        probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
+        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+    }
+    if with_sender:
+        schema[probatio.Optional(CONF_SENDER)] = TextSelector()
+    if advanced:
+        schema[probatio.Required(CONF_API_URL, default=GATEWAYS[provider].default_api_url)] = (
+            URL_SELECTOR
+        )
+    return probatio.Schema(schema)
+
+
+def _valid_url(url: str) -> bool:
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
+class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one provider account."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> SmsGatewaysOptionsFlow:
+        """The options of an account."""
+        return SmsGatewaysOptionsFlow()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Recipients, each a notify entity."""
+        return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
+
+    @override
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask which provider the account is at."""
+        return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
+
+    async def async_step_netoxygen(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a NetOxygen account."""
+        return await self._async_step_account("netoxygen", user_input)
+
+    async def async_step_smsfactor(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for an SMSFactor account."""
+        return await self._async_step_account("smsfactor", user_input)
+
+    async def async_step_mobyt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a Mobyt account."""
+        return await self._async_step_account("mobyt", user_input)
+
+    async def async_step_sms123(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a 123-SMS.net account."""
+        return await self._async_step_account("sms123", user_input)
+
+    async def _async_step_account(
+        self, provider: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Check the credentials with the provider, then create the entry."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            api_url = user_input.get(CONF_API_URL, GATEWAYS[provider].default_api_url)
+            gateway = self._gateway(provider, user_input[CONF_USERNAME], user_input, api_url)
+            sender = user_input.get(CONF_SENDER, "").strip()
+            if not _valid_url(api_url):
+                errors[CONF_API_URL] = "invalid_url"
+            elif sender and not _valid_sender(gateway, sender):
+                errors[CONF_SENDER] = "invalid_sender"
+            else:
+                await _async_check_account(gateway, errors, placeholders)
+            if not errors:
+                await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
+                self._abort_if_unique_id_configured()
+                data = {
+                    CONF_PROVIDER: provider,
+                    CONF_USERNAME: user_input[CONF_USERNAME].strip(),
+                    CONF_PASSWORD: user_input[CONF_PASSWORD],
+                    CONF_API_URL: api_url,
+                    CONF_WEBHOOK_ID: webhook.async_generate_id(),
+                }
+                if sender:
+                    data[CONF_SENDER] = sender
+                return self.async_create_entry(
+                    title=f"{gateway.title} {data[CONF_USERNAME]}", data=data
+                )
+        schema = _account_schema(provider, advanced=self.show_advanced_options, with_sender=True)
+        return self.async_show_form(
+            step_id=provider,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The provider refused the credentials: ask for the password again."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Check the new password with the provider."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders = {CONF_USERNAME: entry.data[CONF_USERNAME], CONF_NAME: entry.title}
+        if user_input is not None:
+            gateway = self._gateway(
+                entry.data[CONF_PROVIDER],
+                entry.data[CONF_USERNAME],
+                user_input,
+                entry.data[CONF_API_URL],
+            )
+            await _async_check_account(gateway, errors, placeholders)
+            if not errors:
+                return self._async_update_and_reload(
+                    entry, {CONF_PASSWORD: user_input[CONF_PASSWORD]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=REAUTH_SCHEMA,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the credentials (or the API address) of the same account."""
+        entry = self._get_reconfigure_entry()
+        provider: str = entry.data[CONF_PROVIDER]
+        errors: dict[str, str] = {}
+        placeholders = {CONF_NAME: entry.title}
+        if user_input is not None:
+            api_url = user_input.get(CONF_API_URL, entry.data[CONF_API_URL])
+            gateway = self._gateway(provider, user_input[CONF_USERNAME], user_input, api_url)
+            if not _valid_url(api_url):
+                errors[CONF_API_URL] = "invalid_url"
+            else:
+                await _async_check_account(gateway, errors, placeholders)
+            if not errors:
+                await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self._async_update_and_reload(
+                    entry,
+                    {
+                        CONF_USERNAME: user_input[CONF_USERNAME].strip(),
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        CONF_API_URL: api_url,
+                    },
+                )
+        schema = _account_schema(provider, advanced=self.show_advanced_options, with_sender=False)
+        suggested = {
+            CONF_USERNAME: entry.data[CONF_USERNAME],
+            CONF_API_URL: entry.data[CONF_API_URL],
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _gateway(
+        self, provider: str, username: str, user_input: Mapping[str, Any], api_url: str
+    ) -> SmsGateway:
+        return create_gateway(
+            provider,
+            async_get_clientsession(self.hass),
+            username=username.strip(),
+            password=user_input[CONF_PASSWORD],
+            api_url=api_url,
+        )
+
+    def _async_update_and_reload(
+        self, entry: ConfigEntry, data_updates: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Update the entry; a loaded one is reloaded by its update listener."""
+        if entry.update_listeners:
+            return self.async_update_and_abort(entry, data_updates=data_updates)
+        return self.async_update_reload_and_abort(entry, data_updates=data_updates)
+
+
+def _entry_gateway(hass: HomeAssistant, entry: ConfigEntry) -> SmsGateway:
+    """A client for the entry's account (making no request by itself)."""
+    return create_gateway(
+        entry.data[CONF_PROVIDER],
+        async_get_clientsession(hass),
+        username=entry.data[CONF_USERNAME],
+        password=entry.data[CONF_PASSWORD],
+        api_url=entry.data[CONF_API_URL],
+    )
+
+
+def _valid_sender(gateway: SmsGateway, sender: str) -> bool:
+    try:
+        gateway.validate_sender(sender)
+    except InvalidSenderError:
+        return False
+    return True
+
+
+async def _async_check_account(
+    gateway: SmsGateway, errors: dict[str, str], placeholders: dict[str, str]
+) -> None:
+    """Ask the provider whether the credentials work; say why not in ``errors``."""
+    try:
+        await gateway.validate_credentials()
+    except AccessDeniedError as err:
+        errors["base"] = "access_denied"
+        placeholders["error"] = str(err)
+    except AuthenticationError:
+        errors["base"] = "invalid_auth"
+    except GatewayConnectionError, GatewayResponseError:
+        errors["base"] = "cannot_connect"
+    except Exception:
+        _LOGGER.exception("Unexpected error checking the %s account", gateway.title)
+        errors["base"] = "unknown"
+
+
+class SmsGatewaysOptionsFlow(OptionsFlow):
+    """Sender, message type, credit polling and the low-credits threshold."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and check the options."""
+        entry = self.config_entry
+        gateway = GATEWAYS[entry.data[CONF_PROVIDER]]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            sender = user_input.get(CONF_SENDER, "").strip()
+            message_type = user_input.get(CONF_MESSAGE_TYPE)
+            if sender and not _valid_sender(_entry_gateway(self.hass, entry), sender):
+                errors[CONF_SENDER] = "invalid_sender"
+            elif sender and message_type == "L":
+                errors[CONF_SENDER] = "sender_with_fixed_type"
+            else:
+                return self.async_create_entry(data={**user_input, CONF_SENDER: sender})
+
+        schema: dict[probatio.Marker, Any] = {
+            probatio.Optional(CONF_SENDER): TextSelector(),
+        }
+        if Capability.MESSAGE_TYPE in gateway.capabilities:
+            schema[probatio.Required(CONF_MESSAGE_TYPE, default=MESSAGE_TYPES[0])] = SelectSelector(
+                SelectSelectorConfig(
+                    options=list(MESSAGE_TYPES),
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_MESSAGE_TYPE,
+                )
+            )
+        schema[probatio.Optional(CONF_REGION)] = CountrySelector()
+        if Capability.BALANCE in gateway.capabilities:
+            schema[probatio.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL)] = (
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SCAN_INTERVAL,
+                        max=MAX_SCAN_INTERVAL,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                )
+            )
+        schema[
+            probatio.Required(CONF_LOW_CREDITS_THRESHOLD, default=DEFAULT_LOW_CREDITS_THRESHOLD)
+        ] = NumberSelector(NumberSelectorConfig(min=0, step=1, mode=NumberSelectorMode.BOX))
+        suggested = {
+            **entry.options,
+            CONF_SENDER: default_sender(entry) or "",
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), suggested),
+            errors=errors,
+        )
+
+
+class RecipientSubentryFlow(ConfigSubentryFlow):
+    """Add or edit a recipient: a name and a phone number."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a recipient."""
+        return await self._async_step_recipient("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Edit a recipient."""
+        return await self._async_step_recipient("reconfigure", user_input)
+
+    async def _async_step_recipient(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        editing = self._get_reconfigure_subentry() if step_id == "reconfigure" else None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            region = (
+                entry.options.get(CONF_REGION) or GATEWAYS[entry.data[CONF_PROVIDER]].default_region
+            )
+            try:
+                number = to_e164(user_input[CONF_PHONE_NUMBER], region)
+            except InvalidRecipientError:
+                errors[CONF_PHONE_NUMBER] = "invalid_phone_number"
+            else:
+                if not name:
+                    errors[CONF_NAME] = "empty_name"
+                elif any(
+                    subentry.unique_id == number
+                    and subentry.subentry_type == SUBENTRY_RECIPIENT
+                    and subentry is not editing
+                    for subentry in entry.subentries.values()
+                ):
+                    return self.async_abort(reason="already_configured")
+                elif editing is not None:
+                    return self.async_update_and_abort(
+                        entry,
+                        editing,
+                        title=name,
+                        unique_id=number,
+                        data={CONF_PHONE_NUMBER: number},
+                    )
+                else:
+                    return self.async_create_entry(
+                        title=name, data={CONF_PHONE_NUMBER: number}, unique_id=number
+                    )
+        suggested = user_input
+        if suggested is None and editing is not None:
+            suggested = {CONF_NAME: editing.title, **editing.data}
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(RECIPIENT_SCHEMA, suggested),
+            errors=errors,
+        )

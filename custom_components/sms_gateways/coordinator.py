@@ -1,0 +1,202 @@
+"""The credits and status of one provider account, polled and learned from every send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+import logging
+from typing import TYPE_CHECKING, override
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import (
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    ISSUE_NO_CREDITS,
+    STORAGE_VERSION,
+)
+from .gateways import (
+    AccessDeniedError,
+    AuthenticationError,
+    Balance,
+    Capability,
+    GatewayConnectionError,
+    GatewayError,
+    SendResult,
+    SmsGateway,
+)
+
+if TYPE_CHECKING:
+    from homeassistant.components.notify.legacy import BaseNotificationService
+
+_LOGGER = logging.getLogger(__name__)
+
+type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
+type SentListener = Callable[[SendResult], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountData:
+    """What the entities show: the credits left and the account status."""
+
+    balance: Balance | None = None
+    """None until the provider has told us (SMSFactor: until the first send)."""
+    account_status: str | None = None
+
+
+@dataclass(kw_only=True)
+class SmsGatewaysData:
+    """What a loaded entry holds."""
+
+    gateway: SmsGateway
+    coordinator: SmsGatewaysCoordinator
+    notify_service: BaseNotificationService | None = None
+    """The legacy ``notify.<account>`` service, once the notify platform has loaded it."""
+    sent_listeners: list[SentListener] = field(default_factory=list)
+
+    @callback
+    def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:
+        """Be told of every send the provider took (delivery tracking hooks in here).
+
+        Returns:
+            A callback that removes the listener.
+        """
+        self.sent_listeners.append(listener)
+        return lambda: self.sent_listeners.remove(listener)
+
+    @callback
+    def async_sent(self, result: SendResult) -> None:
+        """Hand a send's accepted messages on to the listeners."""
+        for listener in list(self.sent_listeners):
+            listener(result)
+
+
+class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
+    """Poll the credits (and NetOxygen's account status) of one account.
+
+    A provider without a balance call (SMSFactor) is not polled: its credits come from the send
+    responses only, and the last known count is stored so that it survives a restart.
+    """
+
+    config_entry: SmsGatewaysConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: SmsGatewaysConfigEntry, gateway: SmsGateway
+    ) -> None:
+        """Poll at the interval of the options, if the provider can be polled at all."""
+        self.gateway = gateway
+        polled = gateway.supports(Capability.BALANCE) or gateway.supports(Capability.ACCOUNT_STATUS)
+        minutes = config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} {gateway.provider}",
+            update_interval=timedelta(minutes=minutes) if polled else None,
+        )
+        self._store: Store[dict[str, float]] | None = None
+        if not gateway.supports(Capability.BALANCE):
+            self._store = credits_store(hass, config_entry.entry_id)
+        self._stored_balance: Balance | None = None
+
+    @override
+    async def _async_setup(self) -> None:
+        """Read the last known credits of a provider that cannot be asked for them."""
+        if self._store is None:
+            return
+        stored = await self._store.async_load()
+        if stored and isinstance(amount := stored.get("credits"), int | float):
+            self._stored_balance = Balance(total=float(amount))
+
+    @override
+    async def _async_update_data(self) -> AccountData:
+        """Ask the provider for the credits and status, in as few requests as it allows."""
+        gateway = self.gateway
+        try:
+            if gateway.supports(Capability.BALANCE):
+                balance: Balance | None = await gateway.get_balance()
+            else:
+                # Nothing to poll: check that the credentials still work (setup, manual update).
+                info = await gateway.validate_credentials()
+                balance = info.balance or self._known_balance()
+            status = None
+            if gateway.supports(Capability.ACCOUNT_STATUS):
+                status = await gateway.get_account_status()
+        except AccessDeniedError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="access_denied",
+                translation_placeholders={"provider": gateway.title, "error": str(err)},
+            ) from err
+        except AuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="authentication_failed",
+                translation_placeholders=self._names(),
+            ) from err
+        except GatewayConnectionError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders=self._names(),
+            ) from err
+        except GatewayError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="provider_error",
+                translation_placeholders={**self._names(), "error": str(err)},
+            ) from err
+        self._async_update_credits_issue(balance)
+        return AccountData(balance=balance, account_status=status)
+
+    async def async_set_credits(self, credits_left: float) -> None:
+        """Show the credits a send response carried, and remember them if we cannot ask."""
+        balance = Balance(total=credits_left)
+        if self._store is not None:
+            await self._store.async_save({"credits": credits_left})
+        self._async_update_credits_issue(balance)
+        self.async_set_updated_data(replace(self.data or AccountData(), balance=balance))
+
+    def _known_balance(self) -> Balance | None:
+        if self.data is not None and self.data.balance is not None:
+            return self.data.balance
+        return self._stored_balance
+
+    def _names(self) -> dict[str, str]:
+        return {"provider": self.gateway.title, "account": self.config_entry.title}
+
+    @callback
+    def _async_update_credits_issue(self, balance: Balance | None) -> None:
+        """Raise a repair issue while the account has no credits left."""
+        if balance is None:
+            return
+        issue_id = no_credits_issue_id(self.config_entry.entry_id)
+        if balance.total > 0:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NO_CREDITS,
+            translation_placeholders={"account": self.config_entry.title},
+        )
+
+
+def credits_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, float]]:
+    """Where the last known credits of an entry are kept."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.credits")
+
+
+def no_credits_issue_id(entry_id: str) -> str:
+    """The repair issue raised while an entry has no credits."""
+    return f"{ISSUE_NO_CREDITS}_{entry_id}"

@@ -1,0 +1,65 @@
+"""Diagnostics: the entry, the provider's capabilities and the last data, without secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_PHONE_NUMBER
+from .coordinator import SmsGatewaysConfigEntry
+
+TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    CONF_WEBHOOK_ID,
+    CONF_PHONE_NUMBER,
+    "title",
+    "unique_id",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry
+) -> dict[str, Any]:
+    """The entry and what the provider last told us."""
+    gateway = entry.runtime_data.gateway
+    data = entry.runtime_data.coordinator.data
+    balance = data.balance
+    return {
+        "entry": async_redact_data(
+            {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            TO_REDACT,
+        ),
+        "recipients": [
+            async_redact_data(
+                {"title": subentry.title, "unique_id": subentry.unique_id, **subentry.data},
+                TO_REDACT,
+            )
+            for subentry in entry.subentries.values()
+        ],
+        "provider": {
+            "key": gateway.provider,
+            "api_url": gateway.api_url,
+            "region": gateway.region,
+            "capabilities": sorted(capability.value for capability in gateway.capabilities),
+        },
+        "account": {
+            "credits": balance.total if balance else None,
+            "credit_lines": [
+                {"credit_type": line.credit_type, "nation": line.nation, "amount": line.amount}
+                for line in balance.lines
+            ]
+            if balance
+            else [],
+            "account_status": data.account_status,
+            "last_update_success": entry.runtime_data.coordinator.last_update_success,
+        },
+    }

@@ -1,0 +1,35 @@
+"""The base entity: every entity of an entry belongs to one device, the provider account."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import SmsGatewaysConfigEntry, SmsGatewaysCoordinator
+
+
+def account_device_info(entry: SmsGatewaysConfigEntry) -> DeviceInfo:
+    """The device of the provider account."""
+    return DeviceInfo(
+        entry_type=DeviceEntryType.SERVICE,
+        identifiers={(DOMAIN, entry.entry_id)},
+        manufacturer=entry.runtime_data.gateway.title,
+        model="SMS gateway account",
+        name=entry.title,
+    )
+
+
+class SmsGatewaysEntity(CoordinatorEntity[SmsGatewaysCoordinator]):
+    """An entity fed by the account's coordinator."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: SmsGatewaysCoordinator, description: EntityDescription) -> None:
+        """Identify the entity by the account and the description's key."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.unique_id}_{description.key}"
+        self._attr_device_info = account_device_info(entry)

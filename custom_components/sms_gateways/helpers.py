@@ -1,0 +1,251 @@
+"""Sending through an entry's gateway, and the gateway's errors in the user's language.
+
+The actions, the notify entities and the legacy notify service all send through
+``async_send_sms``, so that they check, report and count credits the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    ATTR_BOOKMARK_URL,
+    ATTR_FLASH,
+    ATTR_MESSAGE_TYPE,
+    ATTR_SEND_AT,
+    ATTR_TEST,
+    ATTR_TTS,
+    CONF_MESSAGE_TYPE,
+    CONF_PHONE_NUMBER,
+    CONF_SENDER,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from .coordinator import SmsGatewaysConfigEntry
+from .gateways import (
+    AccessDeniedError,
+    AuthenticationError,
+    Capability,
+    EmptyMessageError,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayResponseError,
+    InsufficientCreditsError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    MessageRejectedError,
+    MessageTooLongError,
+    OutgoingSms,
+    SchedulingError,
+    SendResult,
+    UnsupportedOperationError,
+)
+
+# The send options a provider may not have, and the capability each needs.
+_OPTION_CAPABILITIES: dict[str, Capability] = {
+    ATTR_SEND_AT: Capability.SCHEDULE,
+    ATTR_FLASH: Capability.FLASH,
+    ATTR_MESSAGE_TYPE: Capability.MESSAGE_TYPE,
+    ATTR_BOOKMARK_URL: Capability.BOOKMARK,
+    ATTR_TTS: Capability.TTS,
+    ATTR_TEST: Capability.TEST_MODE,
+}
+
+
+def default_sender(entry: SmsGatewaysConfigEntry) -> str | None:
+    """The sender of the options, else the one given at setup (None: the provider's)."""
+    if CONF_SENDER in entry.options:
+        return entry.options[CONF_SENDER] or None
+    return entry.data.get(CONF_SENDER) or None
+
+
+def recipient_numbers(entry: SmsGatewaysConfigEntry) -> list[str]:
+    """The numbers of the entry's recipient subentries."""
+    return [
+        subentry.data[CONF_PHONE_NUMBER]
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_RECIPIENT
+    ]
+
+
+def with_title(message: str, title: str | None) -> str:
+    """An SMS has no title: put it on the first line."""
+    return f"{title}\n{message}" if title else message
+
+
+def local_datetime(value: datetime) -> datetime:
+    """A date and time without a time zone is Home Assistant's local time."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt_util.get_default_time_zone())
+    return value
+
+
+def build_sms(
+    entry: SmsGatewaysConfigEntry,
+    recipients: Sequence[str],
+    message: str,
+    options: dict[str, Any],
+) -> OutgoingSms:
+    """An outgoing SMS from an action's or a notification's fields and the entry's options.
+
+    Raises:
+        ServiceValidationError: an option the provider does not have was asked for.
+    """
+    gateway = entry.runtime_data.gateway
+    for option, capability in _OPTION_CAPABILITIES.items():
+        if options.get(option) and not gateway.supports(capability):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="option_not_supported",
+                translation_placeholders={"option": option, "provider": gateway.title},
+            )
+    message_type = options.get(ATTR_MESSAGE_TYPE)
+    if message_type is None and gateway.supports(Capability.MESSAGE_TYPE):
+        message_type = entry.options.get(CONF_MESSAGE_TYPE)
+    send_at = options.get(ATTR_SEND_AT)
+    return OutgoingSms(
+        recipients=tuple(recipients),
+        message=message,
+        sender=options.get(CONF_SENDER) or default_sender(entry),
+        send_at=local_datetime(send_at) if send_at is not None else None,
+        flash=bool(options.get(ATTR_FLASH)),
+        message_type=message_type,
+        bookmark_url=options.get(ATTR_BOOKMARK_URL),
+        tts=bool(options.get(ATTR_TTS)),
+        test=bool(options.get(ATTR_TEST)),
+    )
+
+
+async def async_send_sms(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, sms: OutgoingSms
+) -> SendResult:
+    """Check and send an SMS, count the credits it reports, and hand it on for tracking.
+
+    A send that some recipients refused returns every recipient's result; one that all refused
+    raises the first refusal.
+
+    Raises:
+        ServiceValidationError: the message, a number, the sender or the send time is wrong
+            (nothing was sent).
+        HomeAssistantError: the provider refused the message or could not be reached.
+    """
+    if not sms.recipients:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_recipients",
+            translation_placeholders={"account": entry.title},
+        )
+    runtime = entry.runtime_data
+    gateway = runtime.gateway
+    try:
+        gateway.prepare(sms)
+    except SchedulingError as err:
+        send_at = sms.send_at.isoformat() if sms.send_at else ""
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="send_at_in_past",
+            translation_placeholders={"send_at": send_at},
+        ) from err
+    except GatewayError as err:
+        raise gateway_error(hass, entry, err) from err
+    try:
+        result = await gateway.send(sms)
+    except GatewayError as err:
+        raise gateway_error(hass, entry, err, sending=True) from err
+
+    coordinator = runtime.coordinator
+    if result.credits_remaining is not None:
+        await coordinator.async_set_credits(result.credits_remaining)
+    elif result.accepted and gateway.supports(Capability.BALANCE):
+        await coordinator.async_request_refresh()
+    if not result.accepted:
+        first = result.refused[0]
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="recipient_refused",
+            translation_placeholders={
+                "provider": gateway.title,
+                "recipient": first.recipient,
+                "error": first.error or first.error_code or "",
+            },
+        )
+    runtime.async_sent(result)
+    return result
+
+
+@contextmanager
+def translate_errors(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, *, sending: bool = False
+) -> Iterator[None]:
+    """Raise the gateway errors of the block as translated Home Assistant errors."""
+    try:
+        yield
+    except GatewayError as err:
+        raise gateway_error(hass, entry, err, sending=sending) from err
+
+
+def gateway_error(
+    hass: HomeAssistant,
+    entry: SmsGatewaysConfigEntry,
+    err: GatewayError,
+    *,
+    sending: bool = False,
+) -> HomeAssistantError:
+    """The translated error that tells the user what went wrong.
+
+    Rejected credentials also start a reauthentication of the entry.
+    """
+    gateway = entry.runtime_data.gateway
+    names = {"provider": gateway.title, "account": entry.title}
+    key: str
+    placeholders: dict[str, str] = names
+    invalid_input = True
+    match err:
+        case AccessDeniedError():
+            key, placeholders, invalid_input = "access_denied", {**names, "error": str(err)}, False
+        case AuthenticationError():
+            if entry.state is ConfigEntryState.LOADED:
+                entry.async_start_reauth(hass)
+            key, invalid_input = "authentication_failed", False
+        case InvalidRecipientError():
+            key, placeholders = "invalid_recipient", {"number": err.number or str(err)}
+        case EmptyMessageError():
+            key = "empty_message"
+        case MessageTooLongError():
+            key = "message_too_long"
+            placeholders = {**names, "length": str(err.length), "limit": str(err.limit)}
+        case InvalidSenderError():
+            key, placeholders = "invalid_sender", {**names, "error": str(err)}
+        case UnsupportedOperationError():
+            key, placeholders = "unsupported", {**names, "error": str(err)}
+        case InsufficientCreditsError():
+            key, invalid_input = "insufficient_credits", False
+        case MessageRejectedError() | SchedulingError():
+            key, placeholders, invalid_input = "rejected", {**names, "error": str(err)}, False
+        case GatewayConnectionError() if not err.request_sent:
+            key, invalid_input = "cannot_connect", False
+        case GatewayConnectionError():
+            key = "send_outcome_unknown" if sending else "no_answer"
+            invalid_input = False
+        case GatewayResponseError():
+            key, placeholders, invalid_input = (
+                "invalid_response",
+                {**names, "error": str(err)},
+                False,
+            )
+        case _:
+            key, placeholders, invalid_input = "provider_error", {**names, "error": str(err)}, False
+    error_class = ServiceValidationError if invalid_input else HomeAssistantError
+    return error_class(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )

@@ -1,0 +1,190 @@
+"""Received SMS: each one fires ``sms_gateways_inbound_sms`` and the event entity, exactly once.
+
+Messages come from the webhook (SMSFactor, Mobyt) or, where the provider can be polled and no push
+has been seen, from polling (Mobyt ``SRHISTORYBYID`` from the last id seen). The last id and the
+keys of recent messages are stored, so a restart neither misses nor repeats a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
+from .dedup import RecentKeys
+from .gateways import AuthenticationError, Capability, GatewayError, InboundSms, SmsGateway
+
+_LOGGER = logging.getLogger(__name__)
+
+PUSH_IN_USE = timedelta(days=7)
+"""A push received this recently means the webhook is in use: polling stays off."""
+_SAVE_DELAY = 1.0
+
+
+def signal_inbound(entry_id: str) -> str:
+    """The dispatcher signal carrying an entry's received ``InboundSms``."""
+    return f"{DOMAIN}_inbound_{entry_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedSms:
+    """A received SMS as events show it."""
+
+    sms: InboundSms
+
+    def event_data(self, entry_id: str, provider: str) -> dict[str, Any]:
+        """The data of ``sms_gateways_inbound_sms``."""
+        return {
+            "config_entry_id": entry_id,
+            "provider": provider,
+            "message_id": self.sms.message_id,
+            "sender": self.sms.sender,
+            "recipient": self.sms.recipient,
+            "message": self.sms.message,
+            "received_at": self.sms.received_at.isoformat(),
+            "keyword": self.sms.keyword,
+        }
+
+
+class InboundReceiver:
+    """Fire each received SMS of one entry once, from pushes or polling."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        entry_id: str,
+        gateway: SmsGateway,
+        poll_interval: timedelta | None,
+        on_auth_failed: Any,
+    ) -> None:
+        """Nothing is read or polled until ``async_start``.
+
+        Args:
+            poll_interval: how often to poll, None to never poll.
+        """
+        self.hass = hass
+        self.entry_id = entry_id
+        self.gateway = gateway
+        self._poll_interval = poll_interval
+        self._on_auth_failed = on_auth_failed
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.inbound"
+        )
+        self._seen = RecentKeys()
+        self.last_id: int | None = None
+        self.push_seen_at: datetime | None = None
+        self._polling = False
+        self._unsub: CALLBACK_TYPE | None = None
+
+    @property
+    def polls(self) -> bool:
+        """Whether received messages are polled now (off while the webhook is in use)."""
+        if self._poll_interval is None or not self.gateway.supports(Capability.INBOUND_POLL):
+            return False
+        return self.push_seen_at is None or dt_util.utcnow() - self.push_seen_at > PUSH_IN_USE
+
+    async def async_start(self) -> None:
+        """Restore what was seen and start polling where the provider is polled."""
+        stored = await self._store.async_load() or {}
+        self._seen.load(stored.get("seen", []))
+        if isinstance(last_id := stored.get("last_id"), int):
+            self.last_id = last_id
+        if pushed := stored.get("push_seen_at"):
+            self.push_seen_at = datetime.fromisoformat(pushed)
+        if self._poll_interval is not None and self.gateway.supports(Capability.INBOUND_POLL):
+            self._unsub = async_track_time_interval(
+                self.hass, self._async_tick, self._poll_interval, name=f"{DOMAIN} inbound SMS"
+            )
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop polling."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+        self._save()
+
+    @callback
+    def async_receive(self, messages: list[InboundSms], *, pushed: bool) -> int:
+        """Fire the messages not seen before; the number fired.
+
+        Synchronous on purpose: each message is checked and recorded before any ``await``, so two
+        copies of one push arriving together fire once.
+        """
+        if pushed:
+            self.push_seen_at = dt_util.utcnow()
+        fired = 0
+        for sms in messages:
+            if not self._seen.add(sms.dedup_key):
+                _LOGGER.debug("Received SMS %s already handled", sms.message_id or "(no id)")
+                continue
+            received = ReceivedSms(sms)
+            self.hass.bus.async_fire(
+                EVENT_INBOUND_SMS, received.event_data(self.entry_id, self.gateway.provider)
+            )
+            async_dispatcher_send(self.hass, signal_inbound(self.entry_id), received)
+            fired += 1
+        self._save()
+        return fired
+
+    async def _async_tick(self, _now: datetime) -> None:
+        if self.polls:
+            await self.async_poll()
+
+    async def async_poll(self) -> int:
+        """Fetch the messages after the last id seen; the number fired.
+
+        The first poll of a new entry only learns where the history ends: messages received
+        before the integration was set up are not fired.
+        """
+        if self._polling:
+            return 0
+        self._polling = True
+        try:
+            messages = await self.gateway.get_inbound(after_id=self.last_id or 0)
+        except AuthenticationError:
+            self._on_auth_failed()
+            return 0
+        except GatewayError as err:
+            _LOGGER.debug("Received SMS not read: %s", err)
+            return 0
+        finally:
+            self._polling = False
+        ids = [int(sms.message_id) for sms in messages if sms.message_id and sms.message_id.isdigit()]
+        first_poll = self.last_id is None
+        if ids:
+            self.last_id = max([*ids, self.last_id or 0])
+        elif first_poll:
+            self.last_id = 0
+        if first_poll:
+            for sms in messages:
+                self._seen.add(sms.dedup_key)
+            self._save()
+            return 0
+        ordered = sorted(messages, key=lambda sms: int(sms.message_id or 0) if (sms.message_id or "").isdigit() else 0)
+        return self.async_receive(ordered, pushed=False)
+
+    @callback
+    def _save(self) -> None:
+        self._store.async_delay_save(self._data_to_save, _SAVE_DELAY)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        return {
+            "seen": self._seen.dump(),
+            "last_id": self.last_id,
+            "push_seen_at": self.push_seen_at.isoformat() if self.push_seen_at else None,
+        }
+
+    async def async_flush(self) -> None:
+        """Write the state now (tests, unload)."""
+        await self._store.async_save(self._data_to_save())

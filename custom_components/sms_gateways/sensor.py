@@ -1,0 +1,144 @@
+"""Sensors: the credits left (Mobyt: also per type and country) and the account status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import AccountData, SmsGatewaysConfigEntry, SmsGatewaysCoordinator
+from .entity import SmsGatewaysEntity
+from .gateways import Capability, SmsGateway
+
+PARALLEL_UPDATES = 0
+
+ACCOUNT_STATUSES = ["regular", "free"]
+# Mobyt's names of its credit types.
+CREDIT_TYPE_NAMES = {"N": "SMS Top", "L": "SMS Direct"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsGatewaysSensorEntityDescription(SensorEntityDescription):
+    """A sensor of the account, and which providers have it."""
+
+    value_fn: Callable[[AccountData], float | str | None]
+    exists_fn: Callable[[SmsGateway], bool]
+
+
+def _account_status(data: AccountData) -> str | None:
+    status = data.account_status
+    return status if status in ACCOUNT_STATUSES else None
+
+
+SENSORS: tuple[SmsGatewaysSensorEntityDescription, ...] = (
+    SmsGatewaysSensorEntityDescription(
+        key="credits",
+        translation_key="credits",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.balance.total if data.balance else None,
+        exists_fn=lambda gateway: (
+            gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND)
+        ),
+    ),
+    SmsGatewaysSensorEntityDescription(
+        key="account_status",
+        translation_key="account_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=ACCOUNT_STATUSES,
+        value_fn=_account_status,
+        exists_fn=lambda gateway: gateway.supports(Capability.ACCOUNT_STATUS),
+    ),
+)
+
+
+type CreditLineKey = tuple[str, str | None]
+"""A Mobyt credit line: its type (``N``, ``L``, ``EE``) and country (None: international)."""
+
+
+def _credit_lines(data: AccountData | None) -> dict[CreditLineKey, float]:
+    """The credits per type and country; lines that repeat a type and country add up."""
+    lines: dict[CreditLineKey, float] = {}
+    if data is None or data.balance is None:
+        return lines
+    for line in data.balance.lines:
+        if line.credit_type is None:
+            continue
+        key = (line.credit_type, line.nation)
+        lines[key] = lines.get(key, 0) + line.amount
+    return lines
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmsGatewaysConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the account's sensors, and a sensor for each credit line as it appears."""
+    coordinator = entry.runtime_data.coordinator
+    gateway = entry.runtime_data.gateway
+    async_add_entities(
+        SmsGatewaysSensor(coordinator, description)
+        for description in SENSORS
+        if description.exists_fn(gateway)
+    )
+
+    known: set[CreditLineKey] = set()
+
+    @callback
+    def _async_add_credit_lines() -> None:
+        new = [key for key in _credit_lines(coordinator.data) if key not in known]
+        known.update(new)
+        if new:
+            async_add_entities(CreditLineSensor(coordinator, key) for key in new)
+
+    _async_add_credit_lines()
+    entry.async_on_unload(coordinator.async_add_listener(_async_add_credit_lines))
+
+
+class SmsGatewaysSensor(SmsGatewaysEntity, SensorEntity):
+    """A sensor of the account."""
+
+    entity_description: SmsGatewaysSensorEntityDescription
+
+    @property
+    def native_value(self) -> float | str | None:
+        """The value from the coordinator's data."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class CreditLineSensor(SmsGatewaysEntity, SensorEntity):
+    """The credits of one type for one country (Mobyt)."""
+
+    def __init__(self, coordinator: SmsGatewaysCoordinator, key: CreditLineKey) -> None:
+        """Name the line by its type and country."""
+        credit_type, nation = key
+        international = nation is None
+        super().__init__(
+            coordinator,
+            SensorEntityDescription(
+                key=f"credits_{credit_type.lower()}_{(nation or 'international').lower()}",
+                translation_key=(
+                    "credits_by_type_international" if international else "credits_by_type"
+                ),
+                state_class=SensorStateClass.MEASUREMENT,
+            ),
+        )
+        self._line = key
+        self._attr_translation_placeholders = {
+            "credit_type": CREDIT_TYPE_NAMES.get(credit_type, credit_type)
+        }
+        if nation is not None:
+            self._attr_translation_placeholders["nation"] = nation
+
+    @property
+    def native_value(self) -> float | None:
+        """The credits left on this line, None once the provider no longer lists it."""
+        return _credit_lines(self.coordinator.data).get(self._line)

@@ -1,0 +1,350 @@
+"""The integration's actions: send, follow and cancel SMS, numbers, history, 123-SMS contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from typing import Any
+
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, service
+import probatio
+
+from .const import (
+    ATTR_BIRTHDAY,
+    ATTR_BOOKMARK_URL,
+    ATTR_COMPANY,
+    ATTR_END,
+    ATTR_FIRST_NAME,
+    ATTR_FLASH,
+    ATTR_GROUP,
+    ATTR_GROUPS,
+    ATTR_LAST_NAME,
+    ATTR_MESSAGE,
+    ATTR_MESSAGE_ID,
+    ATTR_MESSAGE_IDS,
+    ATTR_MESSAGE_TYPE,
+    ATTR_NEW_NAME,
+    ATTR_NEW_NUMBER,
+    ATTR_NUMBER,
+    ATTR_RECIPIENTS,
+    ATTR_SEND_AT,
+    ATTR_SENDER,
+    ATTR_START,
+    ATTR_TEST,
+    ATTR_TTS,
+    ATTR_VARIABLES,
+    DOMAIN,
+    MESSAGE_TYPES,
+)
+from .coordinator import SmsGatewaysConfigEntry
+from .gateways import Capability, Contact, DeliveryReport
+from .helpers import async_send_sms, build_sms, local_datetime, translate_errors
+
+SERVICE_SEND_SMS = "send_sms"
+SERVICE_CANCEL_SMS = "cancel_sms"
+SERVICE_GET_DELIVERY_STATUS = "get_delivery_status"
+SERVICE_NORMALIZE_NUMBER = "normalize_number"
+SERVICE_GET_HISTORY = "get_history"
+SERVICE_ADD_GROUP = "add_group"
+SERVICE_RENAME_GROUP = "rename_group"
+SERVICE_DELETE_GROUP = "delete_group"
+SERVICE_ADD_CONTACT = "add_contact"
+SERVICE_UPDATE_CONTACT = "update_contact"
+SERVICE_DELETE_CONTACT = "delete_contact"
+
+ENTRY_SCHEMA = probatio.Schema({probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+
+SEND_SMS_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_RECIPIENTS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Required(ATTR_MESSAGE): cv.string,
+        probatio.Optional(ATTR_SENDER): cv.string,
+        probatio.Optional(ATTR_SEND_AT): cv.datetime,
+        probatio.Optional(ATTR_FLASH, default=False): cv.boolean,
+        probatio.Optional(ATTR_MESSAGE_TYPE): probatio.All(
+            cv.string, probatio.Upper, probatio.In(MESSAGE_TYPES)
+        ),
+        probatio.Optional(ATTR_BOOKMARK_URL): cv.url,
+        probatio.Optional(ATTR_TTS, default=False): cv.boolean,
+        probatio.Optional(ATTR_TEST, default=False): cv.boolean,
+    }
+)
+CANCEL_SMS_SCHEMA = ENTRY_SCHEMA.extend({probatio.Required(ATTR_MESSAGE_ID): cv.string})
+GET_DELIVERY_STATUS_SCHEMA = ENTRY_SCHEMA.extend(
+    {probatio.Required(ATTR_MESSAGE_IDS): probatio.All(cv.ensure_list, [cv.string])}
+)
+NORMALIZE_NUMBER_SCHEMA = ENTRY_SCHEMA.extend({probatio.Required(ATTR_NUMBER): cv.string})
+GET_HISTORY_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_START): cv.datetime,
+        probatio.Required(ATTR_END): cv.datetime,
+    }
+)
+GROUP_SCHEMA = ENTRY_SCHEMA.extend({probatio.Required(ATTR_GROUP): cv.string})
+RENAME_GROUP_SCHEMA = GROUP_SCHEMA.extend({probatio.Required(ATTR_NEW_NAME): cv.string})
+CONTACT_FIELDS: dict[probatio.Marker, Any] = {
+    probatio.Optional(ATTR_LAST_NAME): cv.string,
+    probatio.Optional(ATTR_FIRST_NAME): cv.string,
+    probatio.Optional(ATTR_COMPANY): cv.string,
+    probatio.Optional(ATTR_BIRTHDAY): cv.date,
+    **{probatio.Optional(variable): cv.string for variable in ATTR_VARIABLES},
+}
+ADD_CONTACT_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_NUMBER): cv.string,
+        probatio.Required(ATTR_GROUPS): probatio.All(
+            cv.ensure_list, [cv.string], probatio.Length(min=1)
+        ),
+        **CONTACT_FIELDS,
+    }
+)
+UPDATE_CONTACT_SCHEMA = ADD_CONTACT_SCHEMA.extend({probatio.Optional(ATTR_NEW_NUMBER): cv.string})
+DELETE_CONTACT_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_NUMBER): cv.string,
+        probatio.Optional(ATTR_GROUP): cv.string,
+    }
+)
+
+type ActionHandler = Callable[
+    [HomeAssistant, SmsGatewaysConfigEntry, ServiceCall], Awaitable[ServiceResponse]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One action: its schema, what the provider needs to do it, and whether it answers only."""
+
+    schema: probatio.Schema
+    handler: ActionHandler
+    capability: Capability | None = None
+    response_only: bool = False
+
+
+def _entry(
+    hass: HomeAssistant, call: ServiceCall, capability: Capability | None
+) -> SmsGatewaysConfigEntry:
+    """The loaded entry the call names, if its provider can do what is asked."""
+    entry: SmsGatewaysConfigEntry = service.async_get_config_entry(
+        hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    gateway = entry.runtime_data.gateway
+    if capability is not None and not gateway.supports(capability):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"action": call.service, "provider": gateway.title},
+        )
+    return entry
+
+
+async def _send_sms(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    sms = build_sms(entry, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE], dict(call.data))
+    result = await async_send_sms(hass, entry, sms)
+    return {
+        "messages": [
+            {
+                "recipient": message.recipient,
+                "message_id": message.message_id,
+                "accepted": message.accepted,
+                "error": message.error,
+            }
+            for message in result.messages
+        ],
+        "batch_id": result.batch_id,
+        "encoding": result.info.encoding.value,
+        "characters": result.info.characters,
+        "segments": result.info.segments,
+    }
+
+
+async def _cancel_sms(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    message_id: str = call.data[ATTR_MESSAGE_ID]
+    with translate_errors(hass, entry):
+        results = await entry.runtime_data.gateway.cancel([message_id])
+    result = next((result for result in results if result.message_id == message_id), None)
+    if result is None or not result.canceled:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="cancel_failed",
+            translation_placeholders={
+                "message_id": message_id,
+                "error": (result.error if result else None) or "",
+            },
+        )
+    return {"message_id": message_id, "canceled": True}
+
+
+def _report(report: DeliveryReport) -> dict[str, Any]:
+    return {
+        "message_id": report.message_id,
+        "recipient": report.recipient,
+        "status": report.status.value,
+        "provider_status": report.provider_status,
+        "updated_at": report.updated_at.isoformat() if report.updated_at else None,
+        "delivered_at": report.delivered_at.isoformat() if report.delivered_at else None,
+    }
+
+
+async def _get_delivery_status(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    with translate_errors(hass, entry):
+        reports = await entry.runtime_data.gateway.get_delivery_status(call.data[ATTR_MESSAGE_IDS])
+    return {"messages": [_report(report) for report in reports]}
+
+
+async def _normalize_number(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    with translate_errors(hass, entry):
+        number = await entry.runtime_data.gateway.normalize_number(call.data[ATTR_NUMBER])
+    return {"number": number}
+
+
+async def _get_history(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    start = local_datetime(call.data[ATTR_START])
+    end = local_datetime(call.data[ATTR_END])
+    if end < start:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="end_before_start",
+            translation_placeholders={"start": start.isoformat(), "end": end.isoformat()},
+        )
+    with translate_errors(hass, entry):
+        history = await entry.runtime_data.gateway.get_history(start, end)
+    return {"messages": [item.to_dict() for item in history]}
+
+
+async def _add_group(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    with translate_errors(hass, entry):
+        await entry.runtime_data.gateway.add_group(call.data[ATTR_GROUP])
+    return {"group": call.data[ATTR_GROUP]}
+
+
+async def _rename_group(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    with translate_errors(hass, entry):
+        await entry.runtime_data.gateway.rename_group(
+            call.data[ATTR_GROUP], call.data[ATTR_NEW_NAME]
+        )
+    return {"group": call.data[ATTR_NEW_NAME]}
+
+
+async def _delete_group(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    with translate_errors(hass, entry):
+        await entry.runtime_data.gateway.delete_group(call.data[ATTR_GROUP])
+    return {"group": call.data[ATTR_GROUP]}
+
+
+def _contact(data: dict[str, Any], number: str) -> Contact:
+    birthday: date | None = data.get(ATTR_BIRTHDAY)
+    first, second, third = (data.get(variable) for variable in ATTR_VARIABLES)
+    return Contact(
+        number=number,
+        groups=tuple(data[ATTR_GROUPS]),
+        last_name=data.get(ATTR_LAST_NAME),
+        first_name=data.get(ATTR_FIRST_NAME),
+        company=data.get(ATTR_COMPANY),
+        birthday=birthday,
+        variables=(first, second, third),
+    )
+
+
+def _contact_response(contact: Contact) -> dict[str, Any]:
+    return {"number": contact.number, "groups": list(contact.groups)}
+
+
+async def _add_contact(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    contact = _contact(dict(call.data), call.data[ATTR_NUMBER])
+    with translate_errors(hass, entry):
+        await entry.runtime_data.gateway.add_contact(contact)
+    return _contact_response(contact)
+
+
+async def _update_contact(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    number: str = call.data[ATTR_NUMBER]
+    contact = _contact(dict(call.data), call.data.get(ATTR_NEW_NUMBER) or number)
+    with translate_errors(hass, entry):
+        await entry.runtime_data.gateway.update_contact(number, contact)
+    return _contact_response(contact)
+
+
+async def _delete_contact(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    with translate_errors(hass, entry):
+        await entry.runtime_data.gateway.delete_contact(
+            call.data[ATTR_NUMBER], group=call.data.get(ATTR_GROUP)
+        )
+    return {"number": call.data[ATTR_NUMBER], "group": call.data.get(ATTR_GROUP)}
+
+
+ACTIONS: dict[str, Action] = {
+    SERVICE_SEND_SMS: Action(SEND_SMS_SCHEMA, _send_sms),
+    SERVICE_CANCEL_SMS: Action(CANCEL_SMS_SCHEMA, _cancel_sms, Capability.CANCEL),
+    SERVICE_GET_DELIVERY_STATUS: Action(
+        GET_DELIVERY_STATUS_SCHEMA,
+        _get_delivery_status,
+        Capability.DELIVERY_STATUS,
+        response_only=True,
+    ),
+    SERVICE_NORMALIZE_NUMBER: Action(
+        NORMALIZE_NUMBER_SCHEMA, _normalize_number, response_only=True
+    ),
+    SERVICE_GET_HISTORY: Action(
+        GET_HISTORY_SCHEMA, _get_history, Capability.HISTORY, response_only=True
+    ),
+    SERVICE_ADD_GROUP: Action(GROUP_SCHEMA, _add_group, Capability.CONTACTS),
+    SERVICE_RENAME_GROUP: Action(RENAME_GROUP_SCHEMA, _rename_group, Capability.CONTACTS),
+    SERVICE_DELETE_GROUP: Action(GROUP_SCHEMA, _delete_group, Capability.CONTACTS),
+    SERVICE_ADD_CONTACT: Action(ADD_CONTACT_SCHEMA, _add_contact, Capability.CONTACTS),
+    SERVICE_UPDATE_CONTACT: Action(UPDATE_CONTACT_SCHEMA, _update_contact, Capability.CONTACTS),
+    SERVICE_DELETE_CONTACT: Action(DELETE_CONTACT_SCHEMA, _delete_contact, Capability.CONTACTS),
+}
+
+
+async def _async_handle(action: Action, hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    entry = _entry(hass, call, action.capability)
+    return await action.handler(hass, entry, call)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register every action of the integration."""
+    for name, action in ACTIONS.items():
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            partial(_async_handle, action, hass),
+            schema=action.schema,
+            supports_response=(
+                SupportsResponse.ONLY if action.response_only else SupportsResponse.OPTIONAL
+            ),
+        )

@@ -1,0 +1,338 @@
+"""Delivery tracking: every accepted message is followed until it is final or too old.
+
+Reports come from the provider's push (Mobyt) or from polling its status call (NetOxygen,
+SMSFactor, Mobyt) with a growing interval, every due message of one entry in one call (the
+adapter batches as its provider allows). Each change fires ``sms_gateways_delivery_status`` and
+is sent to the entities; the pending messages and the last status survive a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
+from .dedup import RecentKeys
+from .gateways import (
+    AuthenticationError,
+    Capability,
+    DeliveryReport,
+    DeliveryStatus,
+    GatewayError,
+    SendResult,
+    SmsGateway,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_AGE = timedelta(hours=48)
+"""How long a message is followed (Mobyt reports TIMEOUT after 48 h)."""
+POLL_TICK = timedelta(seconds=30)
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=2),
+    timedelta(minutes=5),
+    timedelta(minutes=10),
+    timedelta(minutes=20),
+    timedelta(minutes=30),
+)
+"""The wait before each status check of one message; the last one repeats."""
+PUSH_TRUST = timedelta(hours=48)
+"""After a status push, the provider is trusted to push: polling falls back to the slowest pace."""
+_SAVE_DELAY = 1.0
+
+
+def signal_delivery(entry_id: str) -> str:
+    """The dispatcher signal carrying an entry's ``DeliveryUpdate``s."""
+    return f"{DOMAIN}_delivery_{entry_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryUpdate:
+    """A message's status as the entities and events show it."""
+
+    message_id: str
+    recipient: str | None
+    status: DeliveryStatus
+    provider_status: str | None
+    updated_at: datetime
+    delivered_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly, for storage and event data."""
+        return {
+            "message_id": self.message_id,
+            "recipient": self.recipient,
+            "status": self.status.value,
+            "provider_status": self.provider_status,
+            "updated_at": self.updated_at.isoformat(),
+            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeliveryUpdate:
+        """Read what ``as_dict`` wrote."""
+        delivered = data.get("delivered_at")
+        return cls(
+            message_id=str(data["message_id"]),
+            recipient=data.get("recipient"),
+            status=DeliveryStatus(data["status"]),
+            provider_status=data.get("provider_status"),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            delivered_at=datetime.fromisoformat(delivered) if delivered else None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingMessage:
+    """A message not yet final, and when to ask about it next."""
+
+    update: DeliveryUpdate
+    sent_at: datetime
+    next_check: datetime
+    checks: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly, for storage."""
+        return {
+            **self.update.as_dict(),
+            "sent_at": self.sent_at.isoformat(),
+            "next_check": self.next_check.isoformat(),
+            "checks": self.checks,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PendingMessage:
+        """Read what ``as_dict`` wrote."""
+        return cls(
+            update=DeliveryUpdate.from_dict(data),
+            sent_at=datetime.fromisoformat(data["sent_at"]),
+            next_check=datetime.fromisoformat(data["next_check"]),
+            checks=int(data.get("checks", 0)),
+        )
+
+
+class DeliveryTracker:
+    """Follow the delivery of one entry's messages."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        entry_id: str,
+        gateway: SmsGateway,
+        on_auth_failed: Callable[[], None],
+    ) -> None:
+        """Nothing is read or polled until ``async_start``."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.gateway = gateway
+        self._on_auth_failed = on_auth_failed
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.deliveries"
+        )
+        self.pending: dict[str, PendingMessage] = {}
+        self.last: DeliveryUpdate | None = None
+        self._seen = RecentKeys()
+        self._push_seen_at: datetime | None = None
+        self._polling = False
+        self._unsub: CALLBACK_TYPE | None = None
+
+    @property
+    def polls(self) -> bool:
+        """Whether the provider has a status call to poll."""
+        return self.gateway.supports(Capability.DELIVERY_STATUS)
+
+    async def async_start(self) -> None:
+        """Restore the pending messages and start polling."""
+        stored = await self._store.async_load() or {}
+        for item in stored.get("pending", []):
+            try:
+                message = PendingMessage.from_dict(item)
+            except KeyError, ValueError, TypeError:
+                _LOGGER.debug("Skipping a malformed stored message")
+                continue
+            self.pending[message.update.message_id] = message
+        if stored.get("last"):
+            try:
+                self.last = DeliveryUpdate.from_dict(stored["last"])
+            except KeyError, ValueError, TypeError:
+                self.last = None
+        self._seen.load(stored.get("seen", []))
+        if pushed := stored.get("push_seen_at"):
+            self._push_seen_at = datetime.fromisoformat(pushed)
+        if self.polls:
+            self._unsub = async_track_time_interval(
+                self.hass, self._async_tick, POLL_TICK, name=f"{DOMAIN} delivery status"
+            )
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop polling; what is pending stays stored for the next start."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+        self._save()
+
+    # --- what comes in --------------------------------------------------------------------------
+
+    @callback
+    def async_track_send(self, result: SendResult) -> None:
+        """Follow every message of a send the provider accepted."""
+        now = dt_util.utcnow()
+        first_check = (result.send_at or now) + BACKOFF[0]
+        for recipient in result.accepted:
+            if recipient.message_id is None:
+                continue  # nothing to follow (123-SMS test mode)
+            update = DeliveryUpdate(
+                message_id=recipient.message_id,
+                recipient=recipient.recipient,
+                status=recipient.status,
+                provider_status=None,
+                updated_at=now,
+            )
+            if not recipient.status.is_final and self.polls:
+                self.pending[update.message_id] = PendingMessage(
+                    update=update, sent_at=result.send_at or now, next_check=first_check
+                )
+            self._publish(update)
+        self._save()
+
+    @callback
+    def async_apply_report(self, report: DeliveryReport, *, pushed: bool = False) -> bool:
+        """Take a report from a push or a poll; False if it changes nothing (a duplicate).
+
+        Checked and recorded before any ``await``: the same push arriving twice fires once.
+        """
+        now = dt_util.utcnow()
+        if pushed:
+            self._push_seen_at = now
+        if not self._seen.add(report.dedup_key):
+            return False
+        pending = self.pending.get(report.message_id)
+        if pending is not None and (
+            pending.update.status == report.status
+            and pending.update.provider_status == report.provider_status
+        ):
+            return False
+        update = DeliveryUpdate(
+            message_id=report.message_id,
+            recipient=report.recipient or (pending.update.recipient if pending else None),
+            status=report.status,
+            provider_status=report.provider_status,
+            updated_at=now,
+            delivered_at=report.delivered_at,
+        )
+        if report.status.is_final:
+            self.pending.pop(report.message_id, None)
+        elif pending is not None:
+            self.pending[report.message_id] = replace(pending, update=update)
+        self._publish(update)
+        self._save()
+        return True
+
+    @callback
+    def async_mark_canceled(self, message_id: str) -> None:
+        """A scheduled message was cancelled: it is final."""
+        pending = self.pending.pop(message_id, None)
+        self._publish(
+            DeliveryUpdate(
+                message_id=message_id,
+                recipient=pending.update.recipient if pending else None,
+                status=DeliveryStatus.CANCELED,
+                provider_status=None,
+                updated_at=dt_util.utcnow(),
+            )
+        )
+        self._save()
+
+    # --- polling --------------------------------------------------------------------------------
+
+    async def _async_tick(self, _now: datetime) -> None:
+        await self.async_poll()
+
+    async def async_poll(self) -> int:
+        """Ask the provider about every message due for a check; the number asked about."""
+        if self._polling or not self.pending:
+            return 0
+        now = dt_util.utcnow()
+        for message_id, message in list(self.pending.items()):
+            if now - message.sent_at > MAX_AGE:
+                _LOGGER.debug("No final status for %s after %s: no longer followed", message_id, MAX_AGE)
+                del self.pending[message_id]
+        due = [m for m in self.pending.values() if m.next_check <= now]
+        if not due:
+            self._save()
+            return 0
+        self._polling = True
+        try:
+            reports = await self.gateway.get_delivery_status([m.update.message_id for m in due])
+        except AuthenticationError:
+            self._on_auth_failed()
+            return 0
+        except GatewayError as err:
+            _LOGGER.debug("Delivery status of %s messages not read: %s", len(due), err)
+            reports = []
+        finally:
+            self._polling = False
+        for report in reports:
+            self.async_apply_report(report)
+        self._reschedule(due, now)
+        self._save()
+        return len(due)
+
+    def _reschedule(self, checked: list[PendingMessage], now: datetime) -> None:
+        trusted_push = self._push_seen_at is not None and now - self._push_seen_at < PUSH_TRUST
+        for message in checked:
+            current = self.pending.get(message.update.message_id)
+            if current is None:
+                continue
+            step = BACKOFF[-1] if trusted_push else BACKOFF[min(current.checks + 1, len(BACKOFF) - 1)]
+            self.pending[current.update.message_id] = replace(
+                current, checks=current.checks + 1, next_check=now + step
+            )
+
+    # --- what goes out --------------------------------------------------------------------------
+
+    @callback
+    def _publish(self, update: DeliveryUpdate) -> None:
+        self.last = update
+        self.hass.bus.async_fire(
+            EVENT_DELIVERY_STATUS,
+            {
+                "config_entry_id": self.entry_id,
+                "provider": self.gateway.provider,
+                "message_id": update.message_id,
+                "recipient": update.recipient,
+                "status": update.status.value,
+                "provider_status": update.provider_status,
+                "delivered_at": update.delivered_at.isoformat() if update.delivered_at else None,
+            },
+        )
+        async_dispatcher_send(self.hass, signal_delivery(self.entry_id), update)
+
+    @callback
+    def _save(self) -> None:
+        self._store.async_delay_save(self._data_to_save, _SAVE_DELAY)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        return {
+            "pending": [message.as_dict() for message in self.pending.values()],
+            "last": self.last.as_dict() if self.last else None,
+            "seen": self._seen.dump(),
+            "push_seen_at": self._push_seen_at.isoformat() if self._push_seen_at else None,
+        }
+
+    async def async_flush(self) -> None:
+        """Write the state now (tests, unload)."""
+        await self._store.async_save(self._data_to_save())

@@ -1,0 +1,920 @@
+"""The Mobyt adapter against the simulator, always over real HTTP.
+
+The doc's own example replies come word for word from a small server that answers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import socket
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.sms_gateways.gateways import (
+    AuthenticationError,
+    Balance,
+    Capability,
+    DeliveryStatus,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayResponseError,
+    InsufficientCreditsError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    MessageRejectedError,
+    MessageTooLongError,
+    MobytGateway,
+    OutgoingSms,
+    SchedulingError,
+    create_gateway,
+)
+from custom_components.sms_gateways.gateways.mobyt import DELIVERY_STATUSES, ERROR_CODES
+from simulator.state import SimInbound, SimMessage
+from tests.conftest import RunningSimulator
+
+PARIS = ZoneInfo("Europe/Paris")
+FR_1 = "+33612345678"
+FR_2 = "+33612345679"
+FR_FAILING = "+33612340000"
+FR_EXPIRING = "+33612347777"
+FR_REFUSED = "+33612349999"
+IT_1 = "+393123456789"
+SEND = "/mobyt/Mobyt/SENDSMS"
+STATUS = "/mobyt/Mobyt/SMSSTATUS"
+REMOVE = "/mobyt/Mobyt/REMOVE_DELAYED"
+
+
+def form_of(request: dict[str, object]) -> dict[str, str]:
+    """The form fields of a logged request."""
+    return dict(parse_qsl(str(request["body"]), keep_blank_values=True))
+
+
+def credit_lines(balance: Balance) -> dict[tuple[str | None, str | None], float]:
+    return {(line.credit_type, line.nation): line.amount for line in balance.lines}
+
+
+@pytest.fixture
+def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> MobytGateway:
+    return MobytGateway(
+        session, username="demo", password="demo-password", api_url=simulator.api_url("mobyt")
+    )
+
+
+@dataclass
+class Canned:
+    """A server that answers every POST with a fixed body, and keeps what it received."""
+
+    url: str
+    body: str = "OK;"
+    received: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
+    state = Canned(url="")
+
+    async def answer(request: web.Request) -> web.Response:
+        form = await request.post()
+        state.received.append((request.path, {k: str(v) for k, v in form.items()}))
+        return web.Response(text=state.body, content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_route("POST", "/{tail:.*}", answer)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    state.url = str(server.make_url("/"))
+    try:
+        yield state
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def canned_gateway(canned: Canned, session: aiohttp.ClientSession) -> MobytGateway:
+    return MobytGateway(session, username="mylogin", password="mypwd", api_url=canned.url)
+
+
+# --- the gateway's description ------------------------------------------------------------------
+
+
+def test_description(session: aiohttp.ClientSession) -> None:
+    gateway = create_gateway("mobyt", session, username=" Demo ", password="secret")
+    assert isinstance(gateway, MobytGateway)
+    assert gateway.api_url == "https://api.moby.fr/"
+    assert gateway.url("Mobyt/SENDSMS") == "https://api.moby.fr/Mobyt/SENDSMS"
+    assert gateway.account_id == "demo"
+    assert gateway.region == "FR"
+    assert gateway.max_length == 1000
+    assert gateway.capabilities == {
+        Capability.BALANCE,
+        Capability.SCHEDULE,
+        Capability.CANCEL,
+        Capability.DELIVERY_STATUS,
+        Capability.STATUS_PUSH,
+        Capability.INBOUND_PUSH,
+        Capability.INBOUND_POLL,
+        Capability.HISTORY,
+        Capability.MESSAGE_TYPE,
+    }
+    assert "secret" not in repr(gateway)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+async def test_send_many_recipients_in_one_request(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(
+        OutgoingSms(recipients=(FR_1, "06 12 34 56 79", IT_1), message="Alarm!", sender="Maison")
+    )
+
+    [request] = simulator.requests(SEND)
+    assert request["method"] == "POST"
+    form = form_of(request)
+    assert form["recipient"] == f"{FR_1},{FR_2},{IT_1}"
+    assert form["login"] == "demo"
+    assert form["password"] == "demo-password"
+    assert form["message_type"] == "N"
+    assert form["message"] == "Alarm!"
+    assert form["sender"] == "Maison"
+    assert form["returnCredits"] == "true"
+    assert "scheduled_delivery_time" not in form
+    order_id = form["order_id"]
+    assert order_id.isalnum()
+    assert len(order_id) <= 32
+    assert result.batch_id == order_id
+    assert [m.message_id for m in result.messages] == [
+        f"{order_id}:{FR_1}",
+        f"{order_id}:{FR_2}",
+        f"{order_id}:{IT_1}",
+    ]
+    assert all(m.accepted and m.status is DeliveryStatus.QUEUED for m in result.messages)
+    assert result.credits_used == 3
+    balance = await gateway.get_balance()
+    assert credit_lines(balance) == {("N", "FR"): 98, ("L", "FR"): 100, ("EE", None): 49}
+    assert balance.total == 247
+
+
+async def test_every_send_has_its_own_order_id(gateway: MobytGateway) -> None:
+    first = await gateway.send(OutgoingSms(recipients=(FR_1,), message="one"))
+    second = await gateway.send(OutgoingSms(recipients=(FR_1,), message="two"))
+    assert first.batch_id != second.batch_id
+
+
+async def test_long_message_costs_one_credit_per_segment_per_recipient(
+    gateway: MobytGateway,
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="x" * 161))
+    assert result.info.segments == 2
+    assert result.credits_used == 4
+
+
+async def test_message_of_1000_counted_characters_is_sent(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="€" * 500))
+    assert result.info.length == 1000
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_message_over_1000_counted_characters_is_refused_before_sending(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(MessageTooLongError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="[" * 500 + "a"))
+    assert err.value.length == 1001
+    assert err.value.limit == 1000
+    assert simulator.requests() == []
+
+
+async def test_message_type_l_uses_the_fixed_sender(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", message_type="l"))
+    form = form_of(simulator.requests(SEND)[0])
+    assert form["message_type"] == "L"
+    assert "sender" not in form
+    balance = await gateway.get_balance()
+    assert credit_lines(balance)[("L", "FR")] == 99
+
+
+async def test_sender_with_message_type_l_is_refused_before_sending(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(InvalidSenderError, match="fixed sender"):
+        await gateway.send(
+            OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison", message_type="L")
+        )
+    assert simulator.requests() == []
+
+
+async def test_unknown_message_type_is_refused_before_sending(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(MessageRejectedError, match=r"use N .* or L"):
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", message_type="GS"))
+    assert simulator.requests() == []
+
+
+async def test_refused_recipient_refuses_the_whole_request(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(InvalidRecipientError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    assert err.value.number == FR_REFUSED
+    assert err.value.provider_code == "4"
+    assert len(simulator.requests(SEND)) == 1
+    assert simulator.sim.state.messages == {}
+    assert (await gateway.get_balance()).total == 250
+
+
+async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = MobytGateway(
+        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
+    )
+    with pytest.raises(InsufficientCreditsError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    assert err.value.provider_code == "2"
+
+
+async def test_scheduled_send(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    send_at = datetime(2030, 6, 1, 10, 15, tzinfo=UTC)
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="later", send_at=send_at))
+    form = form_of(simulator.requests(SEND)[0])
+    assert form["scheduled_delivery_time"] == "20300601121500"  # Paris, summer time
+    assert result.messages[0].status is DeliveryStatus.SCHEDULED
+    [report] = await gateway.get_delivery_status([result.messages[0].message_id or ""])
+    assert report.status is DeliveryStatus.SCHEDULED
+    assert report.provider_status == "SCHEDULED"
+
+
+@pytest.mark.parametrize(
+    ("send_at", "wire"),
+    [
+        # Europe/Paris goes from 02:00 CET to 03:00 CEST on 2030-03-31 (01:00 UTC).
+        (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "20300331013000"),
+        (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "20300331033000"),
+        # ... and back from 03:00 CEST to 02:00 CET on 2030-10-27 (01:00 UTC).
+        (datetime(2030, 10, 27, 0, 59, tzinfo=UTC), "20301027025900"),
+        (datetime(2030, 10, 27, 1, 0, tzinfo=UTC), "20301027020000"),
+    ],
+)
+async def test_scheduled_time_across_a_dst_change(
+    gateway: MobytGateway, simulator: RunningSimulator, send_at: datetime, wire: str
+) -> None:
+    await gateway.send(OutgoingSms(recipients=(FR_1,), message="later", send_at=send_at))
+    assert form_of(simulator.requests(SEND)[0])["scheduled_delivery_time"] == wire
+
+
+async def test_send_time_without_zone_is_refused(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(SchedulingError):
+        await gateway.send(
+            OutgoingSms(recipients=(FR_1,), message="x", send_at=datetime(2030, 1, 1))  # noqa: DTZ001
+        )
+    assert simulator.requests() == []
+
+
+# --- delivery status ---------------------------------------------------------------------------
+
+
+async def test_delivery_status_follows_the_lifecycle(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(
+        OutgoingSms(recipients=(FR_1, FR_FAILING, FR_EXPIRING), message="hi")
+    )
+    ids = [m.message_id or "" for m in result.messages]
+
+    async def statuses() -> list[tuple[DeliveryStatus, str]]:
+        return [(r.status, r.provider_status) for r in await gateway.get_delivery_status(ids)]
+
+    assert await statuses() == [(DeliveryStatus.QUEUED, "WAITING")] * 3
+    await simulator.sim.advance()
+    assert await statuses() == [(DeliveryStatus.SENT, "WAIT4DLVR")] * 3
+    await simulator.sim.advance()
+    reports = await gateway.get_delivery_status(ids)
+    assert [(r.status, r.provider_status) for r in reports] == [
+        (DeliveryStatus.DELIVERED, "DLVRD"),
+        (DeliveryStatus.FAILED, "ERROR"),
+        (DeliveryStatus.EXPIRED, "TIMEOUT"),
+    ]
+    assert [r.message_id for r in reports] == ids
+    assert [r.recipient for r in reports] == [FR_1, FR_FAILING, FR_EXPIRING]
+    delivered = reports[0].delivered_at
+    assert delivered is not None
+    assert delivered.tzinfo == PARIS
+    assert abs(delivered - datetime.now(UTC)) < timedelta(minutes=1)
+    assert reports[1].delivered_at is None
+
+
+async def test_one_status_request_per_order(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    first = await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="one"))
+    second = await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="two"))
+    ids = [m.message_id or "" for m in (*second.messages, *first.messages)]
+    reports = await gateway.get_delivery_status(ids)
+    assert [r.message_id for r in reports] == ids
+    orders = [form_of(r)["order_id"] for r in simulator.requests(STATUS)]
+    assert orders == [second.batch_id, first.batch_id]
+
+
+@pytest.mark.parametrize(("provider_status", "expected"), sorted(DELIVERY_STATUSES.items()))
+async def test_every_provider_status_is_mapped(
+    gateway: MobytGateway,
+    simulator: RunningSimulator,
+    provider_status: str,
+    expected: DeliveryStatus,
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    message_id = result.messages[0].message_id or ""
+    simulator.sim.state.messages[message_id].status = provider_status
+    [report] = await gateway.get_delivery_status([message_id])
+    assert report.status is expected
+    assert report.provider_status == provider_status
+
+
+async def test_unknown_provider_status_is_unknown(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    message_id = result.messages[0].message_id or ""
+    simulator.sim.state.messages[message_id].status = "NEWSTATE"
+    [report] = await gateway.get_delivery_status([message_id])
+    assert report.status is DeliveryStatus.UNKNOWN
+    assert report.provider_status == "NEWSTATE"
+
+
+async def test_status_of_an_order_mobyt_does_not_know(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    [report, other] = await gateway.get_delivery_status(
+        [f"NOSUCHORDER:{FR_1}", f"{result.batch_id}:{FR_2}"]
+    )
+    assert report.status is DeliveryStatus.UNKNOWN
+    assert report.recipient == FR_1
+    assert other.status is DeliveryStatus.UNKNOWN
+    assert len(simulator.requests(STATUS)) == 2
+
+
+async def test_status_of_something_that_is_not_a_mobyt_id(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(GatewayError, match="Not a Mobyt message id"):
+        await gateway.get_delivery_status(["12345"])
+    with pytest.raises(GatewayError, match="Not a Mobyt message id"):
+        await gateway.cancel([":+33612345678"])
+    assert simulator.requests() == []
+
+
+# --- cancel --------------------------------------------------------------------------------------
+
+
+async def test_cancel_a_scheduled_order(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    send_at = datetime.now(UTC) + timedelta(days=1)
+    result = await gateway.send(
+        OutgoingSms(recipients=(FR_1, FR_2), message="later", send_at=send_at)
+    )
+    ids = [m.message_id or "" for m in result.messages]
+
+    results = await gateway.cancel(ids)
+
+    assert [(r.message_id, r.canceled, r.error) for r in results] == [
+        (ids[0], True, None),
+        (ids[1], True, None),
+    ]
+    assert [form_of(r)["order_id"] for r in simulator.requests(REMOVE)] == [result.batch_id]
+    assert {m.status for m in simulator.sim.state.messages.values()} == {"canceled"}
+    # Mobyt forgets a cancelled order.
+    reports = await gateway.get_delivery_status(ids)
+    assert {r.status for r in reports} == {DeliveryStatus.UNKNOWN}
+    [again] = await gateway.cancel(ids[:1])
+    assert not again.canceled
+    assert again.error is not None
+    assert "not found" in again.error
+
+
+async def test_cancel_an_order_already_sent(gateway: MobytGateway) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="now"))
+    [outcome] = await gateway.cancel([result.messages[0].message_id or ""])
+    assert not outcome.canceled
+    assert outcome.error is not None
+    assert "not scheduled" in outcome.error
+
+
+async def test_cancel_with_a_refused_login_raises(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = MobytGateway(
+        session, username="demo", password="wrong", api_url=simulator.api_url("mobyt")
+    )
+    with pytest.raises(AuthenticationError):
+        await gateway.cancel([f"ABC:{FR_1}"])
+    with pytest.raises(AuthenticationError):
+        await gateway.get_delivery_status([f"ABC:{FR_1}"])
+
+
+# --- history and credits -----------------------------------------------------------------------
+
+
+async def test_history(gateway: MobytGateway) -> None:
+    before = datetime.now(UTC) - timedelta(minutes=1)
+    now_sent = await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="a", sender="Home"))
+    send_at = datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
+    later = await gateway.send(
+        OutgoingSms(recipients=(FR_1,), message="b", message_type="L", send_at=send_at)
+    )
+    entries = await gateway.get_history(before, datetime.now(UTC) + timedelta(minutes=1))
+    assert [(e.order_id, e.message_type, e.sender, e.recipients) for e in entries] == [
+        (now_sent.batch_id, "N", "Home", 2),
+        (later.batch_id, "L", None, 1),
+    ]
+    assert entries[0].scheduled_at is None
+    assert entries[1].scheduled_at == send_at
+    assert entries[0].created_at is not None
+    assert entries[0].created_at >= before.replace(microsecond=0)
+    assert await gateway.get_history(before - timedelta(days=2), before - timedelta(days=1)) == []
+
+
+async def test_history_needs_dates_with_a_zone(gateway: MobytGateway) -> None:
+    with pytest.raises(SchedulingError):
+        await gateway.get_history(datetime(2030, 1, 1), datetime.now(UTC))  # noqa: DTZ001
+
+
+async def test_validate_credentials(gateway: MobytGateway) -> None:
+    info = await gateway.validate_credentials()
+    assert info.account_id == "demo"
+    assert info.balance is not None
+    assert info.balance.total == 250
+    assert credit_lines(info.balance) == {("N", "FR"): 100, ("L", "FR"): 100, ("EE", None): 50}
+
+
+async def test_refused_login(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = MobytGateway(
+        session, username="demo", password="wrong", api_url=simulator.api_url("mobyt")
+    )
+    with pytest.raises(AuthenticationError) as err:
+        await gateway.validate_credentials()
+    assert err.value.provider_code == "1"
+    assert err.value.provider_message == "Invalid login or password"
+
+
+# --- received messages ------------------------------------------------------------------------
+
+
+def _receive(simulator: RunningSimulator, inbound_id: int, text: str, when: datetime) -> None:
+    simulator.sim.state.inbound.append(
+        SimInbound(
+            inbound_id=inbound_id,
+            provider="mobyt",
+            username="demo",
+            sender=FR_1,
+            recipient="+33612345680",
+            text=text,
+            received_at=when,
+            keyword=text.split(maxsplit=1)[0].upper(),
+        )
+    )
+
+
+async def test_inbound_polling(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    yesterday = datetime(2030, 1, 1, 9, 30, tzinfo=PARIS)
+    today = datetime(2030, 1, 2, 9, 30, tzinfo=PARIS)
+    _receive(simulator, 1001, "hello world", yesterday)
+    _receive(simulator, 1002, "stop now; | 100%", today)
+
+    every = await gateway.get_inbound(after_id=0)
+    assert [(m.message_id, m.message, m.keyword) for m in every] == [
+        ("1001", "hello world", "HELLO"),
+        ("1002", "stop now; | 100%", "STOP"),
+    ]
+    assert every[0].sender == FR_1
+    assert every[0].recipient == "+33612345680"
+    assert every[0].received_at == yesterday
+    assert form_of(simulator.requests("/mobyt/OESRs/SRHISTORYBYID")[0])["id"] == "0"
+    assert [m.message_id for m in await gateway.get_inbound(after_id=1001)] == ["1002"]
+
+    assert [m.message_id for m in await gateway.get_new_inbound()] == ["1001", "1002"]
+    assert await gateway.get_new_inbound() == []
+
+    window = await gateway.get_inbound_history(
+        datetime(2030, 1, 2, tzinfo=PARIS), datetime(2030, 1, 3, tzinfo=PARIS)
+    )
+    assert [m.message_id for m in window] == ["1002"]
+    form = form_of(simulator.requests("/mobyt/OESRs/SRHISTORY")[-1])
+    assert (form["date_from"], form["date_to"]) == ("20300102000000", "20300103000000")
+
+
+async def test_inbound_after_a_negative_id_is_refused(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(GatewayError):
+        await gateway.get_inbound(after_id=-1)
+    assert simulator.requests() == []
+
+
+# --- pushes -----------------------------------------------------------------------------------
+
+
+def _form(body: bytes) -> dict[str, str]:
+    return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+async def test_pushes_posted_by_the_simulator_are_parsed(
+    gateway: MobytGateway, simulator: RunningSimulator, canned: Canned
+) -> None:
+    simulator.sim.webhooks["mobyt"] = canned.url
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_FAILING), message="hi"))
+    await simulator.sim.advance()
+    await simulator.sim.advance()
+    reports = [report for _, form in canned.received for report in gateway.parse_status_push(form)]
+    assert [(r.message_id, r.status, r.provider_status) for r in reports] == [
+        (f"{result.batch_id}:{FR_1}", DeliveryStatus.SENT, "WAIT4DLVR"),
+        (f"{result.batch_id}:{FR_FAILING}", DeliveryStatus.SENT, "WAIT4DLVR"),
+        (f"{result.batch_id}:{FR_1}", DeliveryStatus.DELIVERED, "DLVRD"),
+        (f"{result.batch_id}:{FR_FAILING}", DeliveryStatus.FAILED, "ERROR"),
+    ]
+    assert reports[2].delivered_at is not None
+    assert reports[3].delivered_at is None
+
+
+def test_inbound_push_is_parsed(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    received_at = datetime(2030, 3, 31, 3, 30, tzinfo=PARIS)
+    push = simulator.sim.providers["mobyt"].inbound_push(
+        SimInbound(1234, "mobyt", "demo", FR_1, "+33612345680", "Oui & non", received_at)
+    )
+    assert push is not None
+    assert push.content_type == "application/x-www-form-urlencoded"
+    [message] = gateway.parse_inbound_push(_form(push.body))
+    assert message.message_id == "1234"
+    assert message.sender == FR_1
+    assert message.recipient == "+33612345680"
+    assert message.message == "Oui & non"
+    assert message.received_at == received_at
+    assert message.keyword is None
+
+
+def test_status_push_doc_fields_are_parsed(gateway: MobytGateway) -> None:
+    [report] = gateway.parse_status_push(
+        {
+            "order_id": "123FC75",
+            "recipient": "0033612345678",
+            "status": "DLVRD",
+            "delivery_date": "20090309120636",
+        }
+    )
+    assert report.message_id == f"123FC75:{FR_1}"
+    assert report.status is DeliveryStatus.DELIVERED
+    assert report.delivered_at == datetime(2009, 3, 9, 12, 6, 36, tzinfo=PARIS)
+
+
+def test_status_push_for_a_sim_message(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    message = SimMessage(
+        message_id=f"ORDER1:{FR_EXPIRING}",
+        provider="mobyt",
+        username="demo",
+        recipient=FR_EXPIRING,
+        text="hi",
+        sender=None,
+        created_at=datetime.now(PARIS),
+        status="expired",
+        batch_id="ORDER1",
+    )
+    push = simulator.sim.providers["mobyt"].status_push(message)
+    assert push is not None
+    [report] = gateway.parse_status_push(_form(push.body))
+    assert report.status is DeliveryStatus.EXPIRED
+    assert report.provider_status == "TIMEOUT"
+
+
+GOOD_INBOUND = {
+    "id": "99",
+    "text": "hello",
+    "sender": FR_1,
+    "recipient": "+33612345680",
+    "delivery_date": "20300101120000",
+}
+GOOD_STATUS = {
+    "order_id": "ABC123",
+    "recipient": FR_1,
+    "status": "SENT",
+    "delivery_date": "",
+}
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {k: v for k, v in GOOD_INBOUND.items() if k != "id"},
+        {k: v for k, v in GOOD_INBOUND.items() if k != "text"},
+        {**GOOD_INBOUND, "sender": ""},
+        {**GOOD_INBOUND, "recipient": "1" * 40},
+        {**GOOD_INBOUND, "text": "x" * 10_001},
+        {**GOOD_INBOUND, "delivery_date": ""},
+        {**GOOD_INBOUND, "delivery_date": "2030-01-01 12:00"},
+        {**GOOD_INBOUND, "delivery_date": "20301301120000"},
+    ],
+)
+def test_bad_inbound_push_is_refused(gateway: MobytGateway, form: dict[str, str]) -> None:
+    with pytest.raises(GatewayResponseError):
+        gateway.parse_inbound_push(form)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {k: v for k, v in GOOD_STATUS.items() if k != "order_id"},
+        {**GOOD_STATUS, "order_id": "no spaces"},
+        {**GOOD_STATUS, "order_id": "A" * 33},
+        {**GOOD_STATUS, "recipient": "hello"},
+        {**GOOD_STATUS, "status": ""},
+        {**GOOD_STATUS, "status": "<script>"},
+        {k: v for k, v in GOOD_STATUS.items() if k != "delivery_date"},
+        {**GOOD_STATUS, "delivery_date": "yesterday"},
+    ],
+)
+def test_bad_status_push_is_refused(gateway: MobytGateway, form: dict[str, str]) -> None:
+    with pytest.raises(GatewayResponseError):
+        gateway.parse_status_push(form)
+
+
+# --- the doc's example replies, word for word ----------------------------------------------------
+
+
+async def test_doc_send_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = "OK|1F11FEADCB6A4|1"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hello world"))
+    assert result.batch_id == "1F11FEADCB6A4"
+    assert result.messages[0].message_id == f"1F11FEADCB6A4:{FR_1}"
+    assert result.credits_used == 1
+    [(path, form)] = canned.received
+    assert path == "/Mobyt/SENDSMS"
+    assert form["login"] == "mylogin"
+
+
+@pytest.mark.parametrize(
+    ("body", "credits_used"), [("OK|", None), ("OK|ABC", None), ("OK|ABC|x", None)]
+)
+async def test_sparse_send_reply_keeps_our_order_id(
+    canned: Canned, canned_gateway: MobytGateway, body: str, credits_used: float | None
+) -> None:
+    canned.body = body
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    sent_order = canned.received[0][1]["order_id"]
+    assert result.batch_id == (sent_order if body == "OK|" else "ABC")
+    assert result.credits_used == credits_used
+
+
+async def test_doc_status_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = (
+        "OK;%2B336061234567|DLVRD|20090309120636;%2B336106543210|ERROR|;%2B341234567|UNKNRCPT|;"
+    )
+    ids = ["123FC75:+336061234567", "123FC75:+336106543210", "123FC75:+341234567"]
+    reports = await canned_gateway.get_delivery_status(ids)
+    assert [(r.message_id, r.status, r.provider_status) for r in reports] == [
+        (ids[0], DeliveryStatus.DELIVERED, "DLVRD"),
+        (ids[1], DeliveryStatus.FAILED, "ERROR"),
+        (ids[2], DeliveryStatus.FAILED, "UNKNRCPT"),
+    ]
+    assert reports[0].delivered_at == datetime(2009, 3, 9, 12, 6, 36, tzinfo=PARIS)
+    assert reports[1].delivered_at is None
+    assert [(path, form["order_id"]) for path, form in canned.received] == [
+        ("/Mobyt/SMSSTATUS", "123FC75")
+    ]
+
+
+async def test_doc_remove_delayed_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = "OK;"
+    [result] = await canned_gateway.cancel([f"XXX:{FR_1}"])
+    assert result.canceled
+    assert canned.received == [
+        ("/Mobyt/REMOVE_DELAYED", {"login": "mylogin", "password": "mypwd", "order_id": "XXX"})
+    ]
+
+
+async def test_doc_history_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = (
+        "OK;|20090217164232|GS||2|20090219164153;1F11FEAD08FE0|20090309113910|GP|test|1;"
+        "|20090309120139|N|eXpEdItEuR|2|"
+    )
+    entries = await canned_gateway.get_history(
+        datetime(2009, 2, 1, tzinfo=PARIS), datetime(2009, 2, 1, 18, 30, tzinfo=PARIS)
+    )
+    assert [e.to_dict() for e in entries] == [
+        {
+            "order_id": None,
+            "created_at": "2009-02-17T16:42:32+01:00",
+            "message_type": "GS",
+            "sender": None,
+            "recipients": 2,
+            "scheduled_at": "2009-02-19T16:41:53+01:00",
+        },
+        {
+            "order_id": "1F11FEAD08FE0",
+            "created_at": "2009-03-09T11:39:10+01:00",
+            "message_type": "GP",
+            "sender": "test",
+            "recipients": 1,
+            "scheduled_at": None,
+        },
+        {
+            "order_id": None,
+            "created_at": "2009-03-09T12:01:39+01:00",
+            "message_type": "N",
+            "sender": "eXpEdItEuR",
+            "recipients": 2,
+            "scheduled_at": None,
+        },
+    ]
+    [(path, form)] = canned.received
+    assert path == "/Mobyt/SMSHISTORY"
+    assert (form["from"], form["to"]) == ("20090201000000", "20090201183000")
+
+
+async def test_doc_credits_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = "OK;N|IT|37;N|IT|37;N|IT|37;L|ES|56;L|ES|56;L|ES|100;EE||81"
+    balance = await canned_gateway.get_balance()
+    assert balance.total == 37 * 3 + 56 * 2 + 100 + 81
+    assert [(c.credit_type, c.nation, c.amount) for c in balance.lines] == [
+        ("N", "IT", 37),
+        ("N", "IT", 37),
+        ("N", "IT", 37),
+        ("L", "ES", 56),
+        ("L", "ES", 56),
+        ("L", "ES", 100),
+        ("EE", None, 81),
+    ]
+    assert canned.received[0][0] == "/Mobyt/CREDITS"
+
+
+async def test_doc_inbound_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = "OK;12345678|%2B336061234567|%2B336107654321|hello+world|20090309113910|;"
+    [message] = await canned_gateway.get_inbound(after_id=1234567)
+    assert message.message_id == "12345678"
+    assert message.recipient == "+336061234567"
+    assert message.sender == "+336107654321"
+    assert message.message == "hello world"
+    assert message.received_at == datetime(2009, 3, 9, 11, 39, 10, tzinfo=PARIS)
+    assert message.keyword is None
+    assert canned.received[0] == (
+        "/OESRs/SRHISTORYBYID",
+        {"login": "mylogin", "password": "mypwd", "id": "1234567"},
+    )
+
+
+type Call = Callable[[MobytGateway], Awaitable[object]]
+CALLS: dict[str, Call] = {
+    "balance": lambda gateway: gateway.get_balance(),
+    "history": lambda gateway: gateway.get_history(datetime.now(UTC), datetime.now(UTC)),
+    "inbound": lambda gateway: gateway.get_inbound(),
+    "status": lambda gateway: gateway.get_delivery_status([f"A:{FR_1}"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        ("balance", "OK;N|FR"),
+        ("balance", "OK;N|FR|lots"),
+        ("history", "OK;ABC|20090217164232|N||two|"),
+        ("history", "OK;ABC|2009|N||2|"),
+        ("inbound", "OK;1|+33612345678|+33612345679|hi"),
+        ("inbound", "OK;|+33612345678|+33612345679|hi|20090309113910|"),
+        ("status", "OK;%2B33612345678|DLVRD|2009-03-09"),
+    ],
+)
+async def test_malformed_tables(
+    canned: Canned, canned_gateway: MobytGateway, call: str, body: str
+) -> None:
+    canned.body = body
+    with pytest.raises(GatewayResponseError):
+        await CALLS[call](canned_gateway)
+
+
+# --- KO replies --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "error"), sorted(ERROR_CODES.items()))
+async def test_every_ko_code_is_mapped(
+    canned: Canned, canned_gateway: MobytGateway, code: str, error: type[GatewayError]
+) -> None:
+    canned.body = f"KO|{code}|Something+went+wrong"
+    with pytest.raises(error) as err:
+        await canned_gateway.get_balance()
+    assert type(err.value) is error
+    assert err.value.provider_code == code
+    assert err.value.provider_message == "Something went wrong"
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ("Invalid login", AuthenticationError),
+        ("Mot de passe incorrect", AuthenticationError),
+        ("Crédit insuffisant", InsufficientCreditsError),
+        ("Not enough credits to send these smss", InsufficientCreditsError),
+        ("Invalid recipient number", InvalidRecipientError),
+        ("Expéditeur non valide", InvalidSenderError),
+        ("Message trop long", MessageRejectedError),
+        ("Invalid scheduled delivery time", SchedulingError),
+        ("Service temporarily unavailable", GatewayResponseError),
+    ],
+)
+async def test_unknown_ko_code_is_read_from_its_words(
+    canned: Canned, canned_gateway: MobytGateway, message: str, error: type[GatewayError]
+) -> None:
+    canned.body = f"KO|42|{message}"
+    with pytest.raises(error) as err:
+        await canned_gateway.get_balance()
+    assert type(err.value) is error
+    assert err.value.provider_code == "42"
+    assert err.value.provider_message == message
+    assert message in str(err.value)
+
+
+async def test_ko_without_a_message(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = "KO|77"
+    with pytest.raises(GatewayResponseError, match="no reason given") as err:
+        await canned_gateway.get_balance()
+    assert err.value.provider_code == "77"
+    assert err.value.provider_message is None
+
+
+@pytest.mark.parametrize("body", ["", "Hello", "OKAY", "<html>maintenance</html>", "KO;1;x"])
+async def test_reply_neither_ok_nor_ko(
+    canned: Canned, canned_gateway: MobytGateway, body: str
+) -> None:
+    canned.body = body
+    with pytest.raises(GatewayResponseError, match="Unexpected reply from Mobyt"):
+        await canned_gateway.get_balance()
+
+
+# --- faults --------------------------------------------------------------------------------------
+
+
+async def test_http_500(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    simulator.fault("/mobyt/Mobyt/CREDITS", "http500")
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.get_balance()
+    assert err.value.request_sent
+    assert err.value.provider_code == "HTTP 500"
+
+
+async def test_connection_dropped_after_the_send_was_handled(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    simulator.fault(SEND, "drop")
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="maybe"))
+    assert err.value.request_sent
+    [request] = simulator.requests(SEND)
+    order_id = form_of(request)["order_id"]
+    assert order_id in str(err.value)
+    # The order can be looked up: it was sent.
+    [report] = await gateway.get_delivery_status([f"{order_id}:{FR_1}"])
+    assert report.status is DeliveryStatus.QUEUED
+
+
+async def test_malformed_reply(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    simulator.fault(SEND, "malformed")
+    with pytest.raises(GatewayResponseError, match="502 Bad Gateway"):
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+
+
+async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = MobytGateway(
+        session,
+        username="demo",
+        password="demo-password",
+        api_url=simulator.api_url("mobyt"),
+        timeout=aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4),
+    )
+    simulator.fault(SEND, "delay", seconds=2)
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="slow"))
+    assert err.value.request_sent
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_provider_unreachable(session: aiohttp.ClientSession, socket_enabled: None) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    gateway = MobytGateway(
+        session, username="demo", password="demo-password", api_url=f"http://127.0.0.1:{port}/"
+    )
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    assert not err.value.request_sent
+    assert "order" not in str(err.value)

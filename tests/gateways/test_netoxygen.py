@@ -1,0 +1,795 @@
+"""The NetOxygen adapter against the simulator (and a canned server for what it cannot say)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+import xmlrpc.client
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.sms_gateways.gateways.base import PreparedSms
+from custom_components.sms_gateways.gateways.encoding import analyze
+from custom_components.sms_gateways.gateways.errors import (
+    AuthenticationError,
+    EmptyMessageError,
+    GatewayConnectionError,
+    GatewayResponseError,
+    InsufficientCreditsError,
+    InvalidRecipientError,
+    MessageTooLongError,
+)
+from custom_components.sms_gateways.gateways.models import (
+    Capability,
+    DeliveryStatus,
+    OutgoingSms,
+)
+from custom_components.sms_gateways.gateways.netoxygen import (
+    ERROR_CODES,
+    STATUS_CODES,
+    NetOxygenGateway,
+)
+from tests.conftest import RunningSimulator
+
+PATH = "/netoxygen/api2/"
+DEMO = ("demo", "demo-password")
+
+
+def make_gateway(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    credentials: tuple[str, str] = DEMO,
+    **kwargs: Any,
+) -> NetOxygenGateway:
+    return NetOxygenGateway(
+        session,
+        username=credentials[0],
+        password=credentials[1],
+        api_url=simulator.api_url("netoxygen"),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> NetOxygenGateway:
+    return make_gateway(simulator, session)
+
+
+def calls(simulator: RunningSimulator) -> list[tuple[str, tuple[Any, ...]]]:
+    """The XML-RPC calls the simulator received: (method, params)."""
+    decoded = []
+    for request in simulator.requests(PATH):
+        params, method = xmlrpc.client.loads(request["body"].encode())
+        assert method is not None
+        decoded.append((method, params))
+    return decoded
+
+
+def sms(*recipients: str, message: str = "Alarm: door open", **kwargs: Any) -> OutgoingSms:
+    return OutgoingSms(recipients=recipients, message=message, **kwargs)
+
+
+# --- a canned XML-RPC server, for answers the simulator never gives ---------------------------
+
+
+@dataclass
+class Canned:
+    """A server that answers every POST with ``body``."""
+
+    url: str
+    body: bytes = b""
+    received: list[bytes] = field(default_factory=list)
+    queued: list[bytes] = field(default_factory=list)
+
+    def queue(self, *values: Any) -> None:
+        """Answer these values to the next calls, in order."""
+        self.queued = [
+            xmlrpc.client.dumps((value,), methodresponse=True).encode() for value in values
+        ]
+
+    def answer(self, value: Any) -> None:
+        """Answer ``value`` to every call."""
+        self.body = xmlrpc.client.dumps((value,), methodresponse=True).encode()
+
+    def fault(self, code: int, text: str) -> None:
+        """Answer a fault to every call."""
+        self.body = xmlrpc.client.dumps(xmlrpc.client.Fault(code, text)).encode()
+
+
+@pytest.fixture
+async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
+    state = Canned(url="")
+
+    async def handler(request: web.Request) -> web.Response:
+        state.received.append(await request.read())
+        body = state.queued.pop(0) if state.queued else state.body
+        return web.Response(body=body, content_type="text/xml")
+
+    app = web.Application()
+    app.add_routes([web.post("/api2/", handler)])
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    state.url = str(server.make_url("/api2/"))
+    try:
+        yield state
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def canned_gateway(canned: Canned, session: aiohttp.ClientSession) -> NetOxygenGateway:
+    return NetOxygenGateway(session, username="u", password="p", api_url=canned.url)
+
+
+# --- identity and account -------------------------------------------------------------------
+
+
+def test_declares_what_netoxygen_can_do(gateway: NetOxygenGateway) -> None:
+    assert gateway.capabilities == {
+        Capability.BALANCE,
+        Capability.ACCOUNT_STATUS,
+        Capability.SCHEDULE,
+        Capability.CANCEL,
+        Capability.FLASH,
+        Capability.DELIVERY_STATUS,
+        Capability.REMOTE_NORMALIZE,
+    }
+    assert gateway.region == "CH"
+    assert str(gateway.timezone) == "Europe/Zurich"
+    assert NetOxygenGateway.default_api_url == "https://sms.netoxygen.ch/api2/"
+
+
+async def test_validate_credentials(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
+    """auth, then get_guid and account_status, each with user and pass first."""
+    info = await gateway.validate_credentials()
+    assert info.account_id == "demo"
+    assert info.status == "regular"
+    assert info.group_id is not None
+    assert len(info.group_id) == 36
+    made = calls(simulator)
+    assert [method for method, _ in made] == ["auth", "get_guid", "account_status"]
+    assert all(params == ("demo", "demo-password") for _, params in made)
+    for request in simulator.requests(PATH):
+        assert request["method"] == "POST"
+        assert request["content_type"] == "text/xml"
+
+
+async def test_free_account(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = make_gateway(simulator, session, ("free", "free-password"))
+    assert (await gateway.validate_credentials()).status == "free"
+    assert await gateway.get_account_status() == "free"
+
+
+async def test_wrong_password_is_an_authentication_error(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session, ("demo", "wrong"))
+    with pytest.raises(AuthenticationError):
+        await gateway.validate_credentials()
+    assert [method for method, _ in calls(simulator)] == ["auth"]
+    # The methods whose doc says "or FALSE" answer False: also an authentication error.
+    with pytest.raises(AuthenticationError):
+        await gateway.get_balance()
+    with pytest.raises(AuthenticationError):
+        await gateway.get_account_status()
+    # The others answer a fault.
+    with pytest.raises(AuthenticationError) as err:
+        await gateway.send(sms("0791234567"))
+    assert err.value.provider_code == "401"
+    with pytest.raises(AuthenticationError):
+        await gateway.normalize_number("0791234567")
+
+
+async def test_false_group_id_is_an_authentication_error(
+    canned: Canned, canned_gateway: NetOxygenGateway
+) -> None:
+    """get_guid may answer FALSE even after auth said TRUE (the password just changed)."""
+    canned.queue(True, False)
+    with pytest.raises(AuthenticationError):
+        await canned_gateway.validate_credentials()
+    assert len(canned.received) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"), [(0, AuthenticationError), ("yes", GatewayResponseError)]
+)
+async def test_auth_answer_forms(
+    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any, error: type[Exception]
+) -> None:
+    canned.answer(answer)
+    with pytest.raises(error):
+        await canned_gateway.validate_credentials()
+    assert len(canned.received) == 1
+
+
+async def test_auth_as_an_integer(canned: Canned, canned_gateway: NetOxygenGateway) -> None:
+    guid = "0b5c3f6e-2a53-4e0e-9d0e-6a0f1c2b3d4e"
+    canned.queue(1, guid, "regular")
+    info = await canned_gateway.validate_credentials()
+    assert (info.account_id, info.group_id, info.status) == ("u", guid, "regular")
+
+
+async def test_balance(
+    gateway: NetOxygenGateway, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    assert (await gateway.get_balance()).total == 100
+    assert (
+        await make_gateway(simulator, session, ("empty", "empty-password")).get_balance()
+    ).total == 0
+    simulator.sim.state.accounts[("netoxygen", "demo")].credits = -5
+    assert (await gateway.get_balance()).total == -5
+    assert [method for method, _ in calls(simulator)] == ["get_credits"] * 3
+
+
+@pytest.mark.parametrize(("answer", "total"), [("12", 12.0), (7.5, 7.5), (3, 3.0)])
+async def test_balance_in_other_types(
+    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any, total: float
+) -> None:
+    canned.answer(answer)
+    assert (await canned_gateway.get_balance()).total == total
+
+
+@pytest.mark.parametrize("answer", [True, "lots", [1]])
+async def test_balance_that_is_not_a_number(
+    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any
+) -> None:
+    canned.answer(answer)
+    with pytest.raises(GatewayResponseError):
+        await canned_gateway.get_balance()
+
+
+async def test_account_status_that_is_not_text(
+    canned: Canned, canned_gateway: NetOxygenGateway
+) -> None:
+    canned.answer(5)
+    with pytest.raises(GatewayResponseError, match="account_status"):
+        await canned_gateway.get_account_status()
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+async def test_many_recipients_in_one_request(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(sms("079 123 45 67", "+41 78 765 43 21", "0041791112233"))
+    assert len(simulator.requests(PATH)) == 1
+    ((method, params),) = calls(simulator)
+    assert method == "send_message"
+    # user, pass, dest (an array of international digits), message: nothing more.
+    assert params == (
+        "demo",
+        "demo-password",
+        ["41791234567", "41787654321", "41791112233"],
+        "Alarm: door open",
+    )
+    assert [r.recipient for r in result.messages] == [
+        "+41791234567",
+        "+41787654321",
+        "+41791112233",
+    ]
+    assert all(r.accepted and r.status is DeliveryStatus.QUEUED for r in result.messages)
+    stored = simulator.sim.state.messages
+    assert [r.message_id for r in result.messages] == list(stored)
+    assert {m.recipient for m in stored.values()} == {"41791234567", "41787654321", "41791112233"}
+    assert simulator.sim.state.accounts[("netoxygen", "demo")].credits == 97
+    assert result.info.segments == 1
+
+
+async def test_flash_keeps_empty_sender_and_date(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    await gateway.send(sms("0791234567", flash=True))
+    ((_, params),) = calls(simulator)
+    assert params[4:] == ("", "", "flash")
+    assert next(iter(simulator.sim.state.messages.values())).extra["type"] == "flash"
+
+
+async def test_sender_only(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
+    await gateway.send(sms("0791234567", sender="HomeAlarm"))
+    ((_, params),) = calls(simulator)
+    assert params[4:] == ("HomeAlarm",)
+    assert next(iter(simulator.sim.state.messages.values())).sender == "HomeAlarm"
+
+
+async def test_schedule_then_cancel(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
+    send_at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    result = await gateway.send(sms("0791234567", send_at=send_at))
+    (sent,) = result.messages
+    assert sent.status is DeliveryStatus.SCHEDULED
+    ((_, params),) = calls(simulator)
+    # The default sender is kept with an empty string, the date is in Zurich time.
+    assert params[4:] == ("", send_at.astimezone(gateway.timezone).strftime("%Y-%m-%d %H:%M:%S"))
+    stored = simulator.sim.state.messages[str(sent.message_id)]
+    assert stored.status == "scheduled"
+    assert stored.scheduled_at == send_at
+
+    (report,) = await gateway.get_delivery_status([str(sent.message_id)])
+    assert report.status is DeliveryStatus.SCHEDULED
+    assert report.provider_status == "9/9 Pending"
+
+    assert simulator.sim.state.accounts[("netoxygen", "demo")].credits == 99
+    (canceled,) = await gateway.cancel([str(sent.message_id)])
+    assert canceled.canceled
+    assert canceled.error is None
+    assert stored.status == "canceled"
+    assert simulator.sim.state.accounts[("netoxygen", "demo")].credits == 100
+
+    (report,) = await gateway.get_delivery_status([str(sent.message_id)])
+    assert report.status is DeliveryStatus.CANCELED
+    assert report.provider_status == "10/9 Message canceled"
+    assert report.status.is_final
+
+    (again,) = await gateway.cancel([str(sent.message_id)])
+    assert not again.canceled
+    assert again.error
+
+
+@pytest.mark.parametrize(
+    ("send_at", "wire"),
+    [
+        # Spring forward (last Sunday of March): 02:00 CET becomes 03:00 CEST.
+        (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "2030-03-31 01:30:00"),
+        (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "2030-03-31 03:30:00"),
+        # Fall back (last Sunday of October): 02:30 happens twice.
+        (datetime(2030, 10, 27, 0, 30, tzinfo=UTC), "2030-10-27 02:30:00"),
+        (datetime(2030, 10, 27, 1, 30, tzinfo=UTC), "2030-10-27 02:30:00"),
+        (datetime(2030, 7, 1, 12, 0, tzinfo=UTC), "2030-07-01 14:00:00"),
+        (datetime(2030, 1, 15, 12, 0, tzinfo=UTC), "2030-01-15 13:00:00"),
+    ],
+)
+async def test_send_time_across_dst(
+    gateway: NetOxygenGateway, simulator: RunningSimulator, send_at: datetime, wire: str
+) -> None:
+    await gateway.send(sms("0791234567", send_at=send_at))
+    ((_, params),) = calls(simulator)
+    assert params[5] == wire
+    stored = next(iter(simulator.sim.state.messages.values()))
+    assert stored.scheduled_at is not None
+    # The second 02:30 of the autumn night cannot be told from the first on the wire itself.
+    if send_at != datetime(2030, 10, 27, 1, 30, tzinfo=UTC):
+        assert stored.scheduled_at.astimezone(UTC) == send_at
+
+
+async def test_refused_recipient_is_reported_not_raised(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(sms("0791234567", "0791239999"))
+    assert len(simulator.requests(PATH)) == 1
+    ok, refused = result.messages
+    assert ok.accepted
+    assert ok.message_id
+    assert not refused.accepted
+    assert refused.recipient == "+41791239999"
+    assert refused.error_code == "5"
+    assert refused.error == "Invalid destination number"
+    assert refused.message_id is None
+    assert result.refused == (refused,)
+    assert simulator.sim.state.accounts[("netoxygen", "demo")].credits == 99
+
+
+async def test_sender_the_provider_refuses(gateway: NetOxygenGateway) -> None:
+    result = await gateway.send(sms("0791234567", "0781234567", sender="My-Shop"))
+    assert [(r.accepted, r.error_code) for r in result.messages] == [(False, "6"), (False, "6")]
+    assert result.messages[0].error == "Invalid source number (sender)"
+
+
+async def test_long_unicode_message_the_provider_refuses(gateway: NetOxygenGateway) -> None:
+    """700 UCS-2 units pass the local GSM limit but are more than ten parts."""
+    result = await gateway.send(sms("0791234567", message="é" + "ç" * 699))
+    (refused,) = result.messages
+    assert (refused.accepted, refused.error_code) == (False, "8")
+    assert refused.error == "Max message length exceeded"
+
+
+async def test_empty_message_reaching_the_provider(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    """send() refuses it locally; were it sent, the provider's code 7 is reported."""
+    with pytest.raises(EmptyMessageError):
+        await gateway.send(sms("0791234567", message="  "))
+    assert simulator.requests(PATH) == []
+    prepared = PreparedSms(sms("0791234567", message=""), ("+41791234567",), analyze(""), None)
+    (refused,) = (await gateway._send(prepared)).messages
+    assert (refused.accepted, refused.error_code, refused.error) == (False, "7", "Empty message")
+
+
+async def test_too_long_is_refused_before_sending(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(MessageTooLongError):
+        await gateway.send(sms("0791234567", message="a" * 1531))
+    assert simulator.requests(PATH) == []
+    result = await gateway.send(sms("0791234567", message="a" * 1530))
+    assert result.messages[0].accepted
+    assert result.info.segments == 10
+
+
+async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = make_gateway(simulator, session, ("empty", "empty-password"))
+    with pytest.raises(InsufficientCreditsError) as err:
+        await gateway.send(sms("0791234567"))
+    assert err.value.provider_code == "402"
+    assert simulator.sim.state.messages == {}
+
+
+# --- delivery status --------------------------------------------------------------------------
+
+
+async def test_delivery_status_follows_the_lifecycle(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(sms("0791234567", "0791230000", "0791237777"))
+    ids = [str(r.message_id) for r in result.messages]
+    simulator.sim.requests.clear()
+
+    reports = await gateway.get_delivery_status(ids)
+    assert len(simulator.requests(PATH)) == 1
+    ((method, params),) = calls(simulator)
+    assert (method, params) == ("get_status", ("demo", "demo-password", ids))
+    assert [r.status for r in reports] == [DeliveryStatus.QUEUED] * 3
+    assert reports[0].provider_status == "1/8 Message in queue"
+    assert [r.recipient for r in reports] == ["+41791234567", "+41791230000", "+41791237777"]
+    assert reports[0].updated_at is not None
+    assert reports[0].updated_at.utcoffset() is not None
+
+    await simulator.sim.advance()
+    reports = await gateway.get_delivery_status(ids)
+    assert [r.status for r in reports] == [DeliveryStatus.SENT] * 3
+    assert reports[0].provider_status == "1/3 Message submitted"
+
+    await simulator.sim.advance()
+    reports = await gateway.get_delivery_status(ids)
+    assert [r.status for r in reports] == [
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.EXPIRED,
+    ]
+    assert [r.provider_status for r in reports] == [
+        "1/1 Delivered to the recipient device",
+        "1/5 Routing error, delivery failed",
+        "1/6 Message expired, delivery cancelled",
+    ]
+    assert reports[0].delivered_at is not None
+    assert reports[0].delivered_at.tzinfo is not None
+    assert reports[1].delivered_at is None
+
+
+async def test_unknown_id(gateway: NetOxygenGateway) -> None:
+    (report,) = await gateway.get_delivery_status(["424242"])
+    assert report.message_id == "424242"
+    assert report.status is DeliveryStatus.UNKNOWN
+
+
+async def test_nothing_to_ask(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
+    assert await gateway.get_delivery_status([]) == []
+    assert await gateway.cancel([]) == []
+    assert simulator.requests(PATH) == []
+
+
+async def test_cancel_several_in_one_request(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    send_at = datetime.now(UTC) + timedelta(hours=3)
+    result = await gateway.send(sms("0791234567", "0781234567", send_at=send_at))
+    ids = [str(r.message_id) for r in result.messages]
+    simulator.sim.requests.clear()
+    canceled = await gateway.cancel([*ids, "999999"])
+    assert [(c.message_id, c.canceled) for c in canceled] == [
+        (ids[0], True),
+        (ids[1], True),
+        ("999999", False),
+    ]
+    assert [method for method, _ in calls(simulator)] == ["cancel_message"]
+
+
+# --- the provider's two code tables, fully -----------------------------------------------------
+
+ERROR_EXPECTED = {
+    1: None,
+    2: DeliveryStatus.FAILED,
+    3: DeliveryStatus.FAILED,
+    4: DeliveryStatus.FAILED,
+    5: DeliveryStatus.FAILED,
+    6: DeliveryStatus.FAILED,
+    7: DeliveryStatus.FAILED,
+    8: DeliveryStatus.FAILED,
+    9: DeliveryStatus.SCHEDULED,
+    10: DeliveryStatus.CANCELED,
+}
+STATUS_EXPECTED = {
+    1: DeliveryStatus.DELIVERED,
+    2: DeliveryStatus.SENT,
+    3: DeliveryStatus.SENT,
+    4: DeliveryStatus.FAILED,
+    5: DeliveryStatus.FAILED,
+    6: DeliveryStatus.EXPIRED,
+    7: DeliveryStatus.FAILED,
+    8: DeliveryStatus.QUEUED,
+    9: DeliveryStatus.SCHEDULED,
+}
+
+
+def test_tables_cover_every_documented_code() -> None:
+    assert set(ERROR_CODES) == set(range(1, 11)) == set(ERROR_EXPECTED)
+    assert set(STATUS_CODES) == set(range(1, 10)) == set(STATUS_EXPECTED)
+
+
+def status_row(message_id: str, sent: Any, last: Any, **extra: Any) -> list[Any]:
+    return [
+        message_id,
+        {
+            "from": "textobox.ch",
+            "to": "41791234567",
+            "length": 5,
+            "sent_date": "2030-03-31 01:30:00",
+            "sent_status": sent,
+            "sent_status_text": f"error text {sent}",
+            "last_date": "2030-03-31 03:30:00",
+            "last_status": last,
+            "last_status_text": f"status text {last}",
+            **extra,
+        },
+    ]
+
+
+@pytest.mark.parametrize("code", range(2, 11))
+async def test_each_error_code_refusing_a_recipient(
+    canned: Canned, canned_gateway: NetOxygenGateway, code: int
+) -> None:
+    canned.answer([["41791234567", False, code]])
+    (refused,) = (await canned_gateway.send(sms("0791234567"))).messages
+    assert not refused.accepted
+    assert refused.error_code == str(code)
+    assert refused.error == ERROR_CODES[code][0]
+    assert refused.status is DeliveryStatus.FAILED
+
+
+async def test_unknown_error_code_refusing_a_recipient(
+    canned: Canned, canned_gateway: NetOxygenGateway
+) -> None:
+    canned.answer([["41791234567", 0, "77"]])
+    (refused,) = (await canned_gateway.send(sms("0791234567"))).messages
+    assert (refused.accepted, refused.error_code) == (False, "77")
+    assert refused.error == "Refused by NetOxygen (error 77)"
+
+
+@pytest.mark.parametrize("status", [True, 1, "1"])
+async def test_accepted_row_status_forms(
+    canned: Canned, canned_gateway: NetOxygenGateway, status: Any
+) -> None:
+    canned.answer([["41791234567", status, 98765]])
+    (accepted,) = (await canned_gateway.send(sms("0791234567"))).messages
+    assert accepted.accepted
+    assert accepted.message_id == "98765"
+
+
+@pytest.mark.parametrize("code", sorted(ERROR_EXPECTED))
+async def test_each_error_code_in_a_status(
+    canned: Canned, canned_gateway: NetOxygenGateway, code: int
+) -> None:
+    canned.answer([status_row("7", code, 8)])
+    (report,) = await canned_gateway.get_delivery_status(["7"])
+    expected = ERROR_EXPECTED[code] or DeliveryStatus.QUEUED  # OK: the status code decides
+    assert report.status is expected
+    text = "status text 8" if code == 1 else f"error text {code}"
+    assert report.provider_status == f"{code}/8 {text}"
+
+
+@pytest.mark.parametrize("code", sorted(STATUS_EXPECTED))
+async def test_each_status_code(
+    canned: Canned, canned_gateway: NetOxygenGateway, code: int
+) -> None:
+    canned.answer([status_row("7", 1, code)])
+    (report,) = await canned_gateway.get_delivery_status(["7"])
+    assert report.status is STATUS_EXPECTED[code]
+    assert report.provider_status == f"1/{code} status text {code}"
+    assert report.recipient == "+41791234567"
+    zurich = canned_gateway.timezone
+    assert report.updated_at == datetime(2030, 3, 31, 3, 30, tzinfo=zurich)
+    assert report.updated_at == datetime(2030, 3, 31, 1, 30, tzinfo=UTC)
+    if STATUS_EXPECTED[code] is DeliveryStatus.DELIVERED:
+        assert report.delivered_at == report.updated_at
+
+
+@pytest.mark.parametrize(
+    ("sent", "last", "expected"),
+    [
+        (1, 0, DeliveryStatus.QUEUED),  # accepted, no notification yet
+        (1, "", DeliveryStatus.QUEUED),
+        (1, 42, DeliveryStatus.UNKNOWN),
+        (42, 1, DeliveryStatus.UNKNOWN),
+        ("", "", DeliveryStatus.UNKNOWN),
+        ("9", "9", DeliveryStatus.SCHEDULED),
+    ],
+)
+async def test_odd_status_codes(
+    canned: Canned, canned_gateway: NetOxygenGateway, sent: Any, last: Any, expected: DeliveryStatus
+) -> None:
+    canned.answer([status_row("7", sent, last)])
+    (report,) = await canned_gateway.get_delivery_status(["7"])
+    assert report.status is expected
+
+
+async def test_status_dates_in_other_forms(
+    canned: Canned, canned_gateway: NetOxygenGateway
+) -> None:
+    """An XML-RPC dateTime, an ISO date with an offset, or nothing readable."""
+    canned.answer(
+        [
+            status_row("1", 1, 1, last_date=xmlrpc.client.DateTime("20300701T14:00:00")),
+            status_row("2", 1, 1, last_date="2030-07-01T12:00:00+00:00"),
+            status_row("3", 1, 3, last_date="not a date", sent_date="", to=""),
+        ]
+    )
+    first, second, third = await canned_gateway.get_delivery_status(["1", "2", "3"])
+    assert first.updated_at == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    assert second.updated_at == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    assert second.updated_at is not None
+    assert second.updated_at.tzinfo == canned_gateway.timezone
+    assert third.updated_at is None
+    assert third.recipient is None
+
+
+# --- normalisation ----------------------------------------------------------------------------
+
+
+async def test_normalize_number_asks_the_provider(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    assert await gateway.normalize_number("022/364 8000") == "+41223648000"
+    assert calls(simulator) == [("clean_number", ("demo", "demo-password", "022/364 8000"))]
+    with pytest.raises(InvalidRecipientError) as err:
+        await gateway.normalize_number("call me")
+    assert err.value.number == "call me"
+
+
+@pytest.mark.parametrize(
+    ("answer", "number"), [("+41223648000", "+41223648000"), (" 41223648000 ", "+41223648000")]
+)
+async def test_normalize_number_answer_forms(
+    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any, number: str
+) -> None:
+    canned.answer(answer)
+    assert await canned_gateway.normalize_number("022 364 80 00") == number
+
+
+@pytest.mark.parametrize("answer", ["0223648000", False, ["41"]])
+async def test_normalize_number_refused(
+    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any
+) -> None:
+    canned.answer(answer)
+    with pytest.raises(InvalidRecipientError):
+        await canned_gateway.normalize_number("0223648000")
+
+
+# --- faults and hostile replies -----------------------------------------------------------------
+
+
+async def test_http_500(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
+    simulator.fault(PATH, "http500")
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.get_balance()
+    assert err.value.request_sent
+    assert err.value.provider_code == "HTTP 500"
+
+
+async def test_connection_dropped_after_the_send_is_not_repeated(
+    gateway: NetOxygenGateway, simulator: RunningSimulator
+) -> None:
+    simulator.fault(PATH, "drop")
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.send(sms("0791234567"))
+    assert err.value.request_sent
+    assert len(simulator.requests(PATH)) == 1
+    # The provider did act on it: one message, never two.
+    assert len(simulator.sim.state.messages) == 1
+
+
+async def test_malformed_reply(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
+    simulator.fault(PATH, "malformed")
+    with pytest.raises(GatewayResponseError, match="502 Bad Gateway"):
+        await gateway.get_balance()
+
+
+async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
+    gateway = make_gateway(simulator, session, timeout=timeout)
+    simulator.fault(PATH, "delay", seconds=2)
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.send(sms("0791234567"))
+    assert err.value.request_sent
+    assert len(simulator.requests(PATH)) == 1
+
+
+async def test_unreachable(session: aiohttp.ClientSession, socket_enabled: None) -> None:
+    server = TestServer(web.Application(), host="127.0.0.1", port=0)
+    await server.start_server()
+    url = str(server.make_url("/api2/"))
+    await server.close()
+    gateway = NetOxygenGateway(session, username="u", password="p", api_url=url)
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.get_balance()
+    assert not err.value.request_sent
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<methodResponse><params><param><value><string>&lol3;</string></value></param></params>
+</methodResponse>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<methodResponse><params><param><value><string>&secret;</string></value></param></params>
+</methodResponse>"""
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY])
+async def test_hostile_xml_is_refused(
+    canned: Canned, canned_gateway: NetOxygenGateway, body: bytes
+) -> None:
+    canned.body = body
+    with pytest.raises(GatewayResponseError, match="DOCTYPE"):
+        await canned_gateway.get_account_status()
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "error"),
+    [
+        (3, "Mot de passe incorrect", AuthenticationError),
+        (12, "Invalid login", AuthenticationError),
+        (4, "Crédits insuffisants", InsufficientCreditsError),
+        (-32602, "invalid method parameters", GatewayResponseError),
+    ],
+)
+async def test_faults(
+    canned: Canned,
+    canned_gateway: NetOxygenGateway,
+    code: int,
+    text: str,
+    error: type[Exception],
+) -> None:
+    canned.fault(code, text)
+    with pytest.raises(error) as err:
+        await canned_gateway.send(sms("0791234567"))
+    assert type(err.value) is error
+    assert err.value.provider_code == str(code)  # type: ignore[attr-defined]
+    assert err.value.provider_message == text  # type: ignore[attr-defined]
+
+
+TWO_VALUES = b"""<?xml version="1.0"?><methodResponse><params>
+<param><value><int>1</int></value></param><param><value><int>2</int></value></param>
+</params></methodResponse>"""
+
+
+async def test_unexpected_shapes(canned: Canned, canned_gateway: NetOxygenGateway) -> None:
+    canned.body = TWO_VALUES
+    with pytest.raises(GatewayResponseError, match="2 values"):
+        await canned_gateway.get_balance()
+    canned.answer("queued")
+    with pytest.raises(GatewayResponseError, match="send_message"):
+        await canned_gateway.send(sms("0791234567"))
+    canned.answer([["41791234567", 1, "5"]])
+    with pytest.raises(GatewayResponseError, match="1 rows for 2 recipients"):
+        await canned_gateway.send(sms("0791234567", "0781234567"))
+    canned.answer([["41791234567", 1]])
+    with pytest.raises(GatewayResponseError):
+        await canned_gateway.send(sms("0791234567"))
+    canned.answer([["5"]])
+    with pytest.raises(GatewayResponseError):
+        await canned_gateway.cancel(["5"])
+    canned.answer([["5"]])
+    with pytest.raises(GatewayResponseError):
+        await canned_gateway.get_delivery_status(["5"])
+    canned.answer(False)
+    with pytest.raises(GatewayResponseError):
+        await canned_gateway.get_delivery_status(["5"])
+
+
+def test_password_is_never_shown(gateway: NetOxygenGateway) -> None:
+    assert "demo-password" not in repr(gateway)

@@ -1,0 +1,617 @@
+"""The SMSFactor adapter against the simulator, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from lxml import etree
+import pytest
+
+from custom_components.sms_gateways.gateways import (
+    AuthenticationError,
+    Capability,
+    DeliveryStatus,
+    Encoding,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayResponseError,
+    InsufficientCreditsError,
+    InvalidRecipientError,
+    InvalidSenderError,
+    MessageRejectedError,
+    OutgoingSms,
+    SchedulingError,
+    SmsFactorGateway,
+)
+from tests.conftest import RunningSimulator
+
+PARIS = ZoneInfo("Europe/Paris")
+SEND = "/smsfactor/API/apiV2.php"
+REPORT = "/smsfactor/API/getDr.php"
+DEMO = ("demo@example.com", "demo-password")
+
+# The inbound example of the doc (section 3.1), verbatim, PHP-escaped quotes and line breaks.
+DOC_INBOX = """<inbox>
+<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01
+12:02:07\\"><![CDATA[My message 1]]></sms>
+<sms from="\\ 1111111111\\" to="\\ 0000000000\\" date=\\"2011-06-01
+12:02:08\\"><![CDATA[My message 2]]></sms>
+</inbox>"""
+
+
+def make_gateway(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    *,
+    login: tuple[str, str] = DEMO,
+    timeout: aiohttp.ClientTimeout | None = None,
+) -> SmsFactorGateway:
+    extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
+    return SmsFactorGateway(
+        session,
+        username=login[0],
+        password=login[1],
+        api_url=simulator.api_url("smsfactor"),
+        **extra,
+    )
+
+
+@pytest.fixture
+def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> SmsFactorGateway:
+    return make_gateway(simulator, session)
+
+
+def sms(*recipients: str, **options: Any) -> OutgoingSms:
+    options.setdefault("message", "Alarme maison")
+    options.setdefault("sender", "Maison")
+    return OutgoingSms(recipients=recipients, **options)
+
+
+def posted(request: dict[str, Any]) -> etree._Element:
+    """The XML document of a logged request (form field XML)."""
+    assert request["content_type"] == "application/x-www-form-urlencoded"
+    return etree.fromstring(parse_qs(request["body"])["XML"][0].encode())
+
+
+def credits_of(simulator: RunningSimulator, username: str = "demo@example.com") -> float:
+    return simulator.sim.state.accounts[("smsfactor", username)].credits
+
+
+def force_answer(simulator: RunningSimulator, status: int) -> None:
+    simulator.sim.state.accounts[("smsfactor", "demo@example.com")].extra["answer_status"] = status
+
+
+# --- send ------------------------------------------------------------------------------------
+
+
+async def test_send_to_many_recipients_in_one_request(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    result = await gateway.send(sms("06 12 34 56 78", "+33 6 12 34 56 79", "0041791234567"))
+
+    [request] = simulator.requests(SEND)
+    document = posted(request)
+    assert document.tag == "sms"
+    assert document.findtext("authentication/username") == "demo@example.com"
+    assert document.findtext("authentication/password") == "demo-password"
+    assert document.findtext("message/sender") == "Maison"
+    rows = document.findall("recipients/gsm")
+    assert [row.text for row in rows] == ["33612345678", "33612345679", "41791234567"]
+    references = [row.get("gsmsmsid") for row in rows]
+    assert all(references)
+    assert len(set(references)) == 3
+
+    ticket = result.batch_id
+    assert ticket
+    assert [m.recipient for m in result.messages] == [
+        "+33612345678",
+        "+33612345679",
+        "+41791234567",
+    ]
+    assert [m.message_id for m in result.messages] == [f"{ticket}:{ref}" for ref in references]
+    assert all(m.accepted and m.status is DeliveryStatus.QUEUED for m in result.messages)
+    assert result.credits_remaining == 97
+    assert credits_of(simulator) == 97
+    assert sorted(simulator.sim.state.messages) == sorted(f"{ticket}:{ref}" for ref in references)
+
+
+async def test_text_is_escaped_and_arrives_intact(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    text = 'Porte <ouverte> & "alarme" à 3h, été: ça €'
+    await gateway.send(sms("0612345678", message=text))
+
+    [request] = simulator.requests(SEND)
+    raw = parse_qs(request["body"])["XML"][0]
+    assert "&lt;ouverte&gt; &amp;" in raw
+    assert posted(request).findtext("message/text") == text
+    [message] = simulator.sim.state.messages.values()
+    assert message.text == text
+
+
+async def test_long_text_credits_per_part_per_recipient(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    result = await gateway.send(sms("0612345678", "0612345679", message="x" * 161))
+
+    assert result.info.segments == 2
+    assert result.credits_remaining == 96
+    assert credits_of(simulator) == 96
+
+
+async def test_text_outside_gsm_is_counted_as_gsm(gateway: SmsFactorGateway) -> None:
+    """SMSFactor turns ç into the nearest GSM character: 100 characters are one SMS, not two."""
+    result = await gateway.send(sms("0612345678", message="ç" * 100))
+
+    assert result.info.encoding is Encoding.GSM7
+    assert result.info.segments == 1
+    assert result.info.characters == 100
+    assert result.credits_remaining == 99
+
+
+async def test_plain_send_options_on_the_wire(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    await gateway.send(sms("0612345678"))
+
+    message = posted(simulator.requests(SEND)[0]).find("message")
+    assert message is not None
+    assert message.findtext("isFlash") == "0"
+    assert message.findtext("type") == "longSMS"
+    assert message.find("bookmark") is None
+    assert message.find("delay") is None
+
+
+async def test_flash_bookmark_and_delay_on_the_wire(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    send_at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    result = await gateway.send(
+        sms("0612345678", flash=True, bookmark_url="https://example.com/porte", send_at=send_at)
+    )
+
+    message = posted(simulator.requests(SEND)[0]).find("message")
+    assert message is not None
+    assert message.findtext("isFlash") == "1"
+    assert message.findtext("type") == "bookmark"
+    assert message.findtext("bookmark") == "https://example.com/porte"
+    assert message.findtext("delay") == send_at.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M:%S")
+    [sent] = result.messages
+    assert sent.status is DeliveryStatus.SCHEDULED
+    [stored] = simulator.sim.state.messages.values()
+    assert stored.status == "scheduled"
+    assert stored.scheduled_at == send_at
+    assert stored.extra["flash"] is True
+    assert stored.extra["bookmark"] == "https://example.com/porte"
+
+
+def _last_sunday(year: int, month: int) -> datetime:
+    day = datetime(year, month + 1, 1, tzinfo=UTC) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+@pytest.mark.parametrize(
+    ("utc_time", "paris_time"),
+    [
+        ("00:30", "01:30:00"),  # before the change: UTC+1
+        ("01:30", "03:30:00"),  # after the change at 01:00 UTC: UTC+2
+    ],
+)
+async def test_delay_across_the_spring_dst_change(
+    simulator: RunningSimulator, gateway: SmsFactorGateway, utc_time: str, paris_time: str
+) -> None:
+    change = _last_sunday(datetime.now(UTC).year + 1, 3)
+    hour, minute = map(int, utc_time.split(":"))
+    send_at = change.replace(hour=hour, minute=minute)
+
+    await gateway.send(sms("0612345678", send_at=send_at))
+
+    delay = posted(simulator.requests(SEND)[0]).findtext("message/delay")
+    assert delay == f"{change:%Y-%m-%d}T{paris_time}"
+    [stored] = simulator.sim.state.messages.values()
+    assert stored.scheduled_at == send_at
+
+
+async def test_sender_is_required(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
+    with pytest.raises(InvalidSenderError, match="SMSFactor needs a sender"):
+        await gateway.send(sms("0612345678", sender=None))
+    assert simulator.requests() == []
+
+
+async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
+    with pytest.raises(InvalidSenderError):
+        await gateway.send(sms("0612345678", sender="MaisonAlarme"))
+    with pytest.raises(InvalidSenderError, match="11"):
+        await gateway.send(sms("0612345678", sender="+336123456789"))
+    assert simulator.requests() == []
+
+    await gateway.send(sms("0612345678", sender="+33612345678"))
+    assert posted(simulator.requests(SEND)[0]).findtext("message/sender") == "33612345678"
+
+
+async def test_text_that_xml_cannot_carry_is_refused_before_sending(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    with pytest.raises(MessageRejectedError, match="text"):
+        await gateway.send(sms("0612345678", message="page\fbreak"))
+    assert simulator.requests() == []
+
+
+# --- send errors -----------------------------------------------------------------------------
+
+
+async def test_bad_login(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
+    with pytest.raises(AuthenticationError) as caught:
+        await gateway.send(sms("0612345678"))
+    assert caught.value.provider_code == "-1"
+    assert caught.value.provider_message == "Le login et le mot de passe ne correspondent pas."
+
+
+async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    gateway = make_gateway(simulator, session, login=("empty@example.com", "empty-password"))
+    with pytest.raises(InsufficientCreditsError) as caught:
+        await gateway.send(sms("0612345678"))
+    assert caught.value.provider_code == "-3"
+    assert simulator.sim.state.messages == {}
+
+
+async def test_refused_recipient_refuses_the_send(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    with pytest.raises(InvalidRecipientError) as caught:
+        await gateway.send(sms("0612345678", "0612349999"))
+    assert caught.value.provider_code == "-5"
+    assert simulator.sim.state.messages == {}
+    assert credits_of(simulator) == 100
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (-2, MessageRejectedError),
+        (-4, SchedulingError),
+        (-6, MessageRejectedError),
+        (-7, MessageRejectedError),
+        (-8, MessageRejectedError),
+        (-99, GatewayResponseError),
+        (2, GatewayResponseError),
+    ],
+)
+async def test_error_codes(
+    simulator: RunningSimulator,
+    gateway: SmsFactorGateway,
+    status: int,
+    error: type[GatewayError],
+) -> None:
+    force_answer(simulator, status)
+    with pytest.raises(error) as caught:
+        await gateway.send(sms("0612345678"))
+    assert type(caught.value) is error
+    assert caught.value.provider_code == str(status)
+    assert caught.value.provider_message
+    assert caught.value.provider_message in str(caught.value)
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_moderation_says_not_to_send_again(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    force_answer(simulator, -8)
+    with pytest.raises(MessageRejectedError, match="do not send it again"):
+        await gateway.send(sms("0612345678"))
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+async def test_http_error(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
+    simulator.fault(SEND, "http500")
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("0612345678"))
+    assert caught.value.request_sent is True
+
+
+async def test_dropped_after_handling_is_not_sent_again(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    simulator.fault(SEND, "drop")
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("0612345678"))
+    assert caught.value.request_sent is True
+    assert len(simulator.requests(SEND)) == 1
+    assert len(simulator.sim.state.messages) == 1  # the provider did send it
+
+
+async def test_malformed_reply_says_the_message_may_be_sent(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    simulator.fault(SEND, "malformed")
+    with pytest.raises(GatewayResponseError, match="may have been sent"):
+        await gateway.send(sms("0612345678"))
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
+    gateway = make_gateway(simulator, session, timeout=timeout)
+    simulator.fault(SEND, "delay", seconds=2)
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("0612345678"))
+    assert caught.value.request_sent is True
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_reply_that_is_not_a_response(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    simulator.fault(REPORT, "malformed")
+    with pytest.raises(GatewayResponseError):
+        await gateway.validate_credentials()
+
+
+@pytest.fixture
+async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]:
+    """A server answering apiV2.php with the body a test puts in the list (not the simulator)."""
+    bodies: list[bytes] = []
+
+    async def reply(_request: web.Request) -> web.Response:
+        return web.Response(body=bodies.pop(0), content_type="text/xml")
+
+    app = web.Application()
+    app.add_routes([web.post("/API/apiV2.php", reply)])
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield bodies, str(server.make_url("/API/"))
+    finally:
+        await server.close()
+
+
+async def test_accepted_without_ticket_or_credits(
+    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
+) -> None:
+    """Sent, but nothing to follow it by: accepted, no id, no guess at the credits."""
+    bodies, url = canned
+    bodies.append(b"<response><status>1</status><message/><credits>n/a</credits></response>")
+    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+
+    result = await gateway.send(sms("0612345678"))
+
+    [message] = result.messages
+    assert message.accepted
+    assert message.message_id is None
+    assert result.batch_id is None
+    assert result.credits_remaining is None
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (b"<html><body>Maintenance</body></html>", "Unexpected reply"),
+        (b"<response><message>?</message></response>", "no status"),
+    ],
+)
+async def test_unreadable_reply_to_a_send(
+    canned: tuple[list[bytes], str], session: aiohttp.ClientSession, body: bytes, match: str
+) -> None:
+    bodies, url = canned
+    bodies.append(body)
+    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+
+    with pytest.raises(GatewayResponseError, match=f"{match}.*may have been sent"):
+        await gateway.send(sms("0612345678"))
+
+
+async def test_error_without_provider_text(
+    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
+) -> None:
+    bodies, url = canned
+    bodies.append(b"<response><status>-3</status></response>")
+    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+
+    with pytest.raises(InsufficientCreditsError) as caught:
+        await gateway.send(sms("0612345678"))
+    assert caught.value.provider_message is None
+    assert str(caught.value) == "Not enough SMSFactor credits for this message (provider code -3)"
+
+
+# --- delivery reports ------------------------------------------------------------------------
+
+
+async def test_delivery_status_through_the_lifecycle(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    result = await gateway.send(sms("0612345678", "0612340000", "0612347777"))
+    ids = [m.message_id or "" for m in result.messages]
+
+    async def statuses() -> list[tuple[DeliveryStatus, str]]:
+        reports = await gateway.get_delivery_status(ids)
+        assert [r.message_id for r in reports] == ids
+        assert [r.recipient for r in reports] == [m.recipient for m in result.messages]
+        return [(r.status, r.provider_status) for r in reports]
+
+    assert await statuses() == [(DeliveryStatus.QUEUED, "NOT_SENT")] * 3
+    await simulator.sim.advance()
+    assert await statuses() == [(DeliveryStatus.SENT, "SENT")] * 3
+    await simulator.sim.advance()
+    assert await statuses() == [
+        (DeliveryStatus.DELIVERED, "DELIVERED"),
+        (DeliveryStatus.FAILED, "NOT_DELIVERED"),
+        (DeliveryStatus.FAILED, "NOT_DELIVERED"),
+    ]
+    simulator.sim.state.messages[ids[0]].status = "invalid"
+    [report] = await gateway.get_delivery_status(ids[:1])
+    assert report.status is DeliveryStatus.FAILED
+    assert report.provider_status == "INVALID_DESTINATION_ADDRESS"
+
+
+async def test_delivery_status_one_request_per_ticket(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    first = await gateway.send(sms("0612345678", "0612345679"))
+    second = await gateway.send(sms("0612345670"))
+    ids = [m.message_id or "" for m in (*first.messages, *second.messages)]
+
+    reports = await gateway.get_delivery_status([*ids, ids[0]])
+
+    assert [r.message_id for r in reports] == ids
+    assert all(r.status is DeliveryStatus.QUEUED for r in reports)
+    requests = [posted(r) for r in simulator.requests(REPORT)]
+    assert [r.findtext("message/ticket") for r in requests] == [first.batch_id, second.batch_id]
+    # Two recipients of one send: every row; one recipient: just its own.
+    assert requests[0].find("message/ticket").get("gsmsmsid") == ""  # type: ignore[union-attr]
+    assert requests[1].find("message/ticket").get("gsmsmsid") == ids[2].split(":")[1]  # type: ignore[union-attr]
+    assert requests[0].findtext("authentication/username") == "demo@example.com"
+
+
+async def test_delivery_status_of_an_unknown_message_is_unknown(
+    gateway: SmsFactorGateway,
+) -> None:
+    result = await gateway.send(sms("0612345678"))
+    ticket = result.batch_id
+
+    reports = await gateway.get_delivery_status([f"{ticket}:nosuchref", "123456:abc"])
+
+    assert [(r.status, r.provider_status, r.recipient) for r in reports] == [
+        (DeliveryStatus.UNKNOWN, "", None),
+        (DeliveryStatus.UNKNOWN, "", None),
+    ]
+
+
+async def test_delivery_status_refuses_foreign_ids(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    with pytest.raises(GatewayError, match="not an SMSFactor message id"):
+        await gateway.get_delivery_status(["12345"])
+    assert simulator.requests() == []
+
+
+async def test_delivery_status_bad_login(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
+    with pytest.raises(AuthenticationError) as caught:
+        await gateway.get_delivery_status(["1:abc"])
+    assert caught.value.provider_code == "-1"
+
+
+# --- credentials -----------------------------------------------------------------------------
+
+
+async def test_validate_credentials_sends_nothing(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    info = await gateway.validate_credentials()
+
+    assert info.account_id == "demo@example.com"
+    assert simulator.sim.state.messages == {}
+    assert credits_of(simulator) == 100
+    [request] = simulator.requests()
+    assert request["path"] == REPORT
+    assert posted(request).tag == "deliveryreport"
+
+
+async def test_validate_credentials_bad_login(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
+    with pytest.raises(AuthenticationError):
+        await gateway.validate_credentials()
+
+
+async def test_validate_credentials_provider_down(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    simulator.fault(REPORT, "http500")
+    with pytest.raises(GatewayConnectionError):
+        await gateway.validate_credentials()
+
+
+def test_capabilities(gateway: SmsFactorGateway) -> None:
+    assert gateway.capabilities == {
+        Capability.CREDITS_FROM_SEND,
+        Capability.SCHEDULE,
+        Capability.FLASH,
+        Capability.DELIVERY_STATUS,
+        Capability.INBOUND_PUSH,
+        Capability.BOOKMARK,
+    }
+    assert gateway.url("apiV2.php").endswith("/smsfactor/API/apiV2.php")
+    assert SmsFactorGateway.default_api_url == "https://secure.smsfactor.com/API/"
+
+
+# --- inbound push ----------------------------------------------------------------------------
+
+
+def test_push_the_docs_own_example(gateway: SmsFactorGateway) -> None:
+    received = gateway.parse_inbound_push({"XML": DOC_INBOX})
+
+    assert [(m.sender, m.recipient, m.message, m.message_id) for m in received] == [
+        ("0000000000", "0000000000", "My message 1", None),
+        ("1111111111", "0000000000", "My message 2", None),
+    ]
+    assert received[0].received_at == datetime(2011, 6, 1, 12, 2, 7, tzinfo=PARIS)
+    assert received[0].received_at.utcoffset() == timedelta(hours=2)
+    assert received[1].received_at == datetime(2011, 6, 1, 10, 2, 8, tzinfo=UTC)
+
+
+def test_push_numbers_come_back_in_e164(gateway: SmsFactorGateway) -> None:
+    document = (
+        '<inbox><sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">'
+        '<![CDATA[Oui <ok> & "merci" \\o/]]></sms></inbox>'
+    )
+    [received] = gateway.parse_inbound_push({"XML": document})
+
+    assert received.sender == "+33612345678"
+    assert received.recipient == "+33644630001"
+    assert received.message == 'Oui <ok> & "merci" \\o/'
+    assert received.received_at == datetime(2025, 1, 15, 7, 30, tzinfo=UTC)
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<inbox><sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">&lol3;</sms></inbox>"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE inbox [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<inbox><sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">&xxe;</sms></inbox>"""
+
+GOOD_SMS = '<sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">hi</sms>'
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param({"XML": BILLION_LAUGHS}, id="billion-laughs"),
+        pytest.param({"XML": EXTERNAL_ENTITY}, id="external-entity"),
+        pytest.param({"XML": f"<inbox>{GOOD_SMS * 1000}</inbox>"}, id="oversized"),
+        pytest.param({"XML": f"<inbox>{GOOD_SMS}"}, id="malformed"),
+        pytest.param(
+            {"XML": f'<inbox>{GOOD_SMS}<sms from=\\"1" to="2"></inbox>'}, id="escaped-without-date"
+        ),
+        pytest.param({"XML": f"<outbox>{GOOD_SMS}</outbox>"}, id="wrong-root"),
+        pytest.param({"xml": f"<inbox>{GOOD_SMS}</inbox>"}, id="no-XML-field"),
+        pytest.param(
+            {"XML": f'<inbox>{GOOD_SMS}<sms to="1" date="2025-01-15 08:30:00">x</sms></inbox>'},
+            id="no-sender",
+        ),
+        pytest.param(
+            {"XML": f'<inbox>{GOOD_SMS}<sms from="1" to="2" date="15/01/2025">x</sms></inbox>'},
+            id="bad-date",
+        ),
+    ],
+)
+def test_hostile_or_malformed_push_parses_nothing(
+    gateway: SmsFactorGateway, form: dict[str, str]
+) -> None:
+    with pytest.raises(GatewayResponseError):
+        gateway.parse_inbound_push(form)
