@@ -250,13 +250,13 @@ class Sms123Sim(ProviderSim):
     def demo_accounts(self) -> list[Account]:
         """``demo`` (100 credits, also ``demo@example.com``), ``empty`` (0), ``blocked`` (IP)."""
         return [
-            Account(KEY, "demo", "demo-password", 100, extra={"email": "demo@example.com"}),
-            Account(KEY, "empty", "empty-password", 0, extra={"email": "empty@example.com"}),
+            Account(KEY, "demo", "demo-password", 100.0, extra={"email": "demo@example.com"}),
+            Account(KEY, "empty", "empty-password", 0.0, extra={"email": "empty@example.com"}),
             Account(
                 KEY,
                 "blocked",
                 "blocked-password",
-                100,
+                100.0,
                 blocked_ip=True,
                 extra={"email": "blocked@example.com"},
             ),

@@ -236,6 +236,23 @@ async def test_refused_recipient_refuses_the_whole_request(
     assert (await gateway.get_balance()).total == 250
 
 
+@pytest.mark.parametrize(
+    ("reason", "named"),
+    [
+        ("Invalid+recipient%3A+0033612345679", FR_2),
+        ("Invalid+recipients%3A+%2B33612345679%2C%2B33612345678", f"{FR_1}, {FR_2}"),
+        ("Invalid+recipient", None),
+    ],
+)
+async def test_refused_recipient_is_named_in_the_error(
+    canned: Canned, canned_gateway: MobytGateway, reason: str, named: str | None
+) -> None:
+    canned.body = f"KO|4|{reason}"
+    with pytest.raises(InvalidRecipientError) as err:
+        await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    assert err.value.number == named
+
+
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
     gateway = MobytGateway(
         session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
@@ -353,6 +370,14 @@ async def test_unknown_provider_status_is_unknown(
     [report] = await gateway.get_delivery_status([message_id])
     assert report.status is DeliveryStatus.UNKNOWN
     assert report.provider_status == "NEWSTATE"
+
+
+async def test_status_of_an_id_written_with_a_national_number(gateway: MobytGateway) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    asked = f"{result.batch_id}:06 12 34 56 78"
+    [report] = await gateway.get_delivery_status([asked])
+    assert report.message_id == asked
+    assert report.status is DeliveryStatus.QUEUED
 
 
 async def test_status_of_an_order_mobyt_does_not_know(

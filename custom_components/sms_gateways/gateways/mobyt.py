@@ -125,6 +125,7 @@ _ERROR_KEYWORDS: Final = (
 )
 
 _ORDER_ID_LENGTH = 32
+_NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{6,}")
 _PUSH_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _PUSH_STATUS = re.compile(r"^[A-Z0-9_]{1,20}$")
 _PUSH_ID_MAX = 64
@@ -290,8 +291,11 @@ class MobytGateway(SmsGateway):
                 provider_code=err.provider_code,
             ) from err
         except InvalidRecipientError as err:
-            reason = err.provider_message or ""
-            refused = [number for number in prepared.recipients if number in reason]
+            named = {
+                token.lstrip("+").removeprefix("00")
+                for token in _NUMBER_IN_TEXT.findall(err.provider_message or "")
+            }
+            refused = [n for n in prepared.recipients if n.removeprefix("+") in named]
             raise InvalidRecipientError(
                 err.message,
                 number=", ".join(refused) or None,
@@ -367,7 +371,7 @@ class MobytGateway(SmsGateway):
             }
         reports = []
         for value, (order_id, recipient) in zip(message_ids, wanted, strict=True):
-            row = rows_by_order[order_id].get(recipient)
+            row = rows_by_order[order_id].get(from_provider(recipient, self.region))
             if row is None:
                 reports.append(
                     DeliveryReport(
@@ -380,7 +384,7 @@ class MobytGateway(SmsGateway):
                 continue
             provider_status = row[1] if len(row) > 1 else ""
             delivered_at = parse_date(row[2]) if len(row) > 2 else None
-            reports.append(_report(order_id, recipient, provider_status, delivered_at))
+            reports.append(_report(value, recipient, provider_status, delivered_at))
         return reports
 
     @override
@@ -538,15 +542,15 @@ class MobytGateway(SmsGateway):
         if not _PUSH_STATUS.match(status):
             raise GatewayResponseError(f"Invalid status in Mobyt push: {status!r}")
         delivered_at = parse_date(_field(form, "delivery_date", 14, required=False))
-        return [_report(order_id, recipient, status, delivered_at)]
+        return [_report(message_id(order_id, recipient), recipient, status, delivered_at)]
 
 
 def _report(
-    order_id: str, recipient: str, provider_status: str, delivered_at: datetime | None
+    message_id_: str, recipient: str, provider_status: str, delivered_at: datetime | None
 ) -> DeliveryReport:
     """One recipient's report, its Mobyt status mapped by ``DELIVERY_STATUSES``."""
     return DeliveryReport(
-        message_id=message_id(order_id, recipient),
+        message_id=message_id_,
         status=DELIVERY_STATUSES.get(provider_status, DeliveryStatus.UNKNOWN),
         provider_status=provider_status,
         recipient=recipient,

@@ -112,7 +112,7 @@ def delivery_status(sent_status: int | None, last_status: int | None) -> Deliver
     """
     if sent_status is not None and sent_status != 1:
         entry = ERROR_CODES.get(sent_status)
-        return entry[1] or DeliveryStatus.UNKNOWN if entry else DeliveryStatus.UNKNOWN
+        return (entry[1] if entry else None) or DeliveryStatus.UNKNOWN
     if last_status is None or last_status == 0:
         return DeliveryStatus.QUEUED if sent_status == 1 else DeliveryStatus.UNKNOWN
     status = STATUS_CODES.get(last_status)
@@ -164,7 +164,7 @@ class NetOxygenGateway(SmsGateway):
         try:
             result = loads_xmlrpc(reply.body)
         except xmlrpc.client.Fault as fault:
-            raise _fault_error(fault) from None
+            raise _fault_error(fault) from fault
         if len(result) != 1:
             raise GatewayResponseError(
                 f"NetOxygen answered {method} with {len(result)} values: {excerpt(reply.body)!r}"

@@ -379,7 +379,7 @@ class Sms123Gateway(SmsGateway):
         """A number as ``numero`` carries it: international digits without ``+``."""
         return e164_digits(to_e164(number, self.region))
 
-    def diff(self, when: datetime) -> str:
+    def _diff(self, when: datetime) -> str:
         """``when`` as ``diff`` carries it: ``hhmmddmmyyyy`` in Paris time (seconds dropped).
 
         Raises:
@@ -399,7 +399,7 @@ class Sms123Gateway(SmsGateway):
         sms = prepared.sms
         fields = {"message": sms.message}
         if sms.send_at is not None:
-            fields["diff"] = self.diff(sms.send_at)
+            fields["diff"] = self._diff(sms.send_at)
         if sms.flash:
             fields["flash"] = "o"
         if prepared.sender:

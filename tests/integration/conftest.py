@@ -1,0 +1,122 @@
+"""Fixtures: config entries of each provider pointed at the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_gateways.const import (
+    CONF_API_URL,
+    CONF_PHONE_NUMBER,
+    CONF_PROVIDER,
+    CONF_SENDER,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID, Platform
+from homeassistant.core import HomeAssistant
+from tests.conftest import RunningSimulator
+
+DEMO_ACCOUNTS = {
+    "netoxygen": ("demo", "demo-password"),
+    "smsfactor": ("demo@example.com", "demo-password"),
+    "mobyt": ("demo", "demo-password"),
+    "sms123": ("demo", "demo-password"),
+}
+TITLES = {
+    "netoxygen": "NetOxygen",
+    "smsfactor": "SMSFactor",
+    "mobyt": "Mobyt",
+    "sms123": "123-SMS.net",
+}
+ALICE = "+41791234567"
+BOB = "+33612345678"
+REFUSED = "+33612349999"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+def make_entry(
+    simulator: RunningSimulator,
+    provider: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    options: dict[str, Any] | None = None,
+    recipients: dict[str, str] | None = None,
+    **data: Any,
+) -> MockConfigEntry:
+    """A config entry of ``provider`` as the flow creates it, with recipient subentries."""
+    demo_user, demo_password = DEMO_ACCOUNTS[provider]
+    username = username or demo_user
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{TITLES[provider]} {username}",
+        unique_id=f"{provider}_{username.lower()}",
+        data={
+            CONF_PROVIDER: provider,
+            CONF_USERNAME: username,
+            CONF_PASSWORD: password or demo_password,
+            CONF_API_URL: simulator.api_url(provider),
+            CONF_WEBHOOK_ID: f"webhook-{provider}",
+            **data,
+        },
+        options=options or {},
+        subentries_data=[
+            ConfigSubentryData(
+                data={CONF_PHONE_NUMBER: number},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title=name,
+                unique_id=number,
+            )
+            for name, number in (recipients or {}).items()
+        ],
+    )
+
+
+@pytest.fixture
+def provider() -> str:
+    """The provider of the entry; tests override it with parametrize."""
+    return "netoxygen"
+
+
+@pytest.fixture
+def platforms() -> list[Platform] | None:
+    """Every platform, unless a test narrows them (snapshots take one at a time)."""
+    return None
+
+
+@pytest.fixture
+def mock_config_entry(simulator: RunningSimulator, provider: str) -> MockConfigEntry:
+    """The demo account of ``provider`` with two recipients."""
+    return make_entry(
+        simulator, provider, recipients={"Alice": ALICE, "Bob": BOB}, **{CONF_SENDER: "Home"}
+    )
+
+
+@pytest.fixture
+def _narrow_platforms(platforms: list[Platform] | None) -> Generator[None]:
+    if platforms is None:
+        yield
+        return
+    with patch("custom_components.sms_gateways.PLATFORMS", platforms):
+        yield
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, _narrow_platforms: None
+) -> MockConfigEntry:
+    """The entry, set up."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

@@ -1,0 +1,443 @@
+"""The config flow, reauth, reconfigure, options and recipient subentries."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_gateways.const import (
+    CONF_API_URL,
+    CONF_LOW_CREDITS_THRESHOLD,
+    CONF_MESSAGE_TYPE,
+    CONF_PHONE_NUMBER,
+    CONF_PROVIDER,
+    CONF_REGION,
+    CONF_SCAN_INTERVAL,
+    CONF_SENDER,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentry,
+)
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from tests.conftest import RunningSimulator
+
+from .conftest import ALICE, BOB, DEMO_ACCOUNTS, make_entry
+
+UNREACHABLE = "http://127.0.0.1:9/"
+"""Nothing listens on the discard port: the connection is refused."""
+
+
+async def _start(hass: HomeAssistant, provider: str, *, advanced: bool = True) -> str:
+    """Open the flow at ``provider``'s credentials step; return the flow id."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["netoxygen", "smsfactor", "mobyt", "sms123"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": provider}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == provider
+    return result["flow_id"]
+
+
+def _credentials(simulator: RunningSimulator, provider: str, **extra: Any) -> dict[str, Any]:
+    username, password = DEMO_ACCOUNTS[provider]
+    return {
+        CONF_USERNAME: username,
+        CONF_PASSWORD: password,
+        CONF_API_URL: simulator.api_url(provider),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
+async def test_create_entry(
+    hass: HomeAssistant, simulator: RunningSimulator, provider: str
+) -> None:
+    """The provider's demo account is checked, then becomes an entry with a webhook id."""
+    flow_id = await _start(hass, provider)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, provider, **{CONF_SENDER: " Home "})
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    username, password = DEMO_ACCOUNTS[provider]
+    assert result["title"].endswith(username)
+    assert result["result"].unique_id == f"{provider}_{username}"
+    data = dict(result["data"])
+    assert data.pop(CONF_WEBHOOK_ID)
+    assert data == {
+        CONF_PROVIDER: provider,
+        CONF_USERNAME: username,
+        CONF_PASSWORD: password,
+        CONF_API_URL: simulator.api_url(provider),
+        CONF_SENDER: "Home",
+    }
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_api_url_only_in_advanced_mode(hass: HomeAssistant) -> None:
+    """Without advanced mode the form asks only the credentials and the sender."""
+    flow_id = await _start(hass, "mobyt", advanced=False)
+    form = await hass.config_entries.flow.async_configure(flow_id)
+    assert list(form["data_schema"].schema) == [CONF_USERNAME, CONF_PASSWORD, CONF_SENDER]
+
+    flow_id = await _start(hass, "mobyt")
+    form = await hass.config_entries.flow.async_configure(flow_id)
+    assert CONF_API_URL in form["data_schema"].schema
+    assert form["data_schema"]({CONF_USERNAME: "u", CONF_PASSWORD: "p"})[CONF_API_URL] == (
+        "https://api.moby.fr/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "changes", "error"),
+    [
+        ("netoxygen", {CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}),
+        ("smsfactor", {CONF_USERNAME: "nobody@example.com"}, {"base": "invalid_auth"}),
+        ("mobyt", {CONF_API_URL: UNREACHABLE}, {"base": "cannot_connect"}),
+        ("sms123", {CONF_API_URL: "ftp://example.com/"}, {CONF_API_URL: "invalid_url"}),
+        ("netoxygen", {CONF_SENDER: "Far too long a sender"}, {CONF_SENDER: "invalid_sender"}),
+    ],
+)
+async def test_errors_then_recover(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    provider: str,
+    changes: dict[str, str],
+    error: dict[str, str],
+) -> None:
+    """A refused or unreachable account shows the error; fixed, the entry is created."""
+    flow_id = await _start(hass, provider)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**_credentials(simulator, provider), **changes}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == error
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, provider)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_SENDER not in result["data"]
+
+
+async def test_malformed_answer_is_cannot_connect(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """A proxy's error page instead of the provider's answer: the provider is not reachable."""
+    flow_id = await _start(hass, "netoxygen")
+    simulator.fault("/netoxygen/api2/", "malformed")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, "netoxygen")
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_blocked_ip_is_explained(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """123-SMS refusing the IP address is not a wrong password: the form says so."""
+    flow_id = await _start(hass, "sms123")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        _credentials(
+            simulator, "sms123", **{CONF_USERNAME: "blocked", CONF_PASSWORD: "blocked-password"}
+        ),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "access_denied"}
+    assert "IP" in result["description_placeholders"]["error"]
+
+
+async def test_unexpected_error(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """A bug in a client ends as 'unknown', not as a crashed flow."""
+    flow_id = await _start(hass, "mobyt")
+    with patch(
+        "custom_components.sms_gateways.gateways.mobyt.MobytGateway.validate_credentials",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, _credentials(simulator, "mobyt")
+        )
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_already_configured(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """The same account, even written in capitals, is set up once."""
+    make_entry(simulator, "smsfactor").add_to_hass(hass)
+    flow_id = await _start(hass, "smsfactor")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        _credentials(simulator, "smsfactor", **{CONF_USERNAME: "Demo@Example.com"}),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth_of_a_loaded_entry(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A new password is checked, stored, and the entry reloads with it."""
+    entry = init_integration
+    simulator.sim.state.accounts[("netoxygen", "demo")].password = "new-password"
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"][CONF_USERNAME] == "demo"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "new-password"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_PASSWORD] == "new-password"
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_after_failed_setup(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """An entry whose password was refused at setup loads once reauthenticated."""
+    entry = make_entry(simulator, "mobyt", password="old-password")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {CONF_PASSWORD: "demo-password"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """The credentials and API address change; another account is refused."""
+    entry = init_integration
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={
+            "source": SOURCE_RECONFIGURE,
+            "entry_id": entry.entry_id,
+            "show_advanced_options": True,
+        },
+    )
+    assert result["step_id"] == "reconfigure"
+    flow_id = result["flow_id"]
+    good = _credentials(simulator, "netoxygen")
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_API_URL: "not a url"}
+    )
+    assert result["errors"] == {CONF_API_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_USERNAME: "free", CONF_PASSWORD: "free-password"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: " DEMO ", CONF_PASSWORD: "demo-password"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_USERNAME] == "DEMO"
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_of_an_entry_that_did_not_load(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """An entry pointed at a dead address is repaired by reconfiguring it."""
+    entry = make_entry(simulator, "sms123", **{CONF_API_URL: UNREACHABLE})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={
+            "source": SOURCE_RECONFIGURE,
+            "entry_id": entry.entry_id,
+            "show_advanced_options": True,
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials(simulator, "sms123")
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Mobyt's options: sender, message type, region, polling and threshold."""
+    entry = init_integration
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert list(result["data_schema"].schema) == [
+        CONF_SENDER,
+        CONF_MESSAGE_TYPE,
+        CONF_REGION,
+        CONF_SCAN_INTERVAL,
+        CONF_LOW_CREDITS_THRESHOLD,
+    ]
+    flow_id = result["flow_id"]
+    options = {
+        CONF_SENDER: "Home",
+        CONF_MESSAGE_TYPE: "L",
+        CONF_SCAN_INTERVAL: 30,
+        CONF_LOW_CREDITS_THRESHOLD: 5,
+    }
+    result = await hass.config_entries.options.async_configure(flow_id, options)
+    assert result["errors"] == {CONF_SENDER: "sender_with_fixed_type"}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**options, CONF_SENDER: "A sender far too long"}
+    )
+    assert result["errors"] == {CONF_SENDER: "invalid_sender"}
+
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**options, CONF_SENDER: "", CONF_REGION: "CH"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {**options, CONF_SENDER: "", CONF_REGION: "CH"}
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 30 * 60
+    assert entry.runtime_data.gateway.region == "CH"
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_options_without_polling(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """SMSFactor cannot be asked for credits: no polling interval, no message type."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert list(result["data_schema"].schema) == [
+        CONF_SENDER,
+        CONF_REGION,
+        CONF_LOW_CREDITS_THRESHOLD,
+    ]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SENDER: "Maison", CONF_LOW_CREDITS_THRESHOLD: 0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_SENDER] == "Maison"
+
+
+async def _start_recipient(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    return result["flow_id"]
+
+
+async def test_add_recipient(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """A recipient is validated and normalised, then becomes a notify entity."""
+    entry = init_integration
+    flow_id = await _start_recipient(hass, entry)
+    configure = hass.config_entries.subentries.async_configure
+
+    result = await configure(flow_id, {CONF_NAME: "Carol", CONF_PHONE_NUMBER: "12"})
+    assert result["errors"] == {CONF_PHONE_NUMBER: "invalid_phone_number"}
+    result = await configure(flow_id, {CONF_NAME: "  ", CONF_PHONE_NUMBER: "079 876 54 32"})
+    assert result["errors"] == {CONF_NAME: "empty_name"}
+    result = await configure(flow_id, {CONF_NAME: "Carol", CONF_PHONE_NUMBER: "079 876 54 32"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    carol = next(sub for sub in entry.subentries.values() if sub.title == "Carol")
+    # NetOxygen reads national numbers as Swiss.
+    assert carol.data == {CONF_PHONE_NUMBER: "+41798765432"}
+    assert carol.unique_id == "+41798765432"
+    assert hass.states.get("notify.netoxygen_demo_carol") is not None
+
+
+async def test_add_recipient_twice(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The same number, however written, is one recipient."""
+    flow_id = await _start_recipient(hass, init_integration)
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {CONF_NAME: "Alice again", CONF_PHONE_NUMBER: "0041 79 123 45 67"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_recipient_region_from_options(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """The region of the options decides how a national number is read."""
+    entry = make_entry(simulator, "sms123", options={CONF_REGION: "CH"})
+    entry.add_to_hass(hass)
+    flow_id = await _start_recipient(hass, entry)
+    await hass.config_entries.subentries.async_configure(
+        flow_id, {CONF_NAME: "Dan", CONF_PHONE_NUMBER: "0791234567"}
+    )
+    assert [sub.data[CONF_PHONE_NUMBER] for sub in entry.subentries.values()] == [ALICE]
+
+
+async def test_edit_recipient(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Editing a recipient changes its name and number; a number in use is refused."""
+    entry = init_integration
+    alice: ConfigSubentry = next(s for s in entry.subentries.values() if s.title == "Alice")
+    result = await entry.start_subentry_reconfigure_flow(hass, alice.subentry_id)
+    assert result["step_id"] == "reconfigure"
+    flow_id = result["flow_id"]
+    configure = hass.config_entries.subentries.async_configure
+
+    result = await configure(flow_id, {CONF_NAME: "Alice", CONF_PHONE_NUMBER: "abc"})
+    assert result["errors"] == {CONF_PHONE_NUMBER: "invalid_phone_number"}
+    result = await configure(flow_id, {CONF_NAME: "Alice", CONF_PHONE_NUMBER: BOB})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await entry.start_subentry_reconfigure_flow(hass, alice.subentry_id)
+    result = await configure(
+        result["flow_id"], {CONF_NAME: "Alice (work)", CONF_PHONE_NUMBER: "+41 79 123 45 67"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    edited = entry.subentries[alice.subentry_id]
+    assert (edited.title, edited.data[CONF_PHONE_NUMBER]) == ("Alice (work)", ALICE)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("notify.netoxygen_demo_alice_work") is not None
+
+
+async def test_remove_recipient(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Removing a recipient removes its notify entity."""
+    entry = init_integration
+    bob = next(s for s in entry.subentries.values() if s.title == "Bob")
+    assert hass.states.get("notify.netoxygen_demo_bob") is not None
+    assert hass.config_entries.async_remove_subentry(entry, bob.subentry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("notify.netoxygen_demo_bob") is None
+    assert hass.states.get("notify.netoxygen_demo_alice") is not None
