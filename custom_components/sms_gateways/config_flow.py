@@ -89,18 +89,15 @@ RECIPIENT_SCHEMA = probatio.Schema(
 REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
 
 
-def _account_schema(provider: str, *, advanced: bool, with_sender: bool) -> probatio.Schema:
-    """The credentials of one provider; its API address only in advanced mode."""
+def _account_schema(api_url: str, *, with_sender: bool) -> probatio.Schema:
+    """The credentials, an optional sender, and the API address (``api_url`` unless changed)."""
     schema: dict[probatio.Marker, Any] = {
         probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
         probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
     }
     if with_sender:
         schema[probatio.Optional(CONF_SENDER)] = TextSelector()
-    if advanced:
-        schema[probatio.Required(CONF_API_URL, default=GATEWAYS[provider].default_api_url)] = (
-            URL_SELECTOR
-        )
+    schema[probatio.Optional(CONF_API_URL, default=api_url)] = URL_SELECTOR
     return probatio.Schema(schema)
 
 
@@ -168,6 +165,8 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             api_url = user_input.get(CONF_API_URL, GATEWAYS[provider].default_api_url)
             gateway = self._gateway(provider, user_input[CONF_USERNAME], user_input, api_url)
+            await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
+            self._abort_if_unique_id_configured()
             sender = user_input.get(CONF_SENDER, "").strip()
             if not _valid_url(api_url):
                 errors[CONF_API_URL] = "invalid_url"
@@ -176,8 +175,6 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await _async_check_account(gateway, errors, placeholders)
             if not errors:
-                await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
-                self._abort_if_unique_id_configured()
                 data = {
                     CONF_PROVIDER: provider,
                     CONF_USERNAME: user_input[CONF_USERNAME].strip(),
@@ -190,7 +187,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"{gateway.title} {data[CONF_USERNAME]}", data=data
                 )
-        schema = _account_schema(provider, advanced=self.show_advanced_options, with_sender=True)
+        schema = _account_schema(GATEWAYS[provider].default_api_url, with_sender=True)
         return self.async_show_form(
             step_id=provider,
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
@@ -239,13 +236,13 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             api_url = user_input.get(CONF_API_URL, entry.data[CONF_API_URL])
             gateway = self._gateway(provider, user_input[CONF_USERNAME], user_input, api_url)
+            await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
             if not _valid_url(api_url):
                 errors[CONF_API_URL] = "invalid_url"
             else:
                 await _async_check_account(gateway, errors, placeholders)
             if not errors:
-                await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
                 return self._async_update_and_reload(
                     entry,
                     {
@@ -254,12 +251,8 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_API_URL: api_url,
                     },
                 )
-        schema = _account_schema(provider, advanced=self.show_advanced_options, with_sender=False)
-        suggested = {
-            CONF_USERNAME: entry.data[CONF_USERNAME],
-            CONF_API_URL: entry.data[CONF_API_URL],
-            **(user_input or {}),
-        }
+        schema = _account_schema(entry.data[CONF_API_URL], with_sender=False)
+        suggested = {CONF_USERNAME: entry.data[CONF_USERNAME], **(user_input or {})}
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),

@@ -1,7 +1,8 @@
-"""The base entity: every entity of an entry belongs to one device, the provider account."""
+"""The base entity and the devices: one for the provider account, one for each recipient."""
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -18,6 +19,18 @@ def account_device_info(entry: SmsGatewaysConfigEntry) -> DeviceInfo:
         manufacturer=entry.runtime_data.gateway.title,
         model="SMS gateway account",
         name=entry.title,
+    )
+
+
+def recipient_device_info(entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> DeviceInfo:
+    """The device of one recipient, reached through the account."""
+    return DeviceInfo(
+        entry_type=DeviceEntryType.SERVICE,
+        identifiers={(DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")},
+        manufacturer=entry.runtime_data.gateway.title,
+        model="SMS recipient",
+        name=subentry.title,
+        via_device=(DOMAIN, entry.entry_id),
     )
 
 

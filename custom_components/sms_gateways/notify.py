@@ -43,7 +43,7 @@ from .const import (
     SUBENTRY_RECIPIENT,
 )
 from .coordinator import SmsGatewaysConfigEntry
-from .entity import account_device_info
+from .entity import recipient_device_info
 from .helpers import async_send_sms, build_sms, recipient_numbers, with_title
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,16 +82,16 @@ class RecipientNotifyEntity(NotifyEntity):
     """Send an SMS to one recipient with ``notify.send_message``."""
 
     _attr_has_entity_name = True
+    _attr_name = None
     _attr_translation_key = "recipient"
     _attr_supported_features = NotifyEntityFeature.TITLE
 
     def __init__(self, entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> None:
-        """Name the entity after the recipient."""
+        """The main entity of the recipient's device, named after the recipient."""
         self._entry = entry
         self._number: str = subentry.data[CONF_PHONE_NUMBER]
-        self._attr_name = subentry.title
         self._attr_unique_id = f"{entry.unique_id}_{subentry.subentry_id}"
-        self._attr_device_info = account_device_info(entry)
+        self._attr_device_info = recipient_device_info(entry, subentry)
 
     @override
     async def async_send_message(self, message: str, title: str | None = None) -> None:

@@ -346,7 +346,7 @@ async def test_changing_sender_needs_stop_mention(
 
 # Every send code the doc lists, and what a user gets from it: an error raised for the whole
 # request, a recipient refused (the others still sent), or a recipient accepted.
-RAISED = {
+RAISED: dict[str, type[GatewayError]] = {
     "-1": GatewayResponseError,
     "-2": GatewayConnectionError,
     "82": AuthenticationError,
@@ -796,7 +796,8 @@ def test_every_documented_balance_and_address_book_code_is_mapped() -> None:
 
 
 def groups(simulator: RunningSimulator) -> dict[str, dict[str, dict[str, str]]]:
-    return account_extra(simulator).get("groups", {})
+    book: dict[str, dict[str, dict[str, str]]] = account_extra(simulator).get("groups", {})
+    return book
 
 
 async def test_group_lifecycle(gateway: Sms123Gateway, simulator: RunningSimulator) -> None:

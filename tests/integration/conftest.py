@@ -6,6 +6,9 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID, Platform
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -17,9 +20,6 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID, Platform
-from homeassistant.core import HomeAssistant
 from tests.conftest import RunningSimulator
 
 DEMO_ACCOUNTS = {

@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentry,
+)
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -20,15 +30,7 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
-    ConfigEntryState,
-    ConfigSubentry,
-)
-from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from custom_components.sms_gateways.gateways import AccessDeniedError
 from tests.conftest import RunningSimulator
 
 from .conftest import ALICE, BOB, DEMO_ACCOUNTS, make_entry
@@ -37,10 +39,10 @@ UNREACHABLE = "http://127.0.0.1:9/"
 """Nothing listens on the discard port: the connection is refused."""
 
 
-async def _start(hass: HomeAssistant, provider: str, *, advanced: bool = True) -> str:
+async def _start(hass: HomeAssistant, provider: str) -> str:
     """Open the flow at ``provider``'s credentials step; return the flow id."""
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
     )
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["netoxygen", "smsfactor", "mobyt", "sms123"]
@@ -89,18 +91,18 @@ async def test_create_entry(
     assert result["result"].state is ConfigEntryState.LOADED
 
 
-async def test_api_url_only_in_advanced_mode(hass: HomeAssistant) -> None:
-    """Without advanced mode the form asks only the credentials and the sender."""
-    flow_id = await _start(hass, "mobyt", advanced=False)
-    form = await hass.config_entries.flow.async_configure(flow_id)
-    assert list(form["data_schema"].schema) == [CONF_USERNAME, CONF_PASSWORD, CONF_SENDER]
-
+async def test_api_url_defaults_to_the_documented_base(hass: HomeAssistant) -> None:
+    """The API address is asked too, prefilled with the provider's documented base."""
     flow_id = await _start(hass, "mobyt")
     form = await hass.config_entries.flow.async_configure(flow_id)
-    assert CONF_API_URL in form["data_schema"].schema
-    assert form["data_schema"]({CONF_USERNAME: "u", CONF_PASSWORD: "p"})[CONF_API_URL] == (
-        "https://api.moby.fr/"
-    )
+    assert list(form["data_schema"].schema) == [
+        CONF_USERNAME,
+        CONF_PASSWORD,
+        CONF_SENDER,
+        CONF_API_URL,
+    ]
+    filled = form["data_schema"]({CONF_USERNAME: "u", CONF_PASSWORD: "p"})
+    assert filled[CONF_API_URL] == "https://api.moby.fr/"
 
 
 @pytest.mark.parametrize(
@@ -148,17 +150,19 @@ async def test_malformed_answer_is_cannot_connect(
 
 
 async def test_blocked_ip_is_explained(hass: HomeAssistant, simulator: RunningSimulator) -> None:
-    """123-SMS refusing the IP address is not a wrong password: the form says so."""
+    """A provider refusing the IP address is not a wrong password: the form says why."""
     flow_id = await _start(hass, "sms123")
-    result = await hass.config_entries.flow.async_configure(
-        flow_id,
-        _credentials(
-            simulator, "sms123", **{CONF_USERNAME: "blocked", CONF_PASSWORD: "blocked-password"}
-        ),
-    )
+    refusal = AccessDeniedError("123-SMS refuses requests from this IP address")
+    with patch(
+        "custom_components.sms_gateways.gateways.sms123.Sms123Gateway.validate_credentials",
+        side_effect=refusal,
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, _credentials(simulator, "sms123")
+        )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "access_denied"}
-    assert "IP" in result["description_placeholders"]["error"]
+    assert result["description_placeholders"]["error"] == str(refusal)
 
 
 async def test_unexpected_error(hass: HomeAssistant, simulator: RunningSimulator) -> None:
@@ -236,11 +240,7 @@ async def test_reconfigure(
     entry = init_integration
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
-        context={
-            "source": SOURCE_RECONFIGURE,
-            "entry_id": entry.entry_id,
-            "show_advanced_options": True,
-        },
+        context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
     )
     assert result["step_id"] == "reconfigure"
     flow_id = result["flow_id"]
@@ -248,6 +248,10 @@ async def test_reconfigure(
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, {**good, CONF_API_URL: "not a url"}
+    )
+    assert result["errors"] == {CONF_API_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_API_URL: "http://[bad"}
     )
     assert result["errors"] == {CONF_API_URL: "invalid_url"}
     result = await hass.config_entries.flow.async_configure(
@@ -262,11 +266,11 @@ async def test_reconfigure(
 
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_USERNAME: " DEMO ", CONF_PASSWORD: "demo-password"}
+        result["flow_id"], {CONF_USERNAME: " demo ", CONF_PASSWORD: "demo-password"}
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert entry.data[CONF_USERNAME] == "DEMO"
+    assert entry.data[CONF_USERNAME] == "demo"
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -281,11 +285,7 @@ async def test_reconfigure_of_an_entry_that_did_not_load(
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
-        context={
-            "source": SOURCE_RECONFIGURE,
-            "entry_id": entry.entry_id,
-            "show_advanced_options": True,
-        },
+        context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
     )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _credentials(simulator, "sms123")
@@ -379,7 +379,7 @@ async def test_add_recipient(hass: HomeAssistant, init_integration: MockConfigEn
     # NetOxygen reads national numbers as Swiss.
     assert carol.data == {CONF_PHONE_NUMBER: "+41798765432"}
     assert carol.unique_id == "+41798765432"
-    assert hass.states.get("notify.netoxygen_demo_carol") is not None
+    assert hass.states.get("notify.carol") is not None
 
 
 async def test_add_recipient_twice(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
@@ -429,15 +429,21 @@ async def test_edit_recipient(hass: HomeAssistant, init_integration: MockConfigE
     edited = entry.subentries[alice.subentry_id]
     assert (edited.title, edited.data[CONF_PHONE_NUMBER]) == ("Alice (work)", ALICE)
     assert entry.state is ConfigEntryState.LOADED
-    assert hass.states.get("notify.netoxygen_demo_alice_work") is not None
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert sorted(device.name or "" for device in devices) == [
+        "Alice (work)",
+        "Bob",
+        "NetOxygen demo",
+    ]
+    assert hass.states.get("notify.alice") is not None
 
 
 async def test_remove_recipient(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Removing a recipient removes its notify entity."""
     entry = init_integration
     bob = next(s for s in entry.subentries.values() if s.title == "Bob")
-    assert hass.states.get("notify.netoxygen_demo_bob") is not None
+    assert hass.states.get("notify.bob") is not None
     assert hass.config_entries.async_remove_subentry(entry, bob.subentry_id)
     await hass.async_block_till_done()
-    assert hass.states.get("notify.netoxygen_demo_bob") is None
-    assert hass.states.get("notify.netoxygen_demo_alice") is not None
+    assert hass.states.get("notify.bob") is None
+    assert hass.states.get("notify.alice") is not None

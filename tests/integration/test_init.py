@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
