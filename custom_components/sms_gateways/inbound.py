@@ -7,6 +7,7 @@ keys of recent messages are stored, so a restart neither misses nor repeats a me
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
@@ -54,6 +55,11 @@ class ReceivedSms:
         }
 
 
+def _numeric_id(sms: InboundSms) -> int:
+    """Mobyt's ids are increasing integers; anything else sorts first."""
+    return int(sms.message_id) if sms.message_id and sms.message_id.isdigit() else 0
+
+
 class InboundReceiver:
     """Fire each received SMS of one entry once, from pushes or polling."""
 
@@ -64,12 +70,16 @@ class InboundReceiver:
         entry_id: str,
         gateway: SmsGateway,
         poll_interval: timedelta | None,
-        on_auth_failed: Any,
+        on_auth_failed: Callable[[], None],
     ) -> None:
         """Nothing is read or polled until ``async_start``.
 
         Args:
+            hass: Home Assistant.
+            entry_id: the config entry the messages belong to.
+            gateway: the entry's provider client.
             poll_interval: how often to poll, None to never poll.
+            on_auth_failed: called when the provider refuses the credentials while polling.
         """
         self.hass = hass
         self.entry_id = entry_id
@@ -159,9 +169,9 @@ class InboundReceiver:
             return 0
         finally:
             self._polling = False
-        ids = [int(sms.message_id) for sms in messages if sms.message_id and sms.message_id.isdigit()]
+        ids = [_numeric_id(sms) for sms in messages]
         first_poll = self.last_id is None
-        if ids:
+        if any(ids):
             self.last_id = max([*ids, self.last_id or 0])
         elif first_poll:
             self.last_id = 0
@@ -170,7 +180,7 @@ class InboundReceiver:
                 self._seen.add(sms.dedup_key)
             self._save()
             return 0
-        ordered = sorted(messages, key=lambda sms: int(sms.message_id or 0) if (sms.message_id or "").isdigit() else 0)
+        ordered = sorted(messages, key=_numeric_id)
         return self.async_receive(ordered, pushed=False)
 
     @callback

@@ -267,7 +267,7 @@ class DeliveryTracker:
         now = dt_util.utcnow()
         for message_id, message in list(self.pending.items()):
             if now - message.sent_at > MAX_AGE:
-                _LOGGER.debug("No final status for %s after %s: no longer followed", message_id, MAX_AGE)
+                _LOGGER.debug("No final status for %s after 48 h: no longer followed", message_id)
                 del self.pending[message_id]
         due = [m for m in self.pending.values() if m.next_check <= now]
         if not due:
@@ -296,7 +296,9 @@ class DeliveryTracker:
             current = self.pending.get(message.update.message_id)
             if current is None:
                 continue
-            step = BACKOFF[-1] if trusted_push else BACKOFF[min(current.checks + 1, len(BACKOFF) - 1)]
+            step = BACKOFF[min(current.checks + 1, len(BACKOFF) - 1)]
+            if trusted_push:
+                step = BACKOFF[-1]
             self.pending[current.update.message_id] = replace(
                 current, checks=current.checks + 1, next_check=now + step
             )

@@ -13,7 +13,6 @@ import logging
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 
@@ -58,8 +57,12 @@ async def _read_form(request: web.Request) -> dict[str, str]:
         text = bytes(body).decode("latin-1")
     try:
         pairs = parse_qsl(
-            text, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS,
-            encoding="utf-8", errors="strict",
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FIELDS,
+            encoding="utf-8",
+            errors="strict",
         )
     except (ValueError, UnicodeDecodeError) as err:
         raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a form") from err
@@ -111,7 +114,7 @@ class PushHandler:
                 return sum(self.tracker.async_apply_report(r, pushed=True) for r in reports)
             messages = self.gateway.parse_inbound_push(form)
         except UnsupportedOperationError as err:
-            raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a push this provider makes") from err
+            raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a push of this provider") from err
         except GatewayError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, type(err).__name__) from err
         return self.inbound.async_receive(messages, pushed=True)

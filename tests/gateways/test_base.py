@@ -148,8 +148,12 @@ def test_prepare_refuses_before_sending(
 
 def test_senders(gateway: LimitedGateway) -> None:
     """Alphanumeric senders up to 11 characters, and phone numbers, are accepted."""
-    assert gateway.validate_sender(" Alarm-Home ") == "Alarm-Home"
+    assert gateway.validate_sender(" AlarmHome ") == "AlarmHome"
     assert gateway.validate_sender("+33612345678") == "+33612345678"
+    with pytest.raises(InvalidSenderError, match="longer than 11 digits"):
+        gateway.validate_sender("+336123456789")
+    with pytest.raises(InvalidSenderError, match="letters and digits"):
+        gateway.validate_sender("Alarm Home")
 
 
 def test_send_time_in_provider_zone(gateway: LimitedGateway) -> None:

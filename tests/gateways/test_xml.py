@@ -31,6 +31,31 @@ def test_entities_and_doctype_refused(document: bytes) -> None:
         loads_xmlrpc(document)
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        BILLION_LAUGHS.decode().encode("utf-16"),
+        BILLION_LAUGHS.decode().encode("utf-16-le"),
+        BILLION_LAUGHS.decode().encode("utf-32"),
+        b'<?xml version="1.0" encoding="UTF-7"?><a>+ADw-</a>',
+    ],
+)
+def test_other_encodings_refused(document: bytes) -> None:
+    """A DOCTYPE hidden in UTF-16/32 (or UTF-7) cannot slip past the byte check."""
+    with pytest.raises(GatewayResponseError, match="not in UTF-8"):
+        parse_xml(document)
+    with pytest.raises(GatewayResponseError, match="not in UTF-8"):
+        loads_xmlrpc(document)
+
+
+def test_utf8_and_latin1_declarations_pass() -> None:
+    """The encodings providers use are read."""
+    assert parse_xml('<?xml version="1.0" encoding="UTF-8"?><a>é</a>'.encode()).text == "é"
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a>é</a>'.encode("latin-1")
+    assert parse_xml(latin).text == "é"
+    assert parse_xml(b"\xef\xbb\xbf<a>x</a>").text == "x"
+
+
 def test_size_bound() -> None:
     """An oversized document is refused before parsing."""
     with pytest.raises(GatewayResponseError, match="larger than"):

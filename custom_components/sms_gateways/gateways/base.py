@@ -38,8 +38,8 @@ from .models import (
 from .numbers import to_e164
 from .transport import DEFAULT_TIMEOUT
 
-_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,10}$")
-_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,16}$")
+_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9]+$")
+_NUMERIC_SENDER = re.compile(r"^\+?[0-9]+$")
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
 
@@ -74,6 +74,9 @@ class SmsGateway(ABC):
     max_length: ClassVar[int | None] = None
     """The longest message the provider takes, in septets (GSM) or UTF-16 units (UCS-2)."""
     max_sender_length: ClassVar[int] = 11
+    """The longest alphanumeric sender (every provider's doc says 11 letters and digits)."""
+    max_numeric_sender_length: ClassVar[int] = 11
+    """The most digits of a sender that is a phone number."""
 
     def __init__(
         self,
@@ -140,6 +143,10 @@ class SmsGateway(ABC):
         """
         sender = sender.strip()
         if _NUMERIC_SENDER.match(sender):
+            if len(sender.removeprefix("+")) > self.max_numeric_sender_length:
+                raise InvalidSenderError(
+                    f"The sender {sender!r} is longer than {self.max_numeric_sender_length} digits"
+                )
             return sender
         if len(sender) > self.max_sender_length:
             raise InvalidSenderError(
@@ -147,7 +154,7 @@ class SmsGateway(ABC):
             )
         if not _ALPHANUMERIC_SENDER.match(sender):
             raise InvalidSenderError(
-                f"The sender {sender!r} may only have letters, digits, spaces, '.', '_' and '-'"
+                f"The sender {sender!r} may only have letters and digits (no spaces or accents)"
             )
         return sender
 

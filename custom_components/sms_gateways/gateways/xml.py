@@ -23,9 +23,26 @@ def excerpt(data: bytes | str, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
+_NON_UTF8_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+_ENCODING_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)")
+_ALLOWED_ENCODINGS = frozenset(
+    {b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin-1"}
+)
+
+
 def _check(data: bytes, max_bytes: int) -> None:
+    """Refuse what the DOCTYPE check could not see, then any DOCTYPE or ENTITY declaration.
+
+    The check reads bytes, so a document in UTF-16 or UTF-32 (a BOM, NUL bytes, or such an
+    encoding declared) is refused outright: no provider sends one.
+    """
     if len(data) > max_bytes:
         raise GatewayResponseError(f"XML document larger than {max_bytes} bytes")
+    if data.startswith(_NON_UTF8_BOMS) or b"\x00" in data:
+        raise GatewayResponseError("XML document not in UTF-8 refused")
+    declared = _ENCODING_DECLARATION.match(data.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).lower() not in _ALLOWED_ENCODINGS:
+        raise GatewayResponseError("XML document not in UTF-8 refused")
     if _DOCTYPE.search(data):
         raise GatewayResponseError("XML document with a DOCTYPE or ENTITY declaration refused")
 
@@ -56,6 +73,8 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
         raise GatewayResponseError(f"Malformed XML: {excerpt(raw)!r}") from err
     if root is None:
         raise GatewayResponseError("Empty XML document")
+    if root.getroottree().docinfo.doctype:
+        raise GatewayResponseError("XML document with a DOCTYPE or ENTITY declaration refused")
     return root
 
 
