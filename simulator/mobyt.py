@@ -12,6 +12,9 @@ Replies are ``OK...`` text tables (records ``;``, fields ``|``, values URL-encod
                                                                       10 order not scheduled
 
 Choices where the doc is vague:
+- SMS Top (``N``) needs a sender (the doc lists it among the required fields; KO 5 without one);
+  SMS Direct (``L``) refuses one. A sender is up to 11 letters and digits, or a phone number of
+  up to 11 digits after an optional ``+``.
 - A request with any invalid or refused recipient is refused whole (KO 4 naming every such
   number): nothing is sent, nothing is debited.
 - Credits are lines ``(type, nation, amount)``; a message to a country the account has a line of
@@ -43,8 +46,10 @@ EXTENDED_CHARACTERS = frozenset("^{}\\[~]|€")
 ORDER_ID_LENGTH = 32
 
 _RECIPIENT = re.compile(r"^(\+|00)[0-9]{7,16}$")
-_NUMERIC_SENDER = re.compile(r"^(\+|00)?[0-9]{3,16}$")
-_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,10}$")
+# The doc: "une suite de caractères alphanumériques jusqu'à un maximum de 11 caractères"; a
+# phone number may lead with '+', which does not count.
+_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,11}$")
+_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9]{1,11}$")
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 PROVIDER_STATUS = {
@@ -209,8 +214,10 @@ class MobytSim(ProviderSim):
             "order_id": message.batch_id or "",
             "recipient": message.recipient,
             "status": status,
-            "delivery_date": _delivery_date(message, status),
         }
+        # The doc: delivery_date is there only for a message delivered without errors (DLVRD).
+        if delivered := _delivery_date(message, status):
+            form["delivery_date"] = delivered
         return Push(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -263,6 +270,8 @@ class MobytSim(ProviderSim):
             raise KoError(7, f"Invalid message_type: {message_type}")
         recipients = self._recipients(recipients_field)
         sender = params.get("sender") or None
+        if sender is None and message_type == "N":
+            raise KoError(5, "Missing sender: SMS Top (N) needs a sender")
         if sender is not None:
             if message_type == "L":
                 raise KoError(5, "Invalid sender: SMS Direct (L) has a fixed sender")

@@ -14,6 +14,9 @@ Where the doc is silent, this simulator chooses (and the adapter does not rely o
   16); anything else is error 6.
 - ``clean_number`` answers an empty string when it cannot make a number of its argument.
 - ``get_status`` and ``cancel_message`` answer ``[id, False]`` for an id the account does not own.
+- A ``send_message`` row is ``[destination, 1, id]`` when sent now, ``[destination, 9, id]``
+  (9 "Pending: the message is scheduled") when scheduled, and ``[destination, 0, error code]``
+  when refused; the destination is written as international digits.
 - ``sent_status`` is a code of the "Error codes" table (1 OK, 9 pending, 10 canceled),
   ``last_status`` one of the "Status codes" table, following the message's lifecycle.
 """
@@ -261,7 +264,7 @@ class NetOxygenSim(ProviderSim):
                 rows.append([number or given, 0, error])
             else:
                 accepted.append((len(rows), number))
-                rows.append([number, 1, ""])
+                rows.append([number, 9 if scheduled else 1, ""])
         cost = info.segments * len(accepted)
         if cost > opened.credits:
             raise _FaultError(FAULT_CREDITS, f"Not enough credits: {cost} needed")

@@ -18,6 +18,12 @@ Choices where the doc is vague (it shows no reply body):
   the overseas departments, else 93), ``sender_requires_stop`` (a custom sender needs
   ``stop SMS au 36177`` at the end, else 102), ``next_codes`` (a list of codes the account's
   next requests answer, one each, after the credential check: for codes no request provokes).
+- Test mode: ``test`` is ``o`` or ``0`` (the doc gives both); an account whose
+  ``extra["test_value"]`` is ``"0"`` (or ``"o"``) reads only that one as test mode and sends
+  the other for real (80).
+- ``senderid``: up to 11 letters and digits, or ``+`` and up to 10 digits (the ``+`` counts).
+- ``contact/upd/`` reads ``groupe`` as ONE group name (``--`` splits groups only in
+  ``contact/add/``), so ``A--B`` there is a group that does not exist (517).
 - A scheduled date more than two minutes in the past is refused with 85 like a malformed one;
   a cancel (``diff`` + ``s``) refunds the credits. Contacts must go into existing groups (517,
   the group code); updating an unknown contact answers 508 (documented for deletion only).
@@ -86,7 +92,11 @@ TEXTS = {
     "517": "Erreur : le groupe à supprimer n'existe pas",
 }
 
-_SENDER = re.compile(r"^[A-Za-z0-9]{1,11}$")
+# "il ne doit pas dépasser 11 caractères": letters and digits, or a number whose '+' counts.
+_SENDER = re.compile(r"^(?:[A-Za-z0-9]{1,11}|\+[0-9]{1,10})$")
+# The doc gives test mode as "« o » ou vide" and as "« 0 »": both are read as test mode unless
+# the account's ``test_value`` names the one it reads (the other then sends for real).
+_TEST_VALUES = ("o", "0")
 _NUMBER = re.compile(r"^\+?[0-9]{8,16}$")
 _DIFF = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{4})$")
 _DATEA = re.compile(r"^[0-9]{6}$")
@@ -354,7 +364,9 @@ class Sms123Sim(ProviderSim):
         number = international(numero)
         if number is None or is_refused(number):
             return "84", {}
-        if any(params.get(option, "o") not in ("o", "") for option in ("flash", "TTS", "test")):
+        if any(params.get(option, "o") not in ("o", "") for option in ("flash", "TTS")):
+            return "-1", {}
+        if params.get("test", "") not in ("", *_TEST_VALUES):
             return "-1", {}
         sender = params.get("senderid", "")
         if sender and not _SENDER.match(sender):
@@ -383,7 +395,10 @@ class Sms123Sim(ProviderSim):
         segments = analyze(message).segments
         if account.credits < segments:
             return "83", {}
-        if params.get("test") == "o":
+        test_values = (
+            (account.extra["test_value"],) if "test_value" in account.extra else _TEST_VALUES
+        )
+        if params.get("test", "") in test_values:
             return "92", {}
         account.credits -= segments
         self.state.add_message(
@@ -482,6 +497,7 @@ class Sms123Sim(ProviderSim):
 
     @staticmethod
     def _contact_groups(params: Params) -> list[str] | None:
+        """The groups of ``contact/add/``: one, or several joined by ``--``."""
         names = [name.strip() for name in params.get("groupe", "").split(_GROUP_SEPARATOR)]
         return names if all(names) else None
 
@@ -509,7 +525,9 @@ class Sms123Sim(ProviderSim):
         return "507", {}
 
     def _contact_upd(self, account: Account, params: Params) -> Outcome:
-        names = self._contact_groups(params)
+        # "Nom du groupe dans lequel le contact est inséré": one group, never split on "--".
+        name = params.get("groupe", "").strip()
+        names = [name] if name else None
         old = international(params.get("numeroa", "").strip())
         new = international(params.get("numero", "").strip())
         contact = self._contact(params)

@@ -9,9 +9,13 @@ follow the doc gets its error code. Where the doc is vague this simulator decide
   XML): both are limits of the document's schema (``smsfactor.xsd``).
 - Credits are debited per recipient per part: one part up to 160 characters, else parts of 153
   (the doc's rule; SMSFactor turns every text into GSM 7-bit).
-- ``getDr.php`` takes one ``<ticket>``; a non-empty ``gsmsmsid`` narrows the answer to that
-  recipient, an empty one answers for every recipient of the ticket. An unknown ticket gets
-  status 1 and no ``<gsm>`` (the doc: "no status yet, try again later").
+- ``getDr.php`` takes one ``<ticket>`` whose ``gsmsmsid`` "must hold the value you passed when
+  sending" (the doc): the login is checked first (-1), then a missing or empty ``gsmsmsid`` is
+  refused with -2 (Erreur XML), as the schema would. The answer holds the ``<gsm>`` rows of that
+  ticket sent with that reference. An unknown ticket or reference gets status 1 and no ``<gsm>``
+  (the doc: "no status yet, try again later"), so a recipient sent without a reference cannot
+  be followed.
+- A ``<gsm>`` row of ``getDr.php`` carries the status as its text (the doc's row shows none).
 - An account whose ``extra["answer_status"]`` is set answers every send with that status (for
   codes a correct client cannot provoke: -2, -4, and -6, -7, -8, -99 of the newer API).
 """
@@ -283,9 +287,7 @@ class SmsFactorSim(ProviderSim):
             return answer(refusal.status, refusal.message)
         rows = []
         for message in self.state.messages_of(self.key, account.username):
-            if message.batch_id != ticket:
-                continue
-            if reference and message.extra.get("gsmsmsid") != reference:
+            if message.batch_id != ticket or message.extra.get("gsmsmsid") != reference:
                 continue
             row = etree.Element(
                 "gsm", number=message.recipient, gsmsmsid=message.extra.get("gsmsmsid", "")
@@ -296,8 +298,11 @@ class SmsFactorSim(ProviderSim):
 
     @staticmethod
     def _ticket(root: etree._Element) -> tuple[str, str]:
-        """The one ticket asked for, and the recipient reference ('' for all of them)."""
+        """The one ticket asked for, and the recipient reference passed when sending."""
         tickets = root.findall("message/ticket")
         if len(tickets) != 1 or not (tickets[0].text or "").strip():
             raise RefusalError(-2, "un <ticket> par requête")
-        return (tickets[0].text or "").strip(), (tickets[0].get("gsmsmsid") or "").strip()
+        reference = (tickets[0].get("gsmsmsid") or "").strip()
+        if not reference:
+            raise RefusalError(-2, "l'attribut gsmsmsid doit contenir la référence de l'envoi")
+        return (tickets[0].text or "").strip(), reference

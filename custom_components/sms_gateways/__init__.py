@@ -12,6 +12,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     config_validation as cv,
+    device_registry as dr,
     discovery,
     issue_registry as ir,
 )
@@ -27,6 +28,7 @@ from .coordinator import (
     credits_store,
     no_credits_issue_id,
 )
+from .entity import account_device_info
 from .gateways import create_gateway
 from .notify import async_remove_notify_service
 from .services import async_setup_services
@@ -56,6 +58,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = SmsGatewaysData(gateway=gateway, coordinator=coordinator)
+    # The account's device first: the recipients' devices are reached through it.
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **account_device_info(entry)
+    )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hass.async_create_task(

@@ -1,4 +1,4 @@
-"""Binary sensor: the credits are at or below the threshold of the options."""
+"""Binary sensor: the credits are below the threshold of the options."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ async def async_setup_entry(
 
 
 class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
-    """On when the credits left are at or below the threshold."""
+    """On when the credits left are below the threshold."""
 
     def __init__(self, coordinator: SmsGatewaysCoordinator, threshold: float) -> None:
         """Compare against the threshold of the options."""
@@ -50,4 +50,4 @@ class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """Unknown until the credits are known."""
         balance = self.coordinator.data.balance
-        return None if balance is None else balance.total <= self._threshold
+        return None if balance is None else balance.total < self._threshold

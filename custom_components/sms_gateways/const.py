@@ -59,4 +59,8 @@ ATTR_VARIABLES: Final = ("variable_1", "variable_2", "variable_3")
 
 ISSUE_NO_CREDITS: Final = "no_credits"
 
+# Events on the bus (fired by inbound SMS and delivery tracking)
+EVENT_INBOUND_SMS: Final = f"{DOMAIN}_inbound_sms"
+EVENT_DELIVERY_STATUS: Final = f"{DOMAIN}_delivery_status"
+
 STORAGE_VERSION: Final = 1

@@ -29,6 +29,7 @@ from .gateways import (
     Capability,
     GatewayConnectionError,
     GatewayError,
+    GatewayResponseError,
     SendResult,
     SmsGateway,
 )
@@ -146,6 +147,12 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders=self._names(),
+            ) from err
+        except GatewayResponseError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_response",
+                translation_placeholders={**self._names(), "error": str(err)},
             ) from err
         except GatewayError as err:
             raise UpdateFailed(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -22,15 +24,20 @@ def account_device_info(entry: SmsGatewaysConfigEntry) -> DeviceInfo:
     )
 
 
-def recipient_device_info(entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> DeviceInfo:
-    """The device of one recipient, reached through the account."""
+def recipient_device_info(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry
+) -> DeviceInfo:
+    """The device of one recipient, reached through the account's device."""
     return DeviceInfo(
         entry_type=DeviceEntryType.SERVICE,
         identifiers={(DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")},
         manufacturer=entry.runtime_data.gateway.title,
         model="SMS recipient",
-        name=subentry.title,
-        via_device=(DOMAIN, entry.entry_id),
+        # Named after the account too, so that its notify entity is notify.<account>_<recipient>.
+        name=f"{entry.title} {subentry.title}",
+        via_device_id=dr.async_get_device_id_by_identifier(
+            hass, (DOMAIN, entry.entry_id), config_entry_id=entry.entry_id
+        ),
     )
 
 

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -21,6 +20,7 @@ from .const import (
     ATTR_FLASH,
     ATTR_MESSAGE_TYPE,
     ATTR_SEND_AT,
+    ATTR_SENDER,
     ATTR_TEST,
     ATTR_TTS,
     CONF_MESSAGE_TYPE,
@@ -114,7 +114,7 @@ def build_sms(
     return OutgoingSms(
         recipients=tuple(recipients),
         message=message,
-        sender=options.get(CONF_SENDER) or default_sender(entry),
+        sender=options.get(ATTR_SENDER) or default_sender(entry),
         send_at=local_datetime(send_at) if send_at is not None else None,
         flash=bool(options.get(ATTR_FLASH)),
         message_type=message_type,
@@ -212,8 +212,7 @@ def gateway_error(
         case AccessDeniedError():
             key, placeholders, invalid_input = "access_denied", {**names, "error": str(err)}, False
         case AuthenticationError():
-            if entry.state is ConfigEntryState.LOADED:
-                entry.async_start_reauth(hass)
+            entry.async_start_reauth(hass)
             key, invalid_input = "authentication_failed", False
         case InvalidRecipientError():
             key, placeholders = "invalid_recipient", {"number": err.number or str(err)}

@@ -7,6 +7,7 @@ an SMS notifier with ``message``, ``title``, ``target`` (numbers) and ``data``.
 
 from __future__ import annotations
 
+from contextlib import suppress
 import logging
 from typing import Any, override
 
@@ -74,7 +75,7 @@ async def async_setup_entry(
     for subentry_id, subentry in entry.subentries.items():
         if subentry.subentry_type == SUBENTRY_RECIPIENT:
             async_add_entities(
-                [RecipientNotifyEntity(entry, subentry)], config_subentry_id=subentry_id
+                [RecipientNotifyEntity(hass, entry, subentry)], config_subentry_id=subentry_id
             )
 
 
@@ -86,12 +87,14 @@ class RecipientNotifyEntity(NotifyEntity):
     _attr_translation_key = "recipient"
     _attr_supported_features = NotifyEntityFeature.TITLE
 
-    def __init__(self, entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry
+    ) -> None:
         """The main entity of the recipient's device, named after the recipient."""
         self._entry = entry
         self._number: str = subentry.data[CONF_PHONE_NUMBER]
         self._attr_unique_id = f"{entry.unique_id}_{subentry.subentry_id}"
-        self._attr_device_info = recipient_device_info(entry, subentry)
+        self._attr_device_info = recipient_device_info(hass, entry, subentry)
 
     @override
     async def async_send_message(self, message: str, title: str | None = None) -> None:
@@ -139,9 +142,9 @@ async def async_remove_notify_service(hass: HomeAssistant, entry: SmsGatewaysCon
         return
     entry.runtime_data.notify_service = None
     await service.async_unregister_services()
-    loaded = hass.data.get(NOTIFY_SERVICES, {}).get(DOMAIN, [])
-    if service in loaded:
-        loaded.remove(service)
+    # Forget it too, or a later reload of the legacy services would register it again.
+    with suppress(ValueError):
+        hass.data.get(NOTIFY_SERVICES, {}).get(DOMAIN, []).remove(service)
 
 
 class SmsNotificationService(BaseNotificationService):

@@ -33,6 +33,11 @@ class SmsGatewaysSensorEntityDescription(SensorEntityDescription):
     exists_fn: Callable[[SmsGateway], bool]
 
 
+def _amount(credits_left: float) -> float:
+    """Credits are mostly whole: show 100, not 100.0."""
+    return int(credits_left) if credits_left.is_integer() else credits_left
+
+
 def _account_status(data: AccountData) -> str | None:
     status = data.account_status
     return status if status in ACCOUNT_STATUSES else None
@@ -43,7 +48,7 @@ SENSORS: tuple[SmsGatewaysSensorEntityDescription, ...] = (
         key="credits",
         translation_key="credits",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda data: data.balance.total if data.balance else None,
+        value_fn=lambda data: _amount(data.balance.total) if data.balance else None,
         exists_fn=lambda gateway: (
             gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND)
         ),
@@ -141,4 +146,5 @@ class CreditLineSensor(SmsGatewaysEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         """The credits left on this line, None once the provider no longer lists it."""
-        return _credit_lines(self.coordinator.data).get(self._line)
+        amount = _credit_lines(self.coordinator.data).get(self._line)
+        return None if amount is None else _amount(amount)

@@ -16,7 +16,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service
 import probatio
 
@@ -179,7 +179,7 @@ async def _cancel_sms(
         results = await entry.runtime_data.gateway.cancel([message_id])
     result = next((result for result in results if result.message_id == message_id), None)
     if result is None or not result.canceled:
-        raise ServiceValidationError(
+        raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="cancel_failed",
             translation_placeholders={

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import socket
+from typing import cast
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,8 @@ class Canned:
     url: str
     body: str = "OK;"
     received: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    """Path prefixes answered with an HTTP error status instead of ``body``."""
 
 
 @pytest.fixture
@@ -83,6 +86,9 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
     async def answer(request: web.Request) -> web.Response:
         form = await request.post()
         state.received.append((request.path, {k: str(v) for k, v in form.items()}))
+        for prefix, status in state.errors.items():
+            if request.path.startswith(prefix):
+                return web.Response(status=status, text="Not here")
         return web.Response(text=state.body, content_type="text/plain")
 
     app = web.Application()
@@ -92,6 +98,34 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
     state.url = str(server.make_url("/"))
     try:
         yield state
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def moby_only(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> AsyncIterator[str]:
+    """A host that knows only the doc's ``/Moby/`` spelling.
+
+    It answers 404 on ``/Mobyt/`` and relays everything else to the simulator.
+    """
+
+    async def relay(request: web.Request) -> web.Response:
+        if request.path.startswith("/Mobyt/"):
+            return web.Response(status=404, text="Not Found")
+        body = await request.read()
+        url = simulator.api_url("mobyt") + request.path.removeprefix("/")
+        headers = {"Content-Type": request.headers["Content-Type"]}
+        async with session.post(url, data=body, headers=headers) as reply:
+            return web.Response(text=await reply.text(), content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_route("POST", "/{tail:.*}", relay)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield str(server.make_url("/"))
     finally:
         await server.close()
 
@@ -213,6 +247,51 @@ async def test_sender_with_message_type_l_is_refused_before_sending(
         await gateway.send(
             OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison", message_type="L")
         )
+    assert simulator.requests() == []
+
+
+async def test_sms_top_without_a_sender_is_refused_before_sending(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    # The doc lists Sender among the required fields of type N ("expéditeur personnalisé").
+    for sender in (None, "  "):
+        with pytest.raises(InvalidSenderError, match=r"type N\) needs a sender.*type L"):
+            await gateway.send(
+                OutgoingSms(recipients=(FR_1,), message="hi", sender=sender, message_type="N")
+            )
+    assert simulator.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("sender", "message_type"), [("Maison", "N"), (None, "L"), ("+33612345678", "N")]
+)
+async def test_without_a_type_the_sender_chooses_it(
+    gateway: MobytGateway, simulator: RunningSimulator, sender: str | None, message_type: str
+) -> None:
+    await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", sender=sender))
+    form = form_of(simulator.requests(SEND)[0])
+    assert form["message_type"] == message_type
+    assert form.get("sender") == sender
+    [message] = simulator.sim.state.messages.values()
+    assert message.sender == sender
+
+
+@pytest.mark.parametrize(
+    ("sender", "reason"),
+    [
+        ("+336123456789", "longer than 11 digits"),
+        ("336123456789", "longer than 11 digits"),
+        ("Nom2Societe1", "longer than 11 characters"),
+        ("Nom Societe", "letters and digits"),
+        ("Nom-Societe", "letters and digits"),
+    ],
+)
+async def test_sender_beyond_the_doc_is_refused_before_sending(
+    gateway: MobytGateway, simulator: RunningSimulator, sender: str, reason: str
+) -> None:
+    # "une suite de caractères alphanumériques jusqu'à un maximum de 11 caractères"
+    with pytest.raises(InvalidSenderError, match=reason):
+        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", sender=sender))
     assert simulator.requests() == []
 
 
@@ -560,18 +639,31 @@ async def test_pushes_posted_by_the_simulator_are_parsed(
     gateway: MobytGateway, simulator: RunningSimulator, canned: Canned
 ) -> None:
     simulator.sim.webhooks["mobyt"] = canned.url
-    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_FAILING), message="hi"))
+    result = await gateway.send(
+        OutgoingSms(recipients=(FR_1, FR_FAILING, FR_EXPIRING), message="hi")
+    )
     await simulator.sim.advance()
     await simulator.sim.advance()
     reports = [report for _, form in canned.received for report in gateway.parse_status_push(form)]
     assert [(r.message_id, r.status, r.provider_status) for r in reports] == [
         (f"{result.batch_id}:{FR_1}", DeliveryStatus.SENT, "WAIT4DLVR"),
         (f"{result.batch_id}:{FR_FAILING}", DeliveryStatus.SENT, "WAIT4DLVR"),
+        (f"{result.batch_id}:{FR_EXPIRING}", DeliveryStatus.SENT, "WAIT4DLVR"),
         (f"{result.batch_id}:{FR_1}", DeliveryStatus.DELIVERED, "DLVRD"),
         (f"{result.batch_id}:{FR_FAILING}", DeliveryStatus.FAILED, "ERROR"),
+        (f"{result.batch_id}:{FR_EXPIRING}", DeliveryStatus.EXPIRED, "TIMEOUT"),
     ]
-    assert reports[2].delivered_at is not None
-    assert reports[3].delivered_at is None
+    # As the doc says, only the delivered message's push carries a delivery_date.
+    assert ["delivery_date" in form for _, form in canned.received] == [
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert reports[3].delivered_at is not None
+    assert [r.delivered_at for r in reports if r.provider_status != "DLVRD"] == [None] * 5
 
 
 def test_inbound_push_is_parsed(gateway: MobytGateway, simulator: RunningSimulator) -> None:
@@ -623,6 +715,38 @@ def test_status_push_for_a_sim_message(gateway: MobytGateway, simulator: Running
     assert report.provider_status == "TIMEOUT"
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("ERROR", DeliveryStatus.FAILED), ("TIMEOUT", DeliveryStatus.EXPIRED)],
+)
+def test_status_push_without_a_delivery_date(
+    gateway: MobytGateway, status: str, expected: DeliveryStatus
+) -> None:
+    # delivery_date: "rempli seulement si le SMS a été délivré sans erreurs (état DLVRD)".
+    [report] = gateway.parse_status_push(
+        {"order_id": "123FC75", "recipient": FR_1, "status": status}
+    )
+    assert report.message_id == f"123FC75:{FR_1}"
+    assert report.status is expected
+    assert report.delivered_at is None
+
+
+def test_inbound_push_of_an_empty_sms(gateway: MobytGateway) -> None:
+    [message] = gateway.parse_inbound_push({k: v for k, v in GOOD_INBOUND.items() if k != "text"})
+    assert message.message == ""
+    assert message.message_id == "99"
+
+
+def test_inbound_push_without_a_date_is_dated_on_arrival(gateway: MobytGateway) -> None:
+    [message] = gateway.parse_inbound_push(
+        {k: v for k, v in GOOD_INBOUND.items() if k != "delivery_date"}
+    )
+    assert message.received_at.tzinfo == PARIS
+    assert abs(message.received_at - datetime.now(UTC)) < timedelta(minutes=1)
+    [blank] = gateway.parse_inbound_push({**GOOD_INBOUND, "delivery_date": ""})
+    assert abs(blank.received_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
 GOOD_INBOUND = {
     "id": "99",
     "text": "hello",
@@ -642,11 +766,11 @@ GOOD_STATUS = {
     "form",
     [
         {k: v for k, v in GOOD_INBOUND.items() if k != "id"},
-        {k: v for k, v in GOOD_INBOUND.items() if k != "text"},
+        {k: v for k, v in GOOD_INBOUND.items() if k != "sender"},
+        {k: v for k, v in GOOD_INBOUND.items() if k != "recipient"},
         {**GOOD_INBOUND, "sender": ""},
         {**GOOD_INBOUND, "recipient": "1" * 40},
         {**GOOD_INBOUND, "text": "x" * 10_001},
-        {**GOOD_INBOUND, "delivery_date": ""},
         {**GOOD_INBOUND, "delivery_date": "2030-01-01 12:00"},
         {**GOOD_INBOUND, "delivery_date": "20301301120000"},
     ],
@@ -656,16 +780,24 @@ def test_bad_inbound_push_is_refused(gateway: MobytGateway, form: dict[str, str]
         gateway.parse_inbound_push(form)
 
 
+def test_inbound_push_with_a_file_instead_of_text_is_refused(gateway: MobytGateway) -> None:
+    # aiohttp's form parser gives a FileField for a file part; a webhook may pass it on.
+    form = cast("dict[str, str]", {**GOOD_INBOUND, "text": object()})
+    with pytest.raises(GatewayResponseError, match="text that is not text"):
+        gateway.parse_inbound_push(form)
+
+
 @pytest.mark.parametrize(
     "form",
     [
         {k: v for k, v in GOOD_STATUS.items() if k != "order_id"},
+        {k: v for k, v in GOOD_STATUS.items() if k != "recipient"},
+        {k: v for k, v in GOOD_STATUS.items() if k != "status"},
         {**GOOD_STATUS, "order_id": "no spaces"},
         {**GOOD_STATUS, "order_id": "A" * 33},
         {**GOOD_STATUS, "recipient": "hello"},
         {**GOOD_STATUS, "status": ""},
         {**GOOD_STATUS, "status": "<script>"},
-        {k: v for k, v in GOOD_STATUS.items() if k != "delivery_date"},
         {**GOOD_STATUS, "delivery_date": "yesterday"},
     ],
 )
@@ -798,6 +930,60 @@ async def test_doc_inbound_reply(canned: Canned, canned_gateway: MobytGateway) -
     )
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+async def test_tables_with_records_on_lines(
+    canned: Canned, canned_gateway: MobytGateway, newline: str
+) -> None:
+    # "le caractère ';' comme séparateur de ligne (newline)": a table may come one record a line.
+    canned.body = newline.join(["OK", "N|IT|37", "L|ES|56", "EE||81", ""])
+    balance = await canned_gateway.get_balance()
+    assert [(c.credit_type, c.nation, c.amount) for c in balance.lines] == [
+        ("N", "IT", 37),
+        ("L", "ES", 56),
+        ("EE", None, 81),
+    ]
+
+    canned.body = newline.join(
+        ["OK", "%2B336061234567|DLVRD|20090309120636", "%2B336106543210|ERROR|"]
+    )
+    ids = ["123FC75:+336061234567", "123FC75:+336106543210"]
+    reports = await canned_gateway.get_delivery_status(ids)
+    assert [(r.status, r.delivered_at) for r in reports] == [
+        (DeliveryStatus.DELIVERED, datetime(2009, 3, 9, 12, 6, 36, tzinfo=PARIS)),
+        (DeliveryStatus.FAILED, None),
+    ]
+
+    canned.body = newline.join(
+        ["OK", "|20090217164232|GS||2|20090219164153", "1F11FEAD08FE0|20090309113910|GP|test|1"]
+    )
+    entries = await canned_gateway.get_history(
+        datetime(2009, 2, 1, tzinfo=PARIS), datetime(2009, 3, 10, tzinfo=PARIS)
+    )
+    assert [(e.order_id, e.message_type, e.recipients) for e in entries] == [
+        (None, "GS", 2),
+        ("1F11FEAD08FE0", "GP", 1),
+    ]
+
+    canned.body = newline.join(
+        [
+            "OK",
+            "12345678|%2B336061234567|%2B336107654321|hello+world|20090309113910|",
+            "12345679|%2B336061234567|%2B336107654321|line%0Abreak|20090309113911|HI",
+        ]
+    )
+    inbound = await canned_gateway.get_inbound()
+    assert [(m.message_id, m.message, m.keyword) for m in inbound] == [
+        ("12345678", "hello world", None),
+        ("12345679", "line\nbreak", "HI"),
+    ]
+
+
+async def test_a_table_mixing_both_separators(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.body = "OK;N|IT|37;\nL|ES|56;\r\nEE||81;\n"
+    balance = await canned_gateway.get_balance()
+    assert [(c.credit_type, c.amount) for c in balance.lines] == [("N", 37), ("L", 56), ("EE", 81)]
+
+
 type Call = Callable[[MobytGateway], Awaitable[object]]
 CALLS: dict[str, Call] = {
     "balance": lambda gateway: gateway.get_balance(),
@@ -894,6 +1080,69 @@ async def test_http_500(gateway: MobytGateway, simulator: RunningSimulator) -> N
         await gateway.get_balance()
     assert err.value.request_sent
     assert err.value.provider_code == "HTTP 500"
+
+
+async def test_host_without_the_mobyt_spelling(
+    moby_only: str, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A 404 on ``/Mobyt/`` was not handled: the call is made once under the doc's ``/Moby/``."""
+    gateway = MobytGateway(session, username="demo", password="demo-password", api_url=moby_only)
+
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison"))
+
+    assert len(simulator.requests("/mobyt/Moby/SENDSMS")) == 1
+    [message] = simulator.sim.state.messages.values()
+    assert message.message_id == result.messages[0].message_id
+    # The spelling that answered is used first from then on: one request per call.
+    [report] = await gateway.get_delivery_status([message.message_id])
+    assert report.status is DeliveryStatus.QUEUED
+    assert (await gateway.get_balance()).total == 249
+    assert len(simulator.requests("/mobyt/Moby/")) == 3
+    assert simulator.requests("/mobyt/Mobyt/") == []
+
+
+async def test_not_found_under_both_spellings(canned: Canned, canned_gateway: MobytGateway) -> None:
+    canned.errors = {"/Mobyt/": 404, "/Moby/": 404}
+    with pytest.raises(GatewayConnectionError) as err:
+        await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    assert err.value.provider_code == "HTTP 404"
+    assert [path for path, _ in canned.received] == ["/Mobyt/SENDSMS", "/Moby/SENDSMS"]
+    # The order id is the same: had either been handled, the other would have been refused.
+    assert canned.received[0][1] == canned.received[1][1]
+
+
+async def test_back_to_the_mobyt_spelling_when_moby_goes(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    canned.errors = {"/Mobyt/": 404}
+    canned.body = "OK;EE||81"
+    await canned_gateway.get_balance()
+    canned.errors = {"/Moby/": 404}
+    assert (await canned_gateway.get_balance()).total == 81
+    assert [path for path, _ in canned.received] == [
+        "/Mobyt/CREDITS",
+        "/Moby/CREDITS",
+        "/Moby/CREDITS",
+        "/Mobyt/CREDITS",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("errors", "call", "path"),
+    [
+        ({"/Mobyt/": 500}, "balance", "/Mobyt/CREDITS"),
+        ({"/Mobyt/": 403}, "balance", "/Mobyt/CREDITS"),
+        ({"/OESRs/": 404}, "inbound", "/OESRs/SRHISTORYBYID"),
+    ],
+)
+async def test_other_http_errors_are_not_tried_again(
+    canned: Canned, canned_gateway: MobytGateway, errors: dict[str, int], call: str, path: str
+) -> None:
+    canned.errors = errors
+    with pytest.raises(GatewayConnectionError) as err:
+        await CALLS[call](canned_gateway)
+    assert err.value.provider_code == f"HTTP {next(iter(errors.values()))}"
+    assert [received for received, _ in canned.received] == [path]
 
 
 async def test_connection_dropped_after_the_send_was_handled(

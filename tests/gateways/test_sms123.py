@@ -28,6 +28,7 @@ from custom_components.sms_gateways.gateways import (
     OutgoingSms,
     SchedulingError,
     Sms123Gateway,
+    UnsupportedOperationError,
 )
 from custom_components.sms_gateways.gateways.sms123 import (
     ADDRESS_BOOK_CODES,
@@ -194,6 +195,43 @@ async def test_test_send_is_accepted_without_sending_or_billing(
     assert not simulator.sim.state.messages
 
 
+@pytest.mark.parametrize(("send_at", "code"), [(None, "80"), (later(), "81")])
+async def test_test_send_answered_as_a_real_send_says_so(
+    gateway: Sms123Gateway,
+    simulator: RunningSimulator,
+    caplog: pytest.LogCaptureFixture,
+    send_at: datetime | None,
+    code: str,
+) -> None:
+    # The doc also spells test mode "0": an account that reads only that sends "o" for real.
+    account_extra(simulator)["test_value"] = "0"
+
+    result = await gateway.send(sms("+33612345678", "+33612345679", test=True, send_at=send_at))
+
+    assert [body["test"] for body in bodies(simulator)] == ["o", "o"]
+    for message in result.messages:
+        assert message.accepted  # it left: never sent again
+        assert message.message_id is not None
+        assert message.error_code == code
+        assert "A real SMS was sent" in (message.error or "")
+        assert "although test mode was asked" in (message.error or "")
+    assert len(simulator.sim.state.messages) == 2
+    assert credits_of(simulator) == 98
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert "test mode" in warnings[0].getMessage()
+    assert "+33612345678" in warnings[0].getMessage()
+
+
+async def test_real_send_outside_test_mode_has_no_error(
+    gateway: Sms123Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await gateway.send(sms("+33612345678"))
+
+    assert (result.messages[0].error, result.messages[0].error_code) == (None, None)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
 async def test_several_recipients_one_request_each_first_alone(
     gateway: Sms123Gateway, simulator: RunningSimulator
 ) -> None:
@@ -321,11 +359,45 @@ async def test_same_message_twice_in_24_hours_is_refused_for_that_recipient(
     assert second.accepted
 
 
-async def test_sender_refused_by_the_provider(gateway: Sms123Gateway) -> None:
+async def test_sender_refused_by_the_provider(
+    gateway: Sms123Gateway, simulator: RunningSimulator
+) -> None:
+    # A well-formed sender the account may still not use (not registered, say).
+    force(simulator, "97")
     with pytest.raises(InvalidSenderError) as caught:
-        await gateway.send(sms("+33612345601", sender="My-Home"))
+        await gateway.send(sms("+33612345601", sender="MyHome"))
 
     assert caught.value.provider_code == "97"
+
+
+@pytest.mark.parametrize(
+    ("sender", "reason"),
+    [
+        # "il ne doit pas dépasser 11 caractères": the '+' is one of them.
+        ("+33612345678", r"12 characters; 123-SMS takes at most 11, a leading '\+' included"),
+        ("336123456789", "longer than 11 digits"),
+        ("TwelveChars1", "longer than 11 characters"),
+        ("My-Home", "letters and digits"),
+    ],
+)
+async def test_sender_over_eleven_characters_is_refused_before_sending(
+    gateway: Sms123Gateway, simulator: RunningSimulator, sender: str, reason: str
+) -> None:
+    with pytest.raises(InvalidSenderError, match=reason) as caught:
+        await gateway.send(sms("+33612345601", sender=sender))
+
+    assert caught.value.provider_code is None
+    assert simulator.requests() == []
+
+
+@pytest.mark.parametrize("sender", ["+3361234567", "33612345678", "Nom2Societe"])
+async def test_sender_of_eleven_characters_is_sent(
+    gateway: Sms123Gateway, simulator: RunningSimulator, sender: str
+) -> None:
+    result = await gateway.send(sms("+33612345601", sender=sender))
+
+    assert result.messages[0].accepted
+    assert bodies(simulator)[0]["senderid"] == sender
 
 
 async def test_changing_sender_needs_stop_mention(
@@ -533,7 +605,8 @@ async def test_cancel_reports_other_codes_and_faults_per_id(
     ]
     simulator.fault(SEND, "malformed")
     (garbled,) = await gateway.cancel([message_id])
-    assert "Malformed" in (garbled.error or "")
+    assert not garbled.canceled
+    assert "XML document" in (garbled.error or "")
     simulator.fault(SEND, "http500")
     (failed,) = await gateway.cancel([message_id])
     assert "HTTP 500" in (failed.error or "")
@@ -893,6 +966,69 @@ async def test_contact_lifecycle(gateway: Sms123Gateway, simulator: RunningSimul
     with pytest.raises(GatewayError) as nobody:
         await gateway.delete_contact("0612345601")
     assert nobody.value.provider_code == "508"
+
+
+async def test_update_contact_names_one_group(
+    gateway: Sms123Gateway, simulator: RunningSimulator
+) -> None:
+    # contact/upd/'s groupe is "le groupe dans lequel le contact est inséré": one group.
+    account_extra(simulator)["groups"] = {"Home": {"33612345601": {}}, "Work": {"33612345601": {}}}
+    both = Contact(number="0612345602", groups=("Home", "Work"))
+
+    with pytest.raises(UnsupportedOperationError, match="one group at a time") as caught:
+        await gateway.update_contact("0612345601", both)
+
+    assert "Home, Work" in str(caught.value)
+    assert simulator.requests() == []
+    await gateway.update_contact("0612345601", Contact(number="0612345602", groups=("Work",)))
+    assert bodies(simulator, "/sms123/api/contact/upd/")[0]["groupe"] == "Work"
+    assert groups(simulator) == {"Home": {"33612345601": {}}, "Work": {"33612345602": {}}}
+    with pytest.raises(GatewayError, match="at least one group"):
+        await gateway.update_contact("0612345602", Contact(number="0612345603", groups=()))
+
+
+# --- the e-mail and password pair ---------------------------------------------------------------
+
+
+async def test_an_email_username_signs_in_with_email_and_pass(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session, username="demo@example.com")
+
+    assert (await gateway.validate_credentials()).account_id == "demo@example.com"
+    result = await gateway.send(sms("+33612345601"))
+    await gateway.add_group("Home")
+
+    assert result.messages[0].accepted
+    for path in (SOLDE, SEND, "/sms123/api/group/add/"):
+        body = bodies(simulator, path)[0]
+        assert (body["email"], body["pass"]) == ("demo@example.com", DEMO_PASSWORD)
+        assert "user" not in body
+        assert "cleAPI" not in body
+    assert credits_of(simulator) == 99
+    assert "Home" in groups(simulator)
+
+
+async def test_a_plain_username_signs_in_with_user_and_cle_api(
+    gateway: Sms123Gateway, simulator: RunningSimulator
+) -> None:
+    await gateway.send(sms("+33612345601"))
+
+    body = bodies(simulator)[0]
+    assert (body["user"], body["cleAPI"]) == ("demo", DEMO_PASSWORD)
+    assert "email" not in body
+    assert "pass" not in body
+
+
+async def test_a_wrong_email_password_is_refused(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session, username="demo@example.com", password="wrong")
+
+    with pytest.raises(AuthenticationError) as caught:
+        await gateway.send(sms("+33612345601"))
+
+    assert caught.value.provider_code == "82"
 
 
 async def test_address_book_checks_before_sending(

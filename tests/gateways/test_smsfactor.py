@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,14 +360,14 @@ async def test_reply_that_is_not_a_response(
 
 @pytest.fixture
 async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]:
-    """A server answering apiV2.php with the body a test puts in the list (not the simulator)."""
+    """A server answering apiV2.php and getDr.php with the bodies a test puts in the list."""
     bodies: list[bytes] = []
 
     async def reply(_request: web.Request) -> web.Response:
         return web.Response(body=bodies.pop(0), content_type="text/xml")
 
     app = web.Application()
-    app.add_routes([web.post("/API/apiV2.php", reply)])
+    app.add_routes([web.post("/API/apiV2.php", reply), web.post("/API/getDr.php", reply)])
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:
@@ -453,9 +454,10 @@ async def test_delivery_status_through_the_lifecycle(
     assert report.provider_status == "INVALID_DESTINATION_ADDRESS"
 
 
-async def test_delivery_status_one_request_per_ticket(
+async def test_delivery_status_asks_for_each_recipient_by_its_reference(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
+    """The doc: the ticket's gsmsmsid "must hold the value you passed when sending"."""
     first = await gateway.send(sms("0612345678", "0612345679"))
     second = await gateway.send(sms("0612345670"))
     ids = [m.message_id or "" for m in (*first.messages, *second.messages)]
@@ -463,13 +465,83 @@ async def test_delivery_status_one_request_per_ticket(
     reports = await gateway.get_delivery_status([*ids, ids[0]])
 
     assert [r.message_id for r in reports] == ids
+    assert [r.recipient for r in reports] == ["+33612345678", "+33612345679", "+33612345670"]
     assert all(r.status is DeliveryStatus.QUEUED for r in reports)
-    requests = [posted(r) for r in simulator.requests(REPORT)]
-    assert [r.findtext("message/ticket") for r in requests] == [first.batch_id, second.batch_id]
-    # Two recipients of one send: every row; one recipient: just its own.
-    assert requests[0].find("message/ticket").get("gsmsmsid") == ""  # type: ignore[union-attr]
-    assert requests[1].find("message/ticket").get("gsmsmsid") == ids[2].split(":")[1]  # type: ignore[union-attr]
-    assert requests[0].findtext("authentication/username") == "demo@example.com"
+    asked = sorted(
+        (ticket.text or "", ticket.get("gsmsmsid") or "")
+        for request in simulator.requests(REPORT)
+        if (ticket := posted(request).find("message/ticket")) is not None
+    )
+    assert asked == sorted(tuple(message_id.split(":")) for message_id in ids)
+    assert all(
+        posted(r).findtext("authentication/username") == "demo@example.com"
+        for r in simulator.requests(REPORT)
+    )
+
+
+async def test_delivery_status_asks_a_few_at_a_time(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    """Ten messages: the requests overlap, but never more than four at once."""
+    in_flight = 0
+    most = 0
+
+    async def reply(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        reference = etree.fromstring(parse_qs(await request.text())["XML"][0].encode()).find(
+            "message/ticket"
+        )
+        assert reference is not None
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.2)
+        in_flight -= 1
+        body = (
+            "<response><status>1</status><message>OK</message>"
+            f'<gsm number="33612345678" gsmsmsid="{reference.get("gsmsmsid")}">SENT</gsm>'
+            "</response>"
+        )
+        return web.Response(body=body.encode(), content_type="text/xml")
+
+    app = web.Application()
+    app.add_routes([web.post("/API/getDr.php", reply)])
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        gateway = SmsFactorGateway(
+            session, username="u", password="p", api_url=str(server.make_url("/API/"))
+        )
+        reports = await gateway.get_delivery_status([f"7:r{n}" for n in range(10)])
+    finally:
+        await server.close()
+
+    assert [r.status for r in reports] == [DeliveryStatus.SENT] * 10
+    assert most == 4
+
+
+async def test_status_in_an_attribute_or_nowhere(
+    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
+) -> None:
+    """The doc's row is <gsm number="" gsmsmsid="" />: the status may be an attribute, or absent."""
+    bodies, url = canned
+    bodies.extend(
+        [
+            (
+                b'<response><status>1</status><gsm number="33612345678" gsmsmsid="a"'
+                b' status="DELIVERED"/></response>'
+            ),
+            b'<response><status>1</status><gsm number="33612345679" gsmsmsid="b"/></response>',
+        ]
+    )
+    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+
+    [delivered] = await gateway.get_delivery_status(["7:a"])
+    [unknown] = await gateway.get_delivery_status(["7:b"])
+
+    assert (delivered.status, delivered.provider_status) == (DeliveryStatus.DELIVERED, "DELIVERED")
+    assert delivered.recipient == "+33612345678"
+    assert (unknown.status, unknown.provider_status) == (DeliveryStatus.UNKNOWN, "")
+    assert unknown.recipient == "+33612345679"
 
 
 async def test_delivery_status_of_an_unknown_message_is_unknown(
@@ -499,8 +571,10 @@ async def test_delivery_status_bad_login(
 ) -> None:
     gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
     with pytest.raises(AuthenticationError) as caught:
-        await gateway.get_delivery_status(["1:abc"])
+        await gateway.get_delivery_status([f"1:ref{n}" for n in range(12)])
     assert caught.value.provider_code == "-1"
+    # The first refusal stops the requests still waiting for their turn.
+    assert len(simulator.requests(REPORT)) < 12
 
 
 # --- credentials -----------------------------------------------------------------------------
@@ -517,6 +591,42 @@ async def test_validate_credentials_sends_nothing(
     [request] = simulator.requests()
     assert request["path"] == REPORT
     assert posted(request).tag == "deliveryreport"
+
+
+@pytest.mark.parametrize("status", [-2, 0, 2, -99])
+async def test_validate_credentials_any_answer_but_a_refused_login(
+    canned: tuple[list[bytes], str], session: aiohttp.ClientSession, status: int
+) -> None:
+    """A strict server may refuse the made-up ticket (-2): it still accepted the login."""
+    bodies, url = canned
+    bodies.append(f"<response><status>{status}</status><message>?</message></response>".encode())
+    gateway = SmsFactorGateway(session, username="u@example.com", password="p", api_url=url)
+
+    info = await gateway.validate_credentials()
+
+    assert info.account_id == "u@example.com"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"<response><status>-1</status></response>", AuthenticationError),
+        (b"<response><status>KO</status></response>", GatewayResponseError),
+        (b"<html>Maintenance</html>", GatewayResponseError),
+    ],
+)
+async def test_validate_credentials_refused_or_unreadable(
+    canned: tuple[list[bytes], str],
+    session: aiohttp.ClientSession,
+    body: bytes,
+    error: type[GatewayError],
+) -> None:
+    bodies, url = canned
+    bodies.append(body)
+    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+
+    with pytest.raises(error):
+        await gateway.validate_credentials()
 
 
 async def test_validate_credentials_bad_login(

@@ -6,11 +6,13 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
@@ -44,6 +46,12 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
 
 
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots that leave out ids and times, as Home Assistant's own tests do."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
 def make_entry(
     simulator: RunningSimulator,
     provider: str,
@@ -71,8 +79,9 @@ def make_entry(
         },
         options=options or {},
         subentries_data=[
-            ConfigSubentryData(
+            ConfigSubentryDataWithId(
                 data={CONF_PHONE_NUMBER: number},
+                subentry_id=f"recipient_{name.lower()}",
                 subentry_type=SUBENTRY_RECIPIENT,
                 title=name,
                 unique_id=number,

@@ -379,7 +379,7 @@ async def test_add_recipient(hass: HomeAssistant, init_integration: MockConfigEn
     # NetOxygen reads national numbers as Swiss.
     assert carol.data == {CONF_PHONE_NUMBER: "+41798765432"}
     assert carol.unique_id == "+41798765432"
-    assert hass.states.get("notify.carol") is not None
+    assert hass.states.get("notify.netoxygen_demo_carol") is not None
 
 
 async def test_add_recipient_twice(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
@@ -431,19 +431,19 @@ async def test_edit_recipient(hass: HomeAssistant, init_integration: MockConfigE
     assert entry.state is ConfigEntryState.LOADED
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert sorted(device.name or "" for device in devices) == [
-        "Alice (work)",
-        "Bob",
         "NetOxygen demo",
+        "NetOxygen demo Alice (work)",
+        "NetOxygen demo Bob",
     ]
-    assert hass.states.get("notify.alice") is not None
+    assert hass.states.get("notify.netoxygen_demo_alice") is not None
 
 
 async def test_remove_recipient(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Removing a recipient removes its notify entity."""
     entry = init_integration
     bob = next(s for s in entry.subentries.values() if s.title == "Bob")
-    assert hass.states.get("notify.bob") is not None
+    assert hass.states.get("notify.netoxygen_demo_bob") is not None
     assert hass.config_entries.async_remove_subentry(entry, bob.subentry_id)
     await hass.async_block_till_done()
-    assert hass.states.get("notify.bob") is None
-    assert hass.states.get("notify.alice") is not None
+    assert hass.states.get("notify.netoxygen_demo_bob") is None
+    assert hass.states.get("notify.netoxygen_demo_alice") is not None

@@ -49,12 +49,11 @@ def lines(simulator: RunningSimulator, username: str = "demo") -> list[list[obje
 
 
 async def send(simulator: RunningSimulator, session: aiohttp.ClientSession, **fields: str) -> str:
-    return await call(
-        simulator,
-        session,
-        "Mobyt/SENDSMS",
-        {"message_type": "N", "recipient": FR_1, "message": "hello", **fields},
-    )
+    """A SENDSMS; type N (the default) gets the sender it needs unless one is given."""
+    form = {"message_type": "N", "recipient": FR_1, "message": "hello", **fields}
+    if form["message_type"] == "N":
+        form.setdefault("sender", "Maison")
+    return await call(simulator, session, "Mobyt/SENDSMS", form)
 
 
 # --- accounts and credits ----------------------------------------------------------------------
@@ -172,6 +171,11 @@ async def test_send_without_a_required_field(
         ({"message_type": "L", "sender": "Maison"}, "5"),
         ({"sender": "TwelveLetter"}, "5"),
         ({"sender": "Bad!"}, "5"),
+        ({"sender": "My Home"}, "5"),
+        ({"sender": "My-Home"}, "5"),
+        ({"sender": "+336123456789"}, "5"),
+        ({"sender": "003361234567"}, "5"),
+        ({"sender": ""}, "5"),
         ({"message": "€" * 500 + "x"}, "6"),
         ({"scheduled_delivery_time": "2030-01-01"}, "8"),
         ({"scheduled_delivery_time": "20301301000000"}, "8"),
@@ -184,6 +188,25 @@ async def test_send_refused(
     assert reply.startswith(f"KO|{code}|")
     assert simulator.sim.state.messages == {}
     assert lines(simulator)[0] == ["N", "FR", 100]
+
+
+async def test_sms_top_needs_a_sender(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    fields = {"message_type": "N", "recipient": FR_1, "message": "hello"}
+    reply = await call(simulator, session, "Mobyt/SENDSMS", fields)
+    assert unquote_plus(reply) == "KO|5|Missing sender: SMS Top (N) needs a sender"
+    assert simulator.sim.state.messages == {}
+    assert (await send(simulator, session, message_type="L")).startswith("OK|")
+
+
+@pytest.mark.parametrize("sender", ["Maison", "Nom2Societe", "+33612345678", "33612345678"])
+async def test_senders_mobyt_takes(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str
+) -> None:
+    assert (await send(simulator, session, sender=sender)).startswith("OK|")
+    [message] = simulator.sim.state.messages.values()
+    assert message.sender == sender
 
 
 async def test_refused_recipients_are_named(
@@ -211,7 +234,7 @@ async def test_not_enough_credits_refuses_the_whole_request(
     assert simulator.sim.state.messages == {}
     assert lines(simulator)[0] == ["N", "FR", 100]
     empty = {"login": "empty", "password": "empty-password"}
-    fields = {"message_type": "N", "recipient": FR_1, "message": "hi", **empty}
+    fields = {"message_type": "N", "recipient": FR_1, "message": "hi", "sender": "S", **empty}
     assert (await call(simulator, session, "Mobyt/SENDSMS", fields)).startswith("KO|2|")
 
 
@@ -221,7 +244,8 @@ async def test_no_line_for_the_destination(
     simulator.sim.state.add_account(
         Account("mobyt", "fr-only", "pw", extra={"lines": [["N", "FR", 10]]})
     )
-    fields = {"message_type": "N", "recipient": IT_1, "message": "hi", "login": "fr-only"}
+    fields = {"message_type": "N", "recipient": IT_1, "message": "hi", "sender": "S"}
+    fields["login"] = "fr-only"
     reply = await call(simulator, session, "Mobyt/SENDSMS", {**fields, "password": "pw"})
     assert unquote_plus(reply) == "KO|2|Not enough credits: no N credits for IT"
 
@@ -433,10 +457,19 @@ async def test_status_push_bodies(
         assert push.content_type == "application/x-www-form-urlencoded"
         return dict(parse_qsl(push.body.decode(), keep_blank_values=True))
 
-    assert form() == {"order_id": "P1", "recipient": FR_1, "status": "WAITING", "delivery_date": ""}
-    message.status, message.delivered_at = "delivered", _when()
-    assert form()["status"] == "DLVRD"
-    assert form()["delivery_date"] == "20300331033000"
+    # The doc: delivery_date only for a message delivered without errors (DLVRD).
+    assert form() == {"order_id": "P1", "recipient": FR_1, "status": "WAITING"}
+    message.status, message.delivered_at = "failed", _when()
+    assert form() == {"order_id": "P1", "recipient": FR_1, "status": "ERROR"}
+    message.status = "expired"
+    assert form() == {"order_id": "P1", "recipient": FR_1, "status": "TIMEOUT"}
+    message.status = "delivered"
+    assert form() == {
+        "order_id": "P1",
+        "recipient": FR_1,
+        "status": "DLVRD",
+        "delivery_date": "20300331033000",
+    }
     message.status = "canceled"
     assert sim.status_push(message) is None
 

@@ -172,6 +172,7 @@ async def test_unicode_parts_are_billed(
         (("0791234567", "hi", "TwelveLetter"), 6),
         (("0791234567", "hi", "My-Shop"), 6),
         (("0791234567", "hi", "+41791234567890123"), 6),
+        (("0791234567", "hi", "+12"), 6),
         (("0791234567", "   ", ""), 7),
         (("0791234567", "a" * 1531, ""), 8),
         (("0791234567", "ç" * 671, ""), 8),
@@ -264,9 +265,10 @@ async def test_scheduled_message_lifecycle(
 ) -> None:
     when = (datetime.now(ZURICH) + timedelta(days=1)).replace(microsecond=0)
     wire = when.strftime("%Y-%m-%d %H:%M:%S")
-    ((_, _, message_id),) = await call(
+    ((_, status, message_id),) = await call(
         simulator, session, "send_message", *DEMO, ["0791234567"], "later", "", wire, "flash"
     )
+    assert status == 9  # "Pending: the message is scheduled"
     message = simulator.sim.state.messages[message_id]
     assert (message.status, message.scheduled_at, message.extra["type"]) == (
         "scheduled",
@@ -306,9 +308,10 @@ async def test_scheduled_message_lifecycle(
 async def test_past_or_invalid_date_sends_now(
     simulator: RunningSimulator, session: aiohttp.ClientSession, date: Any
 ) -> None:
-    ((_, _, message_id),) = await call(
+    ((_, status, message_id),) = await call(
         simulator, session, "send_message", *DEMO, ["0791234567"], "now", "", date
     )
+    assert status == 1
     assert simulator.sim.state.messages[message_id].status == "queued"
     assert await call(simulator, session, "cancel_message", *DEMO, [message_id]) == [
         [message_id, False]
@@ -320,9 +323,10 @@ async def test_scheduled_by_xmlrpc_datetime(
 ) -> None:
     when = (datetime.now(ZURICH) + timedelta(days=1)).replace(microsecond=0)
     stamp = xmlrpc.client.DateTime(when.replace(tzinfo=None))
-    ((_, _, message_id),) = await call(
+    ((_, status, message_id),) = await call(
         simulator, session, "send_message", *DEMO, ["0791234567"], "x", "", stamp
     )
+    assert status == 9
     assert simulator.sim.state.messages[message_id].scheduled_at == when
 
 

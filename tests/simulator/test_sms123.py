@@ -253,6 +253,10 @@ async def test_send_refuses_a_login_that_is_not_an_email(
         ({"TTS": "1"}, "-1"),
         ({"senderid": "TwelveChars1"}, "97"),
         ({"senderid": "My Home"}, "97"),
+        ({"senderid": "+33612345678"}, "97"),
+        ({"senderid": "+Maison"}, "97"),
+        ({"senderid": "+3361234567"}, "80"),
+        ({"senderid": "33612345678"}, "80"),
         ({"diff": "2501"}, "85"),
         ({"diff": "256101012031"}, "85"),
         ({"diff": "120032132031"}, "85"),
@@ -265,6 +269,8 @@ async def test_send_refuses_a_login_that_is_not_an_email(
         ({"numero": "+590690123456"}, "93"),
         ({"numero": "+687751234"}, "93"),
         ({"test": "o"}, "92"),
+        ({"test": "0"}, "92"),
+        ({"test": "yes"}, "-1"),
         ({"flash": "o", "TTS": "o", "senderid": "Maison"}, "80"),
     ],
 )
@@ -275,6 +281,19 @@ async def test_send_codes(
     if code != "80":
         assert not simulator.sim.state.messages
         assert account(simulator).credits == 100
+
+
+@pytest.mark.parametrize(("test_value", "real"), [("0", "o"), ("o", "0")])
+async def test_an_account_reading_one_test_spelling_sends_the_other_for_real(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, test_value: str, real: str
+) -> None:
+    account(simulator).extra["test_value"] = test_value
+
+    assert await code_of(simulator, session, "send/", send_params(test=test_value)) == "92"
+    assert not simulator.sim.state.messages
+    assert await code_of(simulator, session, "send/", send_params(test=real)) == "80"
+    assert len(simulator.sim.state.messages) == 1
+    assert account(simulator).credits == 99
 
 
 async def test_blocked_ip_answers_96_on_send_only(
@@ -498,6 +517,8 @@ async def test_contact_codes(simulator: RunningSimulator, session: aiohttp.Clien
     assert await code("upd", groupe="A", numeroa="0612345600", numero="0612345670") == "508"
     assert await code("upd", groupe="B", numeroa="0612345679", numero="0612345670") == "510"
     assert await code("upd", groupe="A", numeroa="0612345678", numero="0612345679") == "506"
+    # contact/upd/ names ONE group: "A--B" is a group of that name, which does not exist.
+    assert await code("upd", groupe="A--B", numeroa="0612345678", numero="0612345670") == "517"
     assert await code("upd", groupe="A", numeroa="0612345678", numero="0612345670") == "507"
     assert set(groups(simulator)["A"]) == {"33612345670", "33612345679"}
     assert set(groups(simulator)["B"]) == {"33612345678"}

@@ -304,16 +304,19 @@ async def test_delivery_reports_through_the_lifecycle(
     sent = await post(session, simulator, "apiV2.php", send_document(recipients=recipients))
     ticket = sent.findtext("ticket") or ""
 
-    async def report(reference: str = "") -> list[tuple[str | None, str | None, str | None]]:
+    async def report(reference: str) -> list[tuple[str | None, str | None, str | None]]:
         answer = await post(session, simulator, "getDr.php", report_document((ticket, reference)))
         assert status_of(answer) == 1
         return rows(answer)
 
-    assert await report() == [(number, ref, "NOT_SENT") for number, ref in recipients]
+    async def every_report() -> list[tuple[str | None, str | None, str | None]]:
+        return [row for _, ref in recipients for row in await report(ref)]
+
+    assert await every_report() == [(number, ref, "NOT_SENT") for number, ref in recipients]
     await simulator.sim.advance()
     assert await report("ko") == [("33612340000", "ko", "SENT")]
     await simulator.sim.advance()
-    assert await report() == [
+    assert await every_report() == [
         ("33612345678", "ok", "DELIVERED"),
         ("33612340000", "ko", "NOT_DELIVERED"),
         ("33612347777", "late", "NOT_DELIVERED"),
@@ -335,7 +338,7 @@ async def test_scheduled_message_is_not_sent_yet(
         send_document(delay=f"{later.astimezone(PARIS):%Y-%m-%dT%H:%M:%S}"),
     )
     answer = await post(
-        session, simulator, "getDr.php", report_document((sent.findtext("ticket") or "", ""))
+        session, simulator, "getDr.php", report_document((sent.findtext("ticket") or "", "a1"))
     )
     assert rows(answer) == [("33612345678", "a1", "NOT_SENT")]
 
@@ -348,9 +351,35 @@ async def test_report_of_unknown_or_foreign_ticket_is_empty(
     ticket = (await post(session, simulator, "apiV2.php", other)).findtext("ticket") or ""
 
     for asked in (ticket, "0"):
-        answer = await post(session, simulator, "getDr.php", report_document((asked, "")))
+        answer = await post(session, simulator, "getDr.php", report_document((asked, "a1")))
         assert status_of(answer) == 1
         assert rows(answer) == []
+
+
+async def test_report_needs_the_reference_passed_when_sending(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The doc: gsmsmsid "doit contenir la valeur que vous avez passée" at send time."""
+    recipients = [("33612345678", "a1"), ("33612345679", "")]
+    sent = await post(session, simulator, "apiV2.php", send_document(recipients=recipients))
+    ticket = sent.findtext("ticket") or ""
+
+    async def report(document: str) -> tuple[int, list[tuple[str | None, ...]]]:
+        answer = await post(session, simulator, "getDr.php", document)
+        return status_of(answer), list(rows(answer))
+
+    assert await report(report_document((ticket, "a1"))) == (
+        1,
+        [("33612345678", "a1", "NOT_SENT")],
+    )
+    assert await report(report_document((ticket, "zz"))) == (1, [])
+    missing = report_document((ticket, "")).replace(' gsmsmsid=""', "")
+    for document in (report_document((ticket, "")), report_document((ticket, "  ")), missing):
+        status, found = await report(document)
+        assert (status, found) == (-2, [])
+    # The login is checked first.
+    wrong = report_document((ticket, ""), login=(DEMO[0], "nope"))
+    assert (await report(wrong))[0] == -1
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,15 @@
 
 Every call is a POST to ``api_url`` + ``Mobyt/...`` (sending and account) or ``OESRs/...``
 (received messages), with the form fields ``login``, ``password`` and the call's own fields.
-A reply starts ``OK`` or ``KO``; a table follows with records separated by ``;`` and fields by
-``|``, each field URL-encoded (``%2B33...``, ``hello+world``). Dates are ``yyyymmddhhmmss`` in
-Europe/Paris time.
+The doc's own URLs also spell the first ``Moby/...``: a call that ``Mobyt/`` answers with
+HTTP 404 (not handled, so nothing was sent) is made once more under ``Moby/``, and the spelling
+that answered is tried first from then on.
+A reply starts ``OK`` or ``KO``; a table follows with records separated by ``;`` or by a newline
+(the doc calls ``;`` its line separator) and fields by ``|``, each field URL-encoded
+(``%2B33...``, ``hello+world``). Dates are ``yyyymmddhhmmss`` in Europe/Paris time.
+
+Message types: ``N`` (SMS Top) needs a sender, ``L`` (SMS Direct) takes none. When the caller
+chooses no type, a message with a sender goes as ``N`` and one without as ``L``.
 
 Message ids: Mobyt knows an order (one send, many recipients) by its ``order_id``, which this
 adapter generates so that a send whose reply was lost can still be looked up. One recipient's
@@ -74,8 +80,13 @@ DATE_FORMAT = "%Y%m%d%H%M%S"
 MESSAGE_TYPES: Final = MappingProxyType(
     {"N": "SMS Top: custom sender", "L": "SMS Direct: fixed sender"}
 )
-"""The message types Mobyt takes; ``N`` is sent when none is chosen."""
-DEFAULT_MESSAGE_TYPE = "N"
+"""The message types Mobyt takes; without a choice, ``N`` with a sender and ``L`` without."""
+CUSTOM_SENDER_TYPE = "N"
+FIXED_SENDER_TYPE = "L"
+
+# The doc's URLs spell the sending and account calls both ways; the vendor's SDK uses the first.
+SPELLINGS: Final = ("Mobyt/", "Moby/")
+_NOT_FOUND = "HTTP 404"
 
 DELIVERY_STATUSES: Final[Mapping[str, DeliveryStatus]] = MappingProxyType(
     {
@@ -125,6 +136,7 @@ _ERROR_KEYWORDS: Final = (
 )
 
 _ORDER_ID_LENGTH = 32
+_RECORD_SEPARATOR = re.compile(r";|\r?\n")
 _NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{6,}")
 _PUSH_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _PUSH_STATUS = re.compile(r"^[A-Z0-9_]{1,20}$")
@@ -176,7 +188,8 @@ def _to_datetime(value: str) -> datetime:
 def parse_reply(text: str) -> list[list[str]]:
     """The records of an ``OK`` reply, each a list of decoded fields.
 
-    ``OK|a|b`` is one record; ``OK;a|b;c|d;`` is a table.
+    ``OK|a|b`` is one record; ``OK;a|b;c|d;`` is a table, and so is the same table with
+    newlines between its records.
 
     Raises:
         GatewayError: a ``KO`` reply, mapped by its code (see ``error_for``).
@@ -188,10 +201,12 @@ def parse_reply(text: str) -> list[list[str]]:
     if head == "KO" and separator in {"", "|"}:
         code, _, message = body.partition("|")
         raise error_for(code.strip(), unquote_plus(message).strip())
-    if head != "OK" or separator not in {"", "|", ";"}:
+    if head != "OK" or separator not in {"", "|", ";", "\r", "\n"}:
         raise GatewayResponseError(f"Unexpected reply from Mobyt: {excerpt(text)!r}")
     return [
-        [unquote_plus(field) for field in record.split("|")] for record in body.split(";") if record
+        [unquote_plus(field) for field in record.split("|")]
+        for record in _RECORD_SEPARATOR.split(body)
+        if record
     ]
 
 
@@ -234,12 +249,32 @@ class MobytGateway(SmsGateway):
         }
     )
     max_length = 1000
+    _spellings: tuple[str, str] = SPELLINGS
+    """The spellings of ``Mobyt/...`` calls, the one to try first first (see ``_call``)."""
 
     # --- the wire ------------------------------------------------------------------------------
 
     async def _call(self, path: str, fields: Mapping[str, str] | None = None) -> list[list[str]]:
-        """POST one call with the credentials and return the records of its ``OK`` reply."""
+        """POST one call with the credentials and return the records of its ``OK`` reply.
+
+        A ``Mobyt/...`` call answered HTTP 404 was not handled, so it is made once more under
+        the other spelling (``Moby/...``); the spelling that answered is tried first next time.
+        """
         form = {"login": self._username, "password": self._password, **(fields or {})}
+        call = path.removeprefix(SPELLINGS[0])
+        if call == path:
+            return await self._post(path, form)
+        first, second = self._spellings
+        try:
+            return await self._post(first + call, form)
+        except GatewayConnectionError as err:
+            if err.provider_code != _NOT_FOUND:
+                raise
+        records = await self._post(second + call, form)
+        self._spellings = (second, first)
+        return records
+
+    async def _post(self, path: str, form: Mapping[str, str]) -> list[list[str]]:
         reply = await post(self._session, self.url(path), data=form, timeout=self._timeout)
         return parse_reply(reply.text)
 
@@ -247,7 +282,7 @@ class MobytGateway(SmsGateway):
 
     @override
     def _check_options(self, sms: OutgoingSms) -> None:
-        """Refuse a message type Mobyt does not have, and a sender with the fixed-sender type."""
+        """Refuse a message type Mobyt does not have, and a type without its kind of sender."""
         super()._check_options(sms)
         message_type = self._message_type(sms)
         if message_type not in MESSAGE_TYPES:
@@ -255,15 +290,23 @@ class MobytGateway(SmsGateway):
                 f"Unknown Mobyt message type {sms.message_type!r}: "
                 "use N (custom sender) or L (fixed sender)"
             )
-        if message_type == "L" and sms.sender:
+        if message_type == FIXED_SENDER_TYPE and _has_sender(sms):
             raise InvalidSenderError(
                 "Mobyt SMS Direct (message type L) always uses its fixed sender: "
                 "leave the sender out, or send with message type N"
             )
+        if message_type == CUSTOM_SENDER_TYPE and not _has_sender(sms):
+            raise InvalidSenderError(
+                "Mobyt SMS Top (message type N) needs a sender: "
+                "give one, or send with message type L (fixed sender)"
+            )
 
     @staticmethod
     def _message_type(sms: OutgoingSms) -> str:
-        return (sms.message_type or DEFAULT_MESSAGE_TYPE).strip().upper()
+        """The type asked for; without one, N for a custom sender and L for the fixed one."""
+        if sms.message_type:
+            return sms.message_type.strip().upper()
+        return CUSTOM_SENDER_TYPE if _has_sender(sms) else FIXED_SENDER_TYPE
 
     @override
     async def _send(self, prepared: PreparedSms) -> SendResult:
@@ -502,23 +545,24 @@ class MobytGateway(SmsGateway):
     def parse_inbound_push(self, form: Mapping[str, str]) -> list[InboundSms]:
         """Read a received message Mobyt posted.
 
-        The form has ``id``, ``text``, ``sender``, ``recipient`` and ``delivery_date``.
+        The form has ``id``, ``sender`` and ``recipient`` (required), ``text`` (empty for an
+        empty SMS) and ``delivery_date`` (when it is missing, the time the push arrived).
 
         Raises:
-            GatewayResponseError: a field is missing, too long or invalid.
+            GatewayResponseError: a required field is missing, or a field is too long or invalid.
         """
         message_id_ = _field(form, "id", _PUSH_ID_MAX)
         sender = _field(form, "sender", _PUSH_NUMBER_MAX)
         recipient = _field(form, "recipient", _PUSH_NUMBER_MAX)
         text = _field(form, "text", _PUSH_TEXT_MAX, required=False)
-        received_at = _to_datetime(_field(form, "delivery_date", 14))
+        received_at = parse_date(_field(form, "delivery_date", 14, required=False))
         return [
             InboundSms(
                 message_id=message_id_,
                 sender=from_provider(sender, self.region),
                 recipient=from_provider(recipient, self.region),
                 message=text,
-                received_at=received_at,
+                received_at=received_at or datetime.now(PARIS).replace(microsecond=0),
             )
         ]
 
@@ -526,11 +570,11 @@ class MobytGateway(SmsGateway):
     def parse_status_push(self, form: Mapping[str, str]) -> list[DeliveryReport]:
         """Read a delivery report Mobyt posted.
 
-        The form has ``order_id``, ``recipient``, ``status`` and ``delivery_date`` (only for
-        DLVRD).
+        The form has ``order_id``, ``recipient`` and ``status`` (required), and
+        ``delivery_date`` only for a delivered message (DLVRD), as the doc says.
 
         Raises:
-            GatewayResponseError: a field is missing or invalid.
+            GatewayResponseError: a required field is missing, or a field is invalid.
         """
         order_id = _field(form, "order_id", _ORDER_ID_LENGTH)
         if not _PUSH_ORDER_ID.match(order_id):
@@ -543,6 +587,10 @@ class MobytGateway(SmsGateway):
             raise GatewayResponseError(f"Invalid status in Mobyt push: {status!r}")
         delivered_at = parse_date(_field(form, "delivery_date", 14, required=False))
         return [_report(message_id(order_id, recipient), recipient, status, delivered_at)]
+
+
+def _has_sender(sms: OutgoingSms) -> bool:
+    return bool((sms.sender or "").strip())
 
 
 def _report(
@@ -567,13 +615,13 @@ def _number(value: str) -> float | None:
 
 
 def _field(form: Mapping[str, str], name: str, limit: int, *, required: bool = True) -> str:
-    """One field of a push, present, within ``limit`` characters, and non-empty if required."""
-    value = form.get(name)
+    """One field of a push, within ``limit`` characters; an optional one may be absent ("")."""
+    value = form.get(name, "")
     if not isinstance(value, str):
-        raise GatewayResponseError(f"Mobyt push without {name}")
+        raise GatewayResponseError(f"Mobyt push with a {name} that is not text")
     value = value.strip()
     if required and not value:
-        raise GatewayResponseError(f"Mobyt push with an empty {name}")
+        raise GatewayResponseError(f"Mobyt push without {name}")
     if len(value) > limit:
         raise GatewayResponseError(f"Mobyt push with a {name} longer than {limit} characters")
     return value

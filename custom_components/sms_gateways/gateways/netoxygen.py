@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+import logging
 from typing import override
 import xmlrpc.client
 from zoneinfo import ZoneInfo
@@ -37,6 +38,8 @@ from .models import (
 )
 from .numbers import e164_digits, from_provider
 from .xml import excerpt, loads_xmlrpc
+
+_LOGGER = logging.getLogger(__name__)
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
@@ -119,6 +122,52 @@ def delivery_status(sent_status: int | None, last_status: int | None) -> Deliver
     return status[1] if status else DeliveryStatus.UNKNOWN
 
 
+def _status_report(
+    message_id: str,
+    sent: int | None,
+    last: int | None,
+    text: str,
+    *,
+    recipient: str | None = None,
+    updated_at: datetime | None = None,
+) -> DeliveryReport:
+    """A report whose ``provider_status`` is ``"<sent>/<last> <text of the deciding code>"``."""
+    status = delivery_status(sent, last)
+    raw = f"{'' if sent is None else sent}/{'' if last is None else last}"
+    text = text.strip()
+    return DeliveryReport(
+        message_id=message_id,
+        status=status,
+        provider_status=f"{raw} {text}" if text else raw,
+        recipient=recipient,
+        updated_at=updated_at,
+        delivered_at=updated_at if status is DeliveryStatus.DELIVERED else None,
+    )
+
+
+def _item_text(value: object) -> str | None:
+    """An id or code of a row as text; None when the row has none."""
+    text = "" if value is None or isinstance(value, bool) else str(value).strip()
+    return text or None
+
+
+def _refused(recipient: str, code: object) -> RecipientResult:
+    """A recipient the provider refused, with an error code of its table (or none)."""
+    number = _code(code)
+    entry = ERROR_CODES.get(number) if number is not None else None
+    status = entry[1] if entry else None
+    if status is not DeliveryStatus.CANCELED:
+        status = DeliveryStatus.FAILED
+    error_code = _item_text(code)
+    return RecipientResult(
+        recipient=recipient,
+        accepted=False,
+        status=status,
+        error=entry[0] if entry else f"Refused by NetOxygen (error {error_code or 'not given'})",
+        error_code=error_code,
+    )
+
+
 class NetOxygenGateway(SmsGateway):
     """A NetOxygen account, spoken to in XML-RPC."""
 
@@ -169,17 +218,16 @@ class NetOxygenGateway(SmsGateway):
             raise GatewayResponseError(
                 f"NetOxygen answered {method} with {len(result)} values: {excerpt(reply.body)!r}"
             )
+        # The doc's methods answer FALSE when they fail, which is how they refuse the user name
+        # or password; only auth answers FALSE as its answer (validate_credentials reads it).
+        if result[0] is False and method != "auth":
+            raise AuthenticationError(
+                f"NetOxygen answered FALSE to {method}: it refused the user name or password"
+            )
         return result[0]
 
     def _unexpected(self, method: str, value: object) -> GatewayResponseError:
         return GatewayResponseError(f"Unexpected answer to {method}: {excerpt(repr(value))!r}")
-
-    async def _call_or_false(self, method: str) -> object:
-        """Call a method whose doc says it returns FALSE for bad credentials."""
-        value = await self._call(method)
-        if value is False:
-            raise AuthenticationError("NetOxygen refused the user name or password")
-        return value
 
     def _rows(self, method: str, value: object) -> list[list[object]]:
         """The array of arrays most methods answer."""
@@ -212,7 +260,9 @@ class NetOxygenGateway(SmsGateway):
         """Send to every recipient in one ``send_message`` call.
 
         ``dest`` is always an array; a skipped optional argument is an empty string when a later
-        one is given, and trailing ones are left out.
+        one is given, and trailing ones are left out. Once the call is answered the SMS may have
+        gone, so nothing in the answer is raised: a recipient it says nothing about is reported
+        with an unknown outcome, never as safe to send again.
         """
         sms = prepared.sms
         optional: list[str] = [
@@ -223,42 +273,94 @@ class NetOxygenGateway(SmsGateway):
         while optional and not optional[-1]:
             optional.pop()
         dest = [e164_digits(number) for number in prepared.recipients]
-        rows = self._rows(
-            "send_message", await self._call("send_message", dest, sms.message, *optional)
-        )
-        if len(rows) != len(dest):
-            raise GatewayResponseError(
-                f"NetOxygen answered {len(rows)} rows for {len(dest)} recipients"
-            )
+        answer = await self._call("send_message", dest, sms.message, *optional)
+        rows = self._rows_by_recipient(prepared.recipients, answer)
         scheduled = sms.send_at is not None and sms.send_at > datetime.now(UTC)
         results = tuple(
-            self._recipient_result(recipient, row, scheduled=scheduled)
-            for recipient, row in zip(prepared.recipients, rows, strict=True)
+            self._recipient_result(recipient, rows.get(recipient), scheduled=scheduled)
+            for recipient in prepared.recipients
         )
+        if len(rows) != len(results):
+            _LOGGER.warning(
+                "NetOxygen's answer to send_message names %d of %d recipients: %s",
+                len(rows),
+                len(results),
+                excerpt(repr(answer)),
+            )
         return SendResult(messages=results, info=prepared.info)
 
+    def _rows_by_recipient(
+        self, recipients: Sequence[str], answer: object
+    ) -> dict[str, list[object]]:
+        """Each recipient's row of a ``send_message`` answer, found by its destination.
+
+        The provider may write a destination as it was sent (``41792223344``) or in another form
+        (``0792223344``, ``+41...``). Rows whose destination names no recipient are matched by
+        position only when the answer has exactly one row per recipient.
+        """
+        rows = answer if isinstance(answer, list) else []
+        by_digits = {e164_digits(recipient): recipient for recipient in recipients}
+        found: dict[str, list[object]] = {}
+        unmatched: list[object] = []
+        for row in rows:
+            key = self._destination_digits(row[0]) if isinstance(row, list) and row else None
+            recipient = by_digits.get(key) if key else None
+            if recipient is None or recipient in found or not isinstance(row, list):
+                unmatched.append(row)
+            else:
+                found[recipient] = row
+        if unmatched and len(rows) == len(recipients):
+            missing = [recipient for recipient in recipients if recipient not in found]
+            found.update(
+                (recipient, row)
+                for recipient, row in zip(missing, unmatched, strict=True)
+                if isinstance(row, list)
+            )
+        return found
+
+    def _destination_digits(self, destination: object) -> str | None:
+        """A destination the provider wrote, as international digits (national read as ours)."""
+        if isinstance(destination, bool) or not isinstance(destination, str | int):
+            return None
+        number = from_provider(str(destination), self.region)
+        digits = "".join(char for char in number if char.isdigit())
+        if not number.startswith("+"):
+            digits = digits.removeprefix("00")
+        return digits or None
+
     def _recipient_result(
-        self, recipient: str, row: list[object], *, scheduled: bool
+        self, recipient: str, row: list[object] | None, *, scheduled: bool
     ) -> RecipientResult:
-        """Read one row ``[destination, status, id or error code]``."""
-        if len(row) < 3:
-            raise self._unexpected("send_message", row)
-        accepted = _code(row[1]) == 1
-        if accepted:
+        """Read one row ``[destination, status, id or error code]``.
+
+        The status is 1 or TRUE (sent), 9 (scheduled), another code of the error table (that
+        refusal), or 0 or FALSE with the error code as the third item.
+        """
+        status = _code(row[1]) if row is not None and len(row) > 1 else None
+        third = row[2] if row is not None and len(row) > 2 else None
+        if status in (1, 9):
             return RecipientResult(
                 recipient=recipient,
                 accepted=True,
-                message_id=str(row[2]),
-                status=DeliveryStatus.SCHEDULED if scheduled else DeliveryStatus.QUEUED,
+                # Without an id the message went out but cannot be followed.
+                message_id=_item_text(third),
+                status=DeliveryStatus.SCHEDULED
+                if status == 9 or scheduled
+                else DeliveryStatus.QUEUED,
             )
-        code = _code(row[2])
-        entry = ERROR_CODES.get(code) if code is not None else None
+        if status == 0:
+            return _refused(recipient, third)
+        if status in ERROR_CODES:
+            return _refused(recipient, status)
         return RecipientResult(
             recipient=recipient,
             accepted=False,
-            status=DeliveryStatus.FAILED,
-            error=entry[0] if entry else f"Refused by NetOxygen (error {row[2]})",
-            error_code=str(row[2]),
+            status=DeliveryStatus.UNKNOWN,
+            error=(
+                "NetOxygen's answer does not say what became of this recipient; the message "
+                "may have been sent, so it is not sent again"
+            ),
+            error_code=_item_text(row[1]) if row is not None and len(row) > 1 else None,
         )
 
     @override
@@ -277,7 +379,7 @@ class NetOxygenGateway(SmsGateway):
             raise AuthenticationError("NetOxygen refused the user name or password")
         if accepted != 1:
             raise GatewayResponseError("Unexpected answer to auth")
-        group_id = await self._call_or_false("get_guid")
+        group_id = await self._call("get_guid")
         return AccountInfo(
             account_id=self.account_id,
             status=await self.get_account_status(),
@@ -291,7 +393,7 @@ class NetOxygenGateway(SmsGateway):
         Raises:
             AuthenticationError: the provider refused the credentials.
         """
-        value = await self._call_or_false("get_credits")
+        value = await self._call("get_credits")
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise self._unexpected("get_credits", value)
         try:
@@ -306,7 +408,7 @@ class NetOxygenGateway(SmsGateway):
         Raises:
             AuthenticationError: the provider refused the credentials.
         """
-        value = await self._call_or_false("account_status")
+        value = await self._call("account_status")
         if not isinstance(value, str):
             raise self._unexpected("account_status", value)
         return value.strip()
@@ -350,35 +452,47 @@ class NetOxygenGateway(SmsGateway):
         return [self._report(row) for row in rows]
 
     def _report(self, row: list[object]) -> DeliveryReport:
-        """Read one row ``[id, {from, to, length, sent_date, sent_status, ...}]``."""
+        """Read one row: ``[id, {from, to, sent_status, ...}]`` or ``[id, sent, last]``.
+
+        The doc only says a row gives "error code and status code"; public clients show the
+        first form, and a row of the two bare codes is read as well.
+        """
         if len(row) < 2:
             raise self._unexpected("get_status", row)
         message_id = str(row[0])
         details = row[1]
-        if not isinstance(details, dict):
+        if isinstance(details, dict):
+            return self._report_of_details(message_id, details)
+        sent = None if isinstance(details, bool) else _code(details)
+        if sent is None or len(row) < 3:
             # An id the provider does not know (or not of this account).
             return DeliveryReport(
                 message_id=message_id,
                 status=DeliveryStatus.UNKNOWN,
                 provider_status=f"not found ({details!r})",
             )
+        last = _code(row[2])
+        if sent != 1:
+            text = ERROR_CODES.get(sent, ("", None))[0]
+        else:
+            text = STATUS_CODES.get(last or 0, ("", DeliveryStatus.UNKNOWN))[0]
+        return _status_report(message_id, sent, last, text)
+
+    def _report_of_details(self, message_id: str, details: dict[str, object]) -> DeliveryReport:
         sent = _code(details.get("sent_status"))
         last = _code(details.get("last_status"))
-        status = delivery_status(sent, last)
         deciding = "sent_status_text" if sent not in (None, 1) else "last_status_text"
-        text = str(details.get(deciding) or "").strip()
-        raw = f"{'' if sent is None else sent}/{'' if last is None else last}"
         updated_at = self._read_date(details.get("last_date")) or self._read_date(
             details.get("sent_date")
         )
         recipient = details.get("to")
-        return DeliveryReport(
-            message_id=message_id,
-            status=status,
-            provider_status=f"{raw} {text}" if text else raw,
+        return _status_report(
+            message_id,
+            sent,
+            last,
+            str(details.get(deciding) or ""),
             recipient=from_provider(str(recipient), self.region) if recipient else None,
             updated_at=updated_at,
-            delivered_at=updated_at if status is DeliveryStatus.DELIVERED else None,
         )
 
     @override
@@ -392,7 +506,13 @@ class NetOxygenGateway(SmsGateway):
             InvalidRecipientError: the provider could not make a number of it.
         """
         value = await self._call("clean_number", number)
-        cleaned = value.strip() if isinstance(value, str) else ""
+        # "Returns: a number": XML-RPC may carry it as a string, an int (i4, i8) or a double.
+        if isinstance(value, float) and value.is_integer():
+            cleaned = f"{value:.0f}"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            cleaned = str(value)
+        else:
+            cleaned = value.strip() if isinstance(value, str) else ""
         digits = cleaned.removeprefix("+")
         if not digits.isdigit() or digits.startswith("0"):
             raise InvalidRecipientError(f"Invalid phone number: {number}", number=number)

@@ -2,7 +2,13 @@
 
 What the doc (16/12/2024) says, and what the vendor's own example clients add:
 - Every call is a POST with ``Content-Type`` and ``Accept`` set to ``application/json``;
-  the credentials travel in the body as ``user`` + ``cleAPI``.
+  the credentials travel in the body as ``user`` + ``cleAPI``, or as ``email`` + ``pass`` (the
+  doc's other pair) when the username is an e-mail address.
+- ``senderid`` "ne doit pas dépasser 11 caractères": a ``+`` counts as one of them.
+- Test mode: the doc says both "« o » ou vide" and "« 0 » ... code 92". We send ``o``; a reply
+  of 80/81 to a test send means a real SMS left, which the result and the log say.
+- ``contact/upd/`` takes ONE ``groupe`` (the one the contact is in); only ``contact/add/``
+  takes several joined by ``--``.
 - ``numero`` is one number, so a message to several recipients is one request each.
 - Numbers travel as international digits without ``+`` (``33612345678``): the vendor's examples
   accept ``06...`` or ``336...`` and turn every number into the latter, which also carries the
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 import json
+import logging
 import re
 from typing import override
 from zoneinfo import ZoneInfo
@@ -42,6 +49,7 @@ from .errors import (
     InvalidRecipientError,
     InvalidSenderError,
     SchedulingError,
+    UnsupportedOperationError,
 )
 from .models import (
     AccountInfo,
@@ -56,6 +64,8 @@ from .models import (
 from .numbers import e164_digits, to_e164
 from .xml import excerpt, parse_xml
 
+_LOGGER = logging.getLogger(__name__)
+
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 _CONCURRENCY = 4
 """Requests in flight at once when a message goes to several recipients."""
@@ -65,6 +75,7 @@ _CANCEL_SUFFIX = "s"
 _GROUP_SEPARATOR = "--"
 _MESSAGE_ID_PREFIX = "sms123:"
 _TEST_SEND_OK = "92"
+_REAL_SEND = frozenset({"80", "81"})
 _CANCELED = "94"
 
 
@@ -332,6 +343,23 @@ async def _bounded[T](calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     return list(await asyncio.gather(*(run(call) for call in calls)))
 
 
+def _test_mode_ignored(recipient: str, code: str) -> str:
+    """Say, and log, that a send in test mode was answered as a real one (80 or 81).
+
+    The doc also spells the test value ``0``: an account that reads it so sends for real.
+    """
+    _LOGGER.warning(
+        "123-SMS answered %s (%s) to a send in test mode: a real SMS to %s was sent and billed",
+        code,
+        SEND_CODES[code].text,
+        recipient,
+    )
+    return (
+        f"A real SMS was sent ({SEND_CODES[code].text}, code {code}) although test mode was "
+        "asked; it is not sent again"
+    )
+
+
 def _unknown_outcome(error: GatewayError) -> str:
     return f"{error}: the message may have been sent, so it is not sent again"
 
@@ -339,9 +367,9 @@ def _unknown_outcome(error: GatewayError) -> str:
 class Sms123Gateway(SmsGateway):
     """A 123-SMS.net account.
 
-    ``username`` is the account's ``user`` and ``password`` its API key (``cleAPI``). The
-    provider accepts the account e-mail and password (``email`` + ``pass``) the same way; we
-    send the ``user`` + ``cleAPI`` pair.
+    ``username`` is the account's ``user`` and ``password`` its API key (``cleAPI``), or, when
+    the username is an e-mail address, the account's ``email`` and its ``pass``word: the doc
+    takes either pair.
     """
 
     provider = "sms123"
@@ -365,7 +393,7 @@ class Sms123Gateway(SmsGateway):
 
     async def _call(self, path: str, fields: Mapping[str, str]) -> Reply:
         """POST ``fields`` with the credentials to one documented path and read the reply."""
-        body = {"user": self._username, "cleAPI": self._password, **fields}
+        body = {**self._credentials(), **fields}
         reply = await transport.post(
             self._session,
             self.url(path),
@@ -374,6 +402,27 @@ class Sms123Gateway(SmsGateway):
             timeout=self._timeout,
         )
         return parse_reply(reply.body)
+
+    def _credentials(self) -> dict[str, str]:
+        """``email`` + ``pass`` for an e-mail address, else ``user`` + ``cleAPI``."""
+        if "@" in self._username:
+            return {"email": self._username, "pass": self._password}
+        return {"user": self._username, "cleAPI": self._password}
+
+    @override
+    def validate_sender(self, sender: str) -> str:
+        """Check a sender as the base does, and that it has at most 11 characters, ``+`` included.
+
+        Raises:
+            InvalidSenderError: the sender is too long or has characters 123-SMS refuses.
+        """
+        sender = super().validate_sender(sender)
+        if len(sender) > self.max_sender_length:
+            raise InvalidSenderError(
+                f"The sender {sender!r} has {len(sender)} characters; 123-SMS takes at most "
+                f"{self.max_sender_length}, a leading '+' included"
+            )
+        return sender
 
     def _wire_number(self, number: str) -> str:
         """A number as ``numero`` carries it: international digits without ``+``."""
@@ -463,8 +512,14 @@ class Sms123Gateway(SmsGateway):
                 if code == _TEST_SEND_OK
                 else encode_message_id(numero, fields.get("diff"), fields["message"])
             )
+            test_ignored = "test" in fields and code in _REAL_SEND
             return RecipientResult(
-                recipient=recipient, accepted=True, message_id=message_id, status=spec.status
+                recipient=recipient,
+                accepted=True,
+                message_id=message_id,
+                status=spec.status,
+                error=_test_mode_ignored(recipient, code) if test_ignored else None,
+                error_code=code if test_ignored else None,
             )
         if first and spec.error is not None:
             raise _error(code, spec, reply.message)
@@ -600,6 +655,7 @@ class Sms123Gateway(SmsGateway):
         await self._address_book("group/del/", {"groupe": _group_name(group)}, "516")
 
     def _contact_fields(self, contact: Contact) -> dict[str, str]:
+        """The contact's fields, its groups joined by ``--`` as ``contact/add/`` takes them."""
         if not contact.groups:
             raise GatewayError("A contact needs at least one group")
         fields = {
@@ -630,12 +686,22 @@ class Sms123Gateway(SmsGateway):
 
     @override
     async def update_contact(self, number: str, contact: Contact) -> None:
-        """Change the contact whose number is ``number`` in ``contact.groups`` (``contact/upd/``).
+        """Change the contact whose number is ``number`` in its group (``contact/upd/``).
+
+        The doc's ``groupe`` is here the ONE group the contact is in, so ``contact.groups``
+        must name exactly one; change a contact of several groups once per group.
 
         Raises:
+            UnsupportedOperationError: ``contact.groups`` names more than one group (nothing
+                is sent).
             InvalidRecipientError: a number is not valid.
-            GatewayError: the call failed.
+            GatewayError: no group is named, or the call failed.
         """
+        if len(contact.groups) > 1:
+            raise UnsupportedOperationError(
+                f"123-SMS changes a contact in one group at a time, not {len(contact.groups)} "
+                f"({', '.join(contact.groups)}): update it once per group"
+            )
         fields = {"numeroa": self._wire_number(number), **self._contact_fields(contact)}
         await self._address_book("contact/upd/", fields, "507")
 

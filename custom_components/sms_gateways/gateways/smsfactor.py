@@ -11,8 +11,10 @@ Received SMS are pushed to our webhook as the form field ``XML`` holding an ``<i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+import logging
 import secrets
 from types import MappingProxyType
 from typing import Final, override
@@ -47,13 +49,19 @@ from .models import (
 from .numbers import e164_digits, from_provider
 from .xml import excerpt, parse_xml
 
+_LOGGER = logging.getLogger(__name__)
+
 _SEND_PATH = "apiV2.php"
 _REPORT_PATH = "getDr.php"
 _OK = 1
+_LOGIN_REFUSED = -1
 _DELAY_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _INBOUND_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _NO_SUCH_TICKET = "0"
-"""Tickets are positive numbers: asking for this one checks the login and reads nothing."""
+"""Tickets are positive numbers: asking for this one (and this reference) checks the login and
+reads nothing."""
+_REPORT_REQUESTS_AT_ONCE = 4
+"""``getDr.php`` answers for one recipient per request: ask for a few at a time, not hundreds."""
 _MAX_PUSH_BYTES = 64 * 1024
 """Far above a real inbox push, far below what Home Assistant would let through."""
 
@@ -118,18 +126,13 @@ class SmsFactorGateway(SmsGateway):
     def validate_sender(self, sender: str) -> str:
         """Check a sender: SMSFactor shows at most 11 letters or digits.
 
-        A phone number is written as SMSFactor writes numbers, without its ``+``.
+        A phone number (at most 11 digits, checked by the base class) is written as SMSFactor
+        writes numbers, without its ``+``.
 
         Raises:
             InvalidSenderError: the sender is too long or has characters providers refuse.
         """
-        sender = super().validate_sender(sender).removeprefix("+")
-        if len(sender) > self.max_sender_length:
-            raise InvalidSenderError(
-                f"The sender {sender!r} is longer than the {self.max_sender_length} "
-                "characters SMSFactor allows"
-            )
-        return sender
+        return super().validate_sender(sender).removeprefix("+")
 
     @override
     async def _send(self, prepared: PreparedSms) -> SendResult:
@@ -177,8 +180,9 @@ class SmsFactorGateway(SmsGateway):
     async def validate_credentials(self) -> AccountInfo:
         """Check the login by asking for the report of a ticket that cannot exist.
 
-        SMSFactor has no login call; ``getDr.php`` checks the login first (status -1) and
-        sends nothing.
+        SMSFactor has no login call; ``getDr.php`` checks the login first and sends nothing.
+        Only -1 says the login is wrong: a strict server may refuse the made-up ticket
+        otherwise (-2), which still means it accepted the login.
 
         Returns:
             The account, identified by its username.
@@ -188,12 +192,20 @@ class SmsFactorGateway(SmsGateway):
             GatewayConnectionError: SMSFactor could not be reached.
             GatewayResponseError: SMSFactor answered something else than a report.
         """
-        await self._delivery_rows(_NO_SUCH_TICKET, "")
+        answer = await self._post(_REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
+        status = _status(answer)
+        if status == _LOGIN_REFUSED:
+            raise _error(status, answer, _REPORT_ERRORS)
+        _LOGGER.debug(
+            "SMSFactor accepted the login; the probe report answered status %s (%s)",
+            status,
+            (answer.findtext("message") or "").strip(),
+        )
         return AccountInfo(account_id=self.account_id)
 
     @override
     async def get_delivery_status(self, message_ids: Sequence[str]) -> list[DeliveryReport]:
-        """The delivery status of sent messages, one request per send (ticket).
+        """The delivery status of sent messages, one request per message, a few at a time.
 
         Args:
             message_ids: ids returned by ``send`` (``"{ticket}:{gsmsmsid}"``).
@@ -206,25 +218,34 @@ class SmsFactorGateway(SmsGateway):
             AuthenticationError: SMSFactor refused the username or password.
             GatewayConnectionError, GatewayResponseError: SMSFactor could not be read.
         """
-        wanted: dict[str, list[str]] = {}
-        for message_id in dict.fromkeys(message_ids):
+        wanted: dict[str, tuple[str, str]] = {}
+        for message_id in message_ids:
             ticket, _, reference = message_id.partition(":")
             if not ticket or not reference:
                 raise GatewayError(
                     f"{message_id!r} is not an SMSFactor message id (ticket:reference)"
                 )
-            wanted.setdefault(ticket, []).append(reference)
+            wanted[message_id] = (ticket, reference)
 
-        reports: dict[str, DeliveryReport] = {}
-        for ticket, references in wanted.items():
-            # The doc's getDr.php document holds one <ticket>, whose gsmsmsid attribute names
-            # the recipient, and its answer lists <gsm> rows: so one request per send. For
-            # several recipients of one send the attribute is left empty, to get every row.
-            rows = await self._delivery_rows(ticket, references[0] if len(references) == 1 else "")
-            for reference in references:
-                message_id = f"{ticket}:{reference}"
-                reports[message_id] = self._report(message_id, rows.get(reference))
-        return [reports[message_id] for message_id in dict.fromkeys(message_ids)]
+        # The doc's getDr.php document names one <ticket> and, in its gsmsmsid attribute, "the
+        # value you passed when sending": one recipient per request. They are reads, so a few
+        # run at once; the first error stops the others.
+        limit = asyncio.Semaphore(_REPORT_REQUESTS_AT_ONCE)
+
+        async def report(message_id: str, ticket: str, reference: str) -> DeliveryReport:
+            async with limit:
+                rows = await self._delivery_rows(ticket, reference)
+            return self._report(message_id, rows.get(reference))
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(report(message_id, ticket, reference))
+                    for message_id, (ticket, reference) in wanted.items()
+                ]
+        except ExceptionGroup as errors:
+            raise errors.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     @override
     def parse_inbound_push(self, form: Mapping[str, str]) -> list[InboundSms]:
@@ -293,12 +314,15 @@ class SmsFactorGateway(SmsGateway):
             _add(recipients, "gsm", e164_digits(recipient), gsmsmsid=reference)
         return root
 
-    async def _delivery_rows(self, ticket: str, reference: str) -> dict[str, etree._Element]:
-        """The ``<gsm>`` rows of one ticket's delivery report, by reference."""
+    def _report_document(self, ticket: str, reference: str) -> etree._Element:
         root = self._authenticated("deliveryreport")
         message = etree.SubElement(root, "message")
         _add(message, "ticket", ticket, gsmsmsid=reference)
-        answer = await self._post(_REPORT_PATH, root)
+        return root
+
+    async def _delivery_rows(self, ticket: str, reference: str) -> dict[str, etree._Element]:
+        """The ``<gsm>`` rows of one recipient's delivery report, by reference."""
+        answer = await self._post(_REPORT_PATH, self._report_document(ticket, reference))
         status = _status(answer)
         if status != _OK:
             raise _error(status, answer, _REPORT_ERRORS)
@@ -309,7 +333,9 @@ class SmsFactorGateway(SmsGateway):
             return DeliveryReport(
                 message_id=message_id, status=DeliveryStatus.UNKNOWN, provider_status=""
             )
-        provider_status = (row.text or "").strip()
+        # The doc's row is <gsm number="" gsmsmsid="" /> and does not show where the status
+        # goes: read the element's text, else a status attribute.
+        provider_status = (row.text or "").strip() or (row.get("status") or "").strip()
         return DeliveryReport(
             message_id=message_id,
             status=DELIVERY_STATUSES.get(provider_status, DeliveryStatus.UNKNOWN),

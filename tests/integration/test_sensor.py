@@ -1,0 +1,163 @@
+"""Sensors and the low-credits binary sensor: registry entries, states, and how they move."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sms_gateways.const import CONF_LOW_CREDITS_THRESHOLD, DOMAIN
+from tests.conftest import RunningSimulator
+
+from .conftest import ALICE, make_entry
+
+
+async def _next_credit_check(hass: HomeAssistant) -> None:
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=61))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
+@pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
+async def test_sensors(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Credits for every provider, per line for Mobyt, and NetOxygen's account status."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+@pytest.mark.parametrize("platforms", [[Platform.BINARY_SENSOR]])
+@pytest.mark.parametrize("provider", ["netoxygen", "sms123"])
+async def test_binary_sensors(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The low-credits sensor of each account."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+@pytest.mark.parametrize("platforms", [[Platform.NOTIFY]])
+async def test_notify_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_integration: MockConfigEntry,
+) -> None:
+    """One notify entity per recipient, each the main entity of the recipient's device."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+async def test_low_credits_threshold(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """The low-credits sensor follows the credits against the threshold of the options."""
+    entry = make_entry(simulator, "sms123", options={CONF_LOW_CREDITS_THRESHOLD: 50})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.123_sms_net_demo_low_credits").state == STATE_OFF
+
+    account = simulator.sim.state.accounts[("sms123", "demo")]
+    account.credits = 50
+    await _next_credit_check(hass)
+    assert hass.states.get("sensor.123_sms_net_demo_credits").state == "50"
+    assert hass.states.get("binary_sensor.123_sms_net_demo_low_credits").state == STATE_OFF
+
+    account.credits = 49.5
+    await _next_credit_check(hass)
+    assert hass.states.get("sensor.123_sms_net_demo_credits").state == "49.5"
+    assert hass.states.get("binary_sensor.123_sms_net_demo_low_credits").state == STATE_ON
+
+
+async def test_smsfactor_credits_survive_a_restart(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """SMSFactor's credits are known only from sends: the last count is kept across restarts."""
+    entry = make_entry(simulator, "smsfactor", sender="Home")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == STATE_UNKNOWN
+    assert (
+        hass.states.get("binary_sensor.smsfactor_demo_example_com_low_credits").state
+        == STATE_UNKNOWN
+    )
+
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {"config_entry_id": entry.entry_id, "recipients": [ALICE], "message": "Hi"},
+        blocking=True,
+    )
+    assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "99"
+    assert hass_storage[f"{DOMAIN}.{entry.entry_id}.credits"]["data"] == {"credits": 99}
+
+    # Restarted (reloaded): the sensor shows the last known count again.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "99"
+    assert (
+        hass.states.get("binary_sensor.smsfactor_demo_example_com_low_credits").state == STATE_OFF
+    )
+
+
+async def test_mobyt_credit_lines_come_and_go(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """A credit line that appears gets a sensor; one that disappears shows unknown."""
+    entry = make_entry(simulator, "mobyt")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    account = simulator.sim.state.accounts[("mobyt", "demo")]
+    account.extra["lines"] = [["N", "FR", 80], ["N", "IT", 10], ["N", "IT", 5], ["EE", "", 50]]
+    account.credits = 145
+    await _next_credit_check(hass)
+
+    assert hass.states.get("sensor.mobyt_demo_credits").state == "145"
+    assert hass.states.get("sensor.mobyt_demo_sms_top_credits_fr").state == "80"
+    # Two lines of one type and country add up.
+    assert hass.states.get("sensor.mobyt_demo_sms_top_credits_it").state == "15"
+    assert hass.states.get("sensor.mobyt_demo_sms_direct_credits_fr").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.mobyt_demo_ee_credits_international").state == "50"
+
+
+async def test_smsfactor_manual_update_keeps_the_credits(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Asking SMSFactor's sensor to update checks the login and keeps the known credits."""
+    entry = make_entry(simulator, "smsfactor", sender="Home")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {"config_entry_id": entry.entry_id, "recipients": [ALICE], "message": "Hi"},
+        blocking=True,
+    )
+    requests = len(simulator.requests("/smsfactor/"))
+    await async_setup_component(hass, "homeassistant", {})
+    await hass.services.async_call(
+        "homeassistant",
+        "update_entity",
+        {"entity_id": "sensor.smsfactor_demo_example_com_credits"},
+        blocking=True,
+    )
+    assert len(simulator.requests("/smsfactor/")) == requests + 1
+    assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "99"

@@ -1,0 +1,510 @@
+"""The integration's actions, their responses and their errors, against the simulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_gateways.const import CONF_MESSAGE_TYPE, DOMAIN
+from tests.conftest import RunningSimulator
+
+from .conftest import ALICE, BOB, REFUSED, make_entry
+
+ALL_PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
+
+
+async def _call(
+    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
+) -> ServiceResponse:
+    return await hass.services.async_call(
+        DOMAIN,
+        action,
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def _sent(simulator: RunningSimulator, provider: str) -> list[Any]:
+    """The messages the simulator accepted for ``provider``."""
+    return [m for m in simulator.sim.state.messages.values() if m.provider == provider]
+
+
+@pytest.mark.parametrize("provider", ALL_PROVIDERS)
+async def test_send_sms(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """A message to two recipients: one id each, the encoding and the segments."""
+    response = await _call(
+        hass,
+        init_integration,
+        "send_sms",
+        recipients=[ALICE, "+33 6 12 34 56 78"],
+        message="Hello",
+    )
+    assert response is not None
+    messages = response["messages"]
+    assert [(m["recipient"], m["accepted"], m["error"]) for m in messages] == [
+        (ALICE, True, None),
+        (BOB, True, None),
+    ]
+    assert all(m["message_id"] for m in messages)
+    assert {key: response[key] for key in ("encoding", "characters", "segments")} == {
+        "encoding": "gsm7",
+        "characters": 5,
+        "segments": 1,
+    }
+    assert "batch_id" in response
+    sent = _sent(simulator, provider)
+    assert len(sent) == 2
+    # The sender given at setup goes out with every message.
+    assert {message.sender for message in sent} == {"Home"}
+
+
+async def test_send_sms_unicode_and_long(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A text outside GSM 03.38 travels in UCS-2, in as many segments as it needs."""
+    response = await _call(
+        hass, init_integration, "send_sms", recipients=[ALICE], message="ça va ? " * 10
+    )
+    assert response is not None
+    assert (response["encoding"], response["characters"], response["segments"]) == (
+        "ucs2",
+        80,
+        2,
+    )
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "sms123"])
+async def test_send_sms_partly_refused(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """Some recipients refused: every result comes back, and nothing is raised."""
+    response = await _call(
+        hass, init_integration, "send_sms", recipients=[ALICE, REFUSED], message="Hello"
+    )
+    assert response is not None
+    alice, refused = response["messages"]
+    assert (alice["recipient"], alice["accepted"]) == (ALICE, True)
+    assert (refused["recipient"], refused["accepted"]) == (REFUSED, False)
+    assert refused["error"]
+    assert refused["message_id"] is None
+    assert len(_sent(simulator, provider)) == 1
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "sms123"])
+async def test_send_sms_all_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, provider: str
+) -> None:
+    """When no recipient is accepted, the first refusal is the error."""
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "send_sms", recipients=[REFUSED], message="Hello")
+    assert err.value.translation_key == "recipient_refused"
+    assert REFUSED in str(err.value)
+
+
+@pytest.mark.parametrize("provider", ["smsfactor", "mobyt"])
+async def test_send_sms_refused_whole(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """SMSFactor and Mobyt refuse the whole request when one recipient is wrong."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, init_integration, "send_sms", recipients=[ALICE, REFUSED], message="Hello"
+        )
+    assert err.value.translation_key == "invalid_recipient"
+    assert simulator.sim.state.messages == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "words"),
+    [
+        ({"recipients": ["12"]}, "invalid_recipient", "12"),
+        ({"recipients": []}, "no_recipients", "NetOxygen demo"),
+        ({"message": "  "}, "empty_message", "empty"),
+        ({"message": "x" * 1531}, "message_too_long", "1531"),
+        ({"sender": "Far too long a sender"}, "invalid_sender", "Far too long a sender"),
+        ({"send_at": "2020-01-01 10:00:00"}, "send_at_in_past", "2020-01-01T10:00:00"),
+        ({"message_type": "N"}, "option_not_supported", "message_type"),
+        ({"tts": True}, "option_not_supported", "tts"),
+    ],
+)
+async def test_send_sms_invalid(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    data: dict[str, Any],
+    key: str,
+    words: str,
+) -> None:
+    """What is wrong is said, in words, before anything reaches the provider."""
+    simulator.sim.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, init_integration, "send_sms", **{"recipients": [ALICE], "message": "Hi", **data}
+        )
+    assert err.value.translation_key == key
+    assert words in str(err.value)
+    assert simulator.requests() == []
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_send_sms_fixed_sender_type(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Mobyt SMS Direct has a fixed sender: asking for one is refused locally."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            init_integration,
+            "send_sms",
+            recipients=[ALICE],
+            message="Hi",
+            message_type="l",
+            sender="Home",
+        )
+    assert err.value.translation_key == "invalid_sender"
+
+
+async def test_send_sms_message_type_from_options(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Mobyt's message type of the options is used when the action gives none."""
+    entry = await _setup(hass, make_entry(simulator, "mobyt", options={CONF_MESSAGE_TYPE: "L"}))
+    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+    request = simulator.requests("/mobyt/Mobyt/SENDSMS")[-1]
+    assert "message_type=L" in str(request)
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
+async def test_schedule_and_cancel(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """A message scheduled for tomorrow is cancelled; cancelling it again fails."""
+    send_at = (dt_util.now() + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
+    response = await _call(
+        hass,
+        init_integration,
+        "send_sms",
+        recipients=[ALICE],
+        message="Later",
+        send_at=send_at.isoformat(),
+    )
+    assert response is not None
+    message_id = response["messages"][0]["message_id"]
+    sent = _sent(simulator, provider)
+    assert [message.status for message in sent] == ["scheduled"]
+
+    response = await _call(hass, init_integration, "cancel_sms", message_id=message_id)
+    assert response == {"message_id": message_id, "canceled": True}
+    assert [message.status for message in sent] == ["canceled"]
+
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "cancel_sms", message_id=message_id)
+    assert message_id in str(err.value)
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt"])
+async def test_get_delivery_status(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """The status of sent messages, normalised, with the provider's own word for it."""
+    response = await _call(
+        hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello"
+    )
+    assert response is not None
+    ids = [message["message_id"] for message in response["messages"]]
+    await simulator.sim.advance()
+    await simulator.sim.advance()
+
+    status = await _call(hass, init_integration, "get_delivery_status", message_ids=ids)
+    assert status is not None
+    assert [(m["message_id"], m["status"]) for m in status["messages"]] == [
+        (ids[0], "delivered"),
+        (ids[1], "delivered"),
+    ]
+    assert all(m["provider_status"] for m in status["messages"])
+
+
+@pytest.mark.parametrize(
+    ("provider", "number", "expected"),
+    [
+        ("netoxygen", "079 123 45 67", ALICE),
+        ("smsfactor", "06 12 34 56 78", BOB),
+        ("mobyt", "+33 6 12 34 56 78", BOB),
+        ("sms123", "0033612345678", BOB),
+    ],
+)
+async def test_normalize_number(
+    hass: HomeAssistant, init_integration: MockConfigEntry, number: str, expected: str
+) -> None:
+    """A number as people write it, in E.164."""
+    response = await _call(hass, init_integration, "normalize_number", number=number)
+    assert response == {"number": expected}
+
+
+async def test_normalize_invalid_number(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A number that is none is said so."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, init_integration, "normalize_number", number="hello")
+    assert err.value.translation_key == "invalid_recipient"
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_get_history(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Mobyt lists the orders sent in a period."""
+    response = await _call(
+        hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello"
+    )
+    assert response is not None
+    start = dt_util.now() - timedelta(hours=1)
+    end = dt_util.now() + timedelta(hours=1)
+    history = await _call(
+        hass, init_integration, "get_history", start=start.isoformat(), end=end.isoformat()
+    )
+    assert history is not None
+    assert [(item["order_id"], item["recipients"]) for item in history["messages"]] == [
+        (response["batch_id"], 2)
+    ]
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass, init_integration, "get_history", start=end.isoformat(), end=start.isoformat()
+        )
+    assert err.value.translation_key == "end_before_start"
+
+
+@pytest.mark.parametrize(
+    ("provider", "action", "data"),
+    [
+        ("netoxygen", "get_history", {"start": "2026-01-01 00:00", "end": "2026-01-02 00:00"}),
+        ("smsfactor", "cancel_sms", {"message_id": "1"}),
+        ("sms123", "get_delivery_status", {"message_ids": ["1"]}),
+        ("mobyt", "add_group", {"group": "Family"}),
+    ],
+)
+async def test_action_the_provider_cannot_do(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    provider: str,
+    action: str,
+    data: dict[str, Any],
+) -> None:
+    """An action outside the provider's capabilities says so."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, init_integration, action, **data)
+    assert err.value.translation_key == "action_not_supported"
+    assert action in str(err.value)
+
+
+@pytest.mark.parametrize("provider", ["sms123"])
+async def test_contacts_and_groups(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """123-SMS.net's address book: groups and contacts are added, changed and deleted."""
+    entry = init_integration
+    assert await _call(hass, entry, "add_group", group="Family") == {"group": "Family"}
+    assert await _call(hass, entry, "rename_group", group="Family", new_name="Home") == {
+        "group": "Home"
+    }
+    contact = await _call(
+        hass,
+        entry,
+        "add_contact",
+        number=BOB,
+        groups=["Home"],
+        first_name="Bob",
+        last_name="Martin",
+        company="ACME",
+        birthday="1968-02-12",
+        variable_1="a",
+    )
+    assert contact == {"number": BOB, "groups": ["Home"]}
+    updated = await _call(
+        hass, entry, "update_contact", number=BOB, new_number=ALICE, groups=["Home"]
+    )
+    assert updated == {"number": ALICE, "groups": ["Home"]}
+
+    # A group that still has contacts cannot be deleted.
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, entry, "delete_group", group="Home")
+    assert await _call(hass, entry, "delete_contact", number=ALICE, group="Home") == {
+        "number": ALICE,
+        "group": "Home",
+    }
+    assert await _call(hass, entry, "delete_group", group="Home") == {"group": "Home"}
+
+
+@pytest.mark.parametrize("provider", ["sms123"])
+async def test_contact_errors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Deleting what does not exist is an error that says so."""
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, init_integration, "delete_contact", number=BOB)
+
+
+async def test_send_with_no_credits(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """An account without credits cannot send, and the error says so."""
+    entry = await _setup(
+        hass, make_entry(simulator, "netoxygen", username="empty", password="empty-password")
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == "insufficient_credits"
+
+
+async def test_send_from_a_blocked_ip(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """123-SMS refusing the IP address is explained, and is not a reason to re-authenticate."""
+    entry = await _setup(
+        hass, make_entry(simulator, "sms123", username="blocked", password="blocked-password")
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == "access_denied"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_send_with_refused_credentials(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A password changed at the provider fails the send and starts a reauthentication."""
+    simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == "authentication_failed"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        ("drop", "send_outcome_unknown"),
+        ("http500", "send_outcome_unknown"),
+        ("malformed", "invalid_response"),
+    ],
+)
+async def test_send_when_the_provider_fails(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    fault: str,
+    key: str,
+) -> None:
+    """A send whose outcome is unknown says it may have gone out, and is not repeated."""
+    simulator.sim.requests.clear()
+    simulator.fault("/netoxygen/api2/", fault)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == key
+    assert len(simulator.requests("/netoxygen/")) == 1
+
+
+async def test_send_when_the_provider_is_unreachable(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A provider that cannot be reached: nothing was sent, and it is said so."""
+    # The provider went away after setup.
+    init_integration.runtime_data.gateway._api_url = "http://127.0.0.1:9/"
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == "cannot_connect"
+
+
+async def test_query_when_the_provider_does_not_answer(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A status request that got no answer may have been received; it is not repeated."""
+    simulator.fault("/netoxygen/api2/", "drop")
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "get_delivery_status", message_ids=["1"])
+    assert err.value.translation_key == "no_answer"
+
+
+async def test_unknown_or_unloaded_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An action names a loaded entry of this integration."""
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN,
+            "normalize_number",
+            {ATTR_CONFIG_ENTRY_ID: "nope", "number": ALICE},
+            blocking=True,
+            return_response=True,
+        )
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError):
+        await _call(hass, init_integration, "normalize_number", number=ALICE)
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_credits_from_the_send_response(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """SMSFactor has no balance call: its sensor shows the credits the send reported."""
+    assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "unknown"
+    await _call(hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello")
+    assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "98"
+
+
+async def test_credits_after_a_send(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Where the send does not report credits, they are asked for after it."""
+    assert hass.states.get("sensor.netoxygen_demo_credits").state == "100"
+    await _call(hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello")
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.netoxygen_demo_credits").state == "98"
+
+
+async def test_sent_messages_are_handed_on(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Every accepted send reaches the listeners (delivery tracking hooks in there)."""
+    seen: list[Any] = []
+    remove = init_integration.runtime_data.async_add_sent_listener(seen.append)
+    await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hello")
+    remove()
+    await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Again")
+    assert [[m.recipient for m in result.accepted] for result in seen] == [[ALICE]]
+
+
+@pytest.mark.parametrize(("sender", "expected"), [("", None), ("Alarm", "Alarm")])
+async def test_default_sender_from_options(
+    hass: HomeAssistant, simulator: RunningSimulator, sender: str, expected: str | None
+) -> None:
+    """The options' sender replaces the one given at setup; empty, the account's is used."""
+    entry = await _setup(
+        hass, make_entry(simulator, "sms123", sender="Home", options={"sender": sender})
+    )
+    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+    assert [message.sender for message in _sent(simulator, "sms123")] == [expected]
