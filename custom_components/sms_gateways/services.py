@@ -109,7 +109,15 @@ ADD_CONTACT_SCHEMA = ENTRY_SCHEMA.extend(
         **CONTACT_FIELDS,
     }
 )
-UPDATE_CONTACT_SCHEMA = ADD_CONTACT_SCHEMA.extend({probatio.Optional(ATTR_NEW_NUMBER): cv.string})
+UPDATE_CONTACT_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_NUMBER): cv.string,
+        probatio.Optional(ATTR_NEW_NUMBER): cv.string,
+        # 123-SMS changes a contact in one group at a time.
+        probatio.Required(ATTR_GROUP): cv.string,
+        **CONTACT_FIELDS,
+    }
+)
 DELETE_CONTACT_SCHEMA = ENTRY_SCHEMA.extend(
     {
         probatio.Required(ATTR_NUMBER): cv.string,
@@ -259,12 +267,12 @@ async def _delete_group(
     return {"group": call.data[ATTR_GROUP]}
 
 
-def _contact(data: dict[str, Any], number: str) -> Contact:
+def _contact(data: dict[str, Any], number: str, groups: list[str]) -> Contact:
     birthday: date | None = data.get(ATTR_BIRTHDAY)
     first, second, third = (data.get(variable) for variable in ATTR_VARIABLES)
     return Contact(
         number=number,
-        groups=tuple(data[ATTR_GROUPS]),
+        groups=tuple(groups),
         last_name=data.get(ATTR_LAST_NAME),
         first_name=data.get(ATTR_FIRST_NAME),
         company=data.get(ATTR_COMPANY),
@@ -273,27 +281,24 @@ def _contact(data: dict[str, Any], number: str) -> Contact:
     )
 
 
-def _contact_response(contact: Contact) -> dict[str, Any]:
-    return {"number": contact.number, "groups": list(contact.groups)}
-
-
 async def _add_contact(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
-    contact = _contact(dict(call.data), call.data[ATTR_NUMBER])
+    contact = _contact(dict(call.data), call.data[ATTR_NUMBER], call.data[ATTR_GROUPS])
     with translate_errors(hass, entry):
         await entry.runtime_data.gateway.add_contact(contact)
-    return _contact_response(contact)
+    return {"number": contact.number, "groups": list(contact.groups)}
 
 
 async def _update_contact(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
     number: str = call.data[ATTR_NUMBER]
-    contact = _contact(dict(call.data), call.data.get(ATTR_NEW_NUMBER) or number)
+    group: str = call.data[ATTR_GROUP]
+    contact = _contact(dict(call.data), call.data.get(ATTR_NEW_NUMBER) or number, [group])
     with translate_errors(hass, entry):
         await entry.runtime_data.gateway.update_contact(number, contact)
-    return _contact_response(contact)
+    return {"number": contact.number, "group": group}
 
 
 async def _delete_contact(

@@ -350,10 +350,8 @@ async def test_contacts_and_groups(
         variable_1="a",
     )
     assert contact == {"number": BOB, "groups": ["Home"]}
-    updated = await _call(
-        hass, entry, "update_contact", number=BOB, new_number=ALICE, groups=["Home"]
-    )
-    assert updated == {"number": ALICE, "groups": ["Home"]}
+    updated = await _call(hass, entry, "update_contact", number=BOB, new_number=ALICE, group="Home")
+    assert updated == {"number": ALICE, "group": "Home"}
 
     # A group that still has contacts cannot be deleted.
     with pytest.raises(HomeAssistantError):

@@ -250,7 +250,7 @@ class MobytGateway(SmsGateway):
     )
     max_length = 1000
     _spellings: tuple[str, str] = SPELLINGS
-    """The spellings of ``Mobyt/...`` calls, the one to try first first (see ``_call``)."""
+    """The two spellings of ``Mobyt/...`` calls, in the order they are tried (see ``_call``)."""
 
     # --- the wire ------------------------------------------------------------------------------
 

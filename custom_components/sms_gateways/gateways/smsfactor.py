@@ -192,7 +192,9 @@ class SmsFactorGateway(SmsGateway):
             GatewayConnectionError: SMSFactor could not be reached.
             GatewayResponseError: SMSFactor answered something else than a report.
         """
-        answer = await self._post(_REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
+        answer = await self._post(
+            _REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET)
+        )
         status = _status(answer)
         if status == _LOGIN_REFUSED:
             raise _error(status, answer, _REPORT_ERRORS)
