@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from homeassistant.const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_NAME,
     CONF_PASSWORD,
     CONF_USERNAME,
+    CONF_WEBHOOK_ID,
     Platform,
 )
 from homeassistant.core import HomeAssistant
@@ -20,7 +23,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
-from .const import CONF_API_URL, CONF_PROVIDER, CONF_REGION, DOMAIN
+from .const import (
+    CONF_API_URL,
+    CONF_INBOUND_SCAN_INTERVAL,
+    CONF_PROVIDER,
+    CONF_REGION,
+    DEFAULT_INBOUND_SCAN_INTERVAL,
+    DOMAIN,
+)
 from .coordinator import (
     SmsGatewaysConfigEntry,
     SmsGatewaysCoordinator,
@@ -29,11 +39,19 @@ from .coordinator import (
     no_credits_issue_id,
 )
 from .entity import account_device_info
-from .gateways import create_gateway
+from .gateways import Capability, create_gateway
+from .inbound import InboundReceiver, inbound_store
 from .notify import async_remove_notify_service
 from .services import async_setup_services
+from .tracking import DeliveryTracker, deliveries_store
+from .webhook import PushHandler, async_register_webhook
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.NOTIFY, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.NOTIFY,
+    Platform.SENSOR,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
 
@@ -57,7 +75,39 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     )
     coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = SmsGatewaysData(gateway=gateway, coordinator=coordinator)
+
+    def _reauth() -> None:
+        entry.async_start_reauth(hass)
+
+    tracker = DeliveryTracker(
+        hass, entry_id=entry.entry_id, gateway=gateway, on_auth_failed=_reauth
+    )
+    minutes = entry.options.get(CONF_INBOUND_SCAN_INTERVAL, DEFAULT_INBOUND_SCAN_INTERVAL)
+    inbound = InboundReceiver(
+        hass,
+        entry_id=entry.entry_id,
+        gateway=gateway,
+        poll_interval=(
+            timedelta(minutes=minutes) if gateway.supports(Capability.INBOUND_POLL) else None
+        ),
+        on_auth_failed=_reauth,
+    )
+    await tracker.async_start()
+    entry.async_on_unload(tracker.async_stop)
+    await inbound.async_start()
+    entry.async_on_unload(inbound.async_stop)
+    entry.runtime_data = SmsGatewaysData(
+        gateway=gateway, coordinator=coordinator, tracker=tracker, inbound=inbound
+    )
+    entry.async_on_unload(entry.runtime_data.async_add_sent_listener(tracker.async_track_send))
+    entry.async_on_unload(
+        async_register_webhook(
+            hass,
+            webhook_id=entry.data[CONF_WEBHOOK_ID],
+            name=entry.title,
+            handler=PushHandler(gateway=gateway, inbound=inbound, tracker=tracker),
+        )
+    )
     # The account's device first: the recipients' devices are reached through it.
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **account_device_info(entry)
@@ -93,5 +143,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Forget the last known credits of a removed entry."""
+    """Forget what was stored for a removed entry: credits, deliveries, received SMS."""
     await credits_store(hass, entry.entry_id).async_remove()
+    await deliveries_store(hass, entry.entry_id).async_remove()
+    await inbound_store(hass, entry.entry_id).async_remove()

@@ -35,6 +35,7 @@ from yarl import URL
 
 from .const import (
     CONF_API_URL,
+    CONF_INBOUND_SCAN_INTERVAL,
     CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PHONE_NUMBER,
@@ -42,11 +43,14 @@ from .const import (
     CONF_REGION,
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
+    DEFAULT_INBOUND_SCAN_INTERVAL,
     DEFAULT_LOW_CREDITS_THRESHOLD,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    MAX_INBOUND_SCAN_INTERVAL,
     MAX_SCAN_INTERVAL,
     MESSAGE_TYPES,
+    MIN_INBOUND_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
     PROVIDERS,
     SUBENTRY_RECIPIENT,
@@ -65,6 +69,7 @@ from .gateways import (
 )
 from .gateways.numbers import to_e164
 from .helpers import default_sender
+from .webhook import async_webhook_url
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -185,7 +190,11 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 if sender:
                     data[CONF_SENDER] = sender
                 return self.async_create_entry(
-                    title=f"{gateway.title} {data[CONF_USERNAME]}", data=data
+                    title=f"{gateway.title} {data[CONF_USERNAME]}",
+                    data=data,
+                    description_placeholders=_webhook_placeholders(
+                        self.hass, gateway, data[CONF_WEBHOOK_ID]
+                    ),
                 )
         schema = _account_schema(GATEWAYS[provider].default_api_url, with_sender=True)
         return self.async_show_form(
@@ -317,6 +326,13 @@ async def _async_check_account(
         errors["base"] = "unknown"
 
 
+def _webhook_placeholders(
+    hass: HomeAssistant, gateway: SmsGateway | type[SmsGateway], webhook_id: str
+) -> dict[str, str]:
+    """The provider and the webhook URL to paste in its console."""
+    return {"provider": gateway.title, "webhook_url": async_webhook_url(hass, webhook_id)}
+
+
 class SmsGatewaysOptionsFlow(OptionsFlow):
     """Sender, message type, credit polling and the low-credits threshold."""
 
@@ -332,6 +348,8 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                 errors[CONF_SENDER] = "invalid_sender"
             elif sender and message_type == "L":
                 errors[CONF_SENDER] = "sender_with_fixed_type"
+            elif not sender and message_type == "N":
+                errors[CONF_SENDER] = "sender_required"
             else:
                 return self.async_create_entry(data={**user_input, CONF_SENDER: sender})
 
@@ -339,7 +357,9 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             probatio.Optional(CONF_SENDER): TextSelector(),
         }
         if Capability.MESSAGE_TYPE in gateway.capabilities:
-            schema[probatio.Required(CONF_MESSAGE_TYPE, default=MESSAGE_TYPES[0])] = SelectSelector(
+            # N needs a sender; without one Mobyt sends with its fixed sender (L).
+            default_type = MESSAGE_TYPES[0] if default_sender(entry) else MESSAGE_TYPES[1]
+            schema[probatio.Required(CONF_MESSAGE_TYPE, default=default_type)] = SelectSelector(
                 SelectSelectorConfig(
                     options=list(MESSAGE_TYPES),
                     mode=SelectSelectorMode.LIST,
@@ -362,6 +382,18 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         schema[
             probatio.Required(CONF_LOW_CREDITS_THRESHOLD, default=DEFAULT_LOW_CREDITS_THRESHOLD)
         ] = NumberSelector(NumberSelectorConfig(min=0, step=1, mode=NumberSelectorMode.BOX))
+        if Capability.INBOUND_POLL in gateway.capabilities:
+            schema[
+                probatio.Required(CONF_INBOUND_SCAN_INTERVAL, default=DEFAULT_INBOUND_SCAN_INTERVAL)
+            ] = NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_INBOUND_SCAN_INTERVAL,
+                    max=MAX_INBOUND_SCAN_INTERVAL,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="min",
+                )
+            )
         suggested = {
             **entry.options,
             CONF_SENDER: default_sender(entry) or "",
@@ -371,6 +403,9 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), suggested),
             errors=errors,
+            description_placeholders=_webhook_placeholders(
+                self.hass, gateway, entry.data[CONF_WEBHOOK_ID]
+            ),
         )
 
 

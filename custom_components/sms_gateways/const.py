@@ -24,6 +24,11 @@ CONF_LOW_CREDITS_THRESHOLD: Final = "low_credits_threshold"
 DEFAULT_SCAN_INTERVAL: Final = 60
 MIN_SCAN_INTERVAL: Final = 5
 MAX_SCAN_INTERVAL: Final = 1440
+CONF_INBOUND_SCAN_INTERVAL: Final = "inbound_scan_interval"
+"""Minutes between two polls for received SMS (Mobyt, while its webhook is not in use)."""
+DEFAULT_INBOUND_SCAN_INTERVAL: Final = 1
+MIN_INBOUND_SCAN_INTERVAL: Final = 1
+MAX_INBOUND_SCAN_INTERVAL: Final = 60
 DEFAULT_LOW_CREDITS_THRESHOLD: Final = 10
 MESSAGE_TYPES: Final = ("N", "L")
 """Mobyt: N is SMS Top (custom sender), L is SMS Direct (fixed sender)."""

@@ -33,6 +33,8 @@ from .gateways import (
     SendResult,
     SmsGateway,
 )
+from .inbound import InboundReceiver
+from .tracking import DeliveryTracker
 
 if TYPE_CHECKING:
     from homeassistant.components.notify.legacy import BaseNotificationService
@@ -58,6 +60,10 @@ class SmsGatewaysData:
 
     gateway: SmsGateway
     coordinator: SmsGatewaysCoordinator
+    tracker: DeliveryTracker
+    """Follows the delivery of every accepted message."""
+    inbound: InboundReceiver
+    """Fires each received SMS once, from the webhook or from polling."""
     notify_service: BaseNotificationService | None = None
     """The legacy ``notify.<account>`` service, once the notify platform has loaded it."""
     sent_listeners: list[SentListener] = field(default_factory=list)

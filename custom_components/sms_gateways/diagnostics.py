@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_PHONE_NUMBER
 from .coordinator import SmsGatewaysConfigEntry
+from .webhook import async_webhook_url
 
 TO_REDACT = {
     CONF_PASSWORD,
@@ -27,6 +28,9 @@ async def async_get_config_entry_diagnostics(
     """The entry and what the provider last told us."""
     gateway = entry.runtime_data.gateway
     data = entry.runtime_data.coordinator.data
+    tracker = entry.runtime_data.tracker
+    inbound = entry.runtime_data.inbound
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
     balance = data.balance
     return {
         "entry": async_redact_data(
@@ -61,5 +65,19 @@ async def async_get_config_entry_diagnostics(
             else [],
             "account_status": data.account_status,
             "last_update_success": entry.runtime_data.coordinator.last_update_success,
+        },
+        "webhook": {
+            # The URL to paste in the provider's console, its secret id redacted.
+            "url": async_webhook_url(hass, webhook_id).replace(webhook_id, REDACTED),
+            "inbound_push_seen_at": (
+                inbound.push_seen_at.isoformat() if inbound.push_seen_at else None
+            ),
+            "inbound_polling": inbound.polls,
+            "last_inbound_id": inbound.last_id,
+        },
+        "delivery": {
+            "pending": len(tracker.pending),
+            "last_status": tracker.last.status.value if tracker.last else None,
+            "last_provider_status": tracker.last.provider_status if tracker.last else None,
         },
     }

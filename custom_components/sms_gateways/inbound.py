@@ -30,6 +30,11 @@ PUSH_IN_USE = timedelta(days=7)
 _SAVE_DELAY = 1.0
 
 
+def inbound_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's last polled id and recently received messages are kept."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.inbound")
+
+
 def signal_inbound(entry_id: str) -> str:
     """The dispatcher signal carrying an entry's received ``InboundSms``."""
     return f"{DOMAIN}_inbound_{entry_id}"
@@ -86,9 +91,7 @@ class InboundReceiver:
         self.gateway = gateway
         self._poll_interval = poll_interval
         self._on_auth_failed = on_auth_failed
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.inbound"
-        )
+        self._store = inbound_store(hass, entry_id)
         self._seen = RecentKeys()
         self.last_id: int | None = None
         self.push_seen_at: datetime | None = None
@@ -112,7 +115,11 @@ class InboundReceiver:
             self.push_seen_at = datetime.fromisoformat(pushed)
         if self._poll_interval is not None and self.gateway.supports(Capability.INBOUND_POLL):
             self._unsub = async_track_time_interval(
-                self.hass, self._async_tick, self._poll_interval, name=f"{DOMAIN} inbound SMS"
+                self.hass,
+                self._async_tick,
+                self._poll_interval,
+                name=f"{DOMAIN} inbound SMS",
+                cancel_on_shutdown=True,
             )
 
     @callback

@@ -1,9 +1,11 @@
-"""Sensors: the credits left (Mobyt: also per type and country) and the account status."""
+"""Sensors: credits (Mobyt: per type and country too), account status, last delivery status."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -12,11 +14,13 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import AccountData, SmsGatewaysConfigEntry, SmsGatewaysCoordinator
-from .entity import SmsGatewaysEntity
-from .gateways import Capability, SmsGateway
+from .entity import SmsGatewaysEntity, account_device_info
+from .gateways import Capability, DeliveryStatus, SmsGateway
+from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0
 
@@ -106,6 +110,7 @@ async def async_setup_entry(
 
     _async_add_credit_lines()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_credit_lines))
+    async_add_entities([LastDeliveryStatusSensor(entry)])
 
 
 class SmsGatewaysSensor(SmsGatewaysEntity, SensorEntity):
@@ -148,3 +153,61 @@ class CreditLineSensor(SmsGatewaysEntity, SensorEntity):
         """The credits left on this line, None once the provider no longer lists it."""
         amount = _credit_lines(self.coordinator.data).get(self._line)
         return None if amount is None else _amount(amount)
+
+
+LAST_DELIVERY_STATUS = SensorEntityDescription(
+    key="last_delivery_status",
+    translation_key="last_delivery_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=[status.value for status in DeliveryStatus],
+)
+
+
+class LastDeliveryStatusSensor(SensorEntity):
+    """The status of the message whose delivery status changed last, and which message it is.
+
+    Fed by the delivery tracker (pushes and polling), which also keeps it across restarts.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description = LAST_DELIVERY_STATUS
+
+    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
+        """Start from the last status the tracker knows."""
+        self._entry = entry
+        self._attr_unique_id = f"{entry.unique_id}_{LAST_DELIVERY_STATUS.key}"
+        self._attr_device_info = account_device_info(entry)
+        self._update: DeliveryUpdate | None = entry.runtime_data.tracker.last
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the entry's delivery updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_delivery(self._entry.entry_id), self._async_updated
+            )
+        )
+
+    @callback
+    def _async_updated(self, update: DeliveryUpdate) -> None:
+        self._update = update
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> str | None:
+        """The normalised status, None until a message was sent."""
+        return self._update.status.value if self._update else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Which message, to whom, and the provider's own words."""
+        update = self._update
+        updated_at: datetime | None = update.updated_at if update else None
+        return {
+            "message_id": update.message_id if update else None,
+            "recipient": update.recipient if update else None,
+            "provider_status": update.provider_status if update else None,
+            "updated_at": updated_at.isoformat() if updated_at else None,
+        }

@@ -195,6 +195,7 @@ async def _cancel_sms(
                 "error": (result.error if result else None) or "",
             },
         )
+    entry.runtime_data.tracker.async_mark_canceled(message_id)
     return {"message_id": message_id, "canceled": True}
 
 
@@ -214,6 +215,9 @@ async def _get_delivery_status(
 ) -> ServiceResponse:
     with translate_errors(hass, entry):
         reports = await entry.runtime_data.gateway.get_delivery_status(call.data[ATTR_MESSAGE_IDS])
+    for report in reports:
+        # What the user asked for also moves the tracked message and the sensor along.
+        entry.runtime_data.tracker.async_apply_report(report)
     return {"messages": [_report(report) for report in reports]}
 
 

@@ -51,6 +51,11 @@ PUSH_TRUST = timedelta(hours=48)
 _SAVE_DELAY = 1.0
 
 
+def deliveries_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's pending messages and last delivery status are kept."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.deliveries")
+
+
 def signal_delivery(entry_id: str) -> str:
     """The dispatcher signal carrying an entry's ``DeliveryUpdate``s."""
     return f"{DOMAIN}_delivery_{entry_id}"
@@ -137,9 +142,7 @@ class DeliveryTracker:
         self.entry_id = entry_id
         self.gateway = gateway
         self._on_auth_failed = on_auth_failed
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.deliveries"
-        )
+        self._store = deliveries_store(hass, entry_id)
         self.pending: dict[str, PendingMessage] = {}
         self.last: DeliveryUpdate | None = None
         self._seen = RecentKeys()
@@ -172,7 +175,11 @@ class DeliveryTracker:
             self._push_seen_at = datetime.fromisoformat(pushed)
         if self.polls:
             self._unsub = async_track_time_interval(
-                self.hass, self._async_tick, POLL_TICK, name=f"{DOMAIN} delivery status"
+                self.hass,
+                self._async_tick,
+                POLL_TICK,
+                name=f"{DOMAIN} delivery status",
+                cancel_on_shutdown=True,
             )
 
     @callback

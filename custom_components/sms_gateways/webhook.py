@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError
 
 from .const import DOMAIN
 from .gateways import GatewayError, SmsGateway, UnsupportedOperationError
@@ -136,3 +137,12 @@ def async_register_webhook(
         hass, DOMAIN, name, webhook_id, _handle, local_only=False, allowed_methods=("POST",)
     )
     return lambda: webhook.async_unregister(hass, webhook_id)
+
+
+@callback
+def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
+    """The URL to paste in the provider's console (the path alone if HA has no URL set)."""
+    try:
+        return webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        return webhook.async_generate_path(webhook_id)

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
+    CONF_INBOUND_SCAN_INTERVAL,
     CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PHONE_NUMBER,
@@ -307,16 +308,23 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_REGION,
         CONF_SCAN_INTERVAL,
         CONF_LOW_CREDITS_THRESHOLD,
+        CONF_INBOUND_SCAN_INTERVAL,
     ]
+    assert "/api/webhook/" in result["description_placeholders"]["webhook_url"]
     flow_id = result["flow_id"]
     options = {
         CONF_SENDER: "Home",
         CONF_MESSAGE_TYPE: "L",
         CONF_SCAN_INTERVAL: 30,
         CONF_LOW_CREDITS_THRESHOLD: 5,
+        CONF_INBOUND_SCAN_INTERVAL: 2,
     }
     result = await hass.config_entries.options.async_configure(flow_id, options)
     assert result["errors"] == {CONF_SENDER: "sender_with_fixed_type"}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**options, CONF_SENDER: "", CONF_MESSAGE_TYPE: "N"}
+    )
+    assert result["errors"] == {CONF_SENDER: "sender_required"}
     result = await hass.config_entries.options.async_configure(
         flow_id, {**options, CONF_SENDER: "A sender far too long"}
     )
