@@ -126,7 +126,7 @@ async def test_burst_of_inbound_pushes(
     assert len(fired) == PUSHES
     assert len({event.data["message_id"] for event in fired}) == PUSHES
 
-    print(  # noqa: T201
+    print(
         "\n"
         f"{len(bodies)} pushes ({PUSHES} distinct, {DUPLICATES} duplicates), concurrent\n"
         f"  events fired: {len(fired)} (each distinct push once)\n"
