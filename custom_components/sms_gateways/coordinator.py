@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, override
 
@@ -14,6 +14,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_SCAN_INTERVAL,
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from homeassistant.components.notify.legacy import BaseNotificationService
 
 _LOGGER = logging.getLogger(__name__)
+
+ACCOUNT_STATUS_MAX_AGE = timedelta(days=1)
 
 type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
 type SentListener = Callable[[SendResult], None]
@@ -112,6 +115,7 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         if not gateway.supports(Capability.BALANCE):
             self._store = credits_store(hass, config_entry.entry_id)
         self._stored_balance: Balance | None = None
+        self._status_read_at: datetime | None = None
 
     @override
     async def _async_setup(self) -> None:
@@ -133,9 +137,7 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
                 # Nothing to poll: check that the credentials still work (setup, manual update).
                 info = await gateway.validate_credentials()
                 balance = info.balance or self._known_balance()
-            status = None
-            if gateway.supports(Capability.ACCOUNT_STATUS):
-                status = await gateway.get_account_status()
+            status = await self._async_account_status()
         except AccessDeniedError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -176,6 +178,24 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
             await self._store.async_save({"credits": credits_left})
         self._async_update_credits_issue(balance)
         self.async_set_updated_data(replace(self.data or AccountData(), balance=balance))
+
+    async def _async_account_status(self) -> str | None:
+        """The account status, asked at most once a day: it seldom changes.
+
+        So that a refresh is one request (the credits) on most days.
+        """
+        if not self.gateway.supports(Capability.ACCOUNT_STATUS):
+            return None
+        now = dt_util.utcnow()
+        known = self.data.account_status if self.data is not None else None
+        fresh = (
+            self._status_read_at is not None and now - self._status_read_at < ACCOUNT_STATUS_MAX_AGE
+        )
+        if known is not None and fresh:
+            return known
+        status = await self.gateway.get_account_status()
+        self._status_read_at = now
+        return status
 
     def _known_balance(self) -> Balance | None:
         if self.data is not None and self.data.balance is not None:
