@@ -177,6 +177,8 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_API_URL] = "invalid_url"
             elif sender and not _valid_sender(gateway, sender):
                 errors[CONF_SENDER] = "invalid_sender"
+            elif not sender and gateway.requires_sender:
+                errors[CONF_SENDER] = "sender_missing"
             else:
                 await _async_check_account(gateway, errors, placeholders)
             if not errors:
@@ -346,6 +348,8 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             message_type = user_input.get(CONF_MESSAGE_TYPE)
             if sender and not _valid_sender(_entry_gateway(self.hass, entry), sender):
                 errors[CONF_SENDER] = "invalid_sender"
+            elif not sender and gateway.requires_sender:
+                errors[CONF_SENDER] = "sender_missing"
             elif sender and message_type == "L":
                 errors[CONF_SENDER] = "sender_with_fixed_type"
             elif not sender and message_type == "N":

@@ -110,7 +110,6 @@ async def test_api_url_defaults_to_the_documented_base(hass: HomeAssistant) -> N
     ("provider", "changes", "error"),
     [
         ("netoxygen", {CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}),
-        ("smsfactor", {CONF_USERNAME: "nobody@example.com"}, {"base": "invalid_auth"}),
         ("mobyt", {CONF_API_URL: UNREACHABLE}, {"base": "cannot_connect"}),
         ("sms123", {CONF_API_URL: "ftp://example.com/"}, {CONF_API_URL: "invalid_url"}),
         ("netoxygen", {CONF_SENDER: "Far too long a sender"}, {CONF_SENDER: "invalid_sender"}),
@@ -136,6 +135,27 @@ async def test_errors_then_recover(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_SENDER not in result["data"]
+
+
+async def test_smsfactor_needs_a_sender(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """SMSFactor refuses messages without a sender: the flow asks for one up front."""
+    flow_id = await _start(hass, "smsfactor")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, "smsfactor")
+    )
+    assert result["errors"] == {CONF_SENDER: "sender_missing"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        _credentials(
+            simulator, "smsfactor", **{CONF_USERNAME: "nobody@example.com"}, sender="Home"
+        ),
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, "smsfactor", sender="Home")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_SENDER] == "Home"
 
 
 async def test_malformed_answer_is_cannot_connect(
@@ -354,6 +374,10 @@ async def test_options_without_polling(
         CONF_REGION,
         CONF_LOW_CREDITS_THRESHOLD,
     ]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SENDER: "", CONF_LOW_CREDITS_THRESHOLD: 0}
+    )
+    assert result["errors"] == {CONF_SENDER: "sender_missing"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SENDER: "Maison", CONF_LOW_CREDITS_THRESHOLD: 0}
     )

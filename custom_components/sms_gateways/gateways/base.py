@@ -77,6 +77,8 @@ class SmsGateway(ABC):
     """The longest alphanumeric sender (every provider's doc says 11 letters and digits)."""
     max_numeric_sender_length: ClassVar[int] = 11
     """The most digits of a sender that is a phone number."""
+    requires_sender: ClassVar[bool] = False
+    """The provider refuses a message without a sender (SMSFactor)."""
 
     def __init__(
         self,
@@ -195,6 +197,10 @@ class SmsGateway(ABC):
             if moment < (now or datetime.now(UTC)) - _PAST_TOLERANCE:
                 raise SchedulingError(f"The send time {sms.send_at.isoformat()} is in the past")
         sender = self.validate_sender(sms.sender) if sms.sender else None
+        if sender is None and self.requires_sender:
+            raise InvalidSenderError(
+                f"{self.title} needs a sender: set one on the message or in the account's options"
+            )
         return PreparedSms(sms, self.normalize_recipients(sms.recipients), info, sender)
 
     def _check_options(self, sms: OutgoingSms) -> None:

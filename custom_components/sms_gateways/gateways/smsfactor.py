@@ -31,7 +31,6 @@ from .errors import (
     GatewayResponseError,
     InsufficientCreditsError,
     InvalidRecipientError,
-    InvalidSenderError,
     MessageRejectedError,
     SchedulingError,
 )
@@ -121,6 +120,7 @@ class SmsFactorGateway(SmsGateway):
         }
     )
     max_length = 1120
+    requires_sender = True
 
     @override
     def validate_sender(self, sender: str) -> str:
@@ -136,10 +136,6 @@ class SmsFactorGateway(SmsGateway):
 
     @override
     async def _send(self, prepared: PreparedSms) -> SendResult:
-        if prepared.sender is None:
-            raise InvalidSenderError(
-                "SMSFactor needs a sender: set one on the message or on the account"
-            )
         references = {recipient: secrets.token_hex(8) for recipient in prepared.recipients}
         try:
             root = await self._post(_SEND_PATH, self._send_document(prepared, references))
