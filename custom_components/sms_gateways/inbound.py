@@ -20,7 +20,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
-from .dedup import RecentKeys
+from .dedup import RecentKeys, stored_datetime
 from .gateways import AuthenticationError, Capability, GatewayError, InboundSms, SmsGateway
 
 _LOGGER = logging.getLogger(__name__)
@@ -111,8 +111,7 @@ class InboundReceiver:
         self._seen.load(stored.get("seen", []))
         if isinstance(last_id := stored.get("last_id"), int):
             self.last_id = last_id
-        if pushed := stored.get("push_seen_at"):
-            self.push_seen_at = datetime.fromisoformat(pushed)
+        self.push_seen_at = stored_datetime(stored.get("push_seen_at"))
         if self._poll_interval is not None and self.gateway.supports(Capability.INBOUND_POLL):
             self._unsub = async_track_time_interval(
                 self.hass,
@@ -121,14 +120,19 @@ class InboundReceiver:
                 name=f"{DOMAIN} inbound SMS",
                 cancel_on_shutdown=True,
             )
+            if self.last_id is None and self.polls:
+                # Learn where the history ends now, not one interval later: a message received
+                # in between would otherwise be taken for an old one and never fired.
+                self.hass.async_create_task(
+                    self.async_poll(), f"{DOMAIN} inbound SMS first poll", eager_start=True
+                )
 
-    @callback
-    def async_stop(self) -> None:
-        """Stop polling."""
+    async def async_stop(self) -> None:
+        """Stop polling and write what was seen now, so that a set-up right after reads it."""
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
-        self._save()
+        await self.async_flush()
 
     @callback
     def async_receive(self, messages: list[InboundSms], *, pushed: bool) -> int:
@@ -139,6 +143,9 @@ class InboundReceiver:
         """
         if pushed:
             self.push_seen_at = dt_util.utcnow()
+            # Should polling resume (no push for a week), it starts after what was pushed.
+            if pushed_ids := [_numeric_id(sms) for sms in messages if _numeric_id(sms)]:
+                self.last_id = max([*pushed_ids, self.last_id or 0])
         fired = 0
         for sms in messages:
             if not self._seen.add(sms.dedup_key):

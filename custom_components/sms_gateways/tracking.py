@@ -21,7 +21,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
-from .dedup import RecentKeys
+from .dedup import RecentKeys, stored_datetime
 from .gateways import (
     AuthenticationError,
     Capability,
@@ -171,8 +171,7 @@ class DeliveryTracker:
             except KeyError, ValueError, TypeError:
                 self.last = None
         self._seen.load(stored.get("seen", []))
-        if pushed := stored.get("push_seen_at"):
-            self._push_seen_at = datetime.fromisoformat(pushed)
+        self._push_seen_at = stored_datetime(stored.get("push_seen_at"))
         if self.polls:
             self._unsub = async_track_time_interval(
                 self.hass,
@@ -182,13 +181,12 @@ class DeliveryTracker:
                 cancel_on_shutdown=True,
             )
 
-    @callback
-    def async_stop(self) -> None:
-        """Stop polling; what is pending stays stored for the next start."""
+    async def async_stop(self) -> None:
+        """Stop polling and store what is pending now, so that a set-up right after reads it."""
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
-        self._save()
+        await self.async_flush()
 
     # --- what comes in --------------------------------------------------------------------------
 
@@ -251,10 +249,11 @@ class DeliveryTracker:
     def async_mark_canceled(self, message_id: str) -> None:
         """A scheduled message was cancelled: it is final."""
         pending = self.pending.pop(message_id, None)
+        known = pending.update if pending else self.last
         self._publish(
             DeliveryUpdate(
                 message_id=message_id,
-                recipient=pending.update.recipient if pending else None,
+                recipient=known.recipient if known and known.message_id == message_id else None,
                 status=DeliveryStatus.CANCELED,
                 provider_status=None,
                 updated_at=dt_util.utcnow(),
@@ -284,8 +283,9 @@ class DeliveryTracker:
         try:
             reports = await self.gateway.get_delivery_status([m.update.message_id for m in due])
         except AuthenticationError:
+            # Asked again at the back-off's pace, not every tick, until reauthenticated.
             self._on_auth_failed()
-            return 0
+            reports = []
         except GatewayError as err:
             _LOGGER.debug("Delivery status of %s messages not read: %s", len(due), err)
             reports = []

@@ -52,10 +52,11 @@ async def _read_form(request: web.Request) -> dict[str, str]:
         if len(body) > MAX_BODY_BYTES:
             raise PushRefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
     try:
+        # Both providers document UTF-8 (Mobyt: "le charset utilisé est UTF-8"); anything else
+        # would fire a garbled text, so it is refused like a percent-encoded byte that is not UTF-8.
         text = bytes(body).decode("utf-8")
-    except UnicodeDecodeError:
-        # Older providers post Latin-1; an undecodable UTF-8 body is read as such.
-        text = bytes(body).decode("latin-1")
+    except UnicodeDecodeError as err:
+        raise PushRefusedError(HTTPStatus.BAD_REQUEST, "body not in UTF-8") from err
     try:
         pairs = parse_qsl(
             text,

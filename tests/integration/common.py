@@ -1,0 +1,54 @@
+"""Helpers shared by the tests of the webhook, inbound SMS, delivery tracking and event entities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from tests.conftest import RunningSimulator
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add and set up ``entry``."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def restart_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload and set up ``entry`` again, as a restart of Home Assistant does."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry, domain: str, key: str) -> str:
+    """The entity of ``entry`` in ``domain`` whose translation key is ``key``."""
+    found = [
+        item.entity_id
+        for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if item.domain == domain and item.translation_key == key
+    ]
+    assert len(found) == 1, f"{domain} {key}: {found}"
+    return found[0]
+
+
+def webhook_path(entry: MockConfigEntry) -> str:
+    """The path of the entry's webhook on Home Assistant's HTTP server."""
+    return f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}"
+
+
+async def control(
+    session: aiohttp.ClientSession, simulator: RunningSimulator, path: str, **data: Any
+) -> Any:
+    """Call the simulator's control API over HTTP and return its JSON answer."""
+    async with session.post(f"{simulator.base_url}/_control/{path}", json=data) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()

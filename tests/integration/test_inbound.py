@@ -1,0 +1,270 @@
+"""Received SMS: Mobyt polling from the last id seen, restarts, and polling off while pushed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.sms_gateways.const import CONF_INBOUND_SCAN_INTERVAL, EVENT_INBOUND_SMS
+from custom_components.sms_gateways.gateways import InboundSms
+from custom_components.sms_gateways.inbound import InboundReceiver
+from tests.conftest import RunningSimulator
+
+from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
+from .conftest import make_entry
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+POLL_PATH = "/mobyt/OESRs/SRHISTORYBYID"
+PARIS = ZoneInfo("Europe/Paris")
+SENDER = "+33610765432"
+OUR_NUMBER = "+33757000001"
+
+
+async def _receive(
+    session: aiohttp.ClientSession, simulator: RunningSimulator, text: str, **extra: Any
+) -> int:
+    """A message Mobyt received for the demo account; its id."""
+    answer = await control(
+        session,
+        simulator,
+        "inbound",
+        provider="mobyt",
+        username="demo",
+        sender=SENDER,
+        recipient=OUR_NUMBER,
+        text=text,
+        **extra,
+    )
+    return int(answer["id"])
+
+
+async def _next_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float = 1
+) -> None:
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _polled_ids(simulator: RunningSimulator) -> list[str]:
+    """The ``id`` asked for by each SRHISTORYBYID call, in order."""
+    return [
+        request["body"].split("id=")[-1].split("&")[0] for request in simulator.requests(POLL_PATH)
+    ]
+
+
+async def test_first_poll_learns_then_new_messages_fire(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Messages from before the set-up are not fired; each one after it fires once, in order."""
+    old = await _receive(session, simulator, "Before the set-up")
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    assert events == []
+    assert _polled_ids(simulator) == ["0"]
+
+    # Received before the first interval has passed: not taken for an old message.
+    first = await _receive(
+        session, simulator, "Alarme cave", received_at="2024-01-15T08:30:00+01:00"
+    )
+    second = await _receive(
+        session, simulator, "stop", received_at="2024-07-15T21:05:09+02:00", keyword=None
+    )
+    await _next_poll(hass, freezer)
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": entry.entry_id,
+            "provider": "mobyt",
+            "message_id": str(first),
+            "sender": SENDER,
+            "recipient": OUR_NUMBER,
+            "message": "Alarme cave",
+            "received_at": "2024-01-15T08:30:00+01:00",
+            "keyword": "ALARME",
+        },
+        {
+            "config_entry_id": entry.entry_id,
+            "provider": "mobyt",
+            "message_id": str(second),
+            "sender": SENDER,
+            "recipient": OUR_NUMBER,
+            "message": "stop",
+            "received_at": "2024-07-15T21:05:09+02:00",
+            "keyword": None,
+        },
+    ]
+    state = hass.states.get(entity_id_of(hass, entry, "event", "inbound_sms"))
+    assert state is not None
+    assert (state.attributes["event_type"], state.attributes["message"]) == ("received", "stop")
+
+    await _next_poll(hass, freezer)
+    assert len(events) == 2
+    assert _polled_ids(simulator) == ["0", str(old), str(second)]
+
+
+async def test_poll_interval_from_the_options(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The options set how often Mobyt is asked."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, make_entry(simulator, "mobyt", options={CONF_INBOUND_SCAN_INTERVAL: 5}))
+    await _receive(session, simulator, "Hello")
+    await _next_poll(hass, freezer, minutes=4)
+    assert (len(_polled_ids(simulator)), events) == (1, [])
+    await _next_poll(hass, freezer, minutes=1)
+    assert len(_polled_ids(simulator)) == 2
+    assert [e.data["message"] for e in events] == ["Hello"]
+
+
+async def test_restart_fires_unseen_messages_once(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """What arrived while Home Assistant was down fires after the restart; nothing fires twice."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _receive(session, simulator, "one")
+    await _next_poll(hass, freezer)
+    # Restarted right after the poll, before any delayed write could happen.
+    await restart_entry(hass, entry)
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["one"]
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _receive(session, simulator, "two")
+    await _receive(session, simulator, "three")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["one", "two", "three"]
+
+    await restart_entry(hass, entry)
+    await _next_poll(hass, freezer)
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["one", "two", "three"]
+
+
+async def test_polling_off_while_pushed(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A push means the webhook is in use: no polling for a week, then from the last pushed id."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    client = await hass_client_no_auth()
+    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(entry)))
+    await _receive(session, simulator, "pushed")
+    assert [e.data["message"] for e in events] == ["pushed"]
+    polls = len(_polled_ids(simulator))
+
+    await _next_poll(hass, freezer)
+    await _next_poll(hass, freezer, minutes=60 * 24)
+    assert len(_polled_ids(simulator)) == polls
+
+    # The webhook stops working: after a week without a push, polling takes over, from the
+    # pushed message on (long forgotten by then, it must not fire again).
+    del simulator.sim.webhooks["mobyt"]
+    missed = await _receive(session, simulator, "missed")
+    await _next_poll(hass, freezer, minutes=60 * 24 * 7)
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["pushed", "missed"]
+    assert _polled_ids(simulator)[-1] == str(missed - 1)
+
+
+async def test_poll_failures(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A failed poll loses nothing: the next one fetches it; refused credentials start reauth."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _receive(session, simulator, "kept")
+    simulator.fault(POLL_PATH, "http500")
+    await _next_poll(hass, freezer)
+    assert events == []
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["kept"]
+
+    simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
+    await _next_poll(hass, freezer)
+    flows = hass.config_entries.flow.async_progress_by_handler("sms_gateways")
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert flows[0]["context"]["entry_id"] == entry.entry_id
+
+
+async def test_first_poll_failing_learns_later(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """If the first poll fails, the next one learns where the history ends (and fires nothing)."""
+    await _receive(session, simulator, "old")
+    simulator.fault(POLL_PATH, "http500")
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _next_poll(hass, freezer)
+    assert events == []
+    await _receive(session, simulator, "new")
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["new"]
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_pushed_only_providers_are_not_polled(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """SMSFactor only pushes: nothing is polled, and a message without id moves no last id."""
+    inbound = init_integration.runtime_data.inbound
+    assert inbound.polls is False
+    assert await inbound.async_poll() == 0
+    sms = InboundSms(
+        sender=SENDER,
+        recipient=OUR_NUMBER,
+        message="hi",
+        received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
+    )
+    assert inbound.async_receive([sms], pushed=True) == 1
+    assert inbound.last_id is None
+
+
+async def test_poll_while_polling_does_nothing(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Two polls never run at once (a slow provider and the next tick)."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    inbound: InboundReceiver = entry.runtime_data.inbound
+    simulator.fault(POLL_PATH, "delay", seconds=0.2)
+    first = hass.async_create_task(inbound.async_poll(), eager_start=True)
+    assert await inbound.async_poll() == 0
+    assert await first == 0
+    assert len(_polled_ids(simulator)) == 2  # the learning poll, then the slow one

@@ -1,0 +1,440 @@
+"""Delivery tracking: polling each provider's status call, back-off, restarts, the 48 h bound."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+import xmlrpc.client
+
+import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.sms_gateways.const import DOMAIN, EVENT_DELIVERY_STATUS
+from custom_components.sms_gateways.gateways import DeliveryReport, DeliveryStatus
+from custom_components.sms_gateways.tracking import DeliveryTracker
+from tests.conftest import RunningSimulator
+
+from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
+from .conftest import ALICE, make_entry
+
+FAILING = "+33612340000"
+"""The simulator fails the delivery to a number ending 0000."""
+POLLED = ["netoxygen", "smsfactor", "mobyt"]
+STATUS_PATHS = {
+    "netoxygen": "/netoxygen/api2/",
+    "smsfactor": "/smsfactor/API/getDr.php",
+    "mobyt": "/mobyt/Mobyt/SMSSTATUS",
+}
+
+
+async def _send(
+    hass: HomeAssistant, entry: MockConfigEntry, *recipients: str, **data: Any
+) -> dict[str, Any]:
+    response: Any = await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "recipients": list(recipients), **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    await hass.async_block_till_done()
+    return {m["recipient"]: m["message_id"] for m in response["messages"]}
+
+
+async def _wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _status_calls(simulator: RunningSimulator, provider: str) -> list[dict[str, Any]]:
+    """The status requests the simulator received (NetOxygen: its get_status calls)."""
+    requests = simulator.requests(STATUS_PATHS[provider])
+    if provider == "netoxygen":
+        return [r for r in requests if xmlrpc.client.loads(r["body"])[1] == "get_status"]
+    return requests
+
+
+def _statuses(events: list[Event], message_id: str) -> list[str]:
+    return [e.data["status"] for e in events if e.data["message_id"] == message_id]
+
+
+def _sensor(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    state = hass.states.get(entity_id_of(hass, entry, "sensor", "last_delivery_status"))
+    assert state is not None
+    return state
+
+
+@pytest.mark.parametrize("provider", POLLED)
+async def test_delivery_followed_by_polling(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """Queued, sent, then delivered (failed to a number ending 0000); then no more polls."""
+    simulator.sim.requests.clear()  # SMSFactor's credential check asks getDr.php
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    ids = await _send(hass, init_integration, ALICE, FAILING, message="Alarm")
+    assert _sensor(hass, init_integration).state == "queued"
+    assert _status_calls(simulator, provider) == []
+
+    await control(session, simulator, "advance")
+    await _wait(hass, freezer, timedelta(minutes=1))
+    await control(session, simulator, "advance")
+    await _wait(hass, freezer, timedelta(minutes=2))
+
+    assert _statuses(events, ids[ALICE]) == ["queued", "sent", "delivered"]
+    assert _statuses(events, ids[FAILING]) == ["queued", "sent", "failed"]
+    delivered = next(e.data for e in events if e.data["status"] == "delivered")
+    assert delivered["recipient"] == ALICE
+    assert delivered["provider"] == provider
+    assert delivered["config_entry_id"] == init_integration.entry_id
+    assert delivered["provider_status"]
+    if provider != "smsfactor":  # getDr.php gives no delivery time
+        assert dt_util.parse_datetime(delivered["delivered_at"]) is not None
+
+    last = events[-1].data
+    state = _sensor(hass, init_integration)
+    assert state.state == last["status"]
+    assert state.attributes["message_id"] == last["message_id"]
+    assert state.attributes["recipient"] == last["recipient"]
+    assert state.attributes["provider_status"] == last["provider_status"]
+    assert dt_util.parse_datetime(state.attributes["updated_at"]) == dt_util.utcnow()
+    assert init_integration.runtime_data.tracker.pending == {}
+
+    calls = len(_status_calls(simulator, provider))
+    await _wait(hass, freezer, timedelta(hours=1))
+    assert len(_status_calls(simulator, provider)) == calls
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "mobyt"])
+async def test_one_status_call_for_several_messages(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """Where the provider allows it, the due messages are asked about in one call."""
+    await _send(hass, init_integration, ALICE, FAILING, "+33612345678", message="Alarm")
+    await _wait(hass, freezer, timedelta(minutes=1))
+    calls = _status_calls(simulator, provider)
+    assert len(calls) == 1
+    if provider == "netoxygen":
+        params: Any = xmlrpc.client.loads(calls[0]["body"])[0]
+        assert len(params[2]) == 3
+
+
+async def test_backoff(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A message that does not move is asked about after 1, 2, 5, 10, 20, then every 30 minutes."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _send(hass, entry, ALICE, message="Alarm")
+    checked_at: list[float] = []
+    for step in range(1, 2 * 130 + 1):
+        await _wait(hass, freezer, timedelta(seconds=30))
+        if len(_status_calls(simulator, "mobyt")) > len(checked_at):
+            checked_at.append(step / 2)
+    assert checked_at == [1, 3, 8, 18, 38, 68, 98, 128]
+
+
+async def test_provider_down_keeps_following(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A failed status call is tried again later; refused credentials start reauth."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    ids = await _send(hass, entry, ALICE, message="Alarm")
+    await control(session, simulator, "advance")
+    simulator.fault(STATUS_PATHS["mobyt"], "http500")
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert _statuses(events, ids[ALICE]) == ["queued"]
+    await _wait(hass, freezer, timedelta(minutes=2))
+    assert _statuses(events, ids[ALICE]) == ["queued", "sent"]
+
+    simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
+    await _wait(hass, freezer, timedelta(minutes=5))
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    calls = len(_status_calls(simulator, "mobyt"))
+    # Not asked again every 30 s with credentials known to be refused.
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_status_calls(simulator, "mobyt")) == calls
+    assert ids[ALICE] in entry.runtime_data.tracker.pending
+
+
+@pytest.mark.parametrize("provider", POLLED)
+async def test_restart_with_pending_deliveries(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """Messages still on their way are followed after a restart, and the sensor is restored."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    # Restarted at once, before any delayed write could happen.
+    await restart_entry(hass, init_integration)
+    state = _sensor(hass, init_integration)
+    assert (state.state, state.attributes["message_id"]) == ("queued", ids[ALICE])
+    assert list(init_integration.runtime_data.tracker.pending) == [ids[ALICE]]
+
+    await control(session, simulator, "advance", steps=2)
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert _statuses(events, ids[ALICE]) == ["queued", "delivered"]
+    assert _sensor(hass, init_integration).state == "delivered"
+
+    await restart_entry(hass, init_integration)
+    assert init_integration.runtime_data.tracker.pending == {}
+    state = _sensor(hass, init_integration)
+    assert (state.state, state.attributes["recipient"]) == ("delivered", ALICE)
+
+
+async def test_followed_for_48_hours_at_most(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A message with no final status after 48 h is no longer asked about."""
+    entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
+    ids = await _send(hass, entry, ALICE, message="Alarm")
+    tracker: DeliveryTracker = entry.runtime_data.tracker
+    await _wait(hass, freezer, timedelta(hours=47))
+    assert ids[ALICE] in tracker.pending
+    await _wait(hass, freezer, timedelta(hours=1, minutes=1))
+    calls = len(_status_calls(simulator, "netoxygen"))
+    await _wait(hass, freezer, timedelta(hours=1))
+    assert tracker.pending == {}
+    assert len(_status_calls(simulator, "netoxygen")) == calls
+
+
+@pytest.mark.parametrize("provider", POLLED)
+async def test_scheduled_message(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """A scheduled message shows ``scheduled`` and is not asked about before its time."""
+    simulator.sim.requests.clear()
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    send_at = dt_util.now() + timedelta(hours=2)
+    ids = await _send(hass, init_integration, ALICE, message="Later", send_at=send_at.isoformat())
+    assert _statuses(events, ids[ALICE]) == ["scheduled"]
+    assert _sensor(hass, init_integration).state == "scheduled"
+    await _wait(hass, freezer, timedelta(hours=2))
+    assert _status_calls(simulator, provider) == []
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_status_calls(simulator, provider)) == 1
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
+async def test_cancelled_message(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """A cancelled message shows ``canceled`` and is no longer followed."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    send_at = dt_util.now() + timedelta(hours=2)
+    ids = await _send(hass, init_integration, ALICE, message="Later", send_at=send_at.isoformat())
+    await hass.services.async_call(
+        DOMAIN,
+        "cancel_sms",
+        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_id": ids[ALICE]},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    assert _statuses(events, ids[ALICE]) == ["scheduled", "canceled"]
+    state = _sensor(hass, init_integration)
+    assert (state.state, state.attributes["recipient"]) == ("canceled", ALICE)
+    assert init_integration.runtime_data.tracker.pending == {}
+
+
+@pytest.mark.parametrize("provider", ["sms123"])
+async def test_without_status_call(
+    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """123-SMS has no status call: the sensor shows the send's status, nothing is polled."""
+    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    state = _sensor(hass, init_integration)
+    assert (state.state, state.attributes["message_id"]) == ("queued", ids[ALICE])
+    assert init_integration.runtime_data.tracker.pending == {}
+    await _wait(hass, freezer, timedelta(minutes=5))
+    assert _sensor(hass, init_integration).state == "queued"
+
+
+@pytest.mark.parametrize("provider", ["netoxygen"])
+async def test_sensor_before_anything_was_sent(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Until a message is sent the sensor is unknown, its attributes empty."""
+    state = _sensor(hass, init_integration)
+    assert state.state == STATE_UNKNOWN
+    assert {key: state.attributes[key] for key in ("message_id", "recipient")} == {
+        "message_id": None,
+        "recipient": None,
+    }
+    assert state.attributes["options"] == [status.value for status in DeliveryStatus]
+
+
+@pytest.mark.parametrize("provider", ["netoxygen"])
+async def test_status_action_moves_the_sensor(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    init_integration: MockConfigEntry,
+) -> None:
+    """What get_delivery_status learns also moves the sensor, once."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    await control(session, simulator, "advance", steps=2)
+    for _ in range(2):
+        await hass.services.async_call(
+            DOMAIN,
+            "get_delivery_status",
+            {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_ids": [ids[ALICE]]},
+            blocking=True,
+            return_response=True,
+        )
+    await hass.async_block_till_done()
+    assert _statuses(events, ids[ALICE]) == ["queued", "delivered"]
+    assert _sensor(hass, init_integration).state == "delivered"
+    assert init_integration.runtime_data.tracker.pending == {}
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_report_of_an_unknown_message(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A report for a message not followed (sent elsewhere) still shows, and fires."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    tracker: DeliveryTracker = init_integration.runtime_data.tracker
+    report = DeliveryReport(
+        message_id="X:+33612345678",
+        status=DeliveryStatus.SENT,
+        provider_status="WAIT4DLVR",
+        recipient="+33612345678",
+    )
+    assert tracker.async_apply_report(report) is True
+    assert tracker.async_apply_report(report) is False
+    await hass.async_block_till_done()
+    assert [e.data["status"] for e in events] == ["sent"]
+    assert _sensor(hass, init_integration).state == "sent"
+    assert tracker.pending == {}
+
+
+async def test_stored_state_that_cannot_be_read(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """A damaged store loses only what is damaged: the set-up goes on."""
+    entry = make_entry(simulator, "netoxygen")
+    good = {
+        "message_id": "42",
+        "recipient": ALICE,
+        "status": "sent",
+        "provider_status": "1/3",
+        "updated_at": "2024-01-15T08:00:00+00:00",
+        "delivered_at": None,
+        "sent_at": "2999-01-15T08:00:00+00:00",
+        "next_check": "2999-01-15T08:01:00+00:00",
+        "checks": 1,
+    }
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.deliveries"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.deliveries",
+        "data": {
+            "pending": [good, {"message_id": "43", "status": "nonsense"}],
+            "last": {"message_id": "42"},
+            "seen": [["42||1/3", 9_999_999_999.0]],
+            "push_seen_at": "not a date",
+        },
+    }
+    await setup_entry(hass, entry)
+    tracker: DeliveryTracker = entry.runtime_data.tracker
+    assert list(tracker.pending) == ["42"]
+    assert tracker.last is None
+    assert _sensor(hass, entry).state == STATE_UNKNOWN
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_pushed_reports_slow_polling_down(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: Any,
+) -> None:
+    """Once Mobyt pushes reports, polling only checks every 30 minutes that none was missed."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(init_integration)))
+    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    await control(session, simulator, "advance")  # pushed: sent
+    await hass.async_block_till_done()
+    assert _statuses(events, ids[ALICE]) == ["queued", "sent"]
+
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_status_calls(simulator, "mobyt")) == 1
+    await _wait(hass, freezer, timedelta(minutes=29))
+    assert len(_status_calls(simulator, "mobyt")) == 1
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_status_calls(simulator, "mobyt")) == 2
+
+
+@pytest.mark.parametrize("provider", ["netoxygen"])
+async def test_same_status_again_changes_nothing(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A followed message reported again in the same status (told differently) fires nothing."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    tracker: DeliveryTracker = init_integration.runtime_data.tracker
+    sent = DeliveryReport(
+        message_id=ids[ALICE],
+        status=DeliveryStatus.SENT,
+        provider_status="1/3 Message submitted",
+        recipient=ALICE,
+    )
+    assert tracker.async_apply_report(sent) is True
+    assert tracker.async_apply_report(replace(sent, recipient=None)) is False
+    await hass.async_block_till_done()
+    assert _statuses(events, ids[ALICE]) == ["queued", "sent"]
+    assert tracker.pending[ids[ALICE]].update.recipient == ALICE
+
+
+@pytest.mark.parametrize("provider", ["sms123"])
+async def test_test_mode_sends_nothing_to_follow(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A 123-SMS test send has no message id: nothing to follow, the sensor does not move."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    ids = await _send(hass, init_integration, ALICE, message="Alarm", test=True)
+    assert ids == {ALICE: None}
+    assert events == []
+    assert _sensor(hass, init_integration).state == STATE_UNKNOWN

@@ -1,0 +1,507 @@
+"""The entry's webhook: what SMSFactor and Mobyt push, duplicates, and what is refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+import logging
+from typing import Any
+from unittest.mock import patch
+from urllib.parse import quote, urlencode
+
+from aiohttp.test_utils import TestClient
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers.network import NoURLAvailableError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.sms_gateways.const import EVENT_DELIVERY_STATUS, EVENT_INBOUND_SMS
+from custom_components.sms_gateways.webhook import MAX_BODY_BYTES, async_webhook_url
+
+from .common import entity_id_of, webhook_path
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+# The example of SMSFactor's doc (section 3.1), as printed: quotes escaped by the PHP log that
+# produced it, and each date broken over two lines.
+SMSFACTOR_DOC_EXAMPLE = """<inbox>
+<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01
+12:02:07\\"><![CDATA[My message 1]]></sms>
+<sms from="\\ 1111111111\\" to="\\ 0000000000\\" date=\\"2011-06-01
+12:02:08\\"><![CDATA[My message 2]]></sms>
+</inbox>"""
+
+SMSFACTOR_INBOX = (
+    "<inbox>"
+    '<sms from="33612345678" to="33757000001" date="2024-01-15 08:30:00">'
+    "<![CDATA[Alarme: porte <garage> & fenêtre ouvertes]]></sms>"
+    '<sms from="41791234567" to="33757000001" date="2024-07-15 21:05:09">'
+    "<![CDATA[Stop]]></sms>"
+    "</inbox>"
+)
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<inbox><sms from="33612345678" to="33757000001" date="2024-01-15 08:30:00">&lol4;</sms></inbox>"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE inbox [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<inbox><sms from="33612345678" to="33757000001" date="2024-01-15 08:30:00">&secret;</sms></inbox>"""
+
+MOBYT_INBOUND = {
+    "id": "12345678",
+    "text": "hello world",
+    "sender": "+33610765432",
+    "recipient": "+33757000001",
+    "delivery_date": "20090309113910",
+}
+
+
+async def _post(
+    client: TestClient[Any, Any],
+    entry: MockConfigEntry,
+    data: Any,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    response = await client.post(webhook_path(entry), data=data, headers=headers)
+    return response.status, await response.text()
+
+
+def _inbound_data(events: list[Event]) -> list[tuple[Any, ...]]:
+    return [
+        (e.data["sender"], e.data["recipient"], e.data["message"], e.data["received_at"])
+        for e in events
+    ]
+
+
+# --- SMSFactor ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_smsfactor_doc_example(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """The doc's own push, escaped quotes and broken dates included, fires both messages."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    status, text = await _post(client, init_integration, {"XML": SMSFACTOR_DOC_EXAMPLE})
+    await hass.async_block_till_done()
+
+    assert (status, text) == (HTTPStatus.OK, "OK")
+    assert _inbound_data(events) == [
+        ("0000000000", "0000000000", "My message 1", "2011-06-01T12:02:07+02:00"),
+        ("1111111111", "0000000000", "My message 2", "2011-06-01T12:02:08+02:00"),
+    ]
+    assert all(e.data["provider"] == "smsfactor" for e in events)
+    assert all(e.data["message_id"] is None and e.data["keyword"] is None for e in events)
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_smsfactor_inbox_with_several_messages(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Every <sms> fires, numbers in E.164, CDATA kept as written, time in Paris (DST aware)."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    status, _ = await _post(
+        client, init_integration, urlencode({"XML": SMSFACTOR_INBOX}), headers=FORM
+    )
+    await hass.async_block_till_done()
+
+    assert status == HTTPStatus.OK
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "provider": "smsfactor",
+            "message_id": None,
+            "sender": "+33612345678",
+            "recipient": "+33757000001",
+            "message": "Alarme: porte <garage> & fenêtre ouvertes",
+            "received_at": "2024-01-15T08:30:00+01:00",
+            "keyword": None,
+        },
+        {
+            "config_entry_id": init_integration.entry_id,
+            "provider": "smsfactor",
+            "message_id": None,
+            "sender": "+41791234567",
+            "recipient": "+33757000001",
+            "message": "Stop",
+            "received_at": "2024-07-15T21:05:09+02:00",
+            "keyword": None,
+        },
+    ]
+    state = hass.states.get(entity_id_of(hass, init_integration, "event", "inbound_sms"))
+    assert state is not None
+    assert state.attributes["message"] == "Stop"
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_smsfactor_push_twice_fires_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """SMSFactor gives no id: a message with the same sender, time and text fires once."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    for _ in range(2):
+        status, _ = await _post(client, init_integration, {"XML": SMSFACTOR_INBOX})
+        assert status == HTTPStatus.OK
+    # The same sender and time with another text is another message.
+    other = SMSFACTOR_INBOX.replace("Stop", "Start")
+    assert (await _post(client, init_integration, {"XML": other}))[0] == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == [
+        "Alarme: porte <garage> & fenêtre ouvertes",
+        "Stop",
+        "Start",
+    ]
+
+
+# --- Mobyt -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_mobyt_inbound_push(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Mobyt's form (id, text, sender, recipient, delivery_date) fires the contract's data."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    status, text = await _post(client, init_integration, MOBYT_INBOUND)
+    await hass.async_block_till_done()
+
+    assert (status, text) == (HTTPStatus.OK, "OK")
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "provider": "mobyt",
+            "message_id": "12345678",
+            "sender": "+33610765432",
+            "recipient": "+33757000001",
+            "message": "hello world",
+            "received_at": "2009-03-09T11:39:10+01:00",
+            "keyword": None,
+        }
+    ]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_mobyt_inbound_push_without_date(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    freezer: Any,
+) -> None:
+    """Without delivery_date the message is dated when it arrived, in Paris time."""
+    freezer.move_to("2024-07-01T10:00:00+00:00")
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    form = {key: value for key, value in MOBYT_INBOUND.items() if key != "delivery_date"}
+    assert (await _post(client, init_integration, form))[0] == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert [e.data["received_at"] for e in events] == ["2024-07-01T12:00:00+02:00"]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_mobyt_inbound_push_twice_fires_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """The same id pushed again, even at the same moment, fires once; both answered 200."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    answers = await asyncio.gather(
+        *(_post(client, init_integration, MOBYT_INBOUND) for _ in range(3))
+    )
+    assert [status for status, _ in answers] == [HTTPStatus.OK] * 3
+    assert (await _post(client, init_integration, {**MOBYT_INBOUND, "id": "12345679"}))[0] == 200
+    await hass.async_block_till_done()
+    assert [e.data["message_id"] for e in events] == ["12345678", "12345679"]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_mobyt_status_push(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A delivered report (with its date) and a failed one (without) fire and move the sensor."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    inbound = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    sensor = entity_id_of(hass, init_integration, "sensor", "last_delivery_status")
+
+    delivered = {
+        "order_id": "123FC75",
+        "recipient": "+33606123456",
+        "status": "DLVRD",
+        "delivery_date": "20090309120636",
+    }
+    assert (await _post(client, init_integration, delivered)) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+    state = hass.states.get(sensor)
+    assert state is not None
+    assert state.state == "delivered"
+    assert state.attributes["message_id"] == "123FC75:+33606123456"
+    assert state.attributes["recipient"] == "+33606123456"
+    assert state.attributes["provider_status"] == "DLVRD"
+
+    failed = {"order_id": "123FC75", "recipient": "33610654321", "status": "ERROR"}
+    assert (await _post(client, init_integration, failed)) == (HTTPStatus.OK, "OK")
+    # Pushed again: answered, not fired again.
+    assert (await _post(client, init_integration, failed)) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "provider": "mobyt",
+            "message_id": "123FC75:+33606123456",
+            "recipient": "+33606123456",
+            "status": "delivered",
+            "provider_status": "DLVRD",
+            "delivered_at": "2009-03-09T12:06:36+01:00",
+        },
+        {
+            "config_entry_id": init_integration.entry_id,
+            "provider": "mobyt",
+            "message_id": "123FC75:+33610654321",
+            "recipient": "+33610654321",
+            "status": "failed",
+            "provider_status": "ERROR",
+            "delivered_at": None,
+        },
+    ]
+    state = hass.states.get(sensor)
+    assert state is not None
+    assert (state.state, state.attributes["provider_status"]) == ("failed", "ERROR")
+    assert inbound == []
+
+
+# --- what is refused -----------------------------------------------------------------------------
+
+SECRET = "s3cr3t-payload"
+
+
+def _hostile_xml(document: str) -> bytes:
+    return f"XML={quote(document)}&note={SECRET}".encode()
+
+
+HOSTILE = [
+    pytest.param("smsfactor", _hostile_xml(BILLION_LAUGHS), FORM, 400, id="billion-laughs"),
+    pytest.param("smsfactor", _hostile_xml(EXTERNAL_ENTITY), FORM, 400, id="external-entity"),
+    pytest.param(
+        "smsfactor",
+        _hostile_xml("<inbox><sms from='1' to='2' date='x'>" + "A" * 70_000 + "</sms></inbox>"),
+        FORM,
+        413,
+        id="oversized",
+    ),
+    pytest.param(
+        "smsfactor",
+        b"XML=" + quote(SMSFACTOR_INBOX, encoding="utf-16").encode() + b"&n=" + SECRET.encode(),
+        FORM,
+        400,
+        id="xml-in-utf-16",
+    ),
+    pytest.param(
+        "smsfactor",
+        _hostile_xml(SMSFACTOR_INBOX.replace("</inbox>", "")),
+        FORM,
+        400,
+        id="truncated-xml",
+    ),
+    pytest.param(
+        "smsfactor",
+        _hostile_xml("<response><sms from='1' to='2' date='2024-01-15 08:30:00'/></response>"),
+        FORM,
+        400,
+        id="not-an-inbox",
+    ),
+    pytest.param("smsfactor", f"note={SECRET}".encode(), FORM, 400, id="no-xml-field"),
+    pytest.param(
+        "mobyt",
+        f"id=1&sender=%2B33610765432&recipient=%2B33757000001&text=caf%E9+{SECRET}".encode(),
+        FORM,
+        400,
+        id="latin-1-percent-encoded",
+    ),
+    pytest.param(
+        "mobyt",
+        f"id=1&sender=%2B33610765432&recipient=%2B33757000001&text=caf\xe9 {SECRET}".encode(
+            "latin-1"
+        ),
+        FORM,
+        400,
+        id="latin-1-raw",
+    ),
+    pytest.param(
+        "mobyt",
+        f'{{"id": "1", "text": "{SECRET}"}}'.encode(),
+        {"Content-Type": "application/json"},
+        415,
+        id="json",
+    ),
+    pytest.param("mobyt", f"just some text {SECRET}".encode(), FORM, 400, id="not-a-form"),
+    pytest.param("mobyt", b"", FORM, 400, id="empty"),
+    pytest.param(
+        "mobyt",
+        "&".join(f"f{n}={SECRET}" for n in range(40)).encode(),
+        FORM,
+        400,
+        id="too-many-fields",
+    ),
+    pytest.param(
+        "mobyt",
+        urlencode({**MOBYT_INBOUND, "sender": SECRET * 10}).encode(),
+        FORM,
+        400,
+        id="mobyt-field-too-long",
+    ),
+    pytest.param(
+        "mobyt",
+        urlencode({**MOBYT_INBOUND, "delivery_date": f"2024-13-45 {SECRET}"}).encode(),
+        FORM,
+        400,
+        id="mobyt-bad-date",
+    ),
+    pytest.param(
+        "mobyt",
+        urlencode({"order_id": "1'; DROP", "recipient": "+33606123456", "status": SECRET}).encode(),
+        FORM,
+        400,
+        id="mobyt-bad-status-report",
+    ),
+    pytest.param(
+        "mobyt",
+        _hostile_xml(SMSFACTOR_INBOX),
+        FORM,
+        400,
+        id="smsfactor-push-to-mobyt",
+    ),
+    pytest.param(
+        "smsfactor",
+        urlencode({"order_id": "123FC75", "recipient": "+33606123456", "status": "DLVRD"}).encode(),
+        FORM,
+        400,
+        id="status-report-to-smsfactor",
+    ),
+    pytest.param("netoxygen", urlencode(MOBYT_INBOUND).encode(), FORM, 400, id="cannot-push"),
+]
+
+
+@pytest.mark.parametrize(("provider", "body", "headers", "expected"), HOSTILE)
+async def test_refused_push(  # noqa: PLR0917
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    headers: dict[str, str],
+    expected: int,
+) -> None:
+    """A malformed, oversized, wrongly encoded or hostile push: 4xx, nothing fired, one log line.
+
+    The log line says why, never what was posted.
+    """
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    statuses = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        status, _ = await _post(client, init_integration, body, headers=headers)
+        await hass.async_block_till_done()
+
+    assert status == expected
+    assert events == []
+    assert statuses == []
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.sms_gateways")]
+    assert len(ours) == 1
+    assert ours[0].levelno == logging.WARNING
+    assert SECRET not in caplog.text
+    assert "lol" not in caplog.text
+    assert "passwd" not in caplog.text
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_oversized_body_without_length(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A chunked body (no Content-Length) is cut off at the bound, not read whole."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+
+    async def chunks() -> Any:
+        yield urlencode(MOBYT_INBOUND).encode() + b"&pad="
+        for _ in range(MAX_BODY_BYTES // 4096 + 2):
+            yield b"A" * 4096
+
+    client = await hass_client_no_auth()
+    status, _ = await _post(client, init_integration, chunks(), headers=FORM)
+    await hass.async_block_till_done()
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert events == []
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_get_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Pushes are POSTs: a GET (even with a valid query) is refused and fires nothing."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    response = await client.get(webhook_path(init_integration), params=MOBYT_INBOUND)
+    await hass.async_block_till_done()
+    assert response.status == HTTPStatus.METHOD_NOT_ALLOWED
+    assert events == []
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_our_failure_asks_for_a_retry(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """When handling fails on our side the provider gets 503 so that it pushes again."""
+    client = await hass_client_no_auth()
+    inbound = init_integration.runtime_data.inbound
+    with patch.object(inbound, "async_receive", side_effect=RuntimeError("boom")):
+        status, _ = await _post(client, init_integration, MOBYT_INBOUND)
+    assert status == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "hello world" not in caplog.text
+
+    # The retry is handled.
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert len(events) == 1
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_webhook_gone_after_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Once the entry is unloaded its webhook fires nothing."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await _post(client, init_integration, MOBYT_INBOUND)
+    await hass.async_block_till_done()
+    assert events == []
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_webhook_url(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The URL to paste: Home Assistant's URL, or the path alone while it has none."""
+    webhook_id = "webhook-mobyt"
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.com"})
+    assert async_webhook_url(hass, webhook_id) == f"https://ha.example.com/api/webhook/{webhook_id}"
+    with patch("homeassistant.components.webhook.get_url", side_effect=NoURLAvailableError):
+        assert async_webhook_url(hass, webhook_id) == f"/api/webhook/{webhook_id}"
