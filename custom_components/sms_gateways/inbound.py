@@ -120,9 +120,10 @@ class InboundReceiver:
                 name=f"{DOMAIN} inbound SMS",
                 cancel_on_shutdown=True,
             )
-            if self.last_id is None and self.polls:
-                # Learn where the history ends now, not one interval later: a message received
-                # in between would otherwise be taken for an old one and never fired.
+            if self.polls:
+                # Poll now, not one interval later: a new entry learns where the history ends
+                # (a message received in between would otherwise be taken for an old one), and
+                # after a restart what arrived while Home Assistant was down fires at once.
                 self.hass.async_create_task(
                     self.async_poll(), f"{DOMAIN} inbound SMS first poll", eager_start=True
                 )

@@ -229,6 +229,13 @@ class DeliveryTracker:
             and pending.update.provider_status == report.provider_status
         ):
             return False
+        if (
+            pending is not None
+            and report.status is DeliveryStatus.UNKNOWN
+            and pending.update.status is not DeliveryStatus.UNKNOWN
+        ):
+            # "Not found" or an unknown word says nothing new: keep what we knew.
+            return False
         update = DeliveryUpdate(
             message_id=report.message_id,
             recipient=report.recipient or (pending.update.recipient if pending else None),

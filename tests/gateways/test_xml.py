@@ -56,6 +56,12 @@ def test_utf8_and_latin1_declarations_pass() -> None:
     assert parse_xml(b"\xef\xbb\xbf<a>x</a>").text == "x"
 
 
+def test_text_with_a_declared_encoding() -> None:
+    """Text already decoded (a form field) is read as it is, whatever it declares."""
+    text = '<?xml version="1.0" encoding="ISO-8859-1"?><sms>fenêtre ouverte</sms>'
+    assert parse_xml(text).text == "fenêtre ouverte"
+
+
 def test_size_bound() -> None:
     """An oversized document is refused before parsing."""
     with pytest.raises(GatewayResponseError, match="larger than"):

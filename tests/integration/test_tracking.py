@@ -428,6 +428,23 @@ async def test_same_status_again_changes_nothing(
     assert tracker.pending[ids[ALICE]].update.recipient == ALICE
 
 
+async def test_unknown_does_not_replace_a_known_status(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A poll that says "not found" keeps what was known; the sensor does not go back."""
+    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    tracker: DeliveryTracker = init_integration.runtime_data.tracker
+    sent = DeliveryReport(
+        message_id=ids[ALICE], status=DeliveryStatus.SENT, provider_status="3", recipient=ALICE
+    )
+    assert tracker.async_apply_report(sent) is True
+    lost = replace(sent, status=DeliveryStatus.UNKNOWN, provider_status="not found")
+    assert tracker.async_apply_report(lost) is False
+    await hass.async_block_till_done()
+    assert _sensor(hass, init_integration).state == "sent"
+    assert tracker.pending[ids[ALICE]].update.status is DeliveryStatus.SENT
+
+
 @pytest.mark.parametrize("provider", ["sms123"])
 async def test_test_mode_sends_nothing_to_follow(
     hass: HomeAssistant, init_integration: MockConfigEntry

@@ -23,6 +23,7 @@ def excerpt(data: bytes | str, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NON_UTF8_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
 _ENCODING_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)")
 _ALLOWED_ENCODINGS = frozenset(
@@ -65,7 +66,8 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
     Raises:
         GatewayResponseError: too large, has a DOCTYPE or ENTITY declaration, or is not XML.
     """
-    raw = data.encode() if isinstance(data, str) else data
+    # Text is already decoded: its declared encoding no longer applies, so it is dropped.
+    raw = _DECLARATION.sub("", data, count=1).encode() if isinstance(data, str) else data
     _check(raw, max_bytes)
     try:
         root = etree.fromstring(raw, parser=_parser())
