@@ -105,6 +105,8 @@ class PendingMessage:
     sent_at: datetime
     next_check: datetime
     checks: int = 0
+    batch_id: str | None = None
+    """The send it belongs to (cancelled together where the provider cancels whole sends)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly, for storage."""
@@ -113,6 +115,7 @@ class PendingMessage:
             "sent_at": self.sent_at.isoformat(),
             "next_check": self.next_check.isoformat(),
             "checks": self.checks,
+            "batch_id": self.batch_id,
         }
 
     @classmethod
@@ -123,6 +126,7 @@ class PendingMessage:
             sent_at=datetime.fromisoformat(data["sent_at"]),
             next_check=datetime.fromisoformat(data["next_check"]),
             checks=int(data.get("checks", 0)),
+            batch_id=data.get("batch_id"),
         )
 
 
@@ -207,7 +211,10 @@ class DeliveryTracker:
             )
             if not recipient.status.is_final and self.polls:
                 self.pending[update.message_id] = PendingMessage(
-                    update=update, sent_at=result.send_at or now, next_check=first_check
+                    update=update,
+                    sent_at=result.send_at or now,
+                    next_check=first_check,
+                    batch_id=result.batch_id,
                 )
             self._publish(update)
         self._save()
@@ -254,10 +261,13 @@ class DeliveryTracker:
 
     @callback
     def async_mark_canceled(self, message_id: str) -> None:
-        """A scheduled message was cancelled: it is final."""
+        """A scheduled message was cancelled: it is final.
+
+        Where the provider cancels a whole send (Mobyt), its other messages are cancelled too.
+        """
         pending = self.pending.pop(message_id, None)
         known = pending.update if pending else self.last
-        self._publish(
+        canceled = [
             DeliveryUpdate(
                 message_id=message_id,
                 recipient=known.recipient if known and known.message_id == message_id else None,
@@ -265,7 +275,15 @@ class DeliveryTracker:
                 provider_status=None,
                 updated_at=dt_util.utcnow(),
             )
-        )
+        ]
+        if pending is not None and pending.batch_id and self.gateway.cancels_whole_batch:
+            for other in [m for m in self.pending.values() if m.batch_id == pending.batch_id]:
+                del self.pending[other.update.message_id]
+                canceled.append(
+                    replace(other.update, status=DeliveryStatus.CANCELED, provider_status=None)
+                )
+        for update in canceled:
+            self._publish(update)
         self._save()
 
     # --- polling --------------------------------------------------------------------------------

@@ -274,6 +274,29 @@ async def test_cancelled_message(
     assert init_integration.runtime_data.tracker.pending == {}
 
 
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_cancelling_one_mobyt_message_cancels_its_order(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Mobyt cancels the whole order: every message of that send shows ``canceled``."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    send_at = dt_util.now() + timedelta(hours=2)
+    ids = await _send(
+        hass, init_integration, ALICE, FAILING, message="Later", send_at=send_at.isoformat()
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "cancel_sms",
+        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_id": ids[ALICE]},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    assert _statuses(events, ids[ALICE]) == ["scheduled", "canceled"]
+    assert _statuses(events, ids[FAILING]) == ["scheduled", "canceled"]
+    assert init_integration.runtime_data.tracker.pending == {}
+
+
 @pytest.mark.parametrize("provider", ["sms123"])
 async def test_without_status_call(
     hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory

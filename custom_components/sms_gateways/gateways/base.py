@@ -79,6 +79,8 @@ class SmsGateway(ABC):
     """The most digits of a sender that is a phone number."""
     requires_sender: ClassVar[bool] = False
     """The provider refuses a message without a sender (SMSFactor)."""
+    cancels_whole_batch: ClassVar[bool] = False
+    """Cancelling one message cancels every message of its send (Mobyt cancels an order)."""
 
     def __init__(
         self,

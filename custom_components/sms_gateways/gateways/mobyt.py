@@ -249,6 +249,7 @@ class MobytGateway(SmsGateway):
         }
     )
     max_length = 1000
+    cancels_whole_batch = True
     _spellings: tuple[str, str] = SPELLINGS
     """The two spellings of ``Mobyt/...`` calls, in the order they are tried (see ``_call``)."""
 
