@@ -191,9 +191,12 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
                 if sender:
                     data[CONF_SENDER] = sender
+                pushes = {Capability.INBOUND_PUSH, Capability.STATUS_PUSH} & gateway.capabilities
                 return self.async_create_entry(
                     title=f"{gateway.title} {data[CONF_USERNAME]}",
                     data=data,
+                    # The webhook URL, where the provider can push; otherwise say there is none.
+                    description=None if pushes else "no_push",
                     description_placeholders=_webhook_placeholders(
                         self.hass, gateway, data[CONF_WEBHOOK_ID]
                     ),

@@ -80,7 +80,11 @@ async def test_create_entry(
     assert result["title"].endswith(username)
     assert result["result"].unique_id == f"{provider}_{username}"
     data = dict(result["data"])
-    assert data.pop(CONF_WEBHOOK_ID)
+    webhook_id = data.pop(CONF_WEBHOOK_ID)
+    # Where the provider pushes, the URL to paste in its console; elsewhere a note saying so.
+    pushes = provider in ("smsfactor", "mobyt")
+    assert result["description"] == (None if pushes else "no_push")
+    assert result["description_placeholders"]["webhook_url"].endswith(f"/api/webhook/{webhook_id}")
     assert data == {
         CONF_PROVIDER: provider,
         CONF_USERNAME: username,
