@@ -169,6 +169,7 @@ async def _send_sms(
                 "message_id": message.message_id,
                 "accepted": message.accepted,
                 "error": message.error,
+                "status": message.status.value,
             }
             for message in result.messages
         ],

@@ -62,9 +62,9 @@ async def test_send_sms(
     )
     assert response is not None
     messages = response["messages"]
-    assert [(m["recipient"], m["accepted"], m["error"]) for m in messages] == [
-        (ALICE, True, None),
-        (BOB, True, None),
+    assert [(m["recipient"], m["accepted"], m["error"], m["status"]) for m in messages] == [
+        (ALICE, True, None, "queued"),
+        (BOB, True, None, "queued"),
     ]
     assert all(m["message_id"] for m in messages)
     assert {key: response[key] for key in ("encoding", "characters", "segments")} == {
