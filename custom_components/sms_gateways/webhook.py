@@ -12,7 +12,7 @@ from http import HTTPStatus
 import logging
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
@@ -27,6 +27,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 MAX_FIELDS = 32
 _FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
 
 
 class PushRefusedError(Exception):
@@ -44,6 +45,8 @@ async def _read_form(request: web.Request) -> dict[str, str]:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise PushRefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
     content_type = request.content_type
+    if content_type == _MULTIPART:
+        return await _read_multipart(request)
     if content_type not in (_FORM, "", "application/octet-stream", "text/plain"):
         raise PushRefusedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"content type {content_type}")
     body = bytearray()
@@ -71,6 +74,33 @@ async def _read_form(request: web.Request) -> dict[str, str]:
     if not pairs:
         raise PushRefusedError(HTTPStatus.BAD_REQUEST, "empty body")
     return dict(pairs)
+
+
+async def _read_multipart(request: web.Request) -> dict[str, str]:
+    """The fields of a multipart form, within the same bounds as a plain form."""
+    try:
+        reader = await request.multipart()
+        fields: dict[str, str] = {}
+        size = 0
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a form")
+            if len(fields) >= MAX_FIELDS:
+                raise PushRefusedError(HTTPStatus.BAD_REQUEST, "too many fields")
+            value = bytearray()
+            while chunk := await part.read_chunk(16 * 1024):
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise PushRefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+                value.extend(chunk)
+            fields[part.name] = bytes(value).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PushRefusedError(HTTPStatus.BAD_REQUEST, "body not in UTF-8") from err
+    except (ValueError, AssertionError) as err:
+        raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a form") from err
+    if not fields:
+        raise PushRefusedError(HTTPStatus.BAD_REQUEST, "empty body")
+    return fields
 
 
 def _is_status_report(form: dict[str, str]) -> bool:

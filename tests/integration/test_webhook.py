@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 import logging
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import quote, urlencode
 
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -192,6 +193,48 @@ async def test_mobyt_inbound_push(
             "keyword": None,
         }
     ]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_mobyt_inbound_push_as_multipart(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """The same push sent as multipart/form-data fires the same event; bad parts are refused."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    form = FormData(MOBYT_INBOUND, default_to_multipart=True)
+    status, _text = await _post(client, init_integration, form)
+    await hass.async_block_till_done()
+    assert status == HTTPStatus.OK
+    assert [e.data["message"] for e in events] == ["hello world"]
+
+    latin = FormData(default_to_multipart=True)
+    latin.add_field(
+        "text", "fenêtre".encode("latin-1"), content_type="text/plain", filename="text.txt"
+    )
+    assert (await _post(client, init_integration, latin))[0] == HTTPStatus.BAD_REQUEST
+    huge = FormData({"text": "x" * (MAX_BODY_BYTES + 1)}, default_to_multipart=True)
+    status, _text = await _post(client, init_integration, huge)
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    many = FormData({f"f{i}": "x" for i in range(40)}, default_to_multipart=True)
+    assert (await _post(client, init_integration, many))[0] == HTTPStatus.BAD_REQUEST
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    nameless = b"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
+    broken = b"--b\r\nContent-Disposition: form-data; name=text\r\n\r\nhello"
+    for body in (b"--b--\r\n", nameless, broken):
+        assert (await _post(client, init_integration, body, headers))[0] == HTTPStatus.BAD_REQUEST
+
+    async def chunked() -> AsyncIterator[bytes]:
+        # No Content-Length: the bound is checked while reading.
+        yield b"--b\r\nContent-Disposition: form-data; name=text\r\n\r\n"
+        for _ in range(5):
+            yield b"x" * (MAX_BODY_BYTES // 4)
+        yield b"\r\n--b--\r\n"
+
+    status, _text = await _post(client, init_integration, chunked(), headers)
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    await hass.async_block_till_done()
+    assert len(events) == 1
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
