@@ -40,7 +40,8 @@ def _epilog(sim: Simulator) -> str:
     )
     paths = PATHS.format(refused=REFUSED_SUFFIX, failing=FAILING_SUFFIX, expiring=EXPIRING_SUFFIX)
     title = "Demo accounts (provider, username, password):"
-    return f"{paths}\n{title}\n{accounts}\n\n{app_module.__doc__}"
+    readings = sim.readings.help_text()
+    return f"{paths}\n{title}\n{accounts}\n\n{readings}\n\n{app_module.__doc__}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +73,20 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PROVIDER=URL",
         help="where a provider pushes inbound SMS and status reports (repeatable)",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="PROVIDER.POINT=CHOICE",
+        help="play another reading where a doc leaves a point open (repeatable; see below)",
+    )
     args = parser.parse_args(argv)
+    for item in args.variant:
+        name, _, value = item.partition("=")
+        try:
+            sim.readings.choose(name, value, base=True)
+        except ValueError as err:
+            parser.error(str(err))
     sim.step_seconds = args.step_seconds
     for item in args.webhook:
         provider, _, url = item.partition("=")

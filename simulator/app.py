@@ -18,7 +18,10 @@ Control API (JSON, under ``/_control/``):
                                "received_at"?}           inject a received SMS (pushed if a
                                              webhook is set; kept for polling where the provider
                                              is polled)
-    POST   /_control/reset                   back to the demo accounts, nothing sent
+    GET    /_control/readings                every reading a doc leaves open: choices, current
+    POST   /_control/readings {"provider.point": "choice", ...}   play these readings
+    POST   /_control/reset                   back to the demo accounts, nothing sent, the
+                                             readings of the command line (else the defaults)
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import aiohttp
 from aiohttp import web
 
 from .provider import ProviderSim, Push
+from .readings import Readings
 from .state import PARIS, Account, SimInbound, SimMessage, SimState
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,6 +70,9 @@ class Simulator:
         """
         self.state = SimState()
         self.providers = {sim.key: sim for sim in (factory(self.state) for factory in providers)}
+        self.readings = Readings({key: sim.readings for key, sim in self.providers.items()})
+        for sim in self.providers.values():
+            sim.chosen = self.readings
         self.requests: list[dict[str, Any]] = []
         self.faults: dict[str, Fault] = {}
         self.webhooks: dict[str, str] = {}
@@ -82,6 +89,7 @@ class Simulator:
                 self.state.add_account(account)
         self.requests.clear()
         self.faults.clear()
+        self.readings.reset()
 
     # --- the server ----------------------------------------------------------------------------
 
@@ -102,6 +110,8 @@ class Simulator:
                 web.post("/_control/status", self._set_status),
                 web.post("/_control/webhooks", self._set_webhook),
                 web.post("/_control/inbound", self._inject_inbound),
+                web.get("/_control/readings", self._get_readings),
+                web.post("/_control/readings", self._set_readings),
                 web.post("/_control/reset", self._reset),
             ]
         )
@@ -288,6 +298,20 @@ class Simulator:
         if push is not None and data.get("push", True):
             pushed = await self._send_push(sim.key, push)
         return web.json_response({"id": inbound.inbound_id, "pushed": pushed})
+
+    async def _get_readings(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.readings.as_dict())
+
+    async def _set_readings(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        if not isinstance(data, dict):
+            return web.json_response({"error": "send {name: choice, ...}"}, status=400)
+        try:
+            for name, value in data.items():
+                self.readings.choose(str(name), str(value))
+        except ValueError as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response(self.readings.as_dict())
 
     async def _reset(self, _request: web.Request) -> web.Response:
         self.reset()

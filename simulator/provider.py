@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from .readings import Reading, Readings
 from .state import Account, SimInbound, SimMessage, SimState
 
 
@@ -23,10 +24,17 @@ class ProviderSim(ABC):
 
     key: str
     """The provider key, also the first path segment."""
+    readings: tuple[Reading, ...] = ()
+    """The points this provider's doc leaves open, each with the answers it can play."""
 
     def __init__(self, state: SimState) -> None:
-        """Share the simulator's state."""
+        """Share the simulator's state; the simulator hands over the chosen readings."""
         self.state = state
+        self.chosen = Readings({self.key: self.readings})
+
+    def reading(self, point: str) -> str:
+        """The reading played at ``point`` of this provider (``send_status``, ...)."""
+        return self.chosen.get(f"{self.key}.{point}")
 
     @abstractmethod
     def routes(self) -> list[web.RouteDef]:

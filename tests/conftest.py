@@ -37,6 +37,11 @@ class RunningSimulator:
         """The requests received whose path starts with ``path``."""
         return [r for r in self.sim.requests if r["path"].startswith(path)]
 
+    def play(self, **readings: str) -> None:
+        """Play these readings (``netoxygen__send_status="code"`` for ``netoxygen.send_status``)."""
+        for name, value in readings.items():
+            self.sim.readings.choose(name.replace("__", ".", 1), value)
+
     def fault(self, path: str, kind: str, *, count: int = 1, seconds: float = 5) -> None:
         """Inject a fault into the next ``count`` calls of ``path``."""
         from simulator.app import Fault  # noqa: PLC0415
