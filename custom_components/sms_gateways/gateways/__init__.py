@@ -21,6 +21,7 @@ from .errors import (
     MessageRejectedError,
     MessageTooLongError,
     SchedulingError,
+    SendOutcomeUnknownError,
     UnsupportedOperationError,
 )
 from .mobyt import MobytGateway
@@ -97,6 +98,7 @@ __all__ = [
     "PreparedSms",
     "RecipientResult",
     "SchedulingError",
+    "SendOutcomeUnknownError",
     "SendResult",
     "Sms123Gateway",
     "SmsFactorGateway",

@@ -85,6 +85,19 @@ class GatewayResponseError(GatewayError):
     """The provider answered something we cannot understand, or an undocumented error."""
 
 
+class SendOutcomeUnknownError(GatewayResponseError):
+    """A send (or cancel) reached the provider, but its answer does not say what became of it.
+
+    The message may have been sent: it must never be sent again. ``reference`` is the message,
+    order or batch id the answer did hold, if any, so that the user can check its status.
+    """
+
+    def __init__(self, message: str, *, reference: str | None = None, **kwargs: str | None) -> None:
+        """Keep the id the answer held, if any."""
+        super().__init__(message, **kwargs)
+        self.reference = reference
+
+
 class EmptyMessageError(MessageRejectedError):
     """The message has no text."""
 
