@@ -19,7 +19,8 @@ Choices where the doc is vague:
   number): nothing is sent, nothing is debited.
 - Credits are lines ``(type, nation, amount)``; a message to a country the account has a line of
   that type for is debited there, any other from the ``EE`` (abroad) line; one credit per segment
-  (160 characters, then 153 per part; the GSM extension characters count two) per recipient.
+  (160 septets, then 153 per part; the GSM extension characters count two; a text outside
+  GSM 03.38 in UCS-2 parts of 70, then 67) per recipient, counted by ``billing.bill``.
   A request the lines cannot pay for is refused whole (KO 2).
 - A cancelled order is forgotten: SMSSTATUS answers KO 9 for it, SMSHISTORY leaves it out.
   Credits are not given back (the doc does not say they are).
@@ -37,6 +38,7 @@ from urllib.parse import quote_plus, urlencode
 from aiohttp import web
 import phonenumbers
 
+from .billing import bill
 from .provider import ProviderSim, Push
 from .state import PARIS, Account, SimInbound, SimMessage, is_refused
 
@@ -119,9 +121,12 @@ def message_length(text: str) -> int:
 
 
 def segments(text: str) -> int:
-    """SMS billed: one up to 160 characters, else one per 153 (the doc's rule)."""
-    length = message_length(text)
-    return 1 if length <= 160 else -(-length // 153)
+    """SMS billed: one up to 160 septets, else one per 153 (the doc's rule), or UCS-2 parts.
+
+    The doc says nothing of characters outside GSM 03.38; they are billed as UCS-2 (70, then 67
+    per part), as the network carries them.
+    """
+    return bill(text).parts
 
 
 def nation_of(number: str) -> str:

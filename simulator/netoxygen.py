@@ -33,8 +33,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from custom_components.sms_gateways.gateways.encoding import analyze
-
+from .billing import bill
 from .provider import ProviderSim
 from .state import Account, SimMessage, is_refused
 
@@ -252,20 +251,20 @@ class NetOxygenSim(ProviderSim):
         kind = _text(rest[4], "type") if len(rest) > 4 else ""
         if kind not in ("", "text", "flash"):
             raise _FaultError(FAULT_PARAMS, "type must be 'text' or 'flash'")
-        info = analyze(message)
+        info = bill(message)
         now = datetime.now(ZURICH)
         scheduled = when is not None and when > now
         rows: list[list[object]] = []
         accepted: list[tuple[int, str]] = []
         for given in dest:
             number = clean_number(given)
-            error = self._refusal(number, given, sender, message, info.segments)
+            error = self._refusal(number, given, sender, message, info.parts)
             if error:
                 rows.append([number or given, 0, error])
             else:
                 accepted.append((len(rows), number))
                 rows.append([number, 9 if scheduled else 1, ""])
-        cost = info.segments * len(accepted)
+        cost = info.parts * len(accepted)
         if cost > opened.credits:
             raise _FaultError(FAULT_CREDITS, f"Not enough credits: {cost} needed")
         opened.credits -= cost
@@ -283,8 +282,8 @@ class NetOxygenSim(ProviderSim):
                     created_at=now,
                     status="scheduled" if scheduled else "queued",
                     scheduled_at=when if scheduled else None,
-                    segments=info.segments,
-                    extra={"type": kind or "text", "characters": info.characters},
+                    segments=info.parts,
+                    extra={"type": kind or "text", "characters": len(message)},
                 )
             )
         return rows

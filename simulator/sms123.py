@@ -41,8 +41,7 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
-from custom_components.sms_gateways.gateways.encoding import analyze
-
+from .billing import bill
 from .provider import ProviderSim
 from .state import PARIS, Account, SimMessage, is_refused
 
@@ -392,7 +391,7 @@ class Sms123Sim(ProviderSim):
             return "93", {}
         if self._is_duplicate(account, number, message, now):
             return "91", {}
-        segments = analyze(message).segments
+        segments = bill(message).parts
         if account.credits < segments:
             return "83", {}
         test_values = (

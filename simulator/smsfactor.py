@@ -7,8 +7,9 @@ follow the doc gets its error code. Where the doc is vague this simulator decide
   form, from the raw request body.
 - A sender longer than 11 characters, or a text longer than 1120, is refused with -2 (Erreur
   XML): both are limits of the document's schema (``smsfactor.xsd``).
-- Credits are debited per recipient per part: one part up to 160 characters, else parts of 153
-  (the doc's rule; SMSFactor turns every text into GSM 7-bit).
+- Credits are debited per recipient per part: one part up to 160 septets, else parts of 153
+  (the doc's rule; SMSFactor turns every text into GSM 7-bit, an extension character costing
+  two septets), counted by ``billing.bill``.
 - ``getDr.php`` takes one ``<ticket>`` whose ``gsmsmsid`` "must hold the value you passed when
   sending" (the doc): the login is checked first (-1), then a missing or empty ``gsmsmsid`` is
   refused with -2 (Erreur XML), as the schema would. The answer holds the ``<gsm>`` rows of that
@@ -24,13 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-import math
 import re
 from urllib.parse import urlencode
 
 from aiohttp import web
 from lxml import etree
 
+from .billing import bill
 from .provider import ProviderSim, Push
 from .state import PARIS, Account, SimInbound, SimMessage, is_refused
 
@@ -38,8 +39,6 @@ PREFIX = "/smsfactor/API/"
 OK = 1
 MAX_SENDER = 11
 MAX_TEXT = 1120
-SINGLE_PART = 160
-PART = 153
 DELAY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 
 MESSAGES = {
@@ -86,8 +85,8 @@ class Recipient:
 
 
 def parts(text: str) -> int:
-    """How many SMS SMSFactor bills for ``text``."""
-    return 1 if len(text) <= SINGLE_PART else math.ceil(len(text) / PART)
+    """How many SMS SMSFactor bills for ``text``: GSM 03.38 only, others replaced (the doc)."""
+    return bill(text, gsm_only=True).parts
 
 
 def answer(status: int, message: str, *children: etree._Element, **fields: str) -> web.Response:

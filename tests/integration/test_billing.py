@@ -1,0 +1,46 @@
+"""What ``send_sms`` reports as segments is what the provider bills (the simulator's own count)."""
+
+from __future__ import annotations
+
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_gateways.const import DOMAIN
+from tests.conftest import RunningSimulator
+
+from .conftest import ALICE
+
+TEXTS = {
+    "160 GSM": "a" * 160,
+    "161 GSM": "a" * 161,
+    "escape pair at a part boundary": "a" * 152 + "€" + "a" * 10,
+    "157 + two escapes": "a" * 157 + "€€",
+    "capital Ç is GSM": "Ç" * 160,
+    "lowercase ç is not": "ç" * 100,
+    "emoji": "Alarm 🚨" * 12,
+    "surrogate pair at a part boundary": "a" * 66 + "😀" + "a" * 5,
+}
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
+@pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
+async def test_reported_segments_are_billed(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+    text: str,
+) -> None:
+    """The simulator bills per GSM 03.38 on its own; the response says the same count."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "recipients": [ALICE], "message": text},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    billed = [m.segments for m in simulator.sim.state.messages.values() if m.provider == provider]
+    assert billed == [response["segments"]]
