@@ -26,6 +26,7 @@ from homeassistant.util.hass_dict import HassKey
 from .const import (
     CONF_API_URL,
     CONF_INBOUND_SCAN_INTERVAL,
+    CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
     DEFAULT_INBOUND_SCAN_INTERVAL,
@@ -60,6 +61,22 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, once for every entry."""
     hass.data[HASS_CONFIG] = config
     async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> bool:
+    """Bring an entry stored by an older version to the current form.
+
+    1.2: Mobyt's message type option is stored lowercase (``n``/``l``), the selector's keys.
+    """
+    if entry.version > 1:
+        # A downgrade: this version cannot read what a newer one stored.
+        return False
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        if isinstance(message_type := options.get(CONF_MESSAGE_TYPE), str):
+            options[CONF_MESSAGE_TYPE] = message_type.lower()
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
     return True
 
 

@@ -49,6 +49,8 @@ from .const import (
     DOMAIN,
     MAX_INBOUND_SCAN_INTERVAL,
     MAX_SCAN_INTERVAL,
+    MESSAGE_TYPE_SMS_DIRECT,
+    MESSAGE_TYPE_SMS_TOP,
     MESSAGE_TYPES,
     MIN_INBOUND_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
@@ -118,7 +120,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one provider account."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -353,9 +355,9 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                 errors[CONF_SENDER] = "invalid_sender"
             elif not sender and gateway.requires_sender:
                 errors[CONF_SENDER] = "sender_missing"
-            elif sender and message_type == "L":
+            elif sender and message_type == MESSAGE_TYPE_SMS_DIRECT:
                 errors[CONF_SENDER] = "sender_with_fixed_type"
-            elif not sender and message_type == "N":
+            elif not sender and message_type == MESSAGE_TYPE_SMS_TOP:
                 errors[CONF_SENDER] = "sender_required"
             else:
                 return self.async_create_entry(data={**user_input, CONF_SENDER: sender})
@@ -364,8 +366,10 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             probatio.Optional(CONF_SENDER): TextSelector(),
         }
         if Capability.MESSAGE_TYPE in gateway.capabilities:
-            # N needs a sender; without one Mobyt sends with its fixed sender (L).
-            default_type = MESSAGE_TYPES[0] if default_sender(entry) else MESSAGE_TYPES[1]
+            # SMS Top needs a sender; without one Mobyt sends with its fixed sender (SMS Direct).
+            default_type = (
+                MESSAGE_TYPE_SMS_TOP if default_sender(entry) else MESSAGE_TYPE_SMS_DIRECT
+            )
             schema[probatio.Required(CONF_MESSAGE_TYPE, default=default_type)] = SelectSelector(
                 SelectSelectorConfig(
                     options=list(MESSAGE_TYPES),

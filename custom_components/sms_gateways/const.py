@@ -30,8 +30,13 @@ DEFAULT_INBOUND_SCAN_INTERVAL: Final = 1
 MIN_INBOUND_SCAN_INTERVAL: Final = 1
 MAX_INBOUND_SCAN_INTERVAL: Final = 60
 DEFAULT_LOW_CREDITS_THRESHOLD: Final = 10
-MESSAGE_TYPES: Final = ("N", "L")
-"""Mobyt: N is SMS Top (custom sender), L is SMS Direct (fixed sender)."""
+MESSAGE_TYPE_SMS_TOP: Final = "n"
+MESSAGE_TYPE_SMS_DIRECT: Final = "l"
+MESSAGE_TYPES: Final = (MESSAGE_TYPE_SMS_TOP, MESSAGE_TYPE_SMS_DIRECT)
+"""Mobyt: n is SMS Top (custom sender), l is SMS Direct (fixed sender).
+
+Lowercase, as Home Assistant wants selector option keys; the Mobyt adapter sends them as its
+``N``/``L``, and actions still accept the uppercase letters."""
 
 # Recipient subentries
 SUBENTRY_RECIPIENT: Final = "recipient"

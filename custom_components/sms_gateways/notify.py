@@ -57,7 +57,7 @@ NOTIFY_DATA_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_SEND_AT): cv.datetime,
         probatio.Optional(ATTR_FLASH): cv.boolean,
         probatio.Optional(ATTR_MESSAGE_TYPE): probatio.All(
-            cv.string, probatio.Upper, probatio.In(MESSAGE_TYPES)
+            cv.string, probatio.Lower, probatio.In(MESSAGE_TYPES)
         ),
         probatio.Optional(ATTR_BOOKMARK_URL): cv.url,
         probatio.Optional(ATTR_TTS): cv.boolean,

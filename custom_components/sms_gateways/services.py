@@ -73,7 +73,7 @@ SEND_SMS_SCHEMA = ENTRY_SCHEMA.extend(
         probatio.Optional(ATTR_SEND_AT): cv.datetime,
         probatio.Optional(ATTR_FLASH, default=False): cv.boolean,
         probatio.Optional(ATTR_MESSAGE_TYPE): probatio.All(
-            cv.string, probatio.Upper, probatio.In(MESSAGE_TYPES)
+            cv.string, probatio.Lower, probatio.In(MESSAGE_TYPES)
         ),
         probatio.Optional(ATTR_BOOKMARK_URL): cv.url,
         probatio.Optional(ATTR_TTS, default=False): cv.boolean,

@@ -338,7 +338,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     flow_id = result["flow_id"]
     options = {
         CONF_SENDER: "Home",
-        CONF_MESSAGE_TYPE: "L",
+        CONF_MESSAGE_TYPE: "l",
         CONF_SCAN_INTERVAL: 30,
         CONF_LOW_CREDITS_THRESHOLD: 5,
         CONF_INBOUND_SCAN_INTERVAL: 2,
@@ -346,7 +346,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     result = await hass.config_entries.options.async_configure(flow_id, options)
     assert result["errors"] == {CONF_SENDER: "sender_with_fixed_type"}
     result = await hass.config_entries.options.async_configure(
-        flow_id, {**options, CONF_SENDER: "", CONF_MESSAGE_TYPE: "N"}
+        flow_id, {**options, CONF_SENDER: "", CONF_MESSAGE_TYPE: "n"}
     )
     assert result["errors"] == {CONF_SENDER: "sender_required"}
     result = await hass.config_entries.options.async_configure(

@@ -1,0 +1,84 @@
+"""Entries stored by an older version are brought to the current form when they load."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_gateways.config_flow import SmsGatewaysConfigFlow
+from custom_components.sms_gateways.const import CONF_MESSAGE_TYPE, CONF_SCAN_INTERVAL, DOMAIN
+from tests.conftest import RunningSimulator
+
+from .common import setup_entry
+from .conftest import ALICE, make_entry
+
+
+@pytest.mark.parametrize(("stored", "migrated"), [("N", "n"), ("L", "l"), ("n", "n")])
+async def test_message_type_option_lowercased(
+    hass: HomeAssistant, simulator: RunningSimulator, stored: str, migrated: str
+) -> None:
+    """A 1.1 entry's Mobyt message type becomes the selector's key; Mobyt still gets N/L."""
+    entry = make_entry(
+        simulator, "mobyt", options={CONF_MESSAGE_TYPE: stored, CONF_SCAN_INTERVAL: 30}
+    )
+    assert (entry.version, entry.minor_version) == (1, 1)
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (
+        SmsGatewaysConfigFlow.VERSION,
+        SmsGatewaysConfigFlow.MINOR_VERSION,
+    )
+    assert entry.options == {CONF_MESSAGE_TYPE: migrated, CONF_SCAN_INTERVAL: 30}
+    sender = {"sender": "Home"} if migrated == "n" else {}
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "recipients": [ALICE], "message": "Hi", **sender},
+        blocking=True,
+        return_response=True,
+    )
+    request = simulator.requests("/mobyt/Mobyt/SENDSMS")[-1]
+    assert f"message_type={migrated.upper()}" in str(request)
+
+
+@pytest.mark.parametrize("given", ["N", "n", "L", "l"])
+async def test_action_accepts_both_cases(
+    hass: HomeAssistant, simulator: RunningSimulator, given: str
+) -> None:
+    """``message_type`` of an action may be written as before (N/L) or as the selector gives it."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    sender = {"sender": "Home"} if given in "Nn" else {}
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {
+            ATTR_CONFIG_ENTRY_ID: entry.entry_id,
+            "recipients": [ALICE],
+            "message": "Hi",
+            "message_type": given,
+            **sender,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    request = simulator.requests("/mobyt/Mobyt/SENDSMS")[-1]
+    assert f"message_type={given.upper()}" in str(request)
+
+
+async def test_newer_entry_is_not_loaded(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """An entry stored by a newer major version is left alone, not misread."""
+    entry = make_entry(simulator, "netoxygen")
+    future = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        version=2,
+    )
+    future.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(future.entry_id)
+    assert future.state is ConfigEntryState.MIGRATION_ERROR
