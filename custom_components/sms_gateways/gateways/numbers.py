@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from .errors import InvalidRecipientError
+
+# Longer text is no phone number; keeping it out of the cache bounds what a hostile push can
+# make us remember.
+_CACHED_LENGTH = 32
+
+
+def _valid_e164(text: str, region: str) -> str | None:
+    """``text`` in E.164 when it is a valid number (national ones read in ``region``), else None.
+
+    Parsing is most of what a send costs locally, and a home texts the same few numbers again
+    and again, so answers for short inputs are remembered.
+    """
+    if len(text) <= _CACHED_LENGTH:
+        return _cached_valid_e164(text, region)
+    return _parse_valid_e164(text, region)
+
+
+def _parse_valid_e164(text: str, region: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_cached_valid_e164 = lru_cache(maxsize=1024)(_parse_valid_e164)
 
 
 def to_e164(number: str, default_region: str) -> str:
@@ -19,13 +49,10 @@ def to_e164(number: str, default_region: str) -> str:
     cleaned = number.strip()
     if not cleaned:
         raise InvalidRecipientError("Empty phone number", number=number)
-    try:
-        parsed = phonenumbers.parse(cleaned, default_region.upper())
-    except phonenumbers.NumberParseException as err:
-        raise InvalidRecipientError(f"Invalid phone number: {number}", number=number) from err
-    if not phonenumbers.is_valid_number(parsed):
+    e164 = _valid_e164(cleaned, default_region.upper())
+    if e164 is None:
         raise InvalidRecipientError(f"Invalid phone number: {number}", number=number)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 def e164_digits(e164: str) -> str:
@@ -43,13 +70,10 @@ def from_provider(number: str, default_region: str) -> str:
     if not cleaned:
         return cleaned
     candidates = [cleaned]
-    if cleaned.isdigit() and not cleaned.startswith("0"):
+    if cleaned.isascii() and cleaned.isdigit() and not cleaned.startswith("0"):
         candidates.insert(0, f"+{cleaned}")
     for candidate in candidates:
-        try:
-            parsed = phonenumbers.parse(candidate, default_region.upper())
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        e164 = _valid_e164(candidate, default_region.upper())
+        if e164 is not None:
+            return e164
     return cleaned

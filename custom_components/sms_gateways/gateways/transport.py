@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -23,6 +24,7 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5, sock_read=25)
 MAX_RESPONSE_BYTES = 1024 * 1024
 _CONNECT_ATTEMPTS = 2
+_FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +45,14 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Read at most ``limit`` bytes of the (already decompressed) body."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
+    while chunk := await response.content.readany():
         size += len(chunk)
         if size > limit:
             raise GatewayConnectionError(
                 f"The provider's reply is larger than {limit} bytes", request_sent=True
             )
         chunks.append(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def post(
@@ -72,6 +74,10 @@ async def post(
         GatewayConnectionError: the provider could not be reached, answered too late, dropped the
             connection, answered with an HTTP error status, or sent an oversized reply.
     """
+    if isinstance(data, Mapping):
+        # The same bytes aiohttp's FormData would make, without its per-request machinery.
+        data = urlencode(data).encode("ascii")
+        headers = {"Content-Type": _FORM, **(headers or {})}
     for attempt in range(1, _CONNECT_ATTEMPTS + 1):
         try:
             async with session.post(
