@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -34,6 +35,7 @@ from .gateways import (
     AccessDeniedError,
     AuthenticationError,
     Capability,
+    DeliveryStatus,
     EmptyMessageError,
     GatewayConnectionError,
     GatewayError,
@@ -44,10 +46,14 @@ from .gateways import (
     MessageRejectedError,
     MessageTooLongError,
     OutgoingSms,
+    RecipientResult,
     SchedulingError,
+    SendOutcomeUnknownError,
     SendResult,
     UnsupportedOperationError,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 # The send options a provider may not have, and the capability each needs.
 _OPTION_CAPABILITIES: dict[str, Capability] = {
@@ -160,6 +166,14 @@ async def async_send_sms(
         result = await gateway.send(sms)
     except GatewayError as err:
         raise gateway_error(hass, entry, err, sending=True) from err
+    except Exception as err:
+        # A bug in an adapter, possibly after the provider took the message: say so honestly.
+        _LOGGER.exception("Unexpected error sending through %s", gateway.title)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_outcome_unknown",
+            translation_placeholders={"provider": gateway.title, "error": type(err).__name__},
+        ) from err
 
     coordinator = runtime.coordinator
     if result.credits_remaining is not None:
@@ -167,6 +181,9 @@ async def async_send_sms(
     elif result.accepted and gateway.supports(Capability.BALANCE):
         await coordinator.async_request_refresh()
     if not result.accepted:
+        if unknown := [r for r in result.refused if r.status is DeliveryStatus.UNKNOWN]:
+            # Not a refusal: the provider may have taken it (never called "refused").
+            raise _unknown_recipient_outcome(gateway.title, unknown[0])
         first = result.refused[0]
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -181,15 +198,59 @@ async def async_send_sms(
     return result
 
 
+def _unknown_recipient_outcome(provider: str, result: RecipientResult) -> HomeAssistantError:
+    """The error of a send whose only outcome is a recipient the provider may have taken."""
+    placeholders = {"provider": provider, "error": result.error or result.error_code or ""}
+    if result.message_id:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_outcome_unknown_id",
+            translation_placeholders={**placeholders, "message_id": result.message_id},
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="send_outcome_unknown",
+        translation_placeholders=placeholders,
+    )
+
+
 @contextmanager
 def translate_errors(
-    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, *, sending: bool = False
+    hass: HomeAssistant,
+    entry: SmsGatewaysConfigEntry,
+    *,
+    sending: bool = False,
+    canceling: str | None = None,
 ) -> Iterator[None]:
     """Raise the gateway errors of the block as translated Home Assistant errors."""
     try:
         yield
     except GatewayError as err:
-        raise gateway_error(hass, entry, err, sending=sending) from err
+        raise gateway_error(hass, entry, err, sending=sending, canceling=canceling) from err
+
+
+def _outcome_unknown(
+    err: GatewayError, names: dict[str, str], *, sending: bool, canceling: str | None
+) -> tuple[str, dict[str, str]] | None:
+    """The key and placeholders of an error after which the provider may have acted.
+
+    A send (or cancel) that reached the provider, whose answer does not say what became of it:
+    the wording is the same for every provider, says that it may have been done, and carries the
+    id the answer held, so that the user can check its status instead of sending again.
+    """
+    if not isinstance(err, GatewayResponseError | GatewayConnectionError):
+        return None
+    if isinstance(err, GatewayConnectionError) and not err.request_sent:
+        return None
+    detail = {**names, "error": str(err)}
+    if canceling is not None:
+        return "cancel_outcome_unknown", {**detail, "message_id": canceling}
+    if not sending:
+        return None
+    reference = err.reference if isinstance(err, SendOutcomeUnknownError) else None
+    if reference:
+        return "send_outcome_unknown_id", {**detail, "message_id": reference}
+    return "send_outcome_unknown", detail
 
 
 def gateway_error(
@@ -198,13 +259,22 @@ def gateway_error(
     err: GatewayError,
     *,
     sending: bool = False,
+    canceling: str | None = None,
 ) -> HomeAssistantError:
     """The translated error that tells the user what went wrong.
 
-    Rejected credentials also start a reauthentication of the entry.
+    Rejected credentials also start a reauthentication of the entry. ``sending`` says the error
+    came from a send, ``canceling`` names the message a cancel was for: after either, an answer
+    that does not say what became of it is "it may have been done", never a refusal.
     """
     gateway = entry.runtime_data.gateway
     names = {"provider": gateway.title, "account": entry.title}
+    if (unknown := _outcome_unknown(err, names, sending=sending, canceling=canceling)) is not None:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=unknown[0],
+            translation_placeholders=unknown[1],
+        )
     key: str
     placeholders: dict[str, str] = names
     invalid_input = True
@@ -232,8 +302,7 @@ def gateway_error(
         case GatewayConnectionError() if not err.request_sent:
             key, invalid_input = "cannot_connect", False
         case GatewayConnectionError():
-            key = "send_outcome_unknown" if sending else "no_answer"
-            invalid_input = False
+            key, invalid_input = "no_answer", False
         case GatewayResponseError():
             key, placeholders, invalid_input = (
                 "invalid_response",

@@ -184,7 +184,7 @@ async def _cancel_sms(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
     message_id: str = call.data[ATTR_MESSAGE_ID]
-    with translate_errors(hass, entry):
+    with translate_errors(hass, entry, canceling=message_id):
         results = await entry.runtime_data.gateway.cancel([message_id])
     result = next((result for result in results if result.message_id == message_id), None)
     if result is None or not result.canceled:

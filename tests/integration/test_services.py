@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -14,6 +15,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import CONF_MESSAGE_TYPE, DOMAIN
+from custom_components.sms_gateways.gateways import (
+    DeliveryStatus,
+    Encoding,
+    GatewayConnectionError,
+    GatewayResponseError,
+    MessageInfo,
+    RecipientResult,
+    SendOutcomeUnknownError,
+    SendResult,
+)
 from tests.conftest import RunningSimulator
 
 from .conftest import ALICE, BOB, REFUSED, make_entry
@@ -409,7 +420,7 @@ async def test_send_with_refused_credentials(
     [
         ("drop", "send_outcome_unknown"),
         ("http500", "send_outcome_unknown"),
-        ("malformed", "invalid_response"),
+        ("malformed", "send_outcome_unknown"),
     ],
 )
 async def test_send_when_the_provider_fails(
@@ -426,6 +437,84 @@ async def test_send_when_the_provider_fails(
         await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == key
     assert len(simulator.requests("/netoxygen/")) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "key", "message_id"),
+    [
+        (
+            SendOutcomeUnknownError("Unreadable answer", reference="4242"),
+            "send_outcome_unknown_id",
+            "4242",
+        ),
+        (SendOutcomeUnknownError("Unreadable answer"), "send_outcome_unknown", None),
+        (GatewayResponseError("Undocumented code 77"), "send_outcome_unknown", None),
+        (GatewayConnectionError("Dropped", request_sent=True), "send_outcome_unknown", None),
+        (RecursionError("adapter bug"), "send_outcome_unknown", None),
+    ],
+)
+async def test_send_outcome_unknown_carries_the_id(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    error: Exception,
+    key: str,
+    message_id: str | None,
+) -> None:
+    """After the provider answered, the error says it may have been sent and names its id."""
+    gateway = init_integration.runtime_data.gateway
+    with (
+        patch.object(gateway, "send", side_effect=error),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+    assert type(err.value) is HomeAssistantError
+    assert err.value.translation_key == key
+    placeholders = err.value.translation_placeholders or {}
+    assert placeholders.get("message_id") == message_id
+    assert "may have been sent" in str(err.value)
+    if message_id:
+        assert message_id in str(err.value)
+
+
+async def test_unknown_outcome_of_a_recipient_is_not_a_refusal(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A recipient whose outcome the provider did not say is never called refused."""
+    gateway = init_integration.runtime_data.gateway
+    result = SendResult(
+        messages=(
+            RecipientResult(
+                recipient=ALICE,
+                accepted=False,
+                message_id="77",
+                status=DeliveryStatus.UNKNOWN,
+                error="Unreadable answer",
+            ),
+        ),
+        info=MessageInfo(encoding=Encoding.GSM7, characters=2, length=160, segments=1),
+    )
+    with (
+        patch.object(gateway, "send", return_value=result),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == "send_outcome_unknown_id"
+    assert (err.value.translation_placeholders or {})["message_id"] == "77"
+    assert "refused" not in str(err.value)
+
+
+async def test_cancel_outcome_unknown(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A cancel whose answer says nothing of what became of it may have cancelled."""
+    gateway = init_integration.runtime_data.gateway
+    with (
+        patch.object(gateway, "cancel", side_effect=SendOutcomeUnknownError("Unreadable")),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _call(hass, init_integration, "cancel_sms", message_id="55")
+    assert err.value.translation_key == "cancel_outcome_unknown"
+    assert (err.value.translation_placeholders or {})["message_id"] == "55"
 
 
 async def test_send_when_the_provider_is_unreachable(
