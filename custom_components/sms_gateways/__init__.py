@@ -29,6 +29,7 @@ from .const import (
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
+    CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DOMAIN,
 )
@@ -89,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
         password=entry.data[CONF_PASSWORD],
         api_url=entry.data.get(CONF_API_URL),
         region=entry.options.get(CONF_REGION),
+        timezone=entry.options.get(CONF_TIME_ZONE),
     )
     coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import logging
 from typing import Any, override
+import zoneinfo
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
@@ -43,6 +44,7 @@ from .const import (
     CONF_REGION,
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
+    CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DEFAULT_LOW_CREDITS_THRESHOLD,
     DEFAULT_SCAN_INTERVAL,
@@ -96,14 +98,17 @@ RECIPIENT_SCHEMA = probatio.Schema(
 REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
 
 
-def _account_schema(api_url: str, *, with_sender: bool) -> probatio.Schema:
-    """The credentials, an optional sender, and the API address (``api_url`` unless changed)."""
+def _account_schema(
+    api_url: str, *, with_sender: bool, sender_required: bool = False
+) -> probatio.Schema:
+    """The credentials, a sender (required where the provider needs one), and the API address."""
     schema: dict[probatio.Marker, Any] = {
         probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
         probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
     }
     if with_sender:
-        schema[probatio.Optional(CONF_SENDER)] = TextSelector()
+        marker = probatio.Required if sender_required else probatio.Optional
+        schema[marker(CONF_SENDER)] = TextSelector()
     schema[probatio.Optional(CONF_API_URL, default=api_url)] = URL_SELECTOR
     return probatio.Schema(schema)
 
@@ -203,7 +208,11 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                         self.hass, gateway, data[CONF_WEBHOOK_ID]
                     ),
                 )
-        schema = _account_schema(GATEWAYS[provider].default_api_url, with_sender=True)
+        schema = _account_schema(
+            GATEWAYS[provider].default_api_url,
+            with_sender=True,
+            sender_required=GATEWAYS[provider].requires_sender,
+        )
         return self.async_show_form(
             step_id=provider,
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
@@ -307,6 +316,17 @@ def _entry_gateway(hass: HomeAssistant, entry: ConfigEntry) -> SmsGateway:
     )
 
 
+def _valid_time_zone(name: str | None) -> bool:
+    """Whether ``name`` (None: the provider's default) is an IANA time zone."""
+    if name is None:
+        return True
+    try:
+        zoneinfo.ZoneInfo(name)
+    except zoneinfo.ZoneInfoNotFoundError, ValueError:
+        return False
+    return True
+
+
 def _valid_sender(gateway: SmsGateway, sender: str) -> bool:
     try:
         gateway.validate_sender(sender)
@@ -359,12 +379,13 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                 errors[CONF_SENDER] = "sender_with_fixed_type"
             elif not sender and message_type == MESSAGE_TYPE_SMS_TOP:
                 errors[CONF_SENDER] = "sender_required"
+            elif not _valid_time_zone(user_input.get(CONF_TIME_ZONE)):
+                errors[CONF_TIME_ZONE] = "invalid_time_zone"
             else:
                 return self.async_create_entry(data={**user_input, CONF_SENDER: sender})
 
-        schema: dict[probatio.Marker, Any] = {
-            probatio.Optional(CONF_SENDER): TextSelector(),
-        }
+        sender_marker = probatio.Required if gateway.requires_sender else probatio.Optional
+        schema: dict[probatio.Marker, Any] = {sender_marker(CONF_SENDER): TextSelector()}
         if Capability.MESSAGE_TYPE in gateway.capabilities:
             # SMS Top needs a sender; without one Mobyt sends with its fixed sender (SMS Direct).
             default_type = (
@@ -378,6 +399,11 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                 )
             )
         schema[probatio.Optional(CONF_REGION)] = CountrySelector()
+        # No provider's doc names the time zone of its dates: the default is an assumption.
+        zones = await self.hass.async_add_executor_job(zoneinfo.available_timezones)
+        schema[probatio.Required(CONF_TIME_ZONE, default=gateway.timezone.key)] = SelectSelector(
+            SelectSelectorConfig(options=sorted(zones), mode=SelectSelectorMode.DROPDOWN)
+        )
         if Capability.BALANCE in gateway.capabilities:
             schema[probatio.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL)] = (
                 NumberSelector(

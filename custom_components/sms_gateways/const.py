@@ -20,6 +20,8 @@ CONF_REGION: Final = "region"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 """Minutes between two credit checks."""
 CONF_LOW_CREDITS_THRESHOLD: Final = "low_credits_threshold"
+CONF_TIME_ZONE: Final = "time_zone"
+"""The IANA time zone of the provider's dates (no doc names one: each has an assumed default)."""
 
 DEFAULT_SCAN_INTERVAL: Final = 60
 MIN_SCAN_INTERVAL: Final = 5

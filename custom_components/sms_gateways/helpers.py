@@ -50,6 +50,7 @@ from .gateways import (
     SchedulingError,
     SendOutcomeUnknownError,
     SendResult,
+    SendTimeError,
     UnsupportedOperationError,
 )
 
@@ -153,6 +154,16 @@ async def async_send_sms(
     gateway = runtime.gateway
     try:
         gateway.prepare(sms)
+    except SendTimeError as err:
+        # The provider reads a wall time: one its clocks show twice (or never) is refused.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="send_at_skipped" if err.skipped else "send_at_repeated",
+            translation_placeholders={
+                "send_at": sms.send_at.isoformat() if sms.send_at else "",
+                "time_zone": err.zone,
+            },
+        ) from err
     except SchedulingError as err:
         send_at = sms.send_at.isoformat() if sms.send_at else ""
         raise ServiceValidationError(

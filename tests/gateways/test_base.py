@@ -22,6 +22,7 @@ from custom_components.sms_gateways.gateways import (
     PreparedSms,
     SchedulingError,
     SendResult,
+    SendTimeError,
     SmsGateway,
     UnsupportedOperationError,
     create_gateway,
@@ -214,3 +215,106 @@ def test_registry() -> None:
     )
     assert gateway.provider == "mobyt"
     assert gateway.api_url == "https://api.moby.fr/"
+
+
+def test_time_zone_is_an_option() -> None:
+    """Each provider has an assumed time zone; an account may set another, checked by name."""
+    session = aiohttp.ClientSession.__new__(aiohttp.ClientSession)
+    defaults = {
+        provider: create_gateway(provider, session, username="u", password="p").timezone.key
+        for provider in GATEWAYS
+    }
+    assert defaults == {
+        "netoxygen": "Europe/Zurich",
+        "smsfactor": "Europe/Paris",
+        "mobyt": "Europe/Paris",
+        "sms123": "Europe/Paris",
+    }
+    gateway = create_gateway(
+        "smsfactor", session, username="u", password="p", timezone="America/Martinique"
+    )
+    assert gateway.timezone == ZoneInfo("America/Martinique")
+    assert type(gateway).timezone == ZoneInfo("Europe/Paris")  # the class keeps its default
+    for wrong in ("Mars/Olympus", "../../etc/passwd", " "):
+        with pytest.raises(ValueError, match="IANA"):
+            create_gateway("mobyt", session, username="u", password="p", timezone=wrong)
+
+
+@pytest.mark.parametrize(
+    ("when", "skipped"),
+    [
+        # Paris clocks go back from 03:00 to 02:00 on 27 October 2030: 02:30 happens twice.
+        (datetime(2030, 10, 27, 2, 30, tzinfo=ZoneInfo("Europe/Paris")), False),
+        (datetime(2030, 10, 27, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")), False),
+        # The same instant given with an offset: the provider still reads an ambiguous 02:30.
+        (datetime(2030, 10, 27, 0, 30, tzinfo=UTC), False),
+        (datetime(2030, 10, 27, 1, 30, tzinfo=UTC), False),
+        # They go forward from 02:00 to 03:00 on 31 March 2030: 02:30 never happens.
+        (datetime(2030, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/Paris")), True),
+    ],
+)
+def test_send_time_in_a_clock_change_is_refused(
+    gateway: LimitedGateway, when: datetime, *, skipped: bool
+) -> None:
+    """A wall time the zone shows twice or never is refused, not silently read one way."""
+    sms = OutgoingSms(recipients=("+33612345678",), message="Hi", send_at=when)
+    with pytest.raises(SendTimeError) as err:
+        gateway.prepare(sms, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert err.value.skipped is skipped
+    assert err.value.zone == "Europe/Paris"
+    assert isinstance(err.value, SchedulingError)
+
+
+def test_send_time_in_the_user_zone_clock_change_is_refused(gateway: LimitedGateway) -> None:
+    """A time the user's own zone repeats is ambiguous too, whatever the provider's zone."""
+    new_york = ZoneInfo("America/New_York")  # back from 02:00 to 01:00 on 3 November 2030
+    sms = OutgoingSms(
+        recipients=("+33612345678",),
+        message="Hi",
+        send_at=datetime(2030, 11, 3, 1, 30, tzinfo=new_york),
+    )
+    with pytest.raises(SendTimeError) as err:
+        gateway.prepare(sms, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert err.value.zone == "America/New_York"
+    assert not err.value.skipped
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2030, 10, 27, 1, 59, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(2030, 10, 27, 3, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(2030, 3, 31, 3, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(2030, 3, 31, 0, 30, tzinfo=UTC),  # 01:30 in Paris, before the change
+    ],
+)
+def test_send_time_next_to_a_clock_change_is_kept(gateway: LimitedGateway, when: datetime) -> None:
+    """Just outside the repeated or skipped hour, the time is sent as given."""
+    sms = OutgoingSms(recipients=("+33612345678",), message="Hi", send_at=when)
+    assert gateway.prepare(sms, now=datetime(2030, 1, 1, tzinfo=UTC)).sms.send_at == when
+
+
+def test_clock_change_of_the_account_zone(gateway: LimitedGateway) -> None:
+    """The repeated hour is the account's: a Paris one is fine for an account in New York."""
+    session = aiohttp.ClientSession.__new__(aiohttp.ClientSession)
+    new_york = LimitedGateway(session, username="u", password="p", timezone="America/New_York")
+    sms = OutgoingSms(
+        recipients=("+33612345678",),
+        message="Hi",
+        send_at=datetime(2030, 10, 27, 0, 30, tzinfo=UTC),  # 02:30 fold 0 in Paris
+    )
+    new_york.prepare(sms, now=datetime(2030, 1, 1, tzinfo=UTC))
+    with pytest.raises(SendTimeError):
+        gateway.prepare(sms, now=datetime(2030, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("provider", sorted(GATEWAYS))
+async def test_every_provider_refuses_the_repeated_hour(provider: str) -> None:
+    """Each adapter's send refuses a time its zone repeats, before any request."""
+    gateway = create_gateway(
+        provider, aiohttp.ClientSession.__new__(aiohttp.ClientSession), username="u", password="p"
+    )
+    repeated = datetime(2030, 10, 27, 1, 30, tzinfo=UTC)  # 02:30 (the second) in Paris, Zurich
+    sms = OutgoingSms(recipients=("+33612345678",), message="Hi", sender="Home", send_at=repeated)
+    with pytest.raises(SendTimeError):
+        await gateway.send(sms)

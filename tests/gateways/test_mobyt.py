@@ -359,8 +359,9 @@ async def test_scheduled_send(gateway: MobytGateway, simulator: RunningSimulator
         (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "20300331013000"),
         (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "20300331033000"),
         # ... and back from 03:00 CEST to 02:00 CET on 2030-10-27 (01:00 UTC).
-        (datetime(2030, 10, 27, 0, 59, tzinfo=UTC), "20301027025900"),
-        (datetime(2030, 10, 27, 1, 0, tzinfo=UTC), "20301027020000"),
+        # (02:00 to 03:00 then happens twice: refused, see test_base.py.)
+        (datetime(2030, 10, 26, 23, 59, tzinfo=UTC), "20301027015900"),
+        (datetime(2030, 10, 27, 2, 0, tzinfo=UTC), "20301027030000"),
     ],
 )
 async def test_scheduled_time_across_a_dst_change(

@@ -359,9 +359,10 @@ async def test_schedule_then_cancel(gateway: NetOxygenGateway, simulator: Runnin
         # Spring forward (last Sunday of March): 02:00 CET becomes 03:00 CEST.
         (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "2030-03-31 01:30:00"),
         (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "2030-03-31 03:30:00"),
-        # Fall back (last Sunday of October): 02:30 happens twice.
-        (datetime(2030, 10, 27, 0, 30, tzinfo=UTC), "2030-10-27 02:30:00"),
-        (datetime(2030, 10, 27, 1, 30, tzinfo=UTC), "2030-10-27 02:30:00"),
+        # Fall back (last Sunday of October): 02:00 to 03:00 happens twice (refused, see
+        # test_base.py); just before and after it.
+        (datetime(2030, 10, 26, 23, 59, tzinfo=UTC), "2030-10-27 01:59:00"),
+        (datetime(2030, 10, 27, 2, 0, tzinfo=UTC), "2030-10-27 03:00:00"),
         (datetime(2030, 7, 1, 12, 0, tzinfo=UTC), "2030-07-01 14:00:00"),
         (datetime(2030, 1, 15, 12, 0, tzinfo=UTC), "2030-01-15 13:00:00"),
     ],
@@ -374,9 +375,7 @@ async def test_send_time_across_dst(
     assert params[5] == wire
     stored = next(iter(simulator.sim.state.messages.values()))
     assert stored.scheduled_at is not None
-    # The second 02:30 of the autumn night cannot be told from the first on the wire itself.
-    if send_at != datetime(2030, 10, 27, 1, 30, tzinfo=UTC):
-        assert stored.scheduled_at.astimezone(UTC) == send_at
+    assert stored.scheduled_at.astimezone(UTC) == send_at
 
 
 async def test_refused_recipient_is_reported_not_raised(

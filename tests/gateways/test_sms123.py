@@ -632,8 +632,9 @@ async def test_cancel_when_the_provider_cannot_be_reached(session: aiohttp.Clien
         (datetime(2031, 3, 30, 0, 30, tzinfo=UTC), "013030032031"),
         (datetime(2031, 3, 30, 1, 30, tzinfo=UTC), "033030032031"),
         # 26 October 2031: back from UTC+2 to UTC+1 at 01:00 UTC.
-        (datetime(2031, 10, 26, 0, 30, tzinfo=UTC), "023026102031"),
-        (datetime(2031, 10, 26, 1, 30, tzinfo=UTC), "023026102031"),
+        # (02:00 to 03:00 then happens twice: refused, see test_base.py.)
+        (datetime(2031, 10, 25, 23, 30, tzinfo=UTC), "013026102031"),
+        (datetime(2031, 10, 26, 2, 30, tzinfo=UTC), "033026102031"),
     ],
 )
 async def test_diff_is_paris_wall_clock_across_dst(

@@ -725,3 +725,23 @@ def test_hostile_or_malformed_push_parses_nothing(
 ) -> None:
     with pytest.raises(GatewayResponseError):
         gateway.parse_inbound_push(form)
+
+
+async def test_time_zone_of_the_account(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Another time zone for the account: the delay is written, and pushed dates read, in it."""
+    gateway = SmsFactorGateway(
+        session,
+        username=DEMO[0],
+        password=DEMO[1],
+        api_url=simulator.api_url("smsfactor"),
+        timezone="America/Martinique",
+    )
+    send_at = datetime(datetime.now(UTC).year + 1, 1, 15, 12, 0, tzinfo=UTC)
+    await gateway.send(sms("0612345678", send_at=send_at))
+    delay = posted(simulator.requests(SEND)[0]).findtext("message/delay")
+    assert delay == f"{send_at:%Y-%m-%d}T08:00:00"  # UTC-4
+
+    [received] = gateway.parse_inbound_push({"XML": f"<inbox>{GOOD_SMS}</inbox>"})
+    assert received.received_at == datetime(2025, 1, 15, 12, 30, tzinfo=UTC)

@@ -13,8 +13,9 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -28,6 +29,7 @@ from custom_components.sms_gateways.const import (
     CONF_REGION,
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
+    CONF_TIME_ZONE,
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
@@ -53,6 +55,14 @@ async def _start(hass: HomeAssistant, provider: str) -> str:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == provider
     return result["flow_id"]
+
+
+def _is_required(result: Any, key: str) -> bool:
+    """Whether the form of ``result`` marks ``key`` as required (shown so before submit)."""
+    return any(
+        marker == key and isinstance(marker, probatio.Required)
+        for marker in result["data_schema"].schema
+    )
 
 
 def _credentials(simulator: RunningSimulator, provider: str, **extra: Any) -> dict[str, Any]:
@@ -142,10 +152,21 @@ async def test_errors_then_recover(
 
 
 async def test_smsfactor_needs_a_sender(hass: HomeAssistant, simulator: RunningSimulator) -> None:
-    """SMSFactor refuses messages without a sender: the flow asks for one up front."""
-    flow_id = await _start(hass, "smsfactor")
+    """SMSFactor refuses messages without a sender: the form marks it required up front."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
+    )
     result = await hass.config_entries.flow.async_configure(
-        flow_id, _credentials(simulator, "smsfactor")
+        result["flow_id"], {"next_step_id": "smsfactor"}
+    )
+    flow_id = result["flow_id"]
+    assert _is_required(result, CONF_SENDER)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            flow_id, _credentials(simulator, "smsfactor")
+        )
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, "smsfactor", sender="  ")
     )
     assert result["errors"] == {CONF_SENDER: "sender_missing"}
     result = await hass.config_entries.flow.async_configure(
@@ -209,7 +230,9 @@ async def test_already_configured(hass: HomeAssistant, simulator: RunningSimulat
     flow_id = await _start(hass, "smsfactor")
     result = await hass.config_entries.flow.async_configure(
         flow_id,
-        _credentials(simulator, "smsfactor", **{CONF_USERNAME: "Demo@Example.com"}),
+        _credentials(
+            simulator, "smsfactor", **{CONF_USERNAME: "Demo@Example.com", CONF_SENDER: "Home"}
+        ),
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -330,6 +353,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_SENDER,
         CONF_MESSAGE_TYPE,
         CONF_REGION,
+        CONF_TIME_ZONE,
         CONF_SCAN_INTERVAL,
         CONF_LOW_CREDITS_THRESHOLD,
         CONF_INBOUND_SCAN_INTERVAL,
@@ -359,7 +383,12 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == {**options, CONF_SENDER: "", CONF_REGION: "CH"}
+    assert entry.options == {
+        **options,
+        CONF_SENDER: "",
+        CONF_REGION: "CH",
+        CONF_TIME_ZONE: "Europe/Paris",
+    }
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.coordinator
     assert coordinator.update_interval is not None
@@ -376,8 +405,10 @@ async def test_options_without_polling(
     assert list(result["data_schema"].schema) == [
         CONF_SENDER,
         CONF_REGION,
+        CONF_TIME_ZONE,
         CONF_LOW_CREDITS_THRESHOLD,
     ]
+    assert _is_required(result, CONF_SENDER)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SENDER: "", CONF_LOW_CREDITS_THRESHOLD: 0}
     )
@@ -387,6 +418,28 @@ async def test_options_without_polling(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options[CONF_SENDER] == "Maison"
+
+
+@pytest.mark.parametrize("provider", ["netoxygen"])
+async def test_options_time_zone(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The time zone defaults to the provider's assumed one, and reaches the gateway."""
+    entry = init_integration
+    assert entry.runtime_data.gateway.timezone.key == "Europe/Zurich"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    markers = {str(marker): marker for marker in result["data_schema"].schema}
+    assert markers[CONF_TIME_ZONE].default() == "Europe/Zurich"
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_TIME_ZONE: "Mars/Olympus", CONF_LOW_CREDITS_THRESHOLD: 0}
+        )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_TIME_ZONE: "America/New_York", CONF_LOW_CREDITS_THRESHOLD: 0, CONF_SCAN_INTERVAL: 60},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.gateway.timezone.key == "America/New_York"
 
 
 async def _start_recipient(hass: HomeAssistant, entry: MockConfigEntry) -> str:

@@ -181,6 +181,39 @@ async def test_send_sms_invalid(  # noqa: PLR0917
     assert simulator.requests() == []
 
 
+@pytest.mark.parametrize(
+    ("send_at", "key", "zone"),
+    [
+        # Zurich clocks go back on 27 October 2030: 02:30 there happens twice.
+        ("2030-10-27T02:30:00+01:00", "send_at_repeated", "Europe/Zurich"),
+        # Home Assistant's own zone here: 02:30 on 10 March 2030 never happens.
+        ("2030-03-10 02:30:00", "send_at_skipped", "US/Pacific"),
+    ],
+)
+async def test_send_sms_in_a_clock_change(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    send_at: str,
+    key: str,
+    zone: str,
+) -> None:
+    """A send time the clocks repeat or skip is refused in words, before any request."""
+    simulator.sim.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            init_integration,
+            "send_sms",
+            recipients=[ALICE],
+            message="Hi",
+            send_at=send_at,
+        )
+    assert err.value.translation_key == key
+    assert zone in str(err.value)
+    assert simulator.requests() == []
+
+
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_send_sms_fixed_sender_type(
     hass: HomeAssistant, init_integration: MockConfigEntry

@@ -22,6 +22,7 @@ from .errors import (
     MessageTooLongError,
     SchedulingError,
     SendOutcomeUnknownError,
+    SendTimeError,
     UnsupportedOperationError,
 )
 from .mobyt import MobytGateway
@@ -60,10 +61,20 @@ def create_gateway(
     password: str,
     api_url: str | None = None,
     region: str | None = None,
+    timezone: str | None = None,
 ) -> SmsGateway:
-    """A client for ``provider`` (a key of ``GATEWAYS``)."""
+    """A client for ``provider`` (a key of ``GATEWAYS``).
+
+    Raises:
+        ValueError: ``timezone`` is not an IANA time zone.
+    """
     return GATEWAYS[provider](
-        session, username=username, password=password, api_url=api_url, region=region
+        session,
+        username=username,
+        password=password,
+        api_url=api_url,
+        region=region,
+        timezone=timezone,
     )
 
 
@@ -100,6 +111,7 @@ __all__ = [
     "SchedulingError",
     "SendOutcomeUnknownError",
     "SendResult",
+    "SendTimeError",
     "Sms123Gateway",
     "SmsFactorGateway",
     "SmsGateway",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 from typing import ClassVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from yarl import URL
@@ -20,6 +20,7 @@ from .errors import (
     InvalidSenderError,
     MessageTooLongError,
     SchedulingError,
+    SendTimeError,
     UnsupportedOperationError,
 )
 from .models import (
@@ -42,6 +43,44 @@ _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9]+$")
 _NUMERIC_SENDER = re.compile(r"^\+?[0-9]+$")
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
+
+
+def zone(name: str | ZoneInfo) -> ZoneInfo:
+    """The IANA time zone ``name``.
+
+    Raises:
+        ValueError: no such time zone.
+    """
+    if isinstance(name, ZoneInfo):
+        return name
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:
+        raise ValueError(f"{name!r} is not an IANA time zone") from err
+
+
+def _check_wall_time(when: datetime) -> None:
+    """Refuse a time its zone's clocks show twice (autumn) or never (spring).
+
+    The provider reads a wall time without an offset, so it cannot tell which of two instants
+    is meant; and a time in the skipped hour does not exist there.
+
+    Raises:
+        SendTimeError: ``when`` falls in a repeated or skipped hour of its time zone.
+    """
+    if when.replace(fold=0).utcoffset() == when.replace(fold=1).utcoffset():
+        return
+    zone_name = str(when.tzinfo)
+    wall = when.replace(tzinfo=None)
+    back = when.astimezone(UTC).astimezone(when.tzinfo).replace(tzinfo=None)
+    skipped = back != wall
+    raise SendTimeError(
+        f"The send time {wall.isoformat(sep=' ')} "
+        + ("does not exist" if skipped else "happens twice")
+        + f" in {zone_name} (clocks change then)",
+        zone=zone_name,
+        skipped=skipped,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +107,12 @@ class SmsGateway(ABC):
     default_api_url: ClassVar[str]
     default_region: ClassVar[str]
     """The country national numbers are read in, unless the account says otherwise."""
-    timezone: ClassVar[ZoneInfo]
-    """The time zone of the provider's dates (scheduling, reports, inbound messages)."""
+    timezone: ZoneInfo
+    """The time zone of the provider's dates (scheduling, reports, inbound messages).
+
+    No provider's doc names one: each adapter's class value is an assumption (Europe/Paris, and
+    Europe/Zurich for NetOxygen from providers/NOTES.md), which an account may change.
+    """
     capabilities: ClassVar[frozenset[Capability]]
     max_length: ClassVar[int | None] = None
     """The longest message the provider takes, in septets (GSM) or UTF-16 units (UCS-2)."""
@@ -91,8 +134,15 @@ class SmsGateway(ABC):
         api_url: str | None = None,
         region: str | None = None,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        timezone: str | ZoneInfo | None = None,
     ) -> None:
-        """Keep the session Home Assistant gives and the account's credentials."""
+        """Keep the session Home Assistant gives and the account's credentials.
+
+        ``timezone`` (an IANA name) replaces the provider's assumed time zone.
+
+        Raises:
+            ValueError: ``timezone`` is not a known IANA time zone.
+        """
         self._session = session
         self._username = username
         self._password = password
@@ -100,6 +150,8 @@ class SmsGateway(ABC):
         self._api_url = base if base.endswith("/") else f"{base}/"
         self.region = (region or self.default_region).upper()
         self._timeout = timeout
+        if timezone:
+            self.timezone = zone(timezone)
 
     def __repr__(self) -> str:
         """Never show the password."""
@@ -196,6 +248,8 @@ class SmsGateway(ABC):
         if sms.send_at is not None:
             self._require(Capability.SCHEDULE, "schedule a message")
             moment = self.local_time(sms.send_at)
+            _check_wall_time(sms.send_at)
+            _check_wall_time(moment)
             if moment < (now or datetime.now(UTC)) - _PAST_TOLERANCE:
                 raise SchedulingError(f"The send time {sms.send_at.isoformat()} is in the past")
         sender = self.validate_sender(sms.sender) if sms.sender else None

@@ -64,6 +64,20 @@ class SchedulingError(GatewayError):
     """The scheduled send time is invalid, or a scheduled message could not be cancelled."""
 
 
+class SendTimeError(SchedulingError):
+    """The send time falls in an hour the account's time zone repeats (autumn) or skips (spring).
+
+    The provider reads a wall time without an offset: in a repeated hour it cannot tell which of
+    the two instants is meant, and a skipped hour does not exist there.
+    """
+
+    def __init__(self, message: str, *, zone: str, skipped: bool) -> None:
+        """Name the time zone, and whether the hour is skipped (else repeated)."""
+        super().__init__(message)
+        self.zone = zone
+        self.skipped = skipped
+
+
 class UnsupportedOperationError(GatewayError):
     """The provider has no such function."""
 

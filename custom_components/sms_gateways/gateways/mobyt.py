@@ -162,25 +162,25 @@ def split_message_id(value: str) -> tuple[str, str]:
     return order_id, recipient
 
 
-def format_date(when: datetime) -> str:
-    """``when`` as Mobyt writes dates: ``yyyymmddhhmmss`` in Paris time."""
-    return when.astimezone(PARIS).strftime(DATE_FORMAT)
+def format_date(when: datetime, zone: ZoneInfo = PARIS) -> str:
+    """``when`` as Mobyt writes dates: ``yyyymmddhhmmss`` in the account's time (Paris)."""
+    return when.astimezone(zone).strftime(DATE_FORMAT)
 
 
-def parse_date(value: str) -> datetime | None:
-    """A Mobyt date (Paris time), or None when the field is empty.
+def parse_date(value: str, zone: ZoneInfo = PARIS) -> datetime | None:
+    """A Mobyt date in the account's time (Paris), or None when the field is empty.
 
     Raises:
         GatewayResponseError: the field is not a ``yyyymmddhhmmss`` date.
     """
-    return _to_datetime(value) if value else None
+    return _to_datetime(value, zone) if value else None
 
 
-def _to_datetime(value: str) -> datetime:
+def _to_datetime(value: str, zone: ZoneInfo) -> datetime:
     if len(value) != 14 or not value.isdigit():
         raise GatewayResponseError(f"Mobyt sent an invalid date: {excerpt(value)!r}")
     try:
-        return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=PARIS)
+        return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=zone)
     except ValueError as err:
         raise GatewayResponseError(f"Mobyt sent an invalid date: {value!r}") from err
 
@@ -323,7 +323,7 @@ class MobytGateway(SmsGateway):
         if prepared.sender:
             fields["sender"] = prepared.sender
         if prepared.sms.send_at is not None:
-            fields["scheduled_delivery_time"] = format_date(prepared.sms.send_at)
+            fields["scheduled_delivery_time"] = format_date(prepared.sms.send_at, self.timezone)
         try:
             records = await self._call("Mobyt/SENDSMS", fields)
         except GatewayConnectionError as err:
@@ -427,7 +427,7 @@ class MobytGateway(SmsGateway):
                 )
                 continue
             provider_status = row[1] if len(row) > 1 else ""
-            delivered_at = parse_date(row[2]) if len(row) > 2 else None
+            delivered_at = parse_date(row[2], self.timezone) if len(row) > 2 else None
             reports.append(_report(value, recipient, provider_status, delivered_at))
         return reports
 
@@ -468,7 +468,10 @@ class MobytGateway(SmsGateway):
         """
         records = await self._call(
             "Mobyt/SMSHISTORY",
-            {"from": format_date(self.local_time(start)), "to": format_date(self.local_time(end))},
+            {
+                "from": format_date(self.local_time(start), self.timezone),
+                "to": format_date(self.local_time(end), self.timezone),
+            },
         )
         entries = []
         for record in records:
@@ -477,11 +480,11 @@ class MobytGateway(SmsGateway):
             entries.append(
                 HistoryEntry(
                     order_id=record[0] or None,
-                    created_at=parse_date(record[1]),
+                    created_at=parse_date(record[1], self.timezone),
                     message_type=record[2],
                     sender=record[3] or None,
                     recipients=int(record[4]),
-                    scheduled_at=parse_date(record[5]) if len(record) > 5 else None,
+                    scheduled_at=parse_date(record[5], self.timezone) if len(record) > 5 else None,
                 )
             )
         return entries
@@ -517,15 +520,15 @@ class MobytGateway(SmsGateway):
             GatewayResponseError: a row is not the documented table.
         """
         fields = {
-            "date_from": format_date(self.local_time(start)),
-            "date_to": format_date(self.local_time(end)),
+            "date_from": format_date(self.local_time(start), self.timezone),
+            "date_to": format_date(self.local_time(end), self.timezone),
         }
         return self._inbound(await self._call("OESRs/SRHISTORY", fields))
 
     def _inbound(self, records: list[list[str]]) -> list[InboundSms]:
         messages = []
         for record in records:
-            received_at = parse_date(record[4]) if len(record) >= 5 else None
+            received_at = parse_date(record[4], self.timezone) if len(record) >= 5 else None
             if received_at is None or not record[0]:
                 raise GatewayResponseError(f"Unexpected Mobyt received message: {record!r}")
             messages.append(
@@ -556,14 +559,14 @@ class MobytGateway(SmsGateway):
         sender = _field(form, "sender", _PUSH_NUMBER_MAX)
         recipient = _field(form, "recipient", _PUSH_NUMBER_MAX)
         text = _field(form, "text", _PUSH_TEXT_MAX, required=False)
-        received_at = parse_date(_field(form, "delivery_date", 14, required=False))
+        received_at = parse_date(_field(form, "delivery_date", 14, required=False), self.timezone)
         return [
             InboundSms(
                 message_id=message_id_,
                 sender=from_provider(sender, self.region),
                 recipient=from_provider(recipient, self.region),
                 message=text,
-                received_at=received_at or datetime.now(PARIS).replace(microsecond=0),
+                received_at=received_at or datetime.now(self.timezone).replace(microsecond=0),
             )
         ]
 
@@ -586,7 +589,7 @@ class MobytGateway(SmsGateway):
         status = _field(form, "status", 20)
         if not _PUSH_STATUS.match(status):
             raise GatewayResponseError(f"Invalid status in Mobyt push: {status!r}")
-        delivered_at = parse_date(_field(form, "delivery_date", 14, required=False))
+        delivered_at = parse_date(_field(form, "delivery_date", 14, required=False), self.timezone)
         return [_report(message_id(order_id, recipient), recipient, status, delivered_at)]
 
 
