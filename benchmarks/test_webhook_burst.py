@@ -26,6 +26,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
 
+from .table import Row, add, ms
+
 PUSHES = 1000
 DUPLICATES = 200
 PROBE_INTERVAL = 0.002
@@ -95,13 +97,19 @@ async def test_burst_of_inbound_pushes(
     bodies = [_mobyt_push(i) for i in range(PUSHES)]
     bodies += bodies[:DUPLICATES]
 
+    latencies: dict[str, list[float]] = {}
+
+    async def one(path: str, body: str) -> int:
+        started = time.perf_counter()
+        response = await client.post(path, data=body, headers=headers)
+        latencies.setdefault(path, []).append(time.perf_counter() - started)
+        return response.status
+
     async def burst(path: str) -> float:
         started = time.perf_counter()
-        responses = await asyncio.gather(
-            *(client.post(path, data=body, headers=headers) for body in bodies)
-        )
+        statuses = await asyncio.gather(*(one(path, body) for body in bodies))
         elapsed = time.perf_counter() - started
-        assert {response.status for response in responses} == {200}
+        assert set(statuses) == {200}
         return elapsed
 
     probe = LoopProbe()
@@ -126,6 +134,39 @@ async def test_burst_of_inbound_pushes(
     assert len(fired) == PUSHES
     assert len({event.data["message_id"] for event in fired}) == PUSHES
 
+    ours_latency = latencies[ours]
+    add(
+        Row(
+            f"inbound: {len(bodies)} concurrent pushes ({PUSHES} distinct), events fired",
+            str(len(fired)),
+            str(PUSHES),
+        )
+    )
+    add(
+        Row(
+            "inbound: time to answer the burst, ours vs a no-op webhook",
+            f"{ours_time:.3f} s ({len(bodies) / ours_time:.0f} pushes/s)",
+            f"{noop_time:.3f} s ({len(bodies) / noop_time:.0f} pushes/s)",
+            ours_time / noop_time,
+            limit=1.15,
+        )
+    )
+    add(
+        Row(
+            "inbound: latency of one push p50 / p99",
+            f"{ms(_p(ours_latency, 0.5) / 1000)} / {ms(_p(ours_latency, 0.99) / 1000)}",
+            f"{ms(_p(latencies['/api/webhook/noop-hook'], 0.5) / 1000)} / "
+            f"{ms(_p(latencies['/api/webhook/noop-hook'], 0.99) / 1000)}",
+        )
+    )
+    add(
+        Row(
+            "inbound: longest event-loop stall during the burst",
+            ms(max(ours_lateness)),
+            ms(max(noop_lateness)),
+            max(ours_lateness) / max(noop_lateness),
+        )
+    )
     print(
         "\n"
         f"{len(bodies)} pushes ({PUSHES} distinct, {DUPLICATES} duplicates), concurrent\n"

@@ -1,0 +1,190 @@
+"""Sending: our cost against a raw request, and a bulk send against the way core notifiers send.
+
+Measured side by side in one run, interleaved, against the simulator on 127.0.0.1 (in the same
+event loop as Home Assistant's test instance, so both sides pay the simulator's own work):
+
+- overhead: one send to one recipient through the adapter, against a raw aiohttp POST of the
+  identical body (captured from the simulator's request log) with the same session, median of
+  ``OVERHEAD_RUNS`` pairs;
+- bulk: 100 recipients through ``sms_gateways.send_sms``, against one blocking ``requests`` call
+  per recipient in the executor, one after the other (how ``twilio_sms``-style core notifiers
+  send), and against the limit: the same requests we made, replayed raw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import time
+from typing import Any
+
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import requests
+
+from custom_components.sms_gateways.const import DOMAIN
+from custom_components.sms_gateways.gateways import OutgoingSms
+from tests.conftest import RunningSimulator
+
+from .table import Row, add, median, ms
+
+PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
+OVERHEAD_RUNS = 300
+BULK_RUNS = 9
+BULK_RECIPIENTS = [f"+3361200{index:04d}" for index in range(100, 200)]
+TEXT = "Alarm: the front door opened at 03:12"
+
+
+def _plenty_of_credits(simulator: RunningSimulator) -> None:
+    for account in simulator.sim.state.accounts.values():
+        account.credits = 1e9
+        account.extra.pop("lines", None)
+
+
+def _raw_request(
+    simulator: RunningSimulator, record: dict[str, Any]
+) -> tuple[str, bytes, dict[str, str]]:
+    """URL, body and headers of a logged request, to send again byte for byte."""
+    headers = {"Content-Type": record["content_type"], **record["headers"]}
+    return f"{simulator.base_url}{record['path']}", record["body"].encode(), headers
+
+
+async def _timed(work: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await work()
+    return time.perf_counter() - started
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_overhead_of_one_send(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """One send through the adapter against a raw POST of the same bytes."""
+    _plenty_of_credits(simulator)
+    gateway = init_integration.runtime_data.gateway
+    session = async_get_clientsession(hass)
+    sms = OutgoingSms(recipients=("+33612345678",), message=TEXT, sender="Home")
+    simulator.sim.requests.clear()
+    await gateway.send(sms)
+    sends = simulator.requests()
+    assert len(sends) == 1
+    simulator.sim.state.messages.clear()
+    url, body, headers = _raw_request(simulator, sends[0])
+
+    async def raw() -> None:
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            assert response.status == 200
+
+    ours: list[float] = []
+    baseline: list[float] = []
+    for _ in range(OVERHEAD_RUNS):
+        ours.append(await _timed(lambda: gateway.send(sms)))
+        baseline.append(await _timed(raw))
+        # Nothing accumulates (123-SMS refuses a text sent twice within 24 hours).
+        simulator.sim.requests.clear()
+        simulator.sim.state.messages.clear()
+    add(
+        Row(
+            f"{provider}: one send, adapter vs raw POST (median of {OVERHEAD_RUNS})",
+            ms(median(ours)),
+            ms(median(baseline)),
+            median(ours) / median(baseline),
+            limit=1.15,
+        )
+    )
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_bulk_send(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """100 recipients: requests made and time, against the core way and the raw limit."""
+    _plenty_of_credits(simulator)
+    session = async_get_clientsession(hass)
+
+    async def ours() -> None:
+        await hass.services.async_call(
+            DOMAIN,
+            "send_sms",
+            {
+                ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+                "recipients": BULK_RECIPIENTS,
+                "message": TEXT,
+            },
+            blocking=True,
+            return_response=True,
+        )
+
+    simulator.sim.requests.clear()
+    await ours()
+    made = simulator.requests()
+    simulator.sim.state.messages.clear()
+    our_requests = [_raw_request(simulator, record) for record in made]
+    # The core way: one request per recipient; its body is our one-recipient body with that number.
+    simulator.sim.requests.clear()
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {
+            ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+            "recipients": [BULK_RECIPIENTS[0]],
+            "message": TEXT,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    url, one_body, headers = _raw_request(simulator, simulator.requests()[-1])
+    first = BULK_RECIPIENTS[0].removeprefix("+").encode()
+    core_bodies = [one_body.replace(first, n.removeprefix("+").encode()) for n in BULK_RECIPIENTS]
+    assert first in one_body, "the one-recipient body names its number"
+    simulator.sim.state.messages.clear()
+
+    def core_way() -> None:
+        with requests.Session() as blocking:
+            for body in core_bodies:
+                blocking.post(url, data=body, headers=headers, timeout=30).raise_for_status()
+
+    bound = asyncio.Semaphore(4)
+
+    async def replay(request: tuple[str, bytes, dict[str, str]]) -> None:
+        async with bound, session.post(request[0], data=request[1], headers=request[2]) as response:
+            await response.read()
+
+    async def limit() -> None:
+        await asyncio.gather(*(replay(request) for request in our_requests))
+
+    times: dict[str, list[float]] = {"ours": [], "core": [], "limit": []}
+    for _ in range(BULK_RUNS):
+        times["ours"].append(await _timed(ours))
+        times["core"].append(await _timed(lambda: hass.async_add_executor_job(core_way)))
+        times["limit"].append(await _timed(limit))
+        simulator.sim.requests.clear()
+        simulator.sim.state.messages.clear()
+    ours_time, core_time, limit_time = (median(times[key]) for key in ("ours", "core", "limit"))
+    add(
+        Row(
+            f"{provider}: 100 recipients, send_sms ({len(made)} requests, credits refresh "
+            "included) vs core way (100 blocking, one by one)",
+            ms(ours_time),
+            ms(core_time),
+            ours_time / core_time,
+        )
+    )
+    add(
+        Row(
+            f"{provider}: 100 recipients, send_sms vs raw replay of its {len(made)} request(s)",
+            ms(ours_time),
+            ms(limit_time),
+            ours_time / limit_time,
+        )
+    )
