@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.sms_gateways.gateways.encoding import analyze, is_gsm7
+from custom_components.sms_gateways.gateways.encoding import _unit_lengths, analyze, is_gsm7
 from custom_components.sms_gateways.gateways.models import Encoding
 
 
@@ -60,3 +61,17 @@ def test_is_gsm7() -> None:
     assert is_gsm7("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!¡¿§äöñüà{}[]~|^\\€")
     assert not is_gsm7("ç")
     assert not is_gsm7("à la carte ê")
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_analyze_counts_like_the_per_character_lengths(text: str) -> None:
+    """The shortcut for the total length agrees with the per-character lengths, for any text."""
+    info = analyze(text)
+    assert info.length == sum(_unit_lengths(text, info.encoding))
+    assert info.characters == len(text)
+    assert info.segments >= 1
+
+
+def test_lone_surrogate_is_counted() -> None:
+    assert analyze("\ud800").length == 1

@@ -24,9 +24,12 @@ UCS2_SINGLE = 70
 UCS2_PART = 67
 
 
+GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` is in the GSM 03.38 alphabet or its extension."""
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    return GSM7_ALL.issuperset(text)
 
 
 def _unit_lengths(text: str, encoding: Encoding) -> list[int]:
@@ -50,11 +53,12 @@ def _count_parts(lengths: list[int], part_size: int) -> int:
 
 def analyze(text: str) -> MessageInfo:
     """Choose the encoding of ``text`` and count its characters, length and segments."""
-    encoding = Encoding.GSM7 if is_gsm7(text) else Encoding.UCS2
-    lengths = _unit_lengths(text, encoding)
-    length = sum(lengths)
-    single, part = (
-        (GSM7_SINGLE, GSM7_PART) if encoding is Encoding.GSM7 else (UCS2_SINGLE, UCS2_PART)
-    )
-    segments = 1 if length <= single else _count_parts(lengths, part)
+    if is_gsm7(text):
+        encoding, single, part = Encoding.GSM7, GSM7_SINGLE, GSM7_PART
+        length = len(text) + sum(map(text.count, GSM7_EXTENSION))
+    else:
+        encoding, single, part = Encoding.UCS2, UCS2_SINGLE, UCS2_PART
+        length = len(text.encode("utf-16-le", errors="surrogatepass")) // 2
+    # Most alerts fit one SMS: the per-character lengths are only needed to fill parts.
+    segments = 1 if length <= single else _count_parts(_unit_lengths(text, encoding), part)
     return MessageInfo(encoding=encoding, characters=len(text), length=length, segments=segments)
