@@ -9,7 +9,6 @@ from homeassistant.const import (
     CONF_NAME,
     CONF_PASSWORD,
     CONF_USERNAME,
-    CONF_WEBHOOK_ID,
     Platform,
 )
 from homeassistant.core import HomeAssistant
@@ -46,7 +45,12 @@ from .inbound import InboundReceiver, inbound_store
 from .notify import async_remove_notify_service
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
-from .webhook import PushHandler, async_register_webhook
+from .webhook import (
+    PushHandler,
+    async_attach_push_handler,
+    async_register_webhook,
+    async_unregister_webhook,
+)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -62,6 +66,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, once for every entry."""
     hass.data[HASS_CONFIG] = config
     async_setup_services(hass)
+    # Every entry's webhook answers from the start, loaded or not (503 until it is loaded).
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        async_register_webhook(hass, entry)
     return True
 
 
@@ -83,6 +90,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> bool:
     """Connect to the provider account and set up its entities and notify service."""
+    # Before anything may fail (setup retry): a push meanwhile gets 503 and is pushed again.
+    async_register_webhook(hass, entry)
     gateway = create_gateway(
         entry.data[CONF_PROVIDER],
         async_get_clientsession(hass),
@@ -120,11 +129,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     )
     entry.async_on_unload(entry.runtime_data.async_add_sent_listener(tracker.async_track_send))
     entry.async_on_unload(
-        async_register_webhook(
-            hass,
-            webhook_id=entry.data[CONF_WEBHOOK_ID],
-            name=entry.title,
-            handler=PushHandler(gateway=gateway, inbound=inbound, tracker=tracker),
+        async_attach_push_handler(
+            hass, entry, PushHandler(gateway=gateway, inbound=inbound, tracker=tracker)
         )
     )
     # The account's device first: the recipients' devices are reached through it.
@@ -163,6 +169,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
     """Forget what was stored for a removed entry: credits, deliveries, received SMS."""
+    async_unregister_webhook(hass, entry)
     await credits_store(hass, entry.entry_id).async_remove()
     await deliveries_store(hass, entry.entry_id).async_remove()
     await inbound_store(hass, entry.entry_id).async_remove()

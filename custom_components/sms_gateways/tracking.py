@@ -223,37 +223,41 @@ class DeliveryTracker:
     def async_apply_report(self, report: DeliveryReport, *, pushed: bool = False) -> bool:
         """Take a report from a push or a poll; False if it changes nothing (a duplicate).
 
-        Checked and recorded before any ``await``: the same push arriving twice fires once.
+        Checked and recorded before any ``await``: the same push arriving twice fires once. A
+        report for a message we do not follow (never sent by us, or final already) changes
+        nothing, and is not remembered: a forged push cannot crowd out the duplicate memory.
         """
+        pending = self.pending.get(report.message_id)
+        if pending is None:
+            _LOGGER.debug("Report for %s, a message not followed: ignored", report.message_id)
+            return False
         now = dt_util.utcnow()
         if pushed:
             self._push_seen_at = now
         if not self._seen.add(report.dedup_key):
             return False
-        pending = self.pending.get(report.message_id)
-        if pending is not None and (
+        if (
             pending.update.status == report.status
             and pending.update.provider_status == report.provider_status
         ):
             return False
         if (
-            pending is not None
-            and report.status is DeliveryStatus.UNKNOWN
+            report.status is DeliveryStatus.UNKNOWN
             and pending.update.status is not DeliveryStatus.UNKNOWN
         ):
             # "Not found" or an unknown word says nothing new: keep what we knew.
             return False
         update = DeliveryUpdate(
             message_id=report.message_id,
-            recipient=report.recipient or (pending.update.recipient if pending else None),
+            recipient=report.recipient or pending.update.recipient,
             status=report.status,
             provider_status=report.provider_status,
             updated_at=now,
             delivered_at=report.delivered_at,
         )
         if report.status.is_final:
-            self.pending.pop(report.message_id, None)
-        elif pending is not None:
+            del self.pending[report.message_id]
+        else:
             self.pending[report.message_id] = replace(pending, update=update)
         self._publish(update)
         self._save()

@@ -12,10 +12,14 @@ from http import HTTPStatus
 import logging
 from urllib.parse import parse_qsl
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 from .gateways import GatewayError, SmsGateway, UnsupportedOperationError
@@ -26,6 +30,12 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_FIELDS = 32
+MAX_PUSH_MESSAGES = 50
+"""The most messages (received SMS or delivery reports) one push may hold; a push with more is
+refused whole (413), before anything fires. SMSFactor posts its inbox as each SMS arrives (its
+doc's example holds two); Mobyt posts one message per request. 50 full-length SMS (1,530
+characters each, 10 parts) already fill the 64 KB body bound, so no real push is refused, while a
+forged push of short messages no longer fires hundreds of events."""
 _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
@@ -96,11 +106,19 @@ async def _read_multipart(request: web.Request) -> dict[str, str]:
             fields[part.name] = bytes(value).decode("utf-8")
     except UnicodeDecodeError as err:
         raise PushRefusedError(HTTPStatus.BAD_REQUEST, "body not in UTF-8") from err
-    except (ValueError, AssertionError) as err:
+    except (ValueError, AssertionError, HttpProcessingError) as err:
+        # HttpProcessingError: aiohttp's parser refusing a part's headers (too many, too long).
         raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a form") from err
     if not fields:
         raise PushRefusedError(HTTPStatus.BAD_REQUEST, "empty body")
     return fields
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_PUSH_MESSAGES:
+        raise PushRefusedError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"more than {MAX_PUSH_MESSAGES} messages"
+        )
 
 
 def _is_status_report(form: dict[str, str]) -> bool:
@@ -143,31 +161,94 @@ class PushHandler:
         try:
             if _is_status_report(form):
                 reports = self.gateway.parse_status_push(form)
+                _check_count(len(reports))
                 return sum(self.tracker.async_apply_report(r, pushed=True) for r in reports)
             messages = self.gateway.parse_inbound_push(form)
         except UnsupportedOperationError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a push of this provider") from err
         except GatewayError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, type(err).__name__) from err
+        _check_count(len(messages))
         return self.inbound.async_receive(messages, pushed=True)
 
 
 type WebhookHandler = Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]
 
+_PUSH_HANDLERS: HassKey[dict[str, PushHandler]] = HassKey(f"{DOMAIN}_push_handlers")
+"""The handler of each loaded entry, by entry id."""
+_REGISTERED: HassKey[set[str]] = HassKey(f"{DOMAIN}_webhooks")
+"""The webhook ids registered by this integration."""
+NOT_LOADED_RETRY_AFTER = "60"
+
 
 @callback
-def async_register_webhook(
-    hass: HomeAssistant, *, webhook_id: str, name: str, handler: PushHandler
-) -> Callable[[], None]:
-    """Register the entry's webhook; returns what unregisters it."""
+def async_register_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Register the entry's webhook, if it is not yet: from the moment the entry exists.
 
-    async def _handle(_hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
+    Until the entry is loaded (setup retry while the provider is down, a reload in progress)
+    the webhook answers 503, so that the provider pushes again instead of the push being lost:
+    Home Assistant answers 200 for a webhook id it does not know. It stays registered until
+    the entry is removed.
+    """
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    registered = hass.data.setdefault(_REGISTERED, set())
+    if webhook_id in registered:
+        return
+    entry_id = entry.entry_id
+
+    async def _handle(hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
+        if request.method != hdrs.METH_POST:
+            # Answered here rather than by Home Assistant, which would log the webhook id.
+            return web.Response(
+                status=HTTPStatus.METHOD_NOT_ALLOWED, headers={"Allow": hdrs.METH_POST}
+            )
+        handler = hass.data.get(_PUSH_HANDLERS, {}).get(entry_id)
+        current = hass.config_entries.async_get_entry(entry_id)
+        if handler is None or current is None or current.state is not ConfigEntryState.LOADED:
+            _LOGGER.debug("Push to %s while it is not loaded: 503", entry.title)
+            return web.Response(
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+                text="not ready",
+                headers={"Retry-After": NOT_LOADED_RETRY_AFTER},
+            )
         return await handler.async_handle(request)
 
     webhook.async_register(
-        hass, DOMAIN, name, webhook_id, _handle, local_only=False, allowed_methods=("POST",)
+        hass,
+        DOMAIN,
+        entry.title,
+        webhook_id,
+        _handle,
+        local_only=False,
+        allowed_methods=webhook.SUPPORTED_METHODS,
     )
-    return lambda: webhook.async_unregister(hass, webhook_id)
+    registered.add(webhook_id)
+
+
+@callback
+def async_attach_push_handler(
+    hass: HomeAssistant, entry: ConfigEntry, handler: PushHandler
+) -> Callable[[], None]:
+    """Let the entry's webhook hand pushes to ``handler``; returns what detaches it again."""
+    async_register_webhook(hass, entry)
+    handlers = hass.data.setdefault(_PUSH_HANDLERS, {})
+    handlers[entry.entry_id] = handler
+
+    @callback
+    def _detach() -> None:
+        if handlers.get(entry.entry_id) is handler:
+            del handlers[entry.entry_id]
+
+    return _detach
+
+
+@callback
+def async_unregister_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The entry is removed: its webhook id is unknown from now on."""
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    webhook.async_unregister(hass, webhook_id)
+    hass.data.setdefault(_REGISTERED, set()).discard(webhook_id)
+    hass.data.setdefault(_PUSH_HANDLERS, {}).pop(entry.entry_id, None)
 
 
 @callback

@@ -10,6 +10,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_gateways.gateways import (
+    Encoding,
+    MessageInfo,
+    RecipientResult,
+    SendResult,
+)
 from tests.conftest import RunningSimulator
 
 
@@ -52,3 +58,15 @@ async def control(
     async with session.post(f"{simulator.base_url}/_control/{path}", json=data) as response:
         assert response.status == 200, await response.text()
         return await response.json()
+
+
+def follow(entry: MockConfigEntry, *messages: tuple[str, str]) -> None:
+    """Have ``entry`` follow these (message id, recipient), as after a send it made."""
+    result = SendResult(
+        messages=tuple(
+            RecipientResult(recipient=recipient, accepted=True, message_id=message_id)
+            for message_id, recipient in messages
+        ),
+        info=MessageInfo(encoding=Encoding.GSM7, characters=2, length=2, segments=1),
+    )
+    entry.runtime_data.tracker.async_track_send(result)

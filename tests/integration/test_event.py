@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.gateways import DeliveryStatus
 
-from .common import entity_id_of, restart_entry, webhook_path
+from .common import entity_id_of, follow, restart_entry, webhook_path
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -107,6 +107,7 @@ async def test_delivery_failure_on_the_event_entity(
 ) -> None:
     """A failed delivery fires ``failed`` on the delivery status entity, with the message."""
     entity_id = entity_id_of(hass, init_integration, "event", "delivery_status")
+    follow(init_integration, ("ABC123:+33612340000", "+33612340000"))
     client = await hass_client_no_auth()
     response = await client.post(
         webhook_path(init_integration),

@@ -353,20 +353,25 @@ async def test_status_action_moves_the_sensor(
 async def test_report_of_an_unknown_message(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """A report for a message not followed (sent elsewhere) still shows, and fires."""
+    """A report for a message we never sent (or no longer follow) fires nothing, shows nothing.
+
+    Forged pushes are the reason: a status for a message never sent must not fire an event,
+    move the sensor, or take room in the duplicate memory.
+    """
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     tracker: DeliveryTracker = init_integration.runtime_data.tracker
+    before = _sensor(hass, init_integration).state
     report = DeliveryReport(
         message_id="X:+33612345678",
         status=DeliveryStatus.SENT,
         provider_status="WAIT4DLVR",
         recipient="+33612345678",
     )
-    assert tracker.async_apply_report(report) is True
     assert tracker.async_apply_report(report) is False
+    assert tracker.async_apply_report(report, pushed=True) is False
     await hass.async_block_till_done()
-    assert [e.data["status"] for e in events] == ["sent"]
-    assert _sensor(hass, init_integration).state == "sent"
+    assert events == []
+    assert _sensor(hass, init_integration).state == before
     assert tracker.pending == {}
 
 

@@ -6,22 +6,37 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 import logging
+import socket
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import quote, urlencode
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.sms_gateways.const import EVENT_DELIVERY_STATUS, EVENT_INBOUND_SMS
-from custom_components.sms_gateways.webhook import MAX_BODY_BYTES, async_webhook_url
+from custom_components.sms_gateways.const import (
+    CONF_API_URL,
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+    EVENT_INBOUND_SMS,
+)
+from custom_components.sms_gateways.webhook import (
+    MAX_BODY_BYTES,
+    MAX_PUSH_MESSAGES,
+    async_webhook_url,
+)
+from tests.conftest import RunningSimulator
 
-from .common import entity_id_of, webhook_path
+from .common import entity_id_of, follow, webhook_path
+from .conftest import make_entry
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -75,6 +90,12 @@ async def _post(
 ) -> tuple[int, str]:
     response = await client.post(webhook_path(entry), data=data, headers=headers)
     return response.status, await response.text()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _inbound_data(events: list[Event]) -> list[tuple[Any, ...]]:
@@ -275,6 +296,11 @@ async def test_mobyt_status_push(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
 ) -> None:
     """A delivered report (with its date) and a failed one (without) fire and move the sensor."""
+    follow(
+        init_integration,
+        ("123FC75:+33606123456", "+33606123456"),
+        ("123FC75:+33610654321", "+33610654321"),
+    )
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     inbound = async_capture_events(hass, EVENT_INBOUND_SMS)
     client = await hass_client_no_auth()
@@ -548,3 +574,147 @@ async def test_webhook_url(hass: HomeAssistant, init_integration: MockConfigEntr
     assert async_webhook_url(hass, webhook_id) == f"https://ha.example.com/api/webhook/{webhook_id}"
     with patch("homeassistant.components.webhook.get_url", side_effect=NoURLAvailableError):
         assert async_webhook_url(hass, webhook_id) == f"/api/webhook/{webhook_id}"
+
+
+# --- while the entry is not loaded, and abuse --------------------------------------------------
+
+
+def _log_above_debug(caplog: pytest.LogCaptureFixture) -> str:
+    # aiohttp's access log is at WARNING in Home Assistant (bootstrap), INFO only in tests.
+    return "\n".join(
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno > logging.DEBUG and r.name != "aiohttp.access"
+    )
+
+
+async def test_push_while_in_setup_retry_is_pushed_again(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Provider down at start: a push gets 503 (retry), and fires once when the entry is loaded."""
+    entry = make_entry(simulator, "mobyt", **{CONF_API_URL: f"http://127.0.0.1:{_closed_port()}/"})
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+
+    response = await client.post(webhook_path(entry), data=MOBYT_INBOUND)
+    assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.headers["Retry-After"]
+
+    # The provider is back: the entry loads, the retried push fires once, its retry none.
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_API_URL: simulator.api_url("mobyt")}
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["hello world"]
+
+    # During a reload (unloaded, not yet set up again) it asks for a retry too.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.SERVICE_UNAVAILABLE
+    assert (await client.get(webhook_path(entry))).status == HTTPStatus.METHOD_NOT_ALLOWED
+    assert entry.data[CONF_WEBHOOK_ID] not in _log_above_debug(caplog)
+
+
+async def test_webhook_of_an_entry_loaded_at_start(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
+) -> None:
+    """An entry known when the integration starts has its webhook before its own set-up."""
+    entry = make_entry(simulator, "mobyt", **{CONF_API_URL: f"http://127.0.0.1:{_closed_port()}/"})
+    entry.add_to_hass(hass)
+    with patch("custom_components.sms_gateways.async_setup_entry", return_value=False):
+        await async_setup_component(hass, DOMAIN, {})
+    client = await hass_client_no_auth()
+    response = await client.post(webhook_path(entry), data=MOBYT_INBOUND)
+    assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_webhook_removed_with_its_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A removed entry's webhook is gone: a push fires nothing."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await _post(client, init_integration, MOBYT_INBOUND)
+    await hass.async_block_till_done()
+    assert events == []
+    assert init_integration.data[CONF_WEBHOOK_ID] not in hass.data.get("webhook", {})
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_multipart_part_with_too_many_headers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A part with hundreds of header lines is refused (400), logged once, without its content."""
+    client = await hass_client_no_auth()
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    flood = "".join(f"X-Secret-{i}: hidden-{i}\r\n" for i in range(400))
+    body = (
+        f"--b\r\nContent-Disposition: form-data; name=text\r\n{flood}\r\nhello\r\n--b--\r\n"
+    ).encode()
+    caplog.clear()
+    assert (await _post(client, init_integration, body, headers))[0] == HTTPStatus.BAD_REQUEST
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    refused = [r for r in caplog.records if "Refused a push" in r.getMessage()]
+    assert len(refused) == 1
+    assert "hidden" not in caplog.text
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_push_with_too_many_messages(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A push holds at most MAX_PUSH_MESSAGES messages; one with more is refused whole."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+
+    def inbox(count: int, text: str) -> str:
+        rows = "".join(
+            f'<sms from="336123{i:05d}" to="33757000001" date="2024-01-15 08:30:00">'
+            f"<![CDATA[{text} {i}]]></sms>"
+            for i in range(count)
+        )
+        return f"<inbox>{rows}</inbox>"
+
+    status, _ = await _post(client, init_integration, {"XML": inbox(MAX_PUSH_MESSAGES + 1, "a")})
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    await hass.async_block_till_done()
+    assert events == []
+    status, _ = await _post(client, init_integration, {"XML": inbox(MAX_PUSH_MESSAGES, "b")})
+    assert status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert len(events) == MAX_PUSH_MESSAGES
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_status_push_for_a_message_never_sent(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A forged status for a message we never sent is answered and fires nothing."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    sensor = entity_id_of(hass, init_integration, "sensor", "last_delivery_status")
+    before = hass.states.get(sensor)
+    forged = {"order_id": "NEVER", "recipient": "+33606123456", "status": "DLVRD"}
+    assert (await _post(client, init_integration, forged)) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+    assert events == []
+    after = hass.states.get(sensor)
+    assert before is not None
+    assert after is not None
+    assert after.state == before.state
