@@ -9,7 +9,6 @@ import zoneinfo
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -59,6 +58,7 @@ from .const import (
     PROVIDERS,
     SUBENTRY_RECIPIENT,
 )
+from .coordinator import SmsGatewaysConfigEntry
 from .gateways import (
     GATEWAYS,
     AccessDeniedError,
@@ -130,7 +130,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(config_entry: ConfigEntry) -> SmsGatewaysOptionsFlow:
+    def async_get_options_flow(config_entry: SmsGatewaysConfigEntry) -> SmsGatewaysOptionsFlow:
         """The options of an account."""
         return SmsGatewaysOptionsFlow()
 
@@ -138,7 +138,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     @override
     def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
+        cls, config_entry: SmsGatewaysConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Recipients, each a notify entity."""
         return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
@@ -228,7 +228,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Check the new password with the provider."""
-        entry = self._get_reauth_entry()
+        entry: SmsGatewaysConfigEntry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         placeholders = {CONF_USERNAME: entry.data[CONF_USERNAME], CONF_NAME: entry.title}
         if user_input is not None:
@@ -254,7 +254,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the credentials (or the API address) of the same account."""
-        entry = self._get_reconfigure_entry()
+        entry: SmsGatewaysConfigEntry = self._get_reconfigure_entry()
         provider: str = entry.data[CONF_PROVIDER]
         errors: dict[str, str] = {}
         placeholders = {CONF_NAME: entry.title}
@@ -297,7 +297,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _async_update_and_reload(
-        self, entry: ConfigEntry, data_updates: Mapping[str, Any]
+        self, entry: SmsGatewaysConfigEntry, data_updates: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """Update the entry; a loaded one is reloaded by its update listener."""
         if entry.update_listeners:
@@ -305,7 +305,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_update_reload_and_abort(entry, data_updates=data_updates)
 
 
-def _entry_gateway(hass: HomeAssistant, entry: ConfigEntry) -> SmsGateway:
+def _entry_gateway(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> SmsGateway:
     """A client for the entry's account (making no request by itself)."""
     return create_gateway(
         entry.data[CONF_PROVIDER],
@@ -365,7 +365,7 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and check the options."""
-        entry = self.config_entry
+        entry: SmsGatewaysConfigEntry = self.config_entry
         gateway = GATEWAYS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -462,7 +462,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
     async def _async_step_recipient(
         self, step_id: str, user_input: dict[str, Any] | None
     ) -> SubentryFlowResult:
-        entry = self._get_entry()
+        entry: SmsGatewaysConfigEntry = self._get_entry()
         editing = self._get_reconfigure_subentry() if step_id == "reconfigure" else None
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -13,6 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -60,6 +61,9 @@ SENSORS: tuple[SmsGatewaysSensorEntityDescription, ...] = (
     SmsGatewaysSensorEntityDescription(
         key="account_status",
         translation_key="account_status",
+        # NetOxygen's kind of account (regular or free): about the account, rarely looked at.
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         options=ACCOUNT_STATUSES,
         value_fn=_account_status,

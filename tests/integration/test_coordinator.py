@@ -23,6 +23,7 @@ def _methods(simulator: RunningSimulator) -> list[str]:
     ]
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("provider", ["netoxygen"])
 async def test_account_status_is_read_once_a_day(
     hass: HomeAssistant,

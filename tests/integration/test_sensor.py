@@ -29,6 +29,7 @@ async def _next_credit_check(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
 @pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
 async def test_sensors(
