@@ -37,13 +37,17 @@ from datetime import datetime, timedelta
 import json
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from lxml import etree
 
 from .billing import bill
 from .provider import ProviderSim
+from .readings import Reading
 from .state import PARIS, Account, SimMessage, is_refused
+
+UTC_ZONE = ZoneInfo("UTC")
 
 PREFIX = "/sms123/api/"
 KEY = "sms123"
@@ -166,14 +170,14 @@ def international(numero: str) -> str | None:
     return digits
 
 
-def _parse_diff(diff: str) -> datetime | None:
-    """``hhmmddmmyyyy`` in Paris time, or None if malformed."""
-    match = _DIFF.match(diff)
+def _parse_diff(diff: str, zone: ZoneInfo = PARIS) -> datetime | None:
+    """``hhmmddmmyyyy`` in ``zone`` (Paris time unless a reading says otherwise), or None."""
+    match = _DIFF.fullmatch(diff)
     if match is None:
         return None
     hour, minute, day, month, year = (int(part) for part in match.groups())
     try:
-        return datetime(year, month, day, hour, minute, tzinfo=PARIS)
+        return datetime(year, month, day, hour, minute, tzinfo=zone)
     except ValueError:
         return None
 
@@ -229,10 +233,53 @@ def _json_params(body: bytes) -> Params | None:
     return params
 
 
+READINGS = (
+    Reading(
+        "reply_body",
+        ("json", "bare", "xml"),
+        'R18: the doc shows no reply body. json: {"code", "message"} (solde/ adds "solde"); '
+        "bare: the code (or the balance) in plain text, as the older http.php; xml: <reponse> "
+        "with <code> and <message>. Whatever Accept asks for.",
+    ),
+    Reading(
+        "credentials",
+        ("separate", "email_login", "shared"),
+        "R19: the two pairs. separate: user+cleAPI is the login name and the API key, "
+        "email+pass the sign-up address and a separate web password; email_login: as separate, "
+        'and user is the sign-up address ("Adresse saisie lors de votre inscription"); '
+        "shared: email+pass opens the account with the API key too.",
+    ),
+    Reading(
+        "test_value",
+        ("both", "o", "0"),
+        "R20: the doc gives test mode as « o » and as « 0 ». both: either is a test (92); "
+        "o or 0: only that one is, the other sends for real (80).",
+    ),
+    Reading(
+        "cancel_mismatch",
+        ("refuse", "schedule", "send"),
+        "R21: a cancel (diff + s) that matches no scheduled message. refuse: 95; schedule: it "
+        "is read as a send at that date, a new scheduled message (81); send: sent now (80).",
+    ),
+    Reading(
+        "numero",
+        ("any", "international", "national"),
+        "R22: the form of numero. any: 336..., +336..., 00336... or 06...; international: "
+        "digits with the country code only; national: French 0X... only (others 84).",
+    ),
+    Reading(
+        "diff_timezone",
+        ("paris", "utc"),
+        "R22: the time zone diff is read in (none is named). paris or utc.",
+    ),
+)
+
+
 class Sms123Sim(ProviderSim):
     """The 123-SMS.net client API."""
 
     key = KEY
+    readings = READINGS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Answer in the form ``Accept`` asks for, unless ``bare_replies`` is set."""
@@ -257,18 +304,21 @@ class Sms123Sim(ProviderSim):
         ]
 
     def demo_accounts(self) -> list[Account]:
-        """``demo`` (100 credits, also ``demo@example.com``), ``empty`` (0), ``blocked`` (IP)."""
+        """``demo`` (100 credits), ``empty`` (0), ``blocked`` (IP refused).
+
+        Each has an API key (its ``password``, with ``user`` = its name) and a separate web
+        password (``extra["web_password"]``, with ``email`` = ``extra["email"]``).
+        """
         return [
-            Account(KEY, "demo", "demo-password", 100.0, extra={"email": "demo@example.com"}),
-            Account(KEY, "empty", "empty-password", 0.0, extra={"email": "empty@example.com"}),
             Account(
                 KEY,
-                "blocked",
-                "blocked-password",
-                100.0,
-                blocked_ip=True,
-                extra={"email": "blocked@example.com"},
-            ),
+                name,
+                f"{name}-password",
+                balance,
+                blocked_ip=name == "blocked",
+                extra={"email": f"{name}@example.com", "web_password": f"{name}-web-password"},
+            )
+            for name, balance in (("demo", 100.0), ("empty", 0.0), ("blocked", 100.0))
         ]
 
     # --- the request and the reply -----------------------------------------------------------
@@ -285,6 +335,9 @@ class Sms123Sim(ProviderSim):
                 if "application/xml" in accept
                 else None
             )
+            played = self.reading("reply_body")
+            if form is not None and played != "json":
+                form = played
             if self.bare_replies:
                 form = "bare"
             if form is None or request.method != "POST":
@@ -320,20 +373,21 @@ class Sms123Sim(ProviderSim):
             return None, codes.login
         if not secret:
             return None, codes.key
-        if by_email:
-            account = next(
-                (
-                    account
-                    for (provider, _), account in self.state.accounts.items()
-                    if provider == KEY
-                    and account.extra.get("email") == login
-                    and account.password == secret
-                ),
-                None,
-            )
-        else:
-            account = self.state.account(KEY, login, secret)
-        return (account, "") if account is not None else (None, codes.wrong)
+        played = self.reading("credentials")
+        for (provider, _), account in self.state.accounts.items():
+            if provider != KEY:
+                continue
+            email = account.extra.get("email")
+            if by_email:
+                web = account.extra.get("web_password", account.password)
+                keys = (web, account.password) if played == "shared" else (web,)
+                if email == login and secret in keys:
+                    return account, ""
+            elif secret == account.password and (
+                login == account.username or (played == "email_login" and login == email)
+            ):
+                return account, ""
+        return None, codes.wrong
 
     def _reply(self, form: str, code: str, extra: Mapping[str, Any] | None = None) -> web.Response:
         message = TEXTS.get(code, "Solde du compte")
@@ -360,7 +414,7 @@ class Sms123Sim(ProviderSim):
             return "89", {}
         if not message.strip():
             return "90", {}
-        number = international(numero)
+        number = self._numero(numero)
         if number is None or is_refused(number):
             return "84", {}
         if any(params.get(option, "o") not in ("o", "") for option in ("flash", "TTS")):
@@ -379,10 +433,15 @@ class Sms123Sim(ProviderSim):
         now = datetime.now(PARIS)
         diff = params.get("diff", "")
         if diff.endswith("s"):
-            return self._cancel(account, number, message, diff.removesuffix("s")), {}
+            code = self._cancel(account, number, message, diff.removesuffix("s"))
+            played = self.reading("cancel_mismatch")
+            if code != "95" or played == "refuse":
+                return code, {}
+            # Read as a send: at the date without its "s", or at once.
+            diff = diff.removesuffix("s") if played == "schedule" else ""
         scheduled_at = None
         if diff:
-            scheduled_at = _parse_diff(diff)
+            scheduled_at = _parse_diff(diff, self._diff_zone())
             if scheduled_at is None or scheduled_at < now - _PAST_TOLERANCE:
                 return "85", {}
         if number.endswith("1010"):
@@ -394,8 +453,13 @@ class Sms123Sim(ProviderSim):
         segments = bill(message).parts
         if account.credits < segments:
             return "83", {}
+        played = self.reading("test_value")
         test_values = (
-            (account.extra["test_value"],) if "test_value" in account.extra else _TEST_VALUES
+            (account.extra["test_value"],)
+            if "test_value" in account.extra
+            else _TEST_VALUES
+            if played == "both"
+            else (played,)
         )
         if params.get("test", "") in test_values:
             return "92", {}
@@ -421,8 +485,22 @@ class Sms123Sim(ProviderSim):
         )
         return ("81" if scheduled_at else "80"), {}
 
+    def _numero(self, numero: str) -> str | None:
+        """The recipient as international digits, in the forms the ``numero`` reading takes."""
+        played = self.reading("numero")
+        if played == "international" and not (numero.isascii() and numero.isdigit()):
+            return None
+        if played == "international" and numero.startswith("0"):
+            return None
+        if played == "national" and not (numero.startswith("0") and len(numero) == 10):
+            return None
+        return international(numero)
+
+    def _diff_zone(self) -> ZoneInfo:
+        return UTC_ZONE if self.reading("diff_timezone") == "utc" else PARIS
+
     def _cancel(self, account: Account, number: str, message: str, diff: str) -> str:
-        when = _parse_diff(diff)
+        when = _parse_diff(diff, self._diff_zone())
         if when is None:
             return "85"
         for sent in self.state.messages_of(KEY, account.username):

@@ -187,6 +187,10 @@ async def _cancel_sms(
     with translate_errors(hass, entry, canceling=message_id):
         results = await entry.runtime_data.gateway.cancel([message_id])
     result = next((result for result in results if result.message_id == message_id), None)
+    if result is not None and result.created is not None:
+        # The provider made a new message instead (123-SMS reads a cancel as a send): it is
+        # followed like any send, and its id is in the error, so that it can be cancelled.
+        entry.runtime_data.async_sent(result.created)
     if result is None or not result.canceled:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

@@ -147,6 +147,9 @@ class DeliveryTracker:
         self.gateway = gateway
         self._on_auth_failed = on_auth_failed
         self._store = deliveries_store(hass, entry_id)
+        self.messages: dict[str, Any] = {}
+        """What the adapter keeps about sent messages (123-SMS: what a cancel sends again)."""
+        gateway.message_store = self.messages
         self.pending: dict[str, PendingMessage] = {}
         self.last: DeliveryUpdate | None = None
         self._seen = RecentKeys()
@@ -175,6 +178,8 @@ class DeliveryTracker:
             except KeyError, ValueError, TypeError:
                 self.last = None
         self._seen.load(stored.get("seen", []))
+        if isinstance(stored.get("messages"), dict):
+            self.messages.update(stored["messages"])
         self._push_seen_at = stored_datetime(stored.get("push_seen_at"))
         if self.polls:
             self._unsub = async_track_time_interval(
@@ -368,6 +373,7 @@ class DeliveryTracker:
             "pending": [message.as_dict() for message in self.pending.values()],
             "last": self.last.as_dict() if self.last else None,
             "seen": self._seen.dump(),
+            "messages": dict(self.messages),
             "push_seen_at": self._push_seen_at.isoformat() if self._push_seen_at else None,
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, date, datetime, timedelta
 import json
@@ -27,6 +28,7 @@ from custom_components.sms_gateways.gateways import (
     InvalidSenderError,
     OutgoingSms,
     SchedulingError,
+    SendOutcomeUnknownError,
     Sms123Gateway,
     UnsupportedOperationError,
 )
@@ -64,8 +66,12 @@ def make_gateway(
 
 
 @pytest.fixture
-def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> Sms123Gateway:
-    return make_gateway(simulator, session)
+async def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> Sms123Gateway:
+    """The demo account, its pair of credentials found (as setting up an entry does)."""
+    ready = make_gateway(simulator, session)
+    await ready.validate_credentials()
+    simulator.sim.requests.clear()
+    return ready
 
 
 def account_extra(simulator: RunningSimulator, username: str = "demo") -> dict[str, Any]:
@@ -136,9 +142,14 @@ async def test_send_posts_json_with_headers_and_international_digits(
     (message,) = result.messages
     assert message.accepted
     assert message.recipient == "+33612345678"
-    assert message.status is DeliveryStatus.QUEUED
+    # 123-SMS has no delivery status call: 80 ("le message a été envoyé") is its last word.
+    assert message.status is DeliveryStatus.SENT
     assert message.message_id is not None
     assert message.message_id.startswith("sms123:")
+    assert len(message.message_id) <= 20
+    assert "door" not in base64.urlsafe_b64decode(message.message_id[7:] + "==").decode(
+        errors="replace"
+    )
     (request,) = simulator.requests(SEND)
     assert request["method"] == "POST"
     assert request["content_type"] == "application/json"
@@ -266,7 +277,16 @@ async def test_account_refused_on_first_recipient_stops_there(
     with pytest.raises(AuthenticationError) as caught:
         await gateway.send(sms("+33612345601", "+33612345602", "+33612345603"))
 
-    assert caught.value.provider_code == "82"
+    # The pair of credentials is looked for on solde/ first: nothing was sent.
+    assert caught.value.provider_code == "E505"
+    assert not simulator.requests(SEND)
+
+    ready = make_gateway(simulator, session)
+    await ready.validate_credentials()
+    force(simulator, "82")
+    with pytest.raises(AuthenticationError) as refused:
+        await ready.send(sms("+33612345601", "+33612345602", "+33612345603"))
+    assert refused.value.provider_code == "82"
     assert len(simulator.requests(SEND)) == 1
 
 
@@ -293,7 +313,7 @@ async def test_blocked_ip_is_access_denied(
 
 
 @pytest.mark.parametrize(
-    ("username", "password", "code"), [("", "demo-password", "87"), ("demo", "", "88")]
+    ("username", "password", "code"), [("", "demo-password", "E501"), ("demo", "", "E502")]
 )
 async def test_empty_credentials_are_named(
     simulator: RunningSimulator,
@@ -308,7 +328,8 @@ async def test_empty_credentials_are_named(
         await gateway.send(sms("+33612345601"))
 
     assert caught.value.provider_code == code
-    assert ("username" if code == "87" else "API key") in str(caught.value)
+    assert ("username" if code == "E501" else "API key") in str(caught.value)
+    assert not simulator.requests(SEND)
 
 
 async def test_refused_recipients_are_reported_and_the_others_sent(
@@ -435,7 +456,7 @@ RAISED: dict[str, type[GatewayError]] = {
 }
 REFUSED = {"84", "91", "93", "101"}
 ACCEPTED = {
-    "80": DeliveryStatus.QUEUED,
+    "80": DeliveryStatus.SENT,
     "81": DeliveryStatus.SCHEDULED,
     "92": DeliveryStatus.CANCELED,
     "94": DeliveryStatus.CANCELED,
@@ -513,16 +534,36 @@ async def test_undocumented_code_is_an_unknown_outcome(
 ) -> None:
     force(simulator, "77")
 
-    result = await gateway.send(sms("+33612345601", "+33612345602"))
+    with pytest.raises(SendOutcomeUnknownError) as caught:
+        await gateway.send(sms("+33612345601", "+33612345602"))
+
+    assert caught.value.provider_code == "77"
+    assert "may have been sent" in str(caught.value)
+    assert "refused" not in str(caught.value)
+    assert "1 other recipient(s) were not tried" in str(caught.value)
+    assert caught.value.reference is None  # sent at once: nothing to cancel
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_undocumented_code_for_a_later_recipient_is_reported_unknown(
+    gateway: Sms123Gateway, simulator: RunningSimulator
+) -> None:
+    force(simulator, "80", "77")
+
+    result = await gateway.send(sms("+33612345601", "+33612345602", send_at=later()))
 
     first, second = result.messages
-    assert (first.accepted, first.status, first.error_code) == (
+    assert first.accepted
+    assert (second.accepted, second.status, second.error_code) == (
         False,
         DeliveryStatus.UNKNOWN,
         "77",
     )
-    assert "may have been sent" in (first.error or "")
-    assert second.accepted
+    assert "may have been sent" in (second.error or "")
+    # A scheduled one that may have been taken can still be cancelled by its id.
+    assert second.message_id is not None
+    assert second.message_id in (second.error or "")
+    assert gateway.message_store[second.message_id]["numero"] == "33612345602"
 
 
 # --- scheduling and cancelling ------------------------------------------------------------------
@@ -554,9 +595,13 @@ async def test_scheduled_send_then_cancel_by_message_id(
     assert sent.status == "canceled"
     assert credits_of(simulator) == 100
 
+    # Once cancelled, what the cancel needs is forgotten: a second cancel sends nothing (the
+    # provider might read it as a new send).
+    assert message.message_id not in gateway.message_store
     (again,) = await gateway.cancel([message.message_id])
     assert not again.canceled
-    assert "(95)" in (again.error or "")
+    assert "no longer knows" in (again.error or "")
+    assert len(simulator.requests(SEND)) == 2
 
 
 async def test_cancel_several_and_ids_that_cannot_be_cancelled(
@@ -585,7 +630,47 @@ async def test_cancel_with_refused_account_raises(
     with pytest.raises(AuthenticationError):
         await gateway.cancel([message_id, message_id])
 
-    assert len(simulator.requests(SEND)) == 1
+    assert len(simulator.requests(SOLDE)) == 1
+    assert not simulator.requests(SEND)
+
+
+async def test_a_long_id_of_earlier_versions_still_cancels(
+    gateway: Sms123Gateway, simulator: RunningSimulator
+) -> None:
+    when = later()
+    await gateway.send(sms("+33612345601", send_at=when))
+    diff = when.astimezone(gateway.timezone).strftime("%H%M%d%m%Y")
+    legacy = encode_message_id("33612345601", diff, "Alarm: door open")
+
+    (canceled,) = await gateway.cancel([legacy])
+
+    assert canceled.canceled
+    (sent,) = simulator.sim.state.messages.values()
+    assert sent.status == "canceled"
+
+
+async def test_a_scheduled_message_is_remembered_without_its_text_in_the_id(
+    gateway: Sms123Gateway,
+) -> None:
+    result = await gateway.send(sms("+33612345601", send_at=later()))
+    now = await gateway.send(sms("+33612345602"))
+
+    message_id = result.messages[0].message_id or ""
+    assert len(message_id) <= 20
+    stored = gateway.message_store[message_id]
+    assert (stored["numero"], stored["message"]) == ("33612345601", "Alarm: door open")
+    # A message sent at once keeps nothing of its text: it cannot be cancelled anyway.
+    assert gateway.message_store[now.messages[0].message_id or ""] == {
+        "diff": None,
+        "until": gateway.message_store[now.messages[0].message_id or ""]["until"],
+    }
+    # What is past its time is dropped at the next send.
+    gateway.message_store["sms123:old"] = {"diff": None, "until": "2000-01-01T00:00:00+00:00"}
+    gateway.message_store["sms123:bad"] = "not a mapping"
+    await gateway.send(sms("+33612345603"))
+    assert "sms123:old" not in gateway.message_store
+    assert "sms123:bad" not in gateway.message_store
+    assert message_id in gateway.message_store
 
 
 async def test_cancel_reports_other_codes_and_faults_per_id(
@@ -672,19 +757,25 @@ async def test_drop_after_handling_is_an_unknown_outcome_never_resent(
 ) -> None:
     simulator.fault(SEND, "drop")
 
-    result = await gateway.send(sms("+33612345601", "+33612345602"))
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("+33612345601", "+33612345602"))
 
-    first, second = result.messages
+    assert caught.value.request_sent
+    assert len(simulator.requests(SEND)) == 1
+    # The provider did act on it: that is why it is never sent again.
+    assert {m.recipient for m in simulator.sim.state.messages.values()} == {"+33612345601"}
+
+
+async def test_drop_for_a_later_recipient_is_reported_unknown(
+    gateway: Sms123Gateway, simulator: RunningSimulator
+) -> None:
+    await gateway.send(sms("+33612345609"))
+    simulator.fault(SEND, "drop")
+
+    first = await gateway._send_to("+33612345601", {"message": "hi"}, first=False)
+
     assert (first.accepted, first.status) == (False, DeliveryStatus.UNKNOWN)
     assert "may have been sent" in (first.error or "")
-    assert second.accepted
-    numbers = [body["numero"] for body in bodies(simulator)]
-    assert numbers.count("33612345601") == 1
-    # The provider did act on it: that is why it is never sent again.
-    assert {m.recipient for m in simulator.sim.state.messages.values()} == {
-        "+33612345601",
-        "+33612345602",
-    }
 
 
 async def test_http_500_on_send_is_an_unknown_outcome(
@@ -692,14 +783,10 @@ async def test_http_500_on_send_is_an_unknown_outcome(
 ) -> None:
     simulator.fault(SEND, "http500")
 
-    result = await gateway.send(sms("+33612345601"))
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("+33612345601"))
 
-    (message,) = result.messages
-    assert (message.accepted, message.status, message.error_code) == (
-        False,
-        DeliveryStatus.UNKNOWN,
-        "HTTP 500",
-    )
+    assert (caught.value.request_sent, caught.value.provider_code) == (True, "HTTP 500")
 
 
 async def test_malformed_reply_on_send_is_an_unknown_outcome(
@@ -707,22 +794,27 @@ async def test_malformed_reply_on_send_is_an_unknown_outcome(
 ) -> None:
     simulator.fault(SEND, "malformed")
 
-    result = await gateway.send(sms("+33612345601"))
+    with pytest.raises(SendOutcomeUnknownError) as caught:
+        await gateway.send(sms("+33612345601", send_at=later()))
 
-    (message,) = result.messages
-    assert message.status is DeliveryStatus.UNKNOWN
-    assert "may have been sent" in (message.error or "")
+    assert "may have been sent" in str(caught.value)
+    assert "refused the recipient" not in str(caught.value)
+    # Scheduled: the id it would have had is kept, so that it can be cancelled if it was taken.
+    assert caught.value.reference is not None
+    assert caught.value.reference in gateway.message_store
 
 
 async def test_slow_reply_times_out_as_unknown_outcome(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     gateway = make_gateway(simulator, session, timeout=FAST)
+    await gateway.validate_credentials()
     simulator.fault(SEND, "delay", seconds=0.8)
 
-    result = await gateway.send(sms("+33612345601"))
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("+33612345601"))
 
-    assert result.messages[0].status is DeliveryStatus.UNKNOWN
+    assert caught.value.request_sent
     assert len(simulator.requests(SEND)) == 1
 
 
@@ -991,23 +1083,81 @@ async def test_update_contact_names_one_group(
 # --- the e-mail and password pair ---------------------------------------------------------------
 
 
-async def test_an_email_username_signs_in_with_email_and_pass(
+WEB_PASSWORD = "demo-web-password"
+
+
+async def test_an_email_username_with_the_web_password_signs_in_with_email_and_pass(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    gateway = make_gateway(simulator, session, username="demo@example.com")
+    gateway = make_gateway(simulator, session, "demo@example.com", WEB_PASSWORD)
 
     assert (await gateway.validate_credentials()).account_id == "demo@example.com"
     result = await gateway.send(sms("+33612345601"))
     await gateway.add_group("Home")
 
     assert result.messages[0].accepted
-    for path in (SOLDE, SEND, "/sms123/api/group/add/"):
+    assert gateway.credential_pair == ("email", "pass")
+    first, second = bodies(simulator, SOLDE)
+    assert first == {"user": "demo@example.com", "cleAPI": WEB_PASSWORD}  # tried first
+    assert second == {"email": "demo@example.com", "pass": WEB_PASSWORD}
+    for path in (SEND, "/sms123/api/group/add/"):
         body = bodies(simulator, path)[0]
-        assert (body["email"], body["pass"]) == ("demo@example.com", DEMO_PASSWORD)
+        assert (body["email"], body["pass"]) == ("demo@example.com", WEB_PASSWORD)
         assert "user" not in body
         assert "cleAPI" not in body
     assert credits_of(simulator) == 99
     assert "Home" in groups(simulator)
+
+
+@pytest.mark.parametrize("credentials", ["separate", "email_login", "shared"])
+async def test_the_api_key_is_never_sent_as_the_web_password_when_user_takes_it(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, credentials: str
+) -> None:
+    """R19: whichever way the provider reads the two pairs, a working pair is found first."""
+    simulator.play(sms123__credentials=credentials)
+    login = "demo@example.com" if credentials == "email_login" else "demo"
+    gateway = make_gateway(simulator, session, login, DEMO_PASSWORD)
+
+    await gateway.validate_credentials()
+    result = await gateway.send(sms("+33612345601"))
+
+    assert result.messages[0].accepted
+    assert gateway.credential_pair == ("user", "cleAPI")
+    assert all("pass" not in body for path in (SOLDE, SEND) for body in bodies(simulator, path))
+
+
+@pytest.mark.parametrize("credentials", ["separate", "email_login", "shared"])
+async def test_each_reading_of_the_pairs_opens_with_what_it_takes(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, credentials: str
+) -> None:
+    simulator.play(sms123__credentials=credentials)
+    outcomes = {}
+    for login, secret in (
+        ("demo", DEMO_PASSWORD),
+        ("demo@example.com", DEMO_PASSWORD),
+        ("demo@example.com", WEB_PASSWORD),
+        ("demo", WEB_PASSWORD),
+    ):
+        gateway = make_gateway(simulator, session, login, secret)
+        try:
+            await gateway.validate_credentials()
+        except AuthenticationError:
+            outcomes[login, secret] = None
+        else:
+            outcomes[login, secret] = gateway.credential_pair
+
+    assert outcomes == {
+        ("demo", DEMO_PASSWORD): ("user", "cleAPI"),
+        ("demo@example.com", DEMO_PASSWORD): (
+            ("user", "cleAPI")
+            if credentials == "email_login"
+            else ("email", "pass")
+            if credentials == "shared"
+            else None
+        ),
+        ("demo@example.com", WEB_PASSWORD): ("email", "pass"),
+        ("demo", WEB_PASSWORD): None,  # not an address: email + pass is not tried
+    }
 
 
 async def test_a_plain_username_signs_in_with_user_and_cle_api(
@@ -1021,7 +1171,7 @@ async def test_a_plain_username_signs_in_with_user_and_cle_api(
     assert "pass" not in body
 
 
-async def test_a_wrong_email_password_is_refused(
+async def test_a_wrong_email_password_is_refused_before_anything_is_sent(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     gateway = make_gateway(simulator, session, username="demo@example.com", password="wrong")
@@ -1029,7 +1179,50 @@ async def test_a_wrong_email_password_is_refused(
     with pytest.raises(AuthenticationError) as caught:
         await gateway.send(sms("+33612345601"))
 
-    assert caught.value.provider_code == "82"
+    assert caught.value.provider_code == "E505"
+    assert len(simulator.requests(SOLDE)) == 2
+    assert not simulator.requests(SEND)
+    assert gateway.credential_pair is None
+
+
+async def test_the_pair_is_found_once_even_for_concurrent_calls(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session, "demo@example.com", WEB_PASSWORD)
+
+    await asyncio.gather(gateway.get_balance(), gateway.send(sms("+33612345601")))
+
+    assert [list(body) for body in bodies(simulator, SOLDE)][:2] == [
+        ["user", "cleAPI"],
+        ["email", "pass"],
+    ]
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_solde_without_a_balance_leaves_the_pair_open_and_sends_with_user(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session)
+    simulator.fault(SOLDE, "malformed")
+
+    result = await gateway.send(sms("+33612345601"))
+
+    assert result.messages[0].accepted
+    assert gateway.credential_pair is None
+    assert "user" in bodies(simulator)[0]
+
+
+async def test_solde_unreachable_means_the_send_was_not_made(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = make_gateway(simulator, session)
+    simulator.fault(SOLDE, "http500")
+
+    with pytest.raises(GatewayConnectionError) as caught:
+        await gateway.send(sms("+33612345601"))
+
+    assert not caught.value.request_sent
+    assert not simulator.requests(SEND)
 
 
 async def test_address_book_checks_before_sending(
@@ -1048,7 +1241,7 @@ async def test_address_book_checks_before_sending(
 
 @pytest.mark.parametrize(
     ("username", "password", "code"),
-    [("", "demo-password", "501"), ("demo", "", "502"), ("demo", "wrong", "505")],
+    [("", "demo-password", "E501"), ("demo", "", "E502"), ("demo", "wrong", "E505")],
 )
 async def test_address_book_credential_codes(
     simulator: RunningSimulator,
@@ -1159,3 +1352,15 @@ def test_balance_reply_without_a_number() -> None:
         _balance(parse_reply(b'{"solde": "beaucoup"}'))
     with pytest.raises(AuthenticationError):
         _balance(parse_reply(b"<reponse><code>E505</code></reponse>"))
+
+
+@pytest.mark.parametrize("code", ["501", "502", "505"])
+async def test_address_book_credential_codes_once_signed_in(
+    gateway: Sms123Gateway, simulator: RunningSimulator, code: str
+) -> None:
+    force(simulator, code)
+
+    with pytest.raises(AuthenticationError) as caught:
+        await gateway.add_group("Home")
+
+    assert caught.value.provider_code == code

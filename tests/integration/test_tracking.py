@@ -301,13 +301,18 @@ async def test_cancelling_one_mobyt_message_cancels_its_order(
 async def test_without_status_call(
     hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    """123-SMS has no status call: the sensor shows the send's status, nothing is polled."""
+    """123-SMS has no status call: 80 says sent, and nothing is followed or polled after it."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     state = _sensor(hass, init_integration)
-    assert (state.state, state.attributes["message_id"]) == ("queued", ids[ALICE])
+    assert (state.state, state.attributes["message_id"]) == ("sent", ids[ALICE])
+    assert [event.data["status"] for event in events] == ["sent"]
+    # The id is short and says nothing of the text (which stays in our own store).
+    assert len(ids[ALICE]) <= 20
+    assert "Alarm" not in str(state.attributes)
     assert init_integration.runtime_data.tracker.pending == {}
     await _wait(hass, freezer, timedelta(minutes=5))
-    assert _sensor(hass, init_integration).state == "queued"
+    assert _sensor(hass, init_integration).state == "sent"
 
 
 @pytest.mark.parametrize("provider", ["netoxygen"])

@@ -120,7 +120,7 @@ async def test_json_send_and_json_reply(
 async def test_xml_send_with_email_and_pass_and_xml_reply(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    params = {"email": "demo@example.com", "pass": "demo-password"}
+    params = {"email": "demo@example.com", "pass": "demo-web-password"}
     params |= {"numero": "0612345678", "message": "Bonjour"}
 
     reply = await call(simulator, session, "send/", params, form=XML)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -152,6 +152,9 @@ class SmsGateway(ABC):
         self._timeout = timeout
         if timezone:
             self.timezone = zone(timezone)
+        self.message_store: MutableMapping[str, Any] = {}
+        """What the adapter keeps about messages it sent, by message id (123-SMS: what a
+        cancel sends again). The integration puts a persisted mapping here."""
 
     def __repr__(self) -> str:
         """Never show the password."""

@@ -222,6 +222,8 @@ class CancelResult:
     message_id: str
     canceled: bool
     error: str | None = None
+    created: SendResult | None = None
+    """A new message the cancel made instead (123-SMS reads a cancel as a send): follow it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

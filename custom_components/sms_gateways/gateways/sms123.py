@@ -26,18 +26,21 @@ import asyncio
 import base64
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 import json
 import logging
+import math
 import re
-from typing import override
+import secrets
+from typing import Any, override
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from . import transport
 from .base import PreparedSms, SmsGateway
+from .encoding import analyze
 from .errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -49,6 +52,7 @@ from .errors import (
     InvalidRecipientError,
     InvalidSenderError,
     SchedulingError,
+    SendOutcomeUnknownError,
     UnsupportedOperationError,
 )
 from .models import (
@@ -74,6 +78,8 @@ _DIFF = re.compile(r"^[0-9]{12}$")
 _CANCEL_SUFFIX = "s"
 _GROUP_SEPARATOR = "--"
 _MESSAGE_ID_PREFIX = "sms123:"
+_API_KEY_PAIR = ("user", "cleAPI")
+_PASSWORD_PAIR = ("email", "pass")
 _TEST_SEND_OK = "92"
 _REAL_SEND = frozenset({"80", "81"})
 _CANCELED = "94"
@@ -98,7 +104,8 @@ class _Code:
 SEND_CODES: dict[str, _Code] = {
     "-1": _Code("123-SMS could not read the request", GatewayResponseError),
     "-2": _Code("Technical error at 123-SMS; try again later", GatewayConnectionError),
-    "80": _Code("Sent", status=DeliveryStatus.QUEUED),
+    # 123-SMS has no delivery status call: "le message a été envoyé" is the last word on it.
+    "80": _Code("Sent", status=DeliveryStatus.SENT),
     "81": _Code("Recorded for a scheduled send", status=DeliveryStatus.SCHEDULED),
     "82": _Code("The username or API key is not valid", AuthenticationError),
     "83": _Code("The account has no credits left", InsufficientCreditsError),
@@ -184,7 +191,15 @@ _CODE_KEYS = (
 )
 _MESSAGE_KEYS = ("message", "msg", "description", "libelle", "detail")
 _BALANCE_KEYS = ("solde", "balance", "credits", "credit")
-_BARE_CODE = re.compile(r"^-?[A-Za-z]?[0-9]+(?:[.,][0-9]+)?$")
+_BARE_CODE = re.compile(r"^-?[A-Za-z]?[0-9]{1,12}(?:[.,][0-9]{1,6})?$")
+_AMOUNT = re.compile(r"^-?[0-9]{1,12}(?:[.,][0-9]{1,6})?$")
+_MAX_JSON_DEPTH = 16
+"""Deeper JSON is refused before it is parsed (``json`` recurses once per level)."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKETS = re.compile(r"[^\[\]{}]+")
+# Codes that, wherever they come from, say the credentials were refused: send/'s 82, 87, 88,
+# solde/'s E501, E502, E505, and the address book's 501, 502, 505.
+_CREDENTIAL_CODES = frozenset({"82", "87", "88", "501", "502", "505", "E501", "E502", "E505"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +208,8 @@ class Reply:
 
     fields: Mapping[str, str]
     raw: str
+    form: str = "json"
+    """``bare`` (a code in plain text), ``json`` or ``xml``."""
 
     @property
     def code(self) -> str | None:
@@ -208,7 +225,7 @@ class Reply:
         """The provider's text beside the code, if it sent one."""
         for key in _MESSAGE_KEYS:
             if self.fields.get(key):
-                return self.fields[key]
+                return excerpt(self.fields[key], 200)
         return None
 
     def require_code(self) -> str:
@@ -226,17 +243,51 @@ class Reply:
 def _scalar(value: object) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (str, int, float)):
-        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        # A number of more digits than any code or balance is not one (and int -> str is bounded).
+        return str(value) if -(10**15) < value < 10**15 else None
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else None
     return None
+
+
+def _json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in ``text`` (strings left out), without parsing it."""
+    brackets = _JSON_BRACKETS.sub("", _JSON_STRING.sub('""', text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > _MAX_JSON_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def _json_value(text: str) -> object:
+    """``text`` parsed as JSON, within the depth bound.
+
+    Raises:
+        GatewayResponseError: not JSON, or nested deeper than any reply is.
+    """
+    if _json_depth(text) > _MAX_JSON_DEPTH:
+        raise GatewayResponseError(f"JSON nested too deeply: {excerpt(text)!r}")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise GatewayResponseError(f"Malformed JSON reply: {excerpt(text)!r}") from err
 
 
 def _json_fields(text: str) -> dict[str, str]:
     """The scalar values of a JSON object (``text`` starts with ``{``)."""
-    try:
-        data: dict[str, object] = json.loads(text)
-    except ValueError as err:
-        raise GatewayResponseError(f"Malformed JSON reply: {excerpt(text)!r}") from err
+    data = _json_value(text)
+    if not isinstance(data, dict):
+        raise GatewayResponseError(f"Malformed JSON reply: {excerpt(text)!r}")
     fields: dict[str, str] = {}
     for key, value in data.items():
         # One level of nesting ({"reponse": {"code": ...}}) is read as if it were flat.
@@ -257,9 +308,10 @@ def _xml_fields(body: bytes) -> dict[str, str]:
     ]
     if not leaves:
         return {"code": (root.text or "").strip()}
-    return {
-        etree.QName(element).localname.lower(): (element.text or "").strip() for element in leaves
-    }
+    fields: dict[str, str] = {}
+    for element in leaves:
+        fields.setdefault(etree.QName(element).localname.lower(), (element.text or "").strip())
+    return fields
 
 
 def parse_reply(body: bytes) -> Reply:
@@ -268,46 +320,103 @@ def parse_reply(body: bytes) -> Reply:
     Raises:
         GatewayResponseError: the reply is empty or none of these (with a short excerpt).
     """
-    text = body.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+    text = body.decode("utf-8", errors="replace").strip().lstrip("\ufeff").strip()
     if not text:
         raise GatewayResponseError("Empty reply from 123-SMS")
     if text.startswith("{"):
-        fields = _json_fields(text)
-    elif text.startswith("<"):
-        fields = _xml_fields(body.strip())
-    else:
-        bare = text.strip("\"'")
-        if not _BARE_CODE.match(bare):
-            raise GatewayResponseError(f"Unreadable reply: {excerpt(text)!r}")
-        fields = {"code": bare}
-    return Reply(fields, text)
+        return Reply(_json_fields(text), text, "json")
+    if text.startswith("<"):
+        try:
+            return Reply(_xml_fields(text.encode()), text, "xml")
+        except ValueError as err:  # lxml refuses some strings (e.g. control characters)
+            raise GatewayResponseError(f"Malformed XML reply: {excerpt(text)!r}") from err
+    bare = text.strip("\"'")
+    if not _BARE_CODE.match(bare):
+        raise GatewayResponseError(f"Unreadable reply: {excerpt(text)!r}")
+    return Reply({"code": bare}, text, "bare")
+
+
+def _amount(value: str) -> float | None:
+    """A balance written in ASCII digits (``12``, ``12.5``, ``12,5``), or None."""
+    value = value.strip()
+    if not _AMOUNT.match(value):
+        return None
+    return float(value.replace(",", "."))
 
 
 def _balance(reply: Reply) -> float:
-    """The balance a ``solde/`` reply holds.
+    """The balance a ``solde/`` reply holds; an error is never read as a number.
+
+    The doc calls the balance the "valeur retour" but shows no reply. A balance is read from a
+    field named like one (``solde``...), or from a reply holding nothing but a number. A code
+    next to a message (``{"code": "505", "message": "..."}``) is a return code, never a balance.
 
     Raises:
-        GatewayError: the reply is a documented error code, or holds no number.
+        AuthenticationError: the reply is a code that refuses the credentials.
+        GatewayError: the reply is another documented error, or holds no balance.
     """
     code = reply.code
-    if code is not None and code in BALANCE_CODES:
+    if code in BALANCE_CODES:
         raise _error(code, BALANCE_CODES[code], reply.message)
-    value = next((reply.fields[key] for key in _BALANCE_KEYS if key in reply.fields), code)
-    try:
-        return float((value or "").replace(",", "."))
-    except ValueError:
+    alone = reply.form == "bare" or set(reply.fields) <= {"code"}
+    if code in _CREDENTIAL_CODES and not alone:
+        raise AuthenticationError(
+            "The username or API key is not valid",
+            provider_code=code,
+            provider_message=reply.message,
+        )
+    raw = next((reply.fields[key] for key in _BALANCE_KEYS if key in reply.fields), None)
+    if raw is None and alone and code is not None and code not in _CREDENTIAL_CODES:
+        raw = code
+    amount = _amount(raw) if raw is not None else None
+    if amount is None:
         raise GatewayResponseError(
-            f"No balance in the reply: {excerpt(reply.raw)!r}", provider_code=code
-        ) from None
+            f"No balance in the reply: {excerpt(reply.raw)!r}",
+            provider_code=code,
+            provider_message=reply.message,
+        )
+    return amount
+
+
+def parse_balance(body: bytes) -> float:
+    """The balance of a ``solde/`` reply (for the fuzz and property tests: bytes in).
+
+    Raises:
+        GatewayError: see ``parse_reply`` and ``_balance``.
+    """
+    return _balance(parse_reply(body))
+
+
+def parse_send_code(body: bytes) -> str:
+    """The return code of a ``send/`` reply, checked to be one.
+
+    Raises:
+        GatewayResponseError: no code can be read from the reply.
+    """
+    return parse_reply(body).require_code()
 
 
 # --- the message id ----------------------------------------------------------------------------
+#
+# 123-SMS returns no message id: a scheduled message is cancelled by sending its number, date
+# and text again. Those stay in the integration's own store (``SmsGateway.message_store``, kept
+# by delivery tracking), and the id the user sees is a short random one. Ids made before that
+# carried the triple in base64 (``encode_message_id``); they still cancel.
+
+_MAX_LEGACY_ID = 4096
+_KEEP_AFTER = timedelta(days=1)
+"""How long what a cancel needs is kept after the scheduled time (then it cannot be cancelled)."""
+
+
+def new_message_id() -> str:
+    """A short id that says nothing of the message."""
+    return f"{_MESSAGE_ID_PREFIX}{secrets.token_hex(6)}"
 
 
 def encode_message_id(number: str, diff: str | None, message: str) -> str:
-    """An opaque id holding what a cancel must send again: the number, the date and the text.
+    """The long id of earlier versions, holding the number, the date and the text.
 
-    123-SMS identifies a scheduled message by that triple alone and returns no id of its own.
+    Only kept to read ids already in users' stores and automations; new ids are short.
     """
     payload = json.dumps([number, diff, message], separators=(",", ":"), ensure_ascii=False)
     token = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
@@ -315,17 +424,21 @@ def encode_message_id(number: str, diff: str | None, message: str) -> str:
 
 
 def decode_message_id(message_id: str) -> tuple[str, str | None, str]:
-    """The number, date (or None) and text an id of ``encode_message_id`` holds.
+    """The number, date (or None) and text a long id of ``encode_message_id`` holds.
 
     Raises:
-        ValueError: the id was not made by ``encode_message_id``.
+        ValueError: the id was not made by ``encode_message_id`` (whatever it holds).
     """
-    if not message_id.startswith(_MESSAGE_ID_PREFIX):
+    if not message_id.startswith(_MESSAGE_ID_PREFIX) or len(message_id) > _MAX_LEGACY_ID:
         raise ValueError("not a 123-SMS message id")
     token = message_id.removeprefix(_MESSAGE_ID_PREFIX)
-    data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        data = _json_value(text)
+    except (ValueError, GatewayResponseError) as err:
+        raise ValueError("not a 123-SMS message id") from err
     match data:
-        case [str(number), str(diff), str(message)] if _DIFF.match(diff):
+        case [str(number), str(diff), str(message)] if _DIFF.fullmatch(diff):
             return number, diff, message
         case [str(number), None, str(message)]:
             return number, None, message
@@ -360,6 +473,27 @@ def _test_mode_ignored(recipient: str, code: str) -> str:
     )
 
 
+def _diff_time(diff: str, timezone: ZoneInfo) -> datetime | None:
+    """The moment a ``diff`` (``hhmmddmmyyyy``, Paris time) names, or None if it names none."""
+    if not _DIFF.fullmatch(diff):
+        return None
+    try:
+        return datetime.strptime(diff, _DIFF_FORMAT).replace(tzinfo=timezone)
+    except ValueError:
+        return None
+
+
+def _stored_time(value: object) -> datetime | None:
+    """A time the message store holds (ISO 8601 with its offset), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def _unknown_outcome(error: GatewayError) -> str:
     return f"{error}: the message may have been sent, so it is not sent again"
 
@@ -367,9 +501,11 @@ def _unknown_outcome(error: GatewayError) -> str:
 class Sms123Gateway(SmsGateway):
     """A 123-SMS.net account.
 
-    ``username`` is the account's ``user`` and ``password`` its API key (``cleAPI``), or, when
-    the username is an e-mail address, the account's ``email`` and its ``pass``word: the doc
-    takes either pair.
+    The doc takes two pairs of credentials, ``user`` + ``cleAPI`` (the API key) and ``email`` +
+    ``pass`` (the account's password), without saying which the sign-up gives. ``username`` and
+    ``password`` are tried as ``user`` + ``cleAPI`` first, on the read-only ``solde/``, then as
+    ``email`` + ``pass`` if that pair was refused and the username is an e-mail address; the pair
+    that opens the account is kept for every later call. Nothing is sent before one has.
     """
 
     provider = "sms123"
@@ -391,9 +527,26 @@ class Sms123Gateway(SmsGateway):
     # The doc's 160-character limit holds only for accounts without the long-SMS option.
     max_length = None
 
-    async def _call(self, path: str, fields: Mapping[str, str]) -> Reply:
-        """POST ``fields`` with the credentials to one documented path and read the reply."""
-        body = {**self._credentials(), **fields}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The pair of credentials is not known until the provider took one."""
+        super().__init__(*args, **kwargs)
+        self._pair: tuple[str, str] | None = None
+        self._pair_lock = asyncio.Lock()
+
+    @property
+    def credential_pair(self) -> tuple[str, str] | None:
+        """The names the credentials travel under (``("user", "cleAPI")``...), once known."""
+        return self._pair
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        if "@" in self._username:
+            return [_API_KEY_PAIR, _PASSWORD_PAIR]
+        return [_API_KEY_PAIR]
+
+    async def _post(self, path: str, pair: tuple[str, str], fields: Mapping[str, str]) -> Reply:
+        """POST ``fields`` with the credentials under ``pair`` to one path and read the reply."""
+        login, secret = pair
+        body = {login: self._username, secret: self._password, **fields}
         reply = await transport.post(
             self._session,
             self.url(path),
@@ -403,11 +556,58 @@ class Sms123Gateway(SmsGateway):
         )
         return parse_reply(reply.body)
 
-    def _credentials(self) -> dict[str, str]:
-        """``email`` + ``pass`` for an e-mail address, else ``user`` + ``cleAPI``."""
-        if "@" in self._username:
-            return {"email": self._username, "pass": self._password}
-        return {"user": self._username, "cleAPI": self._password}
+    async def _find_pair(self) -> float:
+        """Ask ``solde/`` with each pair until one opens the account; keep it.
+
+        Returns:
+            The balance that reply held.
+
+        Raises:
+            AuthenticationError: every pair was refused (the first refusal is raised).
+            GatewayError: the provider failed or answered something else (no pair is kept).
+        """
+        async with self._pair_lock:
+            refused: AuthenticationError | None = None
+            for pair in self._pairs():
+                if self._pair is not None and pair != self._pair:
+                    continue
+                try:
+                    balance = _balance(await self._post("solde/", pair, {}))
+                except AccessDeniedError:
+                    raise
+                except AuthenticationError as err:
+                    refused = refused or err
+                    continue
+                if self._pair is None:
+                    _LOGGER.debug("123-SMS takes the credentials as %s + %s", *pair)
+                self._pair = pair
+                return balance
+            self._pair = None
+            raise refused or AuthenticationError("No pair of credentials to try")
+
+    async def _call(self, path: str, fields: Mapping[str, str]) -> Reply:
+        """POST ``fields`` with the credentials to one documented path and read the reply.
+
+        The first call of an account finds which pair of credentials it takes (on ``solde/``).
+
+        Raises:
+            GatewayConnectionError: with ``request_sent`` False when only the search for the
+                pair failed: the call itself was never made.
+        """
+        if self._pair is None:
+            try:
+                await self._find_pair()
+            except GatewayConnectionError as err:
+                raise GatewayConnectionError(
+                    f"{err.message}; the request was not made",
+                    request_sent=False,
+                    provider_code=err.provider_code,
+                    provider_message=err.provider_message,
+                ) from err
+            except GatewayResponseError:
+                # solde/ gave no balance: the pair is not known; the first one is used.
+                pass
+        return await self._post(path, self._pair or _API_KEY_PAIR, fields)
 
     @override
     def validate_sender(self, sender: str) -> str:
@@ -436,6 +636,42 @@ class Sms123Gateway(SmsGateway):
         """
         return self.local_time(when).strftime(_DIFF_FORMAT)
 
+    # --- what a cancel needs ------------------------------------------------------------------
+
+    def _remember(self, numero: str, diff: str | None, message: str) -> str:
+        """A new short id; for a scheduled message, what its cancel sends is kept with it.
+
+        Entries are dropped a day after their scheduled time (a day after the send for a
+        message sent at once, which keeps no text: only that it cannot be cancelled).
+        """
+        now = datetime.now(UTC)
+        for known, stored in list(self.message_store.items()):
+            until = _stored_time(stored.get("until")) if isinstance(stored, dict) else None
+            if until is None or until < now:
+                del self.message_store[known]
+        message_id = new_message_id()
+        when = _diff_time(diff, self.timezone) if diff is not None else None
+        until = (when or now) + _KEEP_AFTER
+        entry: dict[str, Any] = {"diff": None, "until": until.astimezone(UTC).isoformat()}
+        if diff is not None:
+            entry.update(numero=numero, diff=diff, message=message)
+        self.message_store[message_id] = entry
+        return message_id
+
+    def _recall(self, message_id: str) -> tuple[str, str | None, str] | None:
+        """The number, date and text a cancel of ``message_id`` sends; None if unknown."""
+        entry = self.message_store.get(message_id)
+        if isinstance(entry, dict):
+            match entry.get("numero"), entry.get("diff"), entry.get("message"):
+                case str(numero), str(diff), str(message) if _DIFF.fullmatch(diff):
+                    return numero, diff, message
+                case _, None, _:
+                    return "", None, ""
+        try:
+            return decode_message_id(message_id)
+        except ValueError:
+            return None
+
     # --- sending -----------------------------------------------------------------------------
 
     @override
@@ -458,20 +694,60 @@ class Sms123Gateway(SmsGateway):
         if sms.test:
             fields["test"] = "o"
         first, *others = prepared.recipients
-        results = [await self._send_to(first, fields, first=True)]
+        results = [await self._send_to(first, fields, first=True, others=len(others))]
         results += await _bounded(
             [partial(self._send_to, recipient, fields, first=False) for recipient in others]
         )
         return SendResult(messages=tuple(results), info=prepared.info)
 
+    def _unknown(
+        self,
+        recipient: str,
+        numero: str,
+        fields: Mapping[str, str],
+        error: GatewayError,
+        *,
+        first: bool,
+        others: int,
+    ) -> RecipientResult:
+        """The request reached 123-SMS but its answer says nothing readable of the message.
+
+        A scheduled one gets an id all the same, so that it can be cancelled if it was taken.
+
+        Raises:
+            SendOutcomeUnknownError: for the first recipient (the others are not tried).
+        """
+        diff = fields.get("diff")
+        reference = self._remember(numero, diff, fields["message"]) if diff else None
+        text = _unknown_outcome(error)
+        if reference:
+            text += f"; if it was scheduled, it can be cancelled as {reference}"
+        if first:
+            if others:
+                text += f"; the {others} other recipient(s) were not tried"
+            raise SendOutcomeUnknownError(
+                f"123-SMS answered the send to {recipient} in a way that does not say whether "
+                f"it was sent ({text})",
+                reference=reference,
+                provider_code=error.provider_code,
+                provider_message=error.provider_message,
+            ) from error
+        return RecipientResult(
+            recipient=recipient,
+            accepted=False,
+            message_id=reference,
+            status=DeliveryStatus.UNKNOWN,
+            error=text,
+            error_code=error.provider_code,
+        )
+
     async def _send_to(
-        self, recipient: str, fields: Mapping[str, str], *, first: bool
+        self, recipient: str, fields: Mapping[str, str], *, first: bool, others: int = 0
     ) -> RecipientResult:
         """Send to one recipient; only the first raises, and only for a whole-account refusal."""
         numero = e164_digits(recipient)
         try:
             reply = await self._call("send/", {**fields, "numero": numero})
-            code = reply.require_code()
         except GatewayConnectionError as err:
             if not err.request_sent:
                 if first:
@@ -483,6 +759,8 @@ class Sms123Gateway(SmsGateway):
                     error=f"Not sent: {err}",
                     error_code=err.provider_code,
                 )
+            if first:
+                raise
             return RecipientResult(
                 recipient=recipient,
                 accepted=False,
@@ -491,36 +769,18 @@ class Sms123Gateway(SmsGateway):
                 error_code=err.provider_code,
             )
         except GatewayResponseError as err:
-            return RecipientResult(
-                recipient=recipient,
-                accepted=False,
-                status=DeliveryStatus.UNKNOWN,
-                error=_unknown_outcome(err),
+            return self._unknown(recipient, numero, fields, err, first=first, others=others)
+        code = reply.code
+        spec = SEND_CODES.get(code) if code is not None else None
+        if code is None or spec is None:
+            error = GatewayResponseError(
+                f"Undocumented return code {code}" if code else "No return code in the reply",
+                provider_code=code,
+                provider_message=reply.message or excerpt(reply.raw),
             )
-        spec = SEND_CODES.get(code)
-        if spec is None:
-            return RecipientResult(
-                recipient=recipient,
-                accepted=False,
-                status=DeliveryStatus.UNKNOWN,
-                error=_unknown_outcome(GatewayResponseError(f"Undocumented return code {code}")),
-                error_code=code,
-            )
+            return self._unknown(recipient, numero, fields, error, first=first, others=others)
         if spec.status is not None:
-            message_id = (
-                None
-                if code == _TEST_SEND_OK
-                else encode_message_id(numero, fields.get("diff"), fields["message"])
-            )
-            test_ignored = "test" in fields and code in _REAL_SEND
-            return RecipientResult(
-                recipient=recipient,
-                accepted=True,
-                message_id=message_id,
-                status=spec.status,
-                error=_test_mode_ignored(recipient, code) if test_ignored else None,
-                error_code=code if test_ignored else None,
-            )
+            return self._accepted(recipient, numero, fields, code, spec.status)
         if first and spec.error is not None:
             raise _error(code, spec, reply.message)
         return RecipientResult(
@@ -529,6 +789,29 @@ class Sms123Gateway(SmsGateway):
             status=DeliveryStatus.FAILED,
             error=spec.text,
             error_code=code,
+        )
+
+    def _accepted(
+        self,
+        recipient: str,
+        numero: str,
+        fields: Mapping[str, str],
+        code: str,
+        status: DeliveryStatus,
+    ) -> RecipientResult:
+        """A recipient the provider took, with a short id (none for a test send)."""
+        diff = fields.get("diff") if code == "81" else None
+        message_id = (
+            None if code == _TEST_SEND_OK else self._remember(numero, diff, fields["message"])
+        )
+        test_ignored = "test" in fields and code in _REAL_SEND
+        return RecipientResult(
+            recipient=recipient,
+            accepted=True,
+            message_id=message_id,
+            status=status,
+            error=_test_mode_ignored(recipient, code) if test_ignored else None,
+            error_code=code if test_ignored else None,
         )
 
     # --- cancelling --------------------------------------------------------------------------
@@ -541,7 +824,8 @@ class Sms123Gateway(SmsGateway):
             message_ids: ids from ``send`` of scheduled messages.
 
         Returns:
-            One result per id, in order (94: deleted; 95: could not be deleted).
+            One result per id, in order (94: deleted; 95: could not be deleted). A cancel is a
+            send: answered 80 or 81, it made a new message, which the result's ``created`` holds.
 
         Raises:
             AuthenticationError: the account was refused (on the first request; nothing else
@@ -558,12 +842,14 @@ class Sms123Gateway(SmsGateway):
         return results
 
     async def _cancel_one(self, message_id: str, *, first: bool) -> CancelResult:
-        try:
-            numero, diff, message = decode_message_id(message_id)
-        except ValueError:
+        known = self._recall(message_id)
+        if known is None:
             return CancelResult(
-                message_id=message_id, canceled=False, error="Not a 123-SMS message id"
+                message_id=message_id,
+                canceled=False,
+                error="Not a 123-SMS message id, or one this account no longer knows",
             )
+        numero, diff, message = known
         if diff is None:
             return CancelResult(
                 message_id=message_id,
@@ -581,24 +867,63 @@ class Sms123Gateway(SmsGateway):
         except GatewayResponseError as err:
             return CancelResult(message_id=message_id, canceled=False, error=str(err))
         if code == _CANCELED:
+            self.message_store.pop(message_id, None)
             return CancelResult(message_id=message_id, canceled=True)
+        if code in _REAL_SEND:
+            return self._cancel_made_a_message(message_id, numero, diff, message, code)
         spec = SEND_CODES.get(code, _Code(f"Undocumented return code {code}"))
         if first and code in _ACCOUNT_CODES:
             raise _error(code, spec, reply.message)
         return CancelResult(message_id=message_id, canceled=False, error=f"{spec.text} ({code})")
 
+    def _cancel_made_a_message(
+        self, message_id: str, numero: str, diff: str, message: str, code: str
+    ) -> CancelResult:
+        """123-SMS read the cancel as a send (80: sent now; 81: scheduled): a second message."""
+        recipient = f"+{numero}"
+        status = SEND_CODES[code].status or DeliveryStatus.UNKNOWN
+        fields = {"message": message, "diff": diff}
+        created = self._accepted(recipient, numero, fields, code, status)
+        when = _diff_time(diff, self.timezone) if code == "81" else None
+        what = (
+            f"scheduled a new message for {when:%Y-%m-%d %H:%M} (Paris time)"
+            if when
+            else "sent a new message now"
+        )
+        _LOGGER.warning(
+            "123-SMS answered %s to the cancel of %s: it %s (%s) instead of deleting it",
+            code,
+            message_id,
+            what,
+            created.message_id,
+        )
+        error = (
+            f"123-SMS did not delete it: it read the cancel as a send and {what} to {recipient} "
+            f"(code {code}), id {created.message_id}"
+        )
+        if code == "81":
+            error += "; cancel that one too"
+        return CancelResult(
+            message_id=message_id,
+            canceled=False,
+            error=error,
+            created=SendResult(messages=(created,), info=analyze(message), send_at=when),
+        )
+
     # --- the account -------------------------------------------------------------------------
 
     @override
     async def get_balance(self) -> Balance:
-        """The credits left (``solde/``).
+        """The credits left (``solde/``); the first call also finds the pair of credentials.
 
         Raises:
-            AuthenticationError: the credentials were refused (E501, E502, E505).
+            AuthenticationError: the credentials were refused (E501, E502, E505...).
             GatewayConnectionError: the provider could not be reached or failed (-2).
-            GatewayResponseError: the reply holds no balance.
+            GatewayResponseError: the reply holds no balance (an error is never one).
         """
-        return Balance(total=_balance(await self._call("solde/", {})))
+        if self._pair is None:
+            return Balance(total=await self._find_pair())
+        return Balance(total=_balance(await self._post("solde/", self._pair, {})))
 
     @override
     async def validate_credentials(self) -> AccountInfo:
