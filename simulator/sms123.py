@@ -14,13 +14,17 @@ Choices where the doc is vague (it shows no reply body):
   ``"xml"`` force those forms whatever ``Accept`` says).
 - ``96`` (IP refused) is documented for ``send/`` only, so a blocked account can still read its
   balance and manage its contacts.
-- Account options (``extra``): ``email`` (for ``email`` + ``pass``), ``dom_tom`` (may send to
-  the overseas departments, else 93), ``sender_requires_stop`` (a custom sender needs
-  ``stop SMS au 36177`` at the end, else 102), ``next_codes`` (a list of codes the account's
-  next requests answer, one each, after the credential check: for codes no request provokes).
+- Account options (``extra``): ``email`` and ``web_password`` (the ``email`` + ``pass`` pair,
+  separate from ``user`` + ``cleAPI``), ``dom_tom`` (may send to the overseas departments, else
+  93), ``sender_requires_stop`` (a custom sender needs ``stop SMS au 36177`` at the end, else
+  102), ``next_codes`` (a list of codes the account's next requests answer, one each, after the
+  credential check: for codes no request provokes).
 - Test mode: ``test`` is ``o`` or ``0`` (the doc gives both); an account whose
   ``extra["test_value"]`` is ``"0"`` (or ``"o"``) reads only that one as test mode and sends
   the other for real (80).
+- The readings (``READINGS``, R18-R22 of READINGS.md) play the other answers the doc allows:
+  the reply's body, the two pairs of credentials, the test value, a cancel that matches
+  nothing, the form of ``numero`` and the time zone of ``diff``.
 - ``senderid``: up to 11 letters and digits, or ``+`` and up to 10 digits (the ``+`` counts).
 - ``contact/upd/`` reads ``groupe`` as ONE group name (``--`` splits groups only in
   ``contact/add/``), so ``A--B`` there is a group that does not exist (517).

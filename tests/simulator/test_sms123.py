@@ -530,3 +530,143 @@ async def test_contact_codes(simulator: RunningSimulator, session: aiohttp.Clien
     assert await code("del", numero="0612345670", groupe="A") == "509"
     assert await code("del", form=XML, numero="0612345678") == "509"
     assert groups(simulator) == {"A": {"33612345679": {}}, "B": {}}
+
+
+# --- readings (R18-R22) --------------------------------------------------------------------------
+
+
+def test_readings_are_declared() -> None:
+    names = {reading.point: reading.choices for reading in Sms123Sim.readings}
+    assert names == {
+        "reply_body": ("json", "bare", "xml"),
+        "credentials": ("separate", "email_login", "shared"),
+        "test_value": ("both", "o", "0"),
+        "cancel_mismatch": ("refuse", "schedule", "send"),
+        "numero": ("any", "international", "national"),
+        "diff_timezone": ("paris", "utc"),
+    }
+
+
+@pytest.mark.parametrize("body", ["json", "bare", "xml"])
+async def test_reply_body_reading(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, body: str
+) -> None:
+    simulator.play(sms123__reply_body=body)
+    url = f"{simulator.api_url('sms123')}solde/"
+    async with session.post(url, json=DEMO, headers={"Accept": JSON}) as response:
+        text = await response.text()
+    expected = {"json": JSON, "bare": "text/plain", "xml": XML}[body]
+    assert response.content_type == expected
+    assert "100" in text
+
+
+@pytest.mark.parametrize(
+    ("reading", "params", "opens"),
+    [
+        ("separate", {"email": "demo@example.com", "pass": "demo-web-password"}, True),
+        ("separate", {"email": "demo@example.com", "pass": "demo-password"}, False),
+        ("separate", {"user": "demo@example.com", "cleAPI": "demo-password"}, False),
+        ("separate", {"user": "demo", "cleAPI": "demo-web-password"}, False),
+        ("email_login", {"user": "demo@example.com", "cleAPI": "demo-password"}, True),
+        ("email_login", {"email": "demo@example.com", "pass": "demo-password"}, False),
+        ("shared", {"email": "demo@example.com", "pass": "demo-password"}, True),
+        ("shared", {"email": "demo@example.com", "pass": "demo-web-password"}, True),
+        ("shared", {"user": "demo@example.com", "cleAPI": "demo-password"}, False),
+    ],
+)
+async def test_credentials_reading(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    params: dict[str, str],
+    opens: bool,
+) -> None:
+    simulator.play(sms123__credentials=reading)
+
+    code = await code_of(simulator, session, "solde/", params)
+
+    assert (code != "E505") is opens
+    assert await code_of(simulator, session, "solde/", DEMO) == "100"
+
+
+@pytest.mark.parametrize(
+    ("reading", "value", "code"),
+    [
+        ("both", "o", "92"),
+        ("both", "0", "92"),
+        ("o", "0", "80"),
+        ("0", "o", "80"),
+        ("0", "0", "92"),
+    ],
+)
+async def test_test_value_reading(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    value: str,
+    code: str,
+) -> None:
+    simulator.play(sms123__test_value=reading)
+
+    assert await code_of(simulator, session, "send/", send_params(test=value)) == code
+
+
+@pytest.mark.parametrize(
+    ("reading", "code"), [("refuse", "95"), ("schedule", "81"), ("send", "80")]
+)
+async def test_cancel_mismatch_reading(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, code: str
+) -> None:
+    simulator.play(sms123__cancel_mismatch=reading)
+    diff = diff_in(2)
+
+    assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == code
+
+    messages = list(simulator.sim.state.messages.values())
+    assert [m.status for m in messages] == {
+        "refuse": [],
+        "schedule": ["scheduled"],
+        "send": ["queued"],
+    }[reading]
+    if reading == "schedule":
+        # The new message matches a cancel in turn.
+        assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == "94"
+
+
+@pytest.mark.parametrize(
+    ("reading", "numero", "code"),
+    [
+        ("any", "0612345678", "80"),
+        ("any", "+33612345678", "80"),
+        ("international", "33612345678", "80"),
+        ("international", "+33612345678", "84"),
+        ("international", "0612345678", "84"),
+        ("national", "0612345678", "80"),
+        ("national", "33612345678", "84"),
+    ],
+)
+async def test_numero_reading(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    numero: str,
+    code: str,
+) -> None:
+    simulator.play(sms123__numero=reading)
+
+    assert await code_of(simulator, session, "send/", send_params(numero)) == code
+
+
+async def test_diff_timezone_reading(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    simulator.play(sms123__diff_timezone="utc")
+    when = datetime.now(PARIS) + timedelta(hours=3)
+
+    params = send_params(diff=when.strftime("%H%M%d%m%Y"))
+    assert await code_of(simulator, session, "send/", params) == "81"
+
+    (message,) = simulator.sim.state.messages.values()
+    assert message.scheduled_at is not None
+    assert message.scheduled_at.utcoffset() == timedelta(0)
+    assert message.scheduled_at.strftime("%H%M") == when.strftime("%H%M")
