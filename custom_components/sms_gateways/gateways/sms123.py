@@ -474,7 +474,7 @@ def _test_mode_ignored(recipient: str, code: str) -> str:
 
 
 def _diff_time(diff: str, timezone: ZoneInfo) -> datetime | None:
-    """The moment a ``diff`` (``hhmmddmmyyyy``, Paris time) names, or None if it names none."""
+    """The moment a ``diff`` (``hhmmddmmyyyy`` in the account's zone) names, or None."""
     if not _DIFF.fullmatch(diff):
         return None
     try:
@@ -886,7 +886,7 @@ class Sms123Gateway(SmsGateway):
         created = self._accepted(recipient, numero, fields, code, status)
         when = _diff_time(diff, self.timezone) if code == "81" else None
         what = (
-            f"scheduled a new message for {when:%Y-%m-%d %H:%M} (Paris time)"
+            f"scheduled a new message for {when:%Y-%m-%d %H:%M} ({self.timezone.key})"
             if when
             else "sent a new message now"
         )
