@@ -15,13 +15,14 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
+from .coordinator import SmsGatewaysConfigEntry
 from .gateways import GatewayError, SmsGateway, UnsupportedOperationError
 from .inbound import InboundReceiver
 from .tracking import DeliveryTracker
@@ -182,7 +183,7 @@ NOT_LOADED_RETRY_AFTER = "60"
 
 
 @callback
-def async_register_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
     """Register the entry's webhook, if it is not yet: from the moment the entry exists.
 
     Until the entry is loaded (setup retry while the provider is down, a reload in progress)
@@ -227,7 +228,7 @@ def async_register_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 @callback
 def async_attach_push_handler(
-    hass: HomeAssistant, entry: ConfigEntry, handler: PushHandler
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, handler: PushHandler
 ) -> Callable[[], None]:
     """Let the entry's webhook hand pushes to ``handler``; returns what detaches it again."""
     async_register_webhook(hass, entry)
@@ -243,7 +244,7 @@ def async_attach_push_handler(
 
 
 @callback
-def async_unregister_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_unregister_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
     """The entry is removed: its webhook id is unknown from now on."""
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
     webhook.async_unregister(hass, webhook_id)
