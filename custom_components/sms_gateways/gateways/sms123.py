@@ -405,6 +405,7 @@ def parse_send_code(body: bytes) -> str:
 
 _MAX_LEGACY_ID = 4096
 _KEEP_AFTER = timedelta(days=1)
+_PRUNE_EVERY = timedelta(minutes=1)
 """How long what a cancel needs is kept after the scheduled time (then it cannot be cancelled)."""
 
 
@@ -532,6 +533,7 @@ class Sms123Gateway(SmsGateway):
         super().__init__(*args, **kwargs)
         self._pair: tuple[str, str] | None = None
         self._pair_lock = asyncio.Lock()
+        self._pruned_at: datetime | None = None
 
     @property
     def credential_pair(self) -> tuple[str, str] | None:
@@ -645,10 +647,7 @@ class Sms123Gateway(SmsGateway):
         message sent at once, which keeps no text: only that it cannot be cancelled).
         """
         now = datetime.now(UTC)
-        for known, stored in list(self.message_store.items()):
-            until = _stored_time(stored.get("until")) if isinstance(stored, dict) else None
-            if until is None or until < now:
-                del self.message_store[known]
+        self._forget_expired(now)
         message_id = new_message_id()
         when = _diff_time(diff, self.timezone) if diff is not None else None
         until = (when or now) + _KEEP_AFTER
@@ -657,6 +656,19 @@ class Sms123Gateway(SmsGateway):
             entry.update(numero=numero, diff=diff, message=message)
         self.message_store[message_id] = entry
         return message_id
+
+    def _forget_expired(self, now: datetime) -> None:
+        """Drop the entries past their day, at most once a minute.
+
+        Scanning the whole store at every send made a busy account's sends quadratic.
+        """
+        if self._pruned_at is not None and now - self._pruned_at < _PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        for known, stored in list(self.message_store.items()):
+            until = _stored_time(stored.get("until")) if isinstance(stored, dict) else None
+            if until is None or until < now:
+                del self.message_store[known]
 
     def _recall(self, message_id: str) -> tuple[str, str | None, str] | None:
         """The number, date and text a cancel of ``message_id`` sends; None if unknown."""
