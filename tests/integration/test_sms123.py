@@ -190,3 +190,29 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
     response = await _call(hass, entry, "cancel_sms", message_id=new_id)
     assert response == {"message_id": new_id, "canceled": True}
     assert [m.status for m in simulator.sim.state.messages.values()] == ["canceled", "canceled"]
+
+
+async def test_reauth_of_an_account_that_signs_in_with_its_address(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Reauth checks the new secret with both pairs too; the entry loads again."""
+    entry = make_entry(simulator, "sms123", username="demo@example.com", password="old")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "demo-password"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}  # the API key goes with "demo" only
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: WEB_PASSWORD}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Back")
+    assert response is not None
+    assert response["messages"][0]["accepted"]
