@@ -405,8 +405,9 @@ def parse_send_code(body: bytes) -> str:
 
 _MAX_LEGACY_ID = 4096
 _KEEP_AFTER = timedelta(days=1)
-_PRUNE_EVERY = timedelta(minutes=1)
 """How long what a cancel needs is kept after the scheduled time (then it cannot be cancelled)."""
+_PRUNE_EVERY = timedelta(minutes=1)
+"""How often the store is scanned for what is past its day."""
 
 
 def new_message_id() -> str:
