@@ -198,12 +198,11 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
                 if sender:
                     data[CONF_SENDER] = sender
-                pushes = {Capability.INBOUND_PUSH, Capability.STATUS_PUSH} & gateway.capabilities
                 return self.async_create_entry(
                     title=f"{gateway.title} {data[CONF_USERNAME]}",
                     data=data,
                     # The webhook URL, where the provider can push; otherwise say there is none.
-                    description=None if pushes else "no_push",
+                    description=None if _pushes(gateway) else "no_push",
                     description_placeholders=_webhook_placeholders(
                         self.hass, gateway, data[CONF_WEBHOOK_ID]
                     ),
@@ -353,6 +352,11 @@ async def _async_check_account(
         errors["base"] = "unknown"
 
 
+def _pushes(gateway: SmsGateway | type[SmsGateway]) -> bool:
+    """Whether the provider pushes anything (received SMS, delivery reports) to the webhook."""
+    return bool({Capability.INBOUND_PUSH, Capability.STATUS_PUSH} & gateway.capabilities)
+
+
 def _webhook_placeholders(
     hass: HomeAssistant, gateway: SmsGateway | type[SmsGateway], webhook_id: str
 ) -> dict[str, str]:
@@ -364,7 +368,21 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
     """Sender, message type, credit polling and the low-credits threshold."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and check the options."""
+        """Show and check the options; with the webhook URL where the provider pushes."""
+        entry: SmsGatewaysConfigEntry = self.config_entry
+        if _pushes(GATEWAYS[entry.data[CONF_PROVIDER]]):
+            return await self._async_step_options("init", user_input)
+        return await self.async_step_settings(user_input)
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The options of a provider that pushes nothing: no webhook URL to show."""
+        return await self._async_step_options("settings", user_input)
+
+    async def _async_step_options(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         entry: SmsGatewaysConfigEntry = self.config_entry
         gateway = GATEWAYS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
@@ -436,13 +454,14 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             CONF_SENDER: default_sender(entry) or "",
             **(user_input or {}),
         }
+        placeholders = {"provider": gateway.title}
+        if step_id == "init":
+            placeholders = _webhook_placeholders(self.hass, gateway, entry.data[CONF_WEBHOOK_ID])
         return self.async_show_form(
-            step_id="init",
+            step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), suggested),
             errors=errors,
-            description_placeholders=_webhook_placeholders(
-                self.hass, gateway, entry.data[CONF_WEBHOOK_ID]
-            ),
+            description_placeholders=placeholders,
         )
 
 

@@ -26,8 +26,9 @@ from .tracking import DeliveryUpdate, signal_delivery
 PARALLEL_UPDATES = 0
 
 ACCOUNT_STATUSES = ["regular", "free"]
-# Mobyt's names of its credit types.
-CREDIT_TYPE_NAMES = {"N": "SMS Top", "L": "SMS Direct"}
+# The translation keys of Mobyt's credit types: N is SMS Top, L SMS Direct, EE sending abroad.
+# Another code is named in Mobyt's own words (``credits_by_type``).
+CREDIT_TYPE_KEYS = {"N": "credits_sms_top", "L": "credits_sms_direct", "EE": "credits_abroad"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,23 +135,22 @@ class CreditLineSensor(SmsGatewaysEntity, SensorEntity):
     def __init__(self, coordinator: SmsGatewaysCoordinator, key: CreditLineKey) -> None:
         """Name the line by its type and country."""
         credit_type, nation = key
-        international = nation is None
+        translation_key = CREDIT_TYPE_KEYS.get(credit_type, "credits_by_type")
+        if nation is None:
+            translation_key += "_international"
         super().__init__(
             coordinator,
             SensorEntityDescription(
                 key=f"credits_{credit_type.lower()}_{(nation or 'international').lower()}",
-                translation_key=(
-                    "credits_by_type_international" if international else "credits_by_type"
-                ),
+                translation_key=translation_key,
                 state_class=SensorStateClass.MEASUREMENT,
             ),
         )
         self._line = key
-        self._attr_translation_placeholders = {
-            "credit_type": CREDIT_TYPE_NAMES.get(credit_type, credit_type)
-        }
-        if nation is not None:
-            self._attr_translation_placeholders["nation"] = nation
+        placeholders = {"nation": nation} if nation is not None else {}
+        if credit_type not in CREDIT_TYPE_KEYS:
+            placeholders["credit_type"] = credit_type
+        self._attr_translation_placeholders = placeholders
 
     @property
     def native_value(self) -> float | None:
