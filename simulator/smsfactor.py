@@ -11,14 +11,21 @@ follow the doc gets its error code. Where the doc is vague this simulator decide
   (the doc's rule; SMSFactor turns every text into GSM 7-bit, an extension character costing
   two septets), counted by ``billing.bill``.
 - ``getDr.php`` takes one ``<ticket>`` whose ``gsmsmsid`` "must hold the value you passed when
-  sending" (the doc): the login is checked first (-1), then a missing or empty ``gsmsmsid`` is
-  refused with -2 (Erreur XML), as the schema would. The answer holds the ``<gsm>`` rows of that
-  ticket sent with that reference. An unknown ticket or reference gets status 1 and no ``<gsm>``
-  (the doc: "no status yet, try again later"), so a recipient sent without a reference cannot
-  be followed.
-- A ``<gsm>`` row of ``getDr.php`` carries the status as its text (the doc's row shows none).
+  sending" (the doc): the login is checked first (-1, unless ``getdr_auth=unchecked``), then a
+  missing or empty ``gsmsmsid`` is refused with -2 (Erreur XML), as the schema would. The answer
+  holds the ``<gsm>`` rows of that ticket sent with that reference (``getdr_rows=ticket``: every
+  row of the ticket). An unknown ticket gets status 1 and no ``<gsm>`` (the doc: "no status yet,
+  try again later"; ``getdr_unknown`` plays -2 or -99 instead), so a recipient sent without a
+  reference cannot be followed.
+- A ``<gsm>`` row of ``getDr.php`` carries the status as its text (the doc's row shows none;
+  ``getdr_status`` puts it in an attribute, a ``<status>`` child, or nowhere).
+- Status -5 refuses the whole send (``minus5=others_sent``: the valid recipients are sent).
+- ``delay`` and the inbox's ``date`` are Paris time (``timezone`` plays UTC or London).
 - An account whose ``extra["answer_status"]`` is set answers every send with that status (for
   codes a correct client cannot provoke: -2, -4, and -6, -7, -8, -99 of the newer API).
+
+Where the doc allows more than one answer, the simulator plays each (``READINGS`` below, R9 to R11
+of ``shared/providers/READINGS.md``): ``--variant smsfactor.getdr_status=attribute`` and so on.
 """
 
 from __future__ import annotations
@@ -27,12 +34,14 @@ from dataclasses import dataclass
 from datetime import datetime
 import re
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from lxml import etree
 
 from .billing import bill
 from .provider import ProviderSim, Push
+from .readings import Reading
 from .state import PARIS, Account, SimInbound, SimMessage, is_refused
 
 PREFIX = "/smsfactor/API/"
@@ -65,13 +74,61 @@ REPORT_STATUSES = {
 """Our lifecycle in getDr.php's words; any other state has no report yet (empty)."""
 
 
+ZONES = {"paris": PARIS, "utc": ZoneInfo("UTC"), "london": ZoneInfo("Europe/London")}
+"""The time zones R9 can play, by reading name."""
+
+READINGS = (
+    Reading(
+        "timezone",
+        tuple(ZONES),
+        "R9: the time zone of <delay> and of the inbox's date, which the doc does not name "
+        "(paris: Europe/Paris; utc; london: Europe/London).",
+    ),
+    Reading(
+        "getdr_status",
+        ("text", "attribute", "attribute_missing", "element"),
+        "R10: where getDr.php puts a recipient's status, which the doc's <gsm number gsmsmsid/> "
+        'row does not show (text: the row\'s text; attribute: status="..."; '
+        "attribute_missing: no status at all, the doc's row as written; element: a <status> "
+        "child).",
+    ),
+    Reading(
+        "getdr_rows",
+        ("reference", "ticket"),
+        "R10: which rows getDr.php answers (reference: the recipient whose gsmsmsid was asked; "
+        "ticket: every recipient of the ticket).",
+    ),
+    Reading(
+        "getdr_unknown",
+        ("empty", "refused", "undocumented"),
+        "R10: getDr.php asked about a ticket it does not know (empty: status 1 and no row; "
+        "refused: status -2; undocumented: a code of no table, -99).",
+    ),
+    Reading(
+        "getdr_auth",
+        ("checked", "unchecked"),
+        "R10: whether getDr.php checks the login before answering (unchecked: any password "
+        "gets an answer, so only a send can prove the credentials wrong).",
+    ),
+    Reading(
+        "minus5",
+        ("whole_refused", "others_sent"),
+        'R11: status -5 "the list of recipients has an error" (whole_refused: nothing is sent; '
+        "others_sent: the valid recipients are sent and billed, the answer keeps its ticket).",
+    ),
+)
+
+
 class RefusalError(Exception):
     """A request the provider answers with an error status."""
 
-    def __init__(self, status: int, detail: str | None = None) -> None:
-        """Keep the status and, for -2, what is wrong."""
+    def __init__(
+        self, status: int, detail: str | None = None, *, fields: dict[str, str] | None = None
+    ) -> None:
+        """Keep the status, for -2 what is wrong, and fields the answer still holds."""
         super().__init__(status)
         self.status = status
+        self.fields = fields or {}
         text = MESSAGES.get(status, MESSAGES[-99])
         self.message = f"{text} : {detail}" if detail else text
 
@@ -133,6 +190,7 @@ class SmsFactorSim(ProviderSim):
     """SMSFactor's send and delivery report calls, and its inbound pushes."""
 
     key = "smsfactor"
+    readings = READINGS
 
     def routes(self) -> list[web.RouteDef]:
         """The two documented endpoints; the doc requires POST for both."""
@@ -157,7 +215,7 @@ class SmsFactorSim(ProviderSim):
             {
                 "from": inbound.sender.removeprefix("+"),
                 "to": inbound.recipient.removeprefix("+"),
-                "date": inbound.received_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S"),
+                "date": inbound.received_at.astimezone(self._zone()).strftime("%Y-%m-%d %H:%M:%S"),
             },
         )
         # CDATA cannot hold "]]>"; such a text goes as escaped text instead.
@@ -168,16 +226,33 @@ class SmsFactorSim(ProviderSim):
             content_type="application/x-www-form-urlencoded",
         )
 
-    def _account(self, root: etree._Element) -> Account:
+    def _zone(self) -> ZoneInfo:
+        return ZONES[self.reading("timezone")]
+
+    @staticmethod
+    def _login(root: etree._Element) -> tuple[str, str]:
         login = root.find("authentication")
         if login is None:
             raise RefusalError(-2, "<authentication> manquant")
-        account = self.state.account(
-            self.key, text_of(login, "username"), text_of(login, "password")
-        )
+        return text_of(login, "username"), text_of(login, "password")
+
+    def _account(self, root: etree._Element) -> Account:
+        """The account of the document's login.
+
+        Raises:
+            RefusalError: -2 without a login, -1 for a wrong one.
+        """
+        account = self.state.account(self.key, *self._login(root))
         if account is None:
             raise RefusalError(-1)
         return account
+
+    def _report_account(self, root: etree._Element) -> Account | None:
+        """The account getDr.php answers for; R10 getdr_auth=unchecked ignores the password."""
+        if self.reading("getdr_auth") == "checked":
+            return self._account(root)
+        username, _ = self._login(root)
+        return self.state.accounts.get((self.key, username))
 
     # --- apiV2.php -----------------------------------------------------------------------------
 
@@ -186,7 +261,7 @@ class SmsFactorSim(ProviderSim):
             root = await read_document(request, "sms")
             return self._accept(self._account(root), root)
         except RefusalError as refusal:
-            return answer(refusal.status, refusal.message)
+            return answer(refusal.status, refusal.message, **refusal.fields)
 
     def _accept(self, account: Account, root: etree._Element) -> web.Response:
         forced = account.extra.get("answer_status")
@@ -212,14 +287,16 @@ class SmsFactorSim(ProviderSim):
         if kind not in ("longSMS", "bookmark") or (kind == "bookmark" and not bookmark):
             raise RefusalError(-2, "<type> vaut longSMS, ou bookmark avec un <bookmark>")
         scheduled_at = self._delay(text_of(message, "delay"))
-        recipients = self._recipients(root)
+        recipients, refused = self._recipients(root)
+        if refused and self.reading("minus5") == "whole_refused":
+            raise RefusalError(-5)
 
         cost = parts(text) * len(recipients)
         if cost > account.credits:
             raise RefusalError(-3)
         account.credits -= cost
         ticket = str(self.state.next_id())
-        now = datetime.now(PARIS)
+        now = datetime.now(self._zone())
         scheduled = scheduled_at is not None and scheduled_at > now
         used: set[str] = set()
         for position, recipient in enumerate(recipients, start=1):
@@ -248,52 +325,86 @@ class SmsFactorSim(ProviderSim):
                     },
                 )
             )
-        return answer(OK, MESSAGES[OK], ticket=ticket, credits=f"{account.credits:g}")
+        fields = {"ticket": ticket, "credits": f"{account.credits:g}"}
+        if refused:  # R11 others_sent: the valid ones went out, the answer still says -5
+            raise RefusalError(-5, fields=fields)
+        return answer(OK, MESSAGES[OK], **fields)
 
-    @staticmethod
-    def _delay(delay: str) -> datetime | None:
-        """The send time in Paris; a past time means now (the doc)."""
+    def _delay(self, delay: str) -> datetime | None:
+        """The send time in the zone R9 plays (Paris); a past time means now (the doc)."""
         if not delay:
             return None
         if not DELAY.match(delay):
             raise RefusalError(-4)
         try:
-            return datetime.strptime(delay, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=PARIS)
+            return datetime.strptime(delay, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=self._zone())
         except ValueError:
             raise RefusalError(-4) from None
 
     @staticmethod
-    def _recipients(root: etree._Element) -> list[Recipient]:
+    def _recipients(root: etree._Element) -> tuple[list[Recipient], list[Recipient]]:
+        """The valid recipients, and those refused (-5) as invalid or unknown numbers."""
         recipients = [
             Recipient((gsm.text or "").strip(), (gsm.get("gsmsmsid") or "").strip())
             for gsm in root.iterfind("recipients/gsm")
         ]
-        if not recipients:
+        refused = [r for r in recipients if not r.number.isdigit() or is_refused(r.number)]
+        valid = [r for r in recipients if r not in refused]
+        if not valid:
             raise RefusalError(-5)
-        for recipient in recipients:
-            if not recipient.number.isdigit() or is_refused(recipient.number):
-                raise RefusalError(-5)
-        return recipients
+        return valid, refused
 
     # --- getDr.php -----------------------------------------------------------------------------
 
     async def _delivery_report(self, request: web.Request) -> web.Response:
         try:
             root = await read_document(request, "deliveryreport")
-            account = self._account(root)
+            account = self._report_account(root)
             ticket, reference = self._ticket(root)
+            messages = self._of_ticket(account, ticket)
+            if not messages:
+                self._unknown_ticket()
         except RefusalError as refusal:
             return answer(refusal.status, refusal.message)
-        rows = []
-        for message in self.state.messages_of(self.key, account.username):
-            if message.batch_id != ticket or message.extra.get("gsmsmsid") != reference:
-                continue
-            row = etree.Element(
-                "gsm", number=message.recipient, gsmsmsid=message.extra.get("gsmsmsid", "")
-            )
-            row.text = REPORT_STATUSES.get(message.status, "")
-            rows.append(row)
+        every_row = self.reading("getdr_rows") == "ticket"
+        rows = [
+            self._row(message)
+            for message in messages
+            if every_row or message.extra.get("gsmsmsid") == reference
+        ]
         return answer(OK, "OK", *rows)
+
+    def _of_ticket(self, account: Account | None, ticket: str) -> list[SimMessage]:
+        if account is None:
+            return []
+        return [
+            message
+            for message in self.state.messages_of(self.key, account.username)
+            if message.batch_id == ticket
+        ]
+
+    def _unknown_ticket(self) -> None:
+        """R10: what getDr.php answers about a ticket it does not know."""
+        match self.reading("getdr_unknown"):
+            case "refused":
+                raise RefusalError(-2, "ticket inconnu")
+            case "undocumented":
+                raise RefusalError(-99, "ticket inconnu")
+
+    def _row(self, message: SimMessage) -> etree._Element:
+        """A ``<gsm>`` row, its status where R10 puts it."""
+        row = etree.Element(
+            "gsm", number=message.recipient, gsmsmsid=message.extra.get("gsmsmsid", "")
+        )
+        status = REPORT_STATUSES.get(message.status, "")
+        match self.reading("getdr_status"):
+            case "text":
+                row.text = status
+            case "attribute":
+                row.set("status", status)
+            case "element":
+                etree.SubElement(row, "status").text = status
+        return row
 
     @staticmethod
     def _ticket(root: etree._Element) -> tuple[str, str]:

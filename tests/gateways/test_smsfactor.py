@@ -29,8 +29,10 @@ from custom_components.sms_gateways.gateways import (
     MessageRejectedError,
     OutgoingSms,
     SchedulingError,
+    SendOutcomeUnknownError,
     SmsFactorGateway,
 )
+from simulator.state import SimInbound
 from tests.conftest import RunningSimulator
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -264,14 +266,25 @@ async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSe
     assert simulator.sim.state.messages == {}
 
 
-async def test_refused_recipient_refuses_the_send(
-    simulator: RunningSimulator, gateway: SmsFactorGateway
+@pytest.mark.parametrize("reading", ["whole_refused", "others_sent"])
+async def test_minus5_is_never_called_refused(
+    simulator: RunningSimulator, gateway: SmsFactorGateway, reading: str
 ) -> None:
-    with pytest.raises(InvalidRecipientError) as caught:
+    """R11: -5 does not say the others were not sent: outcome unknown, never sent again."""
+    simulator.play(smsfactor__minus5=reading)
+    with pytest.raises(SendOutcomeUnknownError) as caught:
         await gateway.send(sms("0612345678", "0612349999"))
+    assert not isinstance(caught.value, InvalidRecipientError)
     assert caught.value.provider_code == "-5"
-    assert simulator.sim.state.messages == {}
-    assert credits_of(simulator) == 100
+    assert "may have been sent" in str(caught.value)
+    assert len(simulator.requests(SEND)) == 1
+    if reading == "whole_refused":
+        assert simulator.sim.state.messages == {}
+        assert caught.value.reference is None
+    else:  # the valid recipient got it: the ticket is kept so that it can be checked
+        [sent] = simulator.sim.state.messages.values()
+        assert sent.recipient == "33612345678"
+        assert caught.value.reference == sent.batch_id
 
 
 @pytest.mark.parametrize(
@@ -281,9 +294,9 @@ async def test_refused_recipient_refuses_the_send(
         (-4, SchedulingError),
         (-6, MessageRejectedError),
         (-7, MessageRejectedError),
-        (-8, MessageRejectedError),
-        (-99, GatewayResponseError),
-        (2, GatewayResponseError),
+        (-8, SendOutcomeUnknownError),
+        (-99, SendOutcomeUnknownError),
+        (2, SendOutcomeUnknownError),
     ],
 )
 async def test_error_codes(
@@ -306,7 +319,7 @@ async def test_moderation_says_not_to_send_again(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
     force_answer(simulator, -8)
-    with pytest.raises(MessageRejectedError, match="do not send it again"):
+    with pytest.raises(SendOutcomeUnknownError, match="do not send it again"):
         await gateway.send(sms("0612345678"))
 
 
@@ -711,11 +724,11 @@ GOOD_SMS = '<sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">
         pytest.param({"XML": f"<outbox>{GOOD_SMS}</outbox>"}, id="wrong-root"),
         pytest.param({"xml": f"<inbox>{GOOD_SMS}</inbox>"}, id="no-XML-field"),
         pytest.param(
-            {"XML": f'<inbox>{GOOD_SMS}<sms to="1" date="2025-01-15 08:30:00">x</sms></inbox>'},
+            {"XML": '<inbox><sms to="1" date="2025-01-15 08:30:00">x</sms></inbox>'},
             id="no-sender",
         ),
         pytest.param(
-            {"XML": f'<inbox>{GOOD_SMS}<sms from="1" to="2" date="15/01/2025">x</sms></inbox>'},
+            {"XML": '<inbox><sms from="1" to="2" date="15/01/2025">x</sms></inbox>'},
             id="bad-date",
         ),
     ],
@@ -745,3 +758,120 @@ async def test_time_zone_of_the_account(
 
     [received] = gateway.parse_inbound_push({"XML": f"<inbox>{GOOD_SMS}</inbox>"})
     assert received.received_at == datetime(2025, 1, 15, 12, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '<sms to="33644630001" date="2025-01-15 08:30:00">no sender</sms>',
+        '<sms from="33612345678" to="33644630001" date="15/01/2025">bad date</sms>',
+        '<sms from="33612345678" to="33644630001" date="0001-01-01 00:00:00">year 1</sms>',
+        '<sms from="33612345678" to="33644630001" date="2025-01-15 08:30:0\u0661">digit</sms>',
+        f'<sms from="{"1" * 5000}" to="33644630001" date="2025-01-15 08:30:00">long</sms>',
+    ],
+)
+def test_one_bad_sms_of_an_inbox_never_blocks_the_others(
+    gateway: SmsFactorGateway, bad: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The readable SMS are returned, the other is skipped and logged without its text."""
+    received = gateway.parse_inbound_push({"XML": f"<inbox>{GOOD_SMS}{bad}{GOOD_SMS}</inbox>"})
+    assert [message.message for message in received] == ["hi", "hi"]
+    [record] = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert "2 of 3" in record.getMessage()
+    for secret in ("no sender", "bad date", "year 1", "digit", "long"):
+        assert secret not in record.getMessage()
+
+
+# --- the readings the doc leaves open (READINGS.md R9 to R11) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "reading"), [("Europe/Paris", "paris"), ("UTC", "utc"), ("Europe/London", "london")]
+)
+async def test_time_zone_reading_with_the_matching_option(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, zone: str, reading: str
+) -> None:
+    """R9: whatever zone SMSFactor uses, the account's option makes send and push times right."""
+    simulator.play(smsfactor__timezone=reading)
+    gateway = SmsFactorGateway(
+        session,
+        username=DEMO[0],
+        password=DEMO[1],
+        api_url=simulator.api_url("smsfactor"),
+        timezone=zone,
+    )
+    send_at = datetime(datetime.now(UTC).year + 1, 7, 1, 12, 0, tzinfo=UTC)
+    await gateway.send(sms("0612345678", send_at=send_at))
+    [stored] = simulator.sim.state.messages.values()
+    assert stored.scheduled_at == send_at
+
+    received_at = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
+    push = simulator.sim.providers["smsfactor"].inbound_push(
+        SimInbound(1, "smsfactor", DEMO[0], "+33612345678", "+33644630001", "hi", received_at)
+    )
+    assert push is not None
+    [message] = gateway.parse_inbound_push({"XML": parse_qs(push.body.decode())["XML"][0]})
+    assert message.received_at == received_at
+
+
+@pytest.mark.parametrize("reading", ["text", "attribute", "element", "attribute_missing"])
+@pytest.mark.parametrize("rows", ["reference", "ticket"])
+async def test_delivery_status_wherever_getdr_puts_it(
+    simulator: RunningSimulator, gateway: SmsFactorGateway, reading: str, rows: str
+) -> None:
+    """R10: the status is read where it is; without one it is unknown, never made up."""
+    simulator.play(smsfactor__getdr_status=reading, smsfactor__getdr_rows=rows)
+    result = await gateway.send(sms("0612345678", "0698765432"))
+    for stored in simulator.sim.state.messages.values():
+        stored.status = "failed" if stored.recipient.endswith("5678") else "delivered"
+    ids = [str(message.message_id) for message in result.messages]
+    first, second = await gateway.get_delivery_status(ids)
+    if reading == "attribute_missing":
+        assert (first.status, second.status) == (DeliveryStatus.UNKNOWN, DeliveryStatus.UNKNOWN)
+        assert first.provider_status == second.provider_status == ""
+    else:
+        assert (first.status, second.status) == (DeliveryStatus.FAILED, DeliveryStatus.DELIVERED)
+        assert (first.provider_status, second.provider_status) == ("NOT_DELIVERED", "DELIVERED")
+    assert first.recipient == "+33612345678"
+
+
+@pytest.mark.parametrize("reading", ["empty", "refused", "undocumented"])
+async def test_unknown_ticket_under_each_reading(
+    simulator: RunningSimulator, gateway: SmsFactorGateway, reading: str
+) -> None:
+    """R10: an unknown ticket is "unknown" for that message alone; the login check still passes."""
+    simulator.play(smsfactor__getdr_unknown=reading)
+    result = await gateway.send(sms("0612345678"))
+    known = str(result.messages[0].message_id)
+    reports = await gateway.get_delivery_status(["999999:nope", known])
+    assert reports[0].status is DeliveryStatus.UNKNOWN
+    assert reports[1].status is DeliveryStatus.QUEUED
+    await gateway.validate_credentials()
+    if reading != "empty":
+        with pytest.raises(GatewayResponseError):  # nothing readable at all: an error
+            await gateway.get_delivery_status(["999999:nope"])
+
+
+async def test_one_unreadable_report_never_blocks_the_others(
+    simulator: RunningSimulator, gateway: SmsFactorGateway
+) -> None:
+    """A getDr answer that cannot be read makes that message unknown; the others are read."""
+    result = await gateway.send(sms("0612345678", "0698765432"))
+    ids = [str(message.message_id) for message in result.messages]
+    simulator.fault(REPORT, "malformed")
+    reports = await gateway.get_delivery_status(ids)
+    assert sorted(report.status for report in reports) == sorted(
+        [DeliveryStatus.UNKNOWN, DeliveryStatus.QUEUED]
+    )
+
+
+async def test_getdr_that_does_not_check_the_login(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """R10 unchecked: a wrong password passes the check, and the first send proves it wrong."""
+    simulator.play(smsfactor__getdr_auth="unchecked")
+    gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
+    await gateway.validate_credentials()  # nothing better exists in the doc
+    with pytest.raises(AuthenticationError):
+        await gateway.send(sms("0612345678"))
+    assert simulator.sim.state.messages == {}

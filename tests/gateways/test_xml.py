@@ -90,3 +90,16 @@ def test_excerpt_is_short() -> None:
     """Error messages quote a short, one-line start of a reply."""
     assert excerpt(b"a\n b") == "a b"
     assert excerpt("x" * 200, limit=10) == "xxxxxxxxxx..."
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param("<inbox>\udc80</inbox>", id="lone-surrogate"),  # a form field decoded loosely
+        pytest.param("<inbox>" + "x" * 300_000 + "</inbox>", id="text-over-the-bound"),
+    ],
+)
+def test_text_that_cannot_be_parsed_is_a_bad_response(document: str) -> None:
+    """Text (a pushed form field) that is not valid or too long is refused, never a crash."""
+    with pytest.raises(GatewayResponseError):
+        parse_xml(document)

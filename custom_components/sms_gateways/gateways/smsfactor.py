@@ -7,6 +7,12 @@ one ``ticket`` for the whole send. A message id is therefore ``"{ticket}:{gsmsms
 finds the send, the reference finds the recipient in the delivery report.
 
 Received SMS are pushed to our webhook as the form field ``XML`` holding an ``<inbox>``.
+
+Every reader here is total: any bytes give a model or a ``GatewayError``. Where the doc leaves an
+answer open (``shared/providers/READINGS.md`` R9 to R11) the adapter stays safe under each reading:
+the time zone is the account's option (Paris by default); a ``getDr.php`` row's status is read from
+its text, a ``status`` attribute or a ``<status>`` child, and is ``unknown`` when it has none; a
+send answered -5 may have reached the other recipients, so it is never called refused.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 import logging
+import re
 import secrets
 from types import MappingProxyType
 from typing import Final, override
@@ -30,9 +37,9 @@ from .errors import (
     GatewayError,
     GatewayResponseError,
     InsufficientCreditsError,
-    InvalidRecipientError,
     MessageRejectedError,
     SchedulingError,
+    SendOutcomeUnknownError,
 )
 from .models import (
     AccountInfo,
@@ -63,6 +70,16 @@ _REPORT_REQUESTS_AT_ONCE = 4
 """``getDr.php`` answers for one recipient per request: ask for a few at a time, not hundreds."""
 _MAX_PUSH_BYTES = 64 * 1024
 """Far above a real inbox push, far below what Home Assistant would let through."""
+_STATUS = re.compile(r"[+-]?[0-9]{1,9}", re.ASCII)
+_CREDITS = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?", re.ASCII)
+_TICKET = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
+"""The doc calls the ticket a number; anything that could break ``ticket:reference`` is refused."""
+_INBOUND_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", re.ASCII)
+_MAX_NUMBER = 32
+"""Longer than any phone number or alphanumeric sender: such a field is not one."""
+_MAX_PROVIDER_STATUS = 64
+_RECIPIENTS_ERROR = -5
+_MODERATION = -8
 
 DELIVERY_STATUSES: Final[Mapping[str, DeliveryStatus]] = MappingProxyType(
     {
@@ -76,20 +93,28 @@ DELIVERY_STATUSES: Final[Mapping[str, DeliveryStatus]] = MappingProxyType(
 )
 """The delivery statuses of ``getDr.php``; an empty or other value is ``unknown``."""
 
-_SEND_ERRORS: Final[Mapping[int, tuple[type[GatewayError], str]]] = MappingProxyType(
+SEND_ERRORS: Final[Mapping[int, tuple[type[GatewayError], str]]] = MappingProxyType(
     {
         -1: (AuthenticationError, "SMSFactor refused the username or password"),
         # Our document is built by lxml, so an "XML error" means the schema refused a value.
         -2: (MessageRejectedError, "SMSFactor refused the message as invalid"),
         -3: (InsufficientCreditsError, "Not enough SMSFactor credits for this message"),
         -4: (SchedulingError, "SMSFactor refused the send time"),
-        -5: (InvalidRecipientError, "SMSFactor refused the list of recipients"),
-        # -6 to -8 come from SMSFactor's newer API (see providers/NOTES.md).
+        # -5 "the list of recipients has an error" does not say the others were not sent, and
+        # -8 (moderation) means SMSFactor kept the message: both are an unknown outcome.
+        # -6 and -7 come from SMSFactor's newer API (see providers/NOTES.md).
         -6: (MessageRejectedError, "SMSFactor refused the message's format"),
         -7: (MessageRejectedError, "SMSFactor refused the message's data"),
-        -8: (
-            MessageRejectedError,
-            "SMSFactor holds the message for moderation; do not send it again",
+    }
+)
+_UNKNOWN_OUTCOMES: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        _RECIPIENTS_ERROR: (
+            "SMSFactor says the list of recipients has an error, without saying which; the "
+            "message may have been sent to the others"
+        ),
+        _MODERATION: (
+            "SMSFactor holds the message for moderation: it may still be sent, do not send it again"
         ),
     }
 )
@@ -137,19 +162,50 @@ class SmsFactorGateway(SmsGateway):
     @override
     async def _send(self, prepared: PreparedSms) -> SendResult:
         references = {recipient: secrets.token_hex(8) for recipient in prepared.recipients}
+        document = self._send_document(prepared, references)
+        return self.read_send_reply(await self._post(_SEND_PATH, document), prepared, references)
+
+    def read_send_reply(
+        self, body: bytes, prepared: PreparedSms, references: Mapping[str, str]
+    ) -> SendResult:
+        """Read ``apiV2.php``'s answer to the send of ``prepared`` (total: any bytes).
+
+        Args:
+            body: the answer's bytes.
+            prepared: the message sent.
+            references: the ``gsmsmsid`` given to each recipient.
+
+        Returns:
+            Every recipient accepted, with ``"{ticket}:{gsmsmsid}"`` ids (none without a ticket).
+
+        Raises:
+            AuthenticationError, InsufficientCreditsError, SchedulingError,
+                MessageRejectedError: a documented status that refuses the whole send.
+            SendOutcomeUnknownError: an answer that cannot be read, -5, -8 or an undocumented
+                status: the message may have been sent (``reference``: the ticket, if any).
+        """
         try:
-            root = await self._post(_SEND_PATH, self._send_document(prepared, references))
+            root = _response(body)
+        except GatewayResponseError as err:
+            raise _outcome_unknown(err.message, err) from err
+        ticket = _ticket(root)
+        try:
             status = _status(root)
         except GatewayResponseError as err:
-            raise GatewayResponseError(
-                f"{err.message}; the message may have been sent",
-                provider_code=err.provider_code,
-                provider_message=err.provider_message,
-            ) from err
+            raise _outcome_unknown(err.message, err, reference=ticket) from err
         if status != _OK:
-            raise _error(status, root, _SEND_ERRORS)
+            if status in SEND_ERRORS:
+                raise _error(status, root, SEND_ERRORS)
+            # An undocumented code: quote SMSFactor, and never call the message refused.
+            words = _UNKNOWN_OUTCOMES.get(status, "SMSFactor answered an undocumented status")
+            provider_message = _message(root)
+            raise SendOutcomeUnknownError(
+                f"{words}: {provider_message}" if provider_message else words,
+                reference=ticket,
+                provider_code=str(status),
+                provider_message=provider_message,
+            )
 
-        ticket = (root.findtext("ticket") or "").strip() or None
         send_at = prepared.sms.send_at
         state = (
             DeliveryStatus.SCHEDULED
@@ -169,16 +225,18 @@ class SmsFactorGateway(SmsGateway):
             ),
             info=_as_billed(prepared.info, prepared.sms.message),
             batch_id=ticket,
-            credits_remaining=_number(root.findtext("credits")),
+            credits_remaining=_credits(root.findtext("credits")),
         )
 
     @override
     async def validate_credentials(self) -> AccountInfo:
         """Check the login by asking for the report of a ticket that cannot exist.
 
-        SMSFactor has no login call; ``getDr.php`` checks the login first and sends nothing.
-        Only -1 says the login is wrong: a strict server may refuse the made-up ticket
-        otherwise (-2), which still means it accepted the login.
+        SMSFactor has no login call and the doc none better: ``getDr.php`` is the only call
+        that sends nothing. Only -1 says the login is wrong: a strict server may refuse the
+        made-up ticket otherwise (-2), which still means it accepted the login. Should it
+        answer without checking the login at all (R10), a wrong password passes here, and the
+        first send, answered -1, raises ``AuthenticationError``: that starts the reauth.
 
         Returns:
             The account, identified by its username.
@@ -188,8 +246,8 @@ class SmsFactorGateway(SmsGateway):
             GatewayConnectionError: SMSFactor could not be reached.
             GatewayResponseError: SMSFactor answered something else than a report.
         """
-        answer = await self._post(
-            _REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET)
+        answer = _response(
+            await self._post(_REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
         )
         status = _status(answer)
         if status == _LOGIN_REFUSED:
@@ -227,13 +285,29 @@ class SmsFactorGateway(SmsGateway):
 
         # The doc's getDr.php document names one <ticket> and, in its gsmsmsid attribute, "the
         # value you passed when sending": one recipient per request. They are reads, so a few
-        # run at once; the first error stops the others.
+        # run at once. A refused login or an unreachable provider stops them all; one answer
+        # that cannot be read only makes that message's status unknown (logged), unless no
+        # answer at all could be read.
         limit = asyncio.Semaphore(_REPORT_REQUESTS_AT_ONCE)
+        unreadable: list[GatewayResponseError] = []
 
         async def report(message_id: str, ticket: str, reference: str) -> DeliveryReport:
             async with limit:
-                rows = await self._delivery_rows(ticket, reference)
-            return self._report(message_id, rows.get(reference))
+                try:
+                    body = await self._post(_REPORT_PATH, self._report_document(ticket, reference))
+                    return self.read_report_reply(body, message_id, reference)
+                except GatewayResponseError as err:
+                    unreadable.append(err)
+                    _LOGGER.warning(
+                        "SMSFactor's delivery report of %s could not be read; skipped: %s",
+                        message_id,
+                        err,
+                    )
+                    return DeliveryReport(
+                        message_id=message_id,
+                        status=DeliveryStatus.UNKNOWN,
+                        provider_status=(err.provider_code or "")[:_MAX_PROVIDER_STATUS],
+                    )
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -243,6 +317,8 @@ class SmsFactorGateway(SmsGateway):
                 ]
         except ExceptionGroup as errors:
             raise errors.exceptions[0] from None
+        if unreadable and len(unreadable) == len(tasks):
+            raise unreadable[0]
         return [task.result() for task in tasks]
 
     @override
@@ -253,24 +329,43 @@ class SmsFactorGateway(SmsGateway):
             form: the fields of the pushed form.
 
         Returns:
-            Every ``<sms>`` of the inbox; SMSFactor gives them no id.
+            Every readable ``<sms>`` of the inbox; SMSFactor gives them no id. One that cannot
+            be read is skipped and logged (by its position: it has no id; never its text).
 
         Raises:
-            GatewayResponseError: no ``XML`` field, or a hostile or malformed inbox (then
-                nothing of it is returned).
+            GatewayResponseError: no ``XML`` field, a hostile or malformed inbox (then nothing
+                of it is returned), or not one of its ``<sms>`` could be read.
         """
         document = form.get("XML")
-        if not document:
+        if not isinstance(document, str) or not document:
             raise GatewayResponseError("The SMSFactor push has no XML field")
         root = _parse_push(document)
         if root.tag != "inbox":
-            raise GatewayResponseError(f"The SMSFactor push is not an <inbox>: {root.tag!r}")
-        return [self._inbound(sms) for sms in root.iter("sms")]
+            raise GatewayResponseError(
+                f"The SMSFactor push is not an <inbox>: {excerpt(str(root.tag))!r}"
+            )
+        messages: list[InboundSms] = []
+        errors: list[GatewayResponseError] = []
+        records = list(root.iter("sms"))
+        for position, sms in enumerate(records, start=1):
+            try:
+                messages.append(self._inbound(sms))
+            except GatewayResponseError as err:
+                errors.append(err)
+                _LOGGER.warning(
+                    "Received SMS %s of %s in an SMSFactor push could not be read; skipped: %s",
+                    position,
+                    len(records),
+                    err,
+                )
+        if errors and not messages:
+            raise errors[0]
+        return messages
 
     # --- the wire ----------------------------------------------------------------------------
 
-    async def _post(self, path: str, document: etree._Element) -> etree._Element:
-        """POST one document and return the ``<response>`` element of the answer."""
+    async def _post(self, path: str, document: etree._Element) -> bytes:
+        """POST one document and return the bytes of the answer."""
         # The doc says only "send the XML by POST". The public clients (PHP and Ruby) all post it
         # as the form field XML=, which is what the PHP side reads ($_POST['XML']), and SMSFactor
         # pushes inbound SMS the same way; so we do too, URL-encoded by aiohttp.
@@ -280,10 +375,7 @@ class SmsFactorGateway(SmsGateway):
             data={"XML": etree.tostring(document, encoding="unicode")},
             timeout=self._timeout,
         )
-        root = parse_xml(reply.body)
-        if root.tag != "response":
-            raise GatewayResponseError(f"Unexpected reply from SMSFactor: {excerpt(reply.body)!r}")
-        return root
+        return reply.body
 
     def _authenticated(self, tag: str) -> etree._Element:
         """A document ``<tag>`` that starts with the account's login."""
@@ -318,13 +410,30 @@ class SmsFactorGateway(SmsGateway):
         _add(message, "ticket", ticket, gsmsmsid=reference)
         return root
 
-    async def _delivery_rows(self, ticket: str, reference: str) -> dict[str, etree._Element]:
-        """The ``<gsm>`` rows of one recipient's delivery report, by reference."""
-        answer = await self._post(_REPORT_PATH, self._report_document(ticket, reference))
+    def read_report_reply(self, body: bytes, message_id: str, reference: str) -> DeliveryReport:
+        """Read ``getDr.php``'s answer about one recipient (total: any bytes).
+
+        Args:
+            body: the answer's bytes.
+            message_id: the id the report is for.
+            reference: the recipient's ``gsmsmsid``; rows of other recipients are ignored.
+
+        Returns:
+            The recipient's report; ``unknown`` when SMSFactor gives no row or no status.
+
+        Raises:
+            AuthenticationError: SMSFactor refused the username or password (-1).
+            GatewayResponseError: the answer cannot be read, or is another error.
+        """
+        answer = _response(body)
         status = _status(answer)
         if status != _OK:
             raise _error(status, answer, _REPORT_ERRORS)
-        return {(row.get("gsmsmsid") or "").strip(): row for row in answer.iter("gsm")}
+        row = next(
+            (row for row in answer.iter("gsm") if (row.get("gsmsmsid") or "").strip() == reference),
+            None,
+        )
+        return self._report(message_id, row)
 
     def _report(self, message_id: str, row: etree._Element | None) -> DeliveryReport:
         if row is None:
@@ -332,26 +441,54 @@ class SmsFactorGateway(SmsGateway):
                 message_id=message_id, status=DeliveryStatus.UNKNOWN, provider_status=""
             )
         # The doc's row is <gsm number="" gsmsmsid="" /> and does not show where the status
-        # goes: read the element's text, else a status attribute.
-        provider_status = (row.text or "").strip() or (row.get("status") or "").strip()
+        # goes (R10): read the element's text, else a status attribute, else a <status>
+        # child. A row without any is "unknown": no status is made up.
+        provider_status = " ".join(
+            (
+                (row.text or "").strip()
+                or (row.get("status") or "").strip()
+                or (row.findtext("status") or "").strip()
+            ).split()
+        )[:_MAX_PROVIDER_STATUS]
         return DeliveryReport(
             message_id=message_id,
             status=DELIVERY_STATUSES.get(provider_status, DeliveryStatus.UNKNOWN),
             provider_status=provider_status,
-            recipient=from_provider(row.get("number") or "", self.region) or None,
+            recipient=self._number(row.get("number") or "") or None,
         )
 
+    def _number(self, value: str) -> str:
+        """A number SMSFactor wrote, in E.164 where it is one.
+
+        Raises:
+            GatewayResponseError: far too long to be a number or a sender.
+        """
+        value = value.strip()
+        if len(value) > _MAX_NUMBER:
+            raise GatewayResponseError(f"SMSFactor sent a number of {len(value)} characters")
+        return from_provider(value, self.region)
+
     def _inbound(self, sms: etree._Element) -> InboundSms:
+        """One ``<sms>`` of an inbox; its date is in the account's time zone (Paris).
+
+        Raises:
+            GatewayResponseError: a field is missing or unreadable.
+        """
         date = _attribute(sms, "date")
+        if not _INBOUND_DATE.fullmatch(date):
+            raise GatewayResponseError(f"Unreadable date in the SMSFactor push: {excerpt(date)!r}")
         try:
             received_at = datetime.strptime(date, _INBOUND_DATE_FORMAT).replace(
                 tzinfo=self.timezone
             )
-        except ValueError as err:
-            raise GatewayResponseError(f"Unreadable date in the SMSFactor push: {date!r}") from err
+            received_at.astimezone(UTC)  # a date at the edge of the calendar cannot be used
+        except (ValueError, OverflowError) as err:
+            raise GatewayResponseError(
+                f"Unreadable date in the SMSFactor push: {excerpt(date)!r}"
+            ) from err
         return InboundSms(
-            sender=from_provider(_attribute(sms, "from"), self.region),
-            recipient=from_provider(_attribute(sms, "to"), self.region),
+            sender=self._number(_attribute(sms, "from")),
+            recipient=self._number(_attribute(sms, "to")),
             message=sms.text or "",
             received_at=received_at,
         )
@@ -367,12 +504,56 @@ def _add(parent: etree._Element, tag: str, text: str, **attributes: str) -> etre
     return element
 
 
+def _response(body: bytes) -> etree._Element:
+    """The ``<response>`` element of an answer.
+
+    Raises:
+        GatewayResponseError: not XML, hostile, or not a ``<response>``.
+    """
+    root = parse_xml(body)
+    if root.tag != "response":
+        raise GatewayResponseError(f"Unexpected reply from SMSFactor: {excerpt(body)!r}")
+    return root
+
+
 def _status(root: etree._Element) -> int:
+    """The ``<status>`` code, in ASCII digits only (``int`` also takes ``1_0`` or Arabic digits).
+
+    Raises:
+        GatewayResponseError: no readable status.
+    """
     text = (root.findtext("status") or "").strip()
-    try:
-        return int(text)
-    except ValueError:
-        raise GatewayResponseError(f"SMSFactor's reply has no status: {text!r}") from None
+    if not _STATUS.fullmatch(text):
+        raise GatewayResponseError(f"SMSFactor's reply has no status: {excerpt(text)!r}")
+    return int(text)
+
+
+def _message(root: etree._Element) -> str | None:
+    """SMSFactor's own words in ``<message>``, if any."""
+    return excerpt(root.findtext("message") or "", 300) or None
+
+
+def _ticket(root: etree._Element) -> str | None:
+    """The send's ticket, or None when there is none or it is not one."""
+    text = (root.findtext("ticket") or "").strip()
+    if not text:
+        return None
+    if not _TICKET.fullmatch(text):
+        _LOGGER.warning("SMSFactor answered a ticket that is not one: %r", excerpt(text))
+        return None
+    return text
+
+
+def _outcome_unknown(
+    message: str, cause: GatewayError, *, reference: str | None = None
+) -> SendOutcomeUnknownError:
+    """The send reached SMSFactor, but its answer does not say what became of it."""
+    return SendOutcomeUnknownError(
+        f"{message}; the message may have been sent",
+        reference=reference,
+        provider_code=cause.provider_code,
+        provider_message=cause.provider_message,
+    )
 
 
 def _error(
@@ -380,17 +561,16 @@ def _error(
 ) -> GatewayError:
     """The error for a status other than 1, with SMSFactor's own code and text."""
     error, text = errors.get(status, (GatewayResponseError, "SMSFactor answered an unknown error"))
-    provider_message = (root.findtext("message") or "").strip() or None
+    provider_message = _message(root)
     if provider_message:
         text = f"{text}: {provider_message}"
     return error(text, provider_code=str(status), provider_message=provider_message)
 
 
-def _number(text: str | None) -> float | None:
-    try:
-        return float((text or "").strip())
-    except ValueError:
-        return None
+def _credits(text: str | None) -> float | None:
+    """The credits of a send answer; None when absent or not a plain number (never a guess)."""
+    text = (text or "").strip()
+    return float(text) if _CREDITS.fullmatch(text) else None
 
 
 def _as_billed(info: MessageInfo, text: str) -> MessageInfo:

@@ -66,12 +66,20 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
     Raises:
         GatewayResponseError: too large, has a DOCTYPE or ENTITY declaration, or is not XML.
     """
-    # Text is already decoded: its declared encoding no longer applies, so it is dropped.
-    raw = _DECLARATION.sub("", data, count=1).encode() if isinstance(data, str) else data
+    if isinstance(data, str):
+        # Text is already decoded: its declared encoding no longer applies, so it is dropped.
+        if len(data) > max_bytes:  # each character is at least one byte
+            raise GatewayResponseError(f"XML document larger than {max_bytes} bytes")
+        try:
+            raw = _DECLARATION.sub("", data, count=1).encode()
+        except UnicodeEncodeError as err:  # a lone surrogate: not text any parser can read
+            raise GatewayResponseError("XML document that is not valid text refused") from err
+    else:
+        raw = data
     _check(raw, max_bytes)
     try:
         root = etree.fromstring(raw, parser=_parser())
-    except etree.XMLSyntaxError as err:
+    except (etree.LxmlError, ValueError) as err:
         raise GatewayResponseError(f"Malformed XML: {excerpt(raw)!r}") from err
     if root is None:
         raise GatewayResponseError("Empty XML document")
