@@ -43,6 +43,7 @@ from .entity import account_device_info
 from .gateways import Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
 from .notify import async_remove_notify_service
+from .sending import EntrySending, outbox_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
 from .webhook import (
@@ -124,9 +125,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     entry.async_on_unload(tracker.async_stop)
     await inbound.async_start()
     entry.async_on_unload(inbound.async_stop)
+    sending = EntrySending(hass, entry)
     entry.runtime_data = SmsGatewaysData(
-        gateway=gateway, coordinator=coordinator, tracker=tracker, inbound=inbound
+        gateway=gateway, coordinator=coordinator, tracker=tracker, inbound=inbound, sending=sending
     )
+    await sending.async_start()
+    entry.async_on_unload(sending.async_stop)
     entry.async_on_unload(entry.runtime_data.async_add_sent_listener(tracker.async_track_send))
     entry.async_on_unload(
         async_attach_push_handler(
@@ -168,8 +172,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Forget what was stored for a removed entry: credits, deliveries, received SMS."""
+    """Forget what was stored for a removed entry: credits, deliveries, received SMS, outbox."""
     async_unregister_webhook(hass, entry)
     await credits_store(hass, entry.entry_id).async_remove()
+    await outbox_store(hass, entry.entry_id).async_remove()
     await deliveries_store(hass, entry.entry_id).async_remove()
     await inbound_store(hass, entry.entry_id).async_remove()

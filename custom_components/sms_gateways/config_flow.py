@@ -19,6 +19,9 @@ from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WE
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
+    ConfigEntrySelector,
+    ConfigEntrySelectorConfig,
     CountrySelector,
     NumberSelector,
     NumberSelectorConfig,
@@ -35,7 +38,10 @@ from yarl import URL
 
 from .const import (
     CONF_API_URL,
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
+    CONF_KEEP_TRYING,
     CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PHONE_NUMBER,
@@ -44,15 +50,19 @@ from .const import (
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
+    DEFAULT_GIVE_UP_AFTER,
     DEFAULT_INBOUND_SCAN_INTERVAL,
+    DEFAULT_KEEP_TRYING,
     DEFAULT_LOW_CREDITS_THRESHOLD,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    MAX_GIVE_UP_AFTER,
     MAX_INBOUND_SCAN_INTERVAL,
     MAX_SCAN_INTERVAL,
     MESSAGE_TYPE_SMS_DIRECT,
     MESSAGE_TYPE_SMS_TOP,
     MESSAGE_TYPES,
+    MIN_GIVE_UP_AFTER,
     MIN_INBOUND_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
     PROVIDERS,
@@ -399,6 +409,8 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                 errors[CONF_SENDER] = "sender_required"
             elif not _valid_time_zone(user_input.get(CONF_TIME_ZONE)):
                 errors[CONF_TIME_ZONE] = "invalid_time_zone"
+            elif user_input.get(CONF_FALLBACK_ENTRY_ID) == entry.entry_id:
+                errors[CONF_FALLBACK_ENTRY_ID] = "fallback_is_self"
             else:
                 return self.async_create_entry(data={**user_input, CONF_SENDER: sender})
 
@@ -449,6 +461,22 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                     unit_of_measurement="min",
                 )
             )
+        # The outbox and the fallback account: where an alert goes when this account cannot send.
+        schema[probatio.Required(CONF_KEEP_TRYING, default=DEFAULT_KEEP_TRYING)] = BooleanSelector()
+        schema[probatio.Required(CONF_GIVE_UP_AFTER, default=DEFAULT_GIVE_UP_AFTER)] = (
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_GIVE_UP_AFTER,
+                    max=MAX_GIVE_UP_AFTER,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="min",
+                )
+            )
+        )
+        schema[probatio.Optional(CONF_FALLBACK_ENTRY_ID)] = ConfigEntrySelector(
+            ConfigEntrySelectorConfig(integration=DOMAIN)
+        )
         suggested = {
             **entry.options,
             CONF_SENDER: default_sender(entry) or "",

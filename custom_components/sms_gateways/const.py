@@ -40,6 +40,17 @@ MESSAGE_TYPES: Final = (MESSAGE_TYPE_SMS_TOP, MESSAGE_TYPE_SMS_DIRECT)
 Lowercase, as Home Assistant wants selector option keys; the Mobyt adapter sends them as its
 ``N``/``L``, and actions still accept the uppercase letters."""
 
+CONF_KEEP_TRYING: Final = "keep_trying"
+"""Keep a send that never reached the provider in the outbox, and try it again."""
+DEFAULT_KEEP_TRYING: Final = True
+CONF_GIVE_UP_AFTER: Final = "give_up_after"
+"""Minutes after which a message still in the outbox is given up."""
+DEFAULT_GIVE_UP_AFTER: Final = 60
+MIN_GIVE_UP_AFTER: Final = 1
+MAX_GIVE_UP_AFTER: Final = 10080
+CONF_FALLBACK_ENTRY_ID: Final = "fallback_entry_id"
+"""Another account that sends when this one certainly could not."""
+
 # Recipient subentries
 SUBENTRY_RECIPIENT: Final = "recipient"
 CONF_PHONE_NUMBER: Final = "phone_number"
@@ -56,6 +67,7 @@ ATTR_TTS: Final = "tts"
 ATTR_TEST: Final = "test"
 ATTR_MESSAGE_ID: Final = "message_id"
 ATTR_MESSAGE_IDS: Final = "message_ids"
+ATTR_BATCH_ID: Final = "batch_id"
 ATTR_NUMBER: Final = "number"
 ATTR_START: Final = "start"
 ATTR_END: Final = "end"

@@ -40,6 +40,8 @@ from .tracking import DeliveryTracker
 if TYPE_CHECKING:
     from homeassistant.components.notify.legacy import BaseNotificationService
 
+    from .sending import EntrySending
+
 _LOGGER = logging.getLogger(__name__)
 
 ACCOUNT_STATUS_MAX_AGE = timedelta(days=1)
@@ -67,6 +69,8 @@ class SmsGatewaysData:
     """Follows the delivery of every accepted message."""
     inbound: InboundReceiver
     """Fires each received SMS once, from the webhook or from polling."""
+    sending: EntrySending
+    """The one send path of the account: fallback, outbox, gathered notify calls."""
     notify_service: BaseNotificationService | None = None
     """The legacy ``notify.<account>`` service, once the notify platform has loaded it."""
     sent_listeners: list[SentListener] = field(default_factory=list)

@@ -1,7 +1,6 @@
-"""Sending through an entry's gateway, and the gateway's errors in the user's language.
+"""Building an entry's messages, and the gateway's errors in the user's language.
 
-The actions, the notify entities and the legacy notify service all send through
-``async_send_sms``, so that they check, report and count credits the same way.
+Sending itself is in ``sending.py``, the one send path.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -35,7 +33,6 @@ from .gateways import (
     AccessDeniedError,
     AuthenticationError,
     Capability,
-    DeliveryStatus,
     EmptyMessageError,
     GatewayConnectionError,
     GatewayError,
@@ -46,15 +43,10 @@ from .gateways import (
     MessageRejectedError,
     MessageTooLongError,
     OutgoingSms,
-    RecipientResult,
     SchedulingError,
     SendOutcomeUnknownError,
-    SendResult,
-    SendTimeError,
     UnsupportedOperationError,
 )
-
-_LOGGER = logging.getLogger(__name__)
 
 # The send options a provider may not have, and the capability each needs.
 _OPTION_CAPABILITIES: dict[str, Capability] = {
@@ -128,100 +120,6 @@ def build_sms(
         bookmark_url=options.get(ATTR_BOOKMARK_URL),
         tts=bool(options.get(ATTR_TTS)),
         test=bool(options.get(ATTR_TEST)),
-    )
-
-
-async def async_send_sms(
-    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, sms: OutgoingSms
-) -> SendResult:
-    """Check and send an SMS, count the credits it reports, and hand it on for tracking.
-
-    A send that some recipients refused returns every recipient's result; one that all refused
-    raises the first refusal.
-
-    Raises:
-        ServiceValidationError: the message, a number, the sender or the send time is wrong
-            (nothing was sent).
-        HomeAssistantError: the provider refused the message or could not be reached.
-    """
-    if not sms.recipients:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="no_recipients",
-            translation_placeholders={"account": entry.title},
-        )
-    runtime = entry.runtime_data
-    gateway = runtime.gateway
-    try:
-        gateway.prepare(sms)
-    except SendTimeError as err:
-        # The provider reads a wall time: one its clocks show twice (or never) is refused.
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="send_at_skipped" if err.skipped else "send_at_repeated",
-            translation_placeholders={
-                "send_at": sms.send_at.isoformat() if sms.send_at else "",
-                "time_zone": err.zone,
-            },
-        ) from err
-    except SchedulingError as err:
-        send_at = sms.send_at.isoformat() if sms.send_at else ""
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="send_at_in_past",
-            translation_placeholders={"send_at": send_at},
-        ) from err
-    except GatewayError as err:
-        raise gateway_error(hass, entry, err) from err
-    try:
-        result = await gateway.send(sms)
-    except GatewayError as err:
-        raise gateway_error(hass, entry, err, sending=True) from err
-    except Exception as err:
-        # A bug in an adapter, possibly after the provider took the message: say so honestly.
-        _LOGGER.exception("Unexpected error sending through %s", gateway.title)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="send_outcome_unknown",
-            translation_placeholders={"provider": gateway.title, "error": type(err).__name__},
-        ) from err
-
-    coordinator = runtime.coordinator
-    if result.credits_remaining is not None:
-        await coordinator.async_set_credits(result.credits_remaining)
-    elif result.accepted and gateway.supports(Capability.BALANCE):
-        await coordinator.async_request_refresh()
-    if not result.accepted:
-        if unknown := [r for r in result.refused if r.status is DeliveryStatus.UNKNOWN]:
-            # Not a refusal: the provider may have taken it (never called "refused").
-            raise _unknown_recipient_outcome(gateway.title, unknown[0])
-        first = result.refused[0]
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="recipient_refused",
-            translation_placeholders={
-                "provider": gateway.title,
-                "recipient": first.recipient,
-                "error": first.error or first.error_code or "",
-            },
-        )
-    runtime.async_sent(result)
-    return result
-
-
-def _unknown_recipient_outcome(provider: str, result: RecipientResult) -> HomeAssistantError:
-    """The error of a send whose only outcome is a recipient the provider may have taken."""
-    placeholders = {"provider": provider, "error": result.error or result.error_code or ""}
-    if result.message_id:
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="send_outcome_unknown_id",
-            translation_placeholders={**placeholders, "message_id": result.message_id},
-        )
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="send_outcome_unknown",
-        translation_placeholders=placeholders,
     )
 
 

@@ -45,7 +45,8 @@ from .const import (
 )
 from .coordinator import SmsGatewaysConfigEntry
 from .entity import recipient_device_info
-from .helpers import async_send_sms, build_sms, recipient_numbers, with_title
+from .helpers import recipient_numbers, with_title
+from .sending import SendRequest
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -98,9 +99,13 @@ class RecipientNotifyEntity(NotifyEntity):
 
     @override
     async def async_send_message(self, message: str, title: str | None = None) -> None:
-        """Send the message, the title on its first line."""
-        sms = build_sms(self._entry, [self._number], with_title(message, title), {})
-        await async_send_sms(self.hass, self._entry, sms)
+        """Send the message, the title on its first line, with the other entities called now.
+
+        ``notify.send_message`` to several recipients of one account makes one send.
+        """
+        await self._entry.runtime_data.sending.async_notify(
+            self._number, with_title(message, title)
+        )
 
 
 async def async_get_service(
@@ -171,5 +176,5 @@ class SmsNotificationService(BaseNotificationService):
                 translation_placeholders={"error": str(err)},
             ) from err
         text = with_title(message, kwargs.get(ATTR_TITLE))
-        sms = build_sms(self._entry, targets, text, options)
-        await async_send_sms(self.hass, self._entry, sms)
+        request = SendRequest.of(targets, text, options)
+        await self._entry.runtime_data.sending.async_send(request)

@@ -21,6 +21,7 @@ from homeassistant.helpers import config_validation as cv, service
 import probatio
 
 from .const import (
+    ATTR_BATCH_ID,
     ATTR_BIRTHDAY,
     ATTR_BOOKMARK_URL,
     ATTR_COMPANY,
@@ -49,10 +50,12 @@ from .const import (
 )
 from .coordinator import SmsGatewaysConfigEntry
 from .gateways import Capability, Contact, DeliveryReport
-from .helpers import async_send_sms, build_sms, local_datetime, translate_errors
+from .helpers import local_datetime, translate_errors
+from .sending import SendRequest, preview
 
 SERVICE_SEND_SMS = "send_sms"
 SERVICE_CANCEL_SMS = "cancel_sms"
+SERVICE_PREVIEW_SMS = "preview_sms"
 SERVICE_GET_DELIVERY_STATUS = "get_delivery_status"
 SERVICE_NORMALIZE_NUMBER = "normalize_number"
 SERVICE_GET_HISTORY = "get_history"
@@ -80,7 +83,13 @@ SEND_SMS_SCHEMA = ENTRY_SCHEMA.extend(
         probatio.Optional(ATTR_TEST, default=False): cv.boolean,
     }
 )
-CANCEL_SMS_SCHEMA = ENTRY_SCHEMA.extend({probatio.Required(ATTR_MESSAGE_ID): cv.string})
+CANCEL_SMS_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        probatio.Exclusive(ATTR_MESSAGE_ID, "cancel"): cv.string,
+        probatio.Exclusive(ATTR_BATCH_ID, "cancel"): cv.string,
+    }
+)
+PREVIEW_SMS_SCHEMA = ENTRY_SCHEMA.extend({probatio.Required(ATTR_MESSAGE): cv.string})
 GET_DELIVERY_STATUS_SCHEMA = ENTRY_SCHEMA.extend(
     {probatio.Required(ATTR_MESSAGE_IDS): probatio.All(cv.ensure_list, [cv.string])}
 )
@@ -160,29 +169,24 @@ def _entry(
 async def _send_sms(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
-    sms = build_sms(entry, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE], dict(call.data))
-    result = await async_send_sms(hass, entry, sms)
-    return {
-        "messages": [
-            {
-                "recipient": message.recipient,
-                "message_id": message.message_id,
-                "accepted": message.accepted,
-                "error": message.error,
-                "status": message.status.value,
-            }
-            for message in result.messages
-        ],
-        "batch_id": result.batch_id,
-        "encoding": result.info.encoding.value,
-        "characters": result.info.characters,
-        "segments": result.info.segments,
-    }
+    request = SendRequest.of(call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE], call.data)
+    report = await entry.runtime_data.sending.async_send(request)
+    return report.as_response()
+
+
+async def _preview_sms(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    return preview(entry, call.data[ATTR_MESSAGE])
 
 
 async def _cancel_sms(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
+    if ATTR_BATCH_ID in call.data:
+        return await entry.runtime_data.sending.async_cancel_batch(call.data[ATTR_BATCH_ID])
+    if ATTR_MESSAGE_ID not in call.data:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="cancel_what")
     message_id: str = call.data[ATTR_MESSAGE_ID]
     with translate_errors(hass, entry, canceling=message_id):
         results = await entry.runtime_data.gateway.cancel([message_id])
@@ -323,6 +327,7 @@ async def _delete_contact(
 ACTIONS: dict[str, Action] = {
     SERVICE_SEND_SMS: Action(SEND_SMS_SCHEMA, _send_sms),
     SERVICE_CANCEL_SMS: Action(CANCEL_SMS_SCHEMA, _cancel_sms, Capability.CANCEL),
+    SERVICE_PREVIEW_SMS: Action(PREVIEW_SMS_SCHEMA, _preview_sms, response_only=True),
     SERVICE_GET_DELIVERY_STATUS: Action(
         GET_DELIVERY_STATUS_SCHEMA,
         _get_delivery_status,

@@ -65,7 +65,8 @@ def signal_delivery(entry_id: str) -> str:
 class DeliveryUpdate:
     """A message's status as the entities and events show it."""
 
-    message_id: str
+    message_id: str | None
+    """None while the message is in the outbox: the provider has not given it an id yet."""
     recipient: str | None
     status: DeliveryStatus
     provider_status: str | None
@@ -87,8 +88,9 @@ class DeliveryUpdate:
     def from_dict(cls, data: dict[str, Any]) -> DeliveryUpdate:
         """Read what ``as_dict`` wrote."""
         delivered = data.get("delivered_at")
+        message_id = data["message_id"]
         return cls(
-            message_id=str(data["message_id"]),
+            message_id=None if message_id is None else str(message_id),
             recipient=data.get("recipient"),
             status=DeliveryStatus(data["status"]),
             provider_status=data.get("provider_status"),
@@ -107,6 +109,11 @@ class PendingMessage:
     checks: int = 0
     batch_id: str | None = None
     """The send it belongs to (cancelled together where the provider cancels whole sends)."""
+
+    @property
+    def message_id(self) -> str:
+        """The provider's id (a pending message always has one)."""
+        return self.update.message_id or ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly, for storage."""
@@ -171,7 +178,8 @@ class DeliveryTracker:
             except KeyError, ValueError, TypeError:
                 _LOGGER.debug("Skipping a malformed stored message")
                 continue
-            self.pending[message.update.message_id] = message
+            if message.update.message_id is not None:
+                self.pending[message.update.message_id] = message
         if stored.get("last"):
             try:
                 self.last = DeliveryUpdate.from_dict(stored["last"])
@@ -205,17 +213,18 @@ class DeliveryTracker:
         now = dt_util.utcnow()
         first_check = (result.send_at or now) + BACKOFF[0]
         for recipient in result.accepted:
-            if recipient.message_id is None:
+            message_id = recipient.message_id
+            if message_id is None:
                 continue  # nothing to follow (123-SMS test mode)
             update = DeliveryUpdate(
-                message_id=recipient.message_id,
+                message_id=message_id,
                 recipient=recipient.recipient,
                 status=recipient.status,
                 provider_status=None,
                 updated_at=now,
             )
             if not recipient.status.is_final and self.polls:
-                self.pending[update.message_id] = PendingMessage(
+                self.pending[message_id] = PendingMessage(
                     update=update,
                     sent_at=result.send_at or now,
                     next_check=first_check,
@@ -287,12 +296,21 @@ class DeliveryTracker:
         ]
         if pending is not None and pending.batch_id and self.gateway.cancels_whole_batch:
             for other in [m for m in self.pending.values() if m.batch_id == pending.batch_id]:
-                del self.pending[other.update.message_id]
+                del self.pending[other.message_id]
                 canceled.append(
                     replace(other.update, status=DeliveryStatus.CANCELED, provider_status=None)
                 )
         for update in canceled:
             self._publish(update)
+        self._save()
+
+    @callback
+    def async_publish(self, update: DeliveryUpdate, *, event: bool = True) -> None:
+        """Show a status that no provider report gave (the outbox: retrying, failed).
+
+        With ``event`` False only the entities are told (a message another account follows).
+        """
+        self._publish(update, event=event)
         self._save()
 
     # --- polling --------------------------------------------------------------------------------
@@ -315,7 +333,7 @@ class DeliveryTracker:
             return 0
         self._polling = True
         try:
-            reports = await self.gateway.get_delivery_status([m.update.message_id for m in due])
+            reports = await self.gateway.get_delivery_status([m.message_id for m in due])
         except AuthenticationError:
             # Asked again at the back-off's pace, not every tick, until reauthenticated.
             self._on_auth_failed()
@@ -334,21 +352,27 @@ class DeliveryTracker:
     def _reschedule(self, checked: list[PendingMessage], now: datetime) -> None:
         trusted_push = self._push_seen_at is not None and now - self._push_seen_at < PUSH_TRUST
         for message in checked:
-            current = self.pending.get(message.update.message_id)
+            current = self.pending.get(message.message_id)
             if current is None:
                 continue
             step = BACKOFF[min(current.checks + 1, len(BACKOFF) - 1)]
             if trusted_push:
                 step = BACKOFF[-1]
-            self.pending[current.update.message_id] = replace(
+            self.pending[current.message_id] = replace(
                 current, checks=current.checks + 1, next_check=now + step
             )
 
     # --- what goes out --------------------------------------------------------------------------
 
     @callback
-    def _publish(self, update: DeliveryUpdate) -> None:
+    def _publish(self, update: DeliveryUpdate, *, event: bool = True) -> None:
         self.last = update
+        if event:
+            self._fire(update)
+        async_dispatcher_send(self.hass, signal_delivery(self.entry_id), update)
+
+    @callback
+    def _fire(self, update: DeliveryUpdate) -> None:
         self.hass.bus.async_fire(
             EVENT_DELIVERY_STATUS,
             {
@@ -361,7 +385,6 @@ class DeliveryTracker:
                 "delivered_at": update.delivered_at.isoformat() if update.delivered_at else None,
             },
         )
-        async_dispatcher_send(self.hass, signal_delivery(self.entry_id), update)
 
     @callback
     def _save(self) -> None:

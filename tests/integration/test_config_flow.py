@@ -21,7 +21,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
+    CONF_KEEP_TRYING,
     CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PHONE_NUMBER,
@@ -357,6 +360,9 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_SCAN_INTERVAL,
         CONF_LOW_CREDITS_THRESHOLD,
         CONF_INBOUND_SCAN_INTERVAL,
+        CONF_KEEP_TRYING,
+        CONF_GIVE_UP_AFTER,
+        CONF_FALLBACK_ENTRY_ID,
     ]
     assert "/api/webhook/" in result["description_placeholders"]["webhook_url"]
     flow_id = result["flow_id"]
@@ -388,6 +394,8 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_SENDER: "",
         CONF_REGION: "CH",
         CONF_TIME_ZONE: "Europe/Paris",
+        CONF_KEEP_TRYING: True,
+        CONF_GIVE_UP_AFTER: 60,
     }
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.coordinator
@@ -407,6 +415,9 @@ async def test_options_without_polling(
         CONF_REGION,
         CONF_TIME_ZONE,
         CONF_LOW_CREDITS_THRESHOLD,
+        CONF_KEEP_TRYING,
+        CONF_GIVE_UP_AFTER,
+        CONF_FALLBACK_ENTRY_ID,
     ]
     assert _is_required(result, CONF_SENDER)
     result = await hass.config_entries.options.async_configure(

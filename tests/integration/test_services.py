@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sms_gateways.const import CONF_MESSAGE_TYPE, DOMAIN
+from custom_components.sms_gateways.const import CONF_KEEP_TRYING, CONF_MESSAGE_TYPE, DOMAIN
 from custom_components.sms_gateways.gateways import (
     DeliveryStatus,
     Encoding,
@@ -556,7 +556,9 @@ async def test_cancel_outcome_unknown(
 async def test_send_when_the_provider_is_unreachable(
     hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    """A provider that cannot be reached: nothing was sent, and it is said so."""
+    """A provider that cannot be reached, without the outbox: nothing was sent, it is said so."""
+    hass.config_entries.async_update_entry(init_integration, options={CONF_KEEP_TRYING: False})
+    await hass.async_block_till_done()
     # The provider went away after setup.
     init_integration.runtime_data.gateway._api_url = "http://127.0.0.1:9/"
     with pytest.raises(HomeAssistantError) as err:

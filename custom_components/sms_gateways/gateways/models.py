@@ -38,6 +38,8 @@ class Capability(StrEnum):
 class DeliveryStatus(StrEnum):
     """One normalised delivery status for every provider."""
 
+    RETRYING = "retrying"
+    """Not yet sent: kept in the outbox, it never reached the provider (set above the library)."""
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     SENT = "sent"

@@ -1,0 +1,501 @@
+"""The send path: preview, cancel by batch, gathered notify calls, outbox, fallback account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.notify import (
+    ATTR_MESSAGE,
+    DOMAIN as NOTIFY_DOMAIN,
+    SERVICE_SEND_MESSAGE,
+)
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.sms_gateways.const import (
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_GIVE_UP_AFTER,
+    CONF_KEEP_TRYING,
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+)
+from custom_components.sms_gateways.sending import outbox_store
+from tests.conftest import RunningSimulator
+
+from .common import entity_id_of, restart_entry, setup_entry
+from .conftest import ALICE, BOB, REFUSED, make_entry
+
+CLOSED = "http://127.0.0.1:9/"
+"""Nothing listens on the discard port: every connection is refused, nothing is sent."""
+
+
+async def _call(
+    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
+) -> ServiceResponse:
+    return await hass.services.async_call(
+        DOMAIN,
+        action,
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+
+
+def _sent(simulator: RunningSimulator, provider: str) -> list[Any]:
+    return [m for m in simulator.sim.state.messages.values() if m.provider == provider]
+
+
+def _cut(entry: MockConfigEntry) -> None:
+    """The account's provider refuses connections from now on."""
+    entry.runtime_data.gateway._api_url = CLOSED
+
+
+def _restore(entry: MockConfigEntry, simulator: RunningSimulator, provider: str) -> None:
+    """The account's provider accepts connections again."""
+    entry.runtime_data.gateway._api_url = simulator.api_url(provider)
+
+
+async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "message", "expected"),
+    [
+        ("netoxygen", "Hello", ("gsm7", 5, 1, 1530, True)),
+        ("mobyt", "ça va ? " * 10, ("ucs2", 80, 2, 1000, True)),
+        ("mobyt", "x" * 1001, ("gsm7", 1001, 7, 1000, False)),
+        ("sms123", "x" * 2000, ("gsm7", 2000, 14, None, True)),
+        ("netoxygen", "  ", ("gsm7", 2, 1, 1530, False)),
+    ],
+)
+async def test_preview(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    message: str,
+    expected: tuple[Any, ...],
+) -> None:
+    """What send_sms would report, whether it fits, and nothing sent."""
+    simulator.sim.requests.clear()
+    response = await _call(hass, init_integration, "preview_sms", message=message)
+    assert response is not None
+    keys = ("encoding", "characters", "segments", "max_length", "fits")
+    assert tuple(response[key] for key in keys) == expected
+    assert not simulator.sim.requests
+
+
+# --- cancel a whole send ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
+async def test_cancel_by_batch(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+) -> None:
+    """Every scheduled message of one send is cancelled with its batch id; each is listed."""
+    send_at = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
+    response = await _call(
+        hass,
+        init_integration,
+        "send_sms",
+        recipients=[ALICE, BOB],
+        message="Later",
+        send_at=send_at.isoformat(),
+    )
+    assert response is not None
+    batch_id = response["batch_id"]
+    assert batch_id
+    ids = [message["message_id"] for message in response["messages"]]
+    other = await _call(
+        hass,
+        init_integration,
+        "send_sms",
+        recipients=[ALICE],
+        message="Other",
+        send_at=send_at.isoformat(),
+    )
+    assert other is not None
+
+    canceled = await _call(hass, init_integration, "cancel_sms", batch_id=batch_id)
+    assert canceled == {
+        "batch_id": batch_id,
+        "messages": [
+            {"message_id": ids[0], "recipient": ALICE, "canceled": True, "error": None},
+            {"message_id": ids[1], "recipient": BOB, "canceled": True, "error": None},
+        ],
+    }
+    statuses = {m.text: [] for m in _sent(simulator, provider)}
+    for message in _sent(simulator, provider):
+        statuses[message.text].append(message.status)
+    assert statuses == {"Later": ["canceled", "canceled"], "Other": ["scheduled"]}
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, init_integration, "cancel_sms", batch_id=batch_id)
+    assert err.value.translation_key == "unknown_batch"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, init_integration, "cancel_sms")
+    assert err.value.translation_key == "cancel_what"
+
+
+async def test_cancel_batch_survives_restart(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A scheduled send can still be cancelled whole after a restart."""
+    send_at = dt_util.now() + timedelta(hours=2)
+    response = await _call(
+        hass,
+        init_integration,
+        "send_sms",
+        recipients=[ALICE, BOB],
+        message="Later",
+        send_at=send_at.isoformat(),
+    )
+    assert response is not None
+    await restart_entry(hass, init_integration)
+    canceled = await _call(hass, init_integration, "cancel_sms", batch_id=response["batch_id"])
+    assert canceled is not None
+    assert [m["canceled"] for m in canceled["messages"]] == [True, True]
+
+
+# --- notify entities gathered ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_notify_entities_make_one_request(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """notify.send_message to two recipients of one account: one provider request."""
+    simulator.sim.requests.clear()
+    await hass.services.async_call(
+        NOTIFY_DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        {
+            ATTR_ENTITY_ID: ["notify.mobyt_demo_alice", "notify.mobyt_demo_bob"],
+            ATTR_MESSAGE: "The door is open",
+        },
+        blocking=True,
+    )
+    assert len(simulator.requests("/mobyt/Mobyt/SENDSMS")) == 1
+    assert len(_sent(simulator, "mobyt")) == 2
+
+
+async def test_notify_entities_each_get_their_error(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """One send for both; the refused recipient's call fails, the other's message goes out."""
+    entry = await setup_entry(
+        hass,
+        make_entry(simulator, "netoxygen", recipients={"Alice": ALICE, "Nobody": REFUSED}),
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            NOTIFY_DOMAIN,
+            SERVICE_SEND_MESSAGE,
+            {
+                ATTR_ENTITY_ID: ["notify.netoxygen_demo_alice", "notify.netoxygen_demo_nobody"],
+                ATTR_MESSAGE: "Hello",
+            },
+            blocking=True,
+        )
+    assert err.value.translation_key == "recipient_refused"
+    assert REFUSED in str(err.value.translation_placeholders)
+    assert len(_sent(simulator, "netoxygen")) == 1
+    assert entry.runtime_data.sending._notify == {}
+
+
+# --- the outbox ------------------------------------------------------------------------------
+
+
+async def test_outbox_sends_once_the_provider_is_back(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Unreachable: retrying in the response, sensor and events; sent once when it is back."""
+    entry = init_integration
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
+    _cut(entry)
+    response = await _call(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
+    assert response is not None
+    assert [(m["recipient"], m["status"], m["sent_by"]) for m in response["messages"]] == [
+        (ALICE, "retrying", entry.entry_id),
+        (BOB, "retrying", entry.entry_id),
+    ]
+    assert [(e.data["recipient"], e.data["status"]) for e in events] == [
+        (ALICE, "retrying"),
+        (BOB, "retrying"),
+    ]
+    assert hass.states.get(sensor).state == "retrying"
+    assert not _sent(simulator, "netoxygen")
+
+    # Still unreachable after 30 s: it waits longer (60 s) before the next attempt.
+    await _later(hass, freezer, 31)
+    assert len(entry.runtime_data.sending.outbox) == 1
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 30)
+    assert not _sent(simulator, "netoxygen")
+    await _later(hass, freezer, 31)
+    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm", "Alarm"]
+    assert [e.data["status"] for e in events[2:]] == ["queued", "queued"]
+    assert all(e.data["message_id"] for e in events[2:])
+    assert hass.states.get(sensor).state == "queued"
+    assert not entry.runtime_data.sending.outbox
+
+    # Sent once: nothing more goes out later.
+    await _later(hass, freezer, 600)
+    assert len(_sent(simulator, "netoxygen")) == 2
+
+
+async def test_outbox_gives_up_at_the_deadline(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """After give_up_after minutes the message is failed, saying it was never sent."""
+    entry = await setup_entry(
+        hass, make_entry(simulator, "netoxygen", options={CONF_GIVE_UP_AFTER: 2})
+    )
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    _cut(entry)
+    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    for _ in range(3):
+        await _later(hass, freezer, 30)
+    assert [e.data["status"] for e in events] == ["retrying"]
+    await _later(hass, freezer, 35)
+    assert [e.data["status"] for e in events] == ["retrying", "failed"]
+    assert "Never sent" in events[-1].data["provider_status"]
+    assert not entry.runtime_data.sending.outbox
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 600)
+    assert not _sent(simulator, "netoxygen")
+
+
+async def test_outbox_survives_a_restart(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Stored before the action answers; after a restart it is sent, once."""
+    entry = init_integration
+    _cut(entry)
+    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    stored = hass_storage[outbox_store(hass, entry.entry_id).key]["data"]["outbox"]
+    assert [item["request"]["recipients"] for item in stored] == [[ALICE]]
+    await restart_entry(hass, entry)  # the restarted entry reaches the provider
+    assert len(entry.runtime_data.sending.outbox) == 1
+    await _later(hass, freezer, 31)
+    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
+    await restart_entry(hass, entry)
+    await _later(hass, freezer, 600)
+    assert len(_sent(simulator, "netoxygen")) == 1
+
+
+async def test_outbox_interrupted_attempt_is_not_sent_again(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """An attempt that was under way when Home Assistant stopped may have gone out: dropped."""
+    entry = make_entry(simulator, "netoxygen")
+    now = dt_util.utcnow()
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.outbox"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.outbox",
+        "data": {
+            "outbox": [
+                {
+                    "item_id": "abc",
+                    "request": {"recipients": [ALICE], "message": "Alarm", "options": {}},
+                    "created_at": now.isoformat(),
+                    "deadline": (now + timedelta(hours=1)).isoformat(),
+                    "next_try": now.isoformat(),
+                    "in_flight": True,
+                }
+            ]
+        },
+    }
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    await setup_entry(hass, entry)
+    assert not entry.runtime_data.sending.outbox
+    assert [e.data["status"] for e in events] == ["unknown"]
+    assert not _sent(simulator, "netoxygen")
+
+
+async def test_outbox_past_send_time_is_dropped(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A send time that passed while the message waited: it leaves at once, not scheduled."""
+    entry = init_integration
+    _cut(entry)
+    send_at = dt_util.now() + timedelta(seconds=10)
+    await _call(
+        hass, entry, "send_sms", recipients=[ALICE], message="Soon", send_at=send_at.isoformat()
+    )
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 31)
+    assert [(m.text, m.status) for m in _sent(simulator, "netoxygen")] == [("Soon", "queued")]
+
+
+async def test_a_refusal_is_not_kept(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """What the provider refused, or may have taken, never goes to the outbox."""
+    simulator.fault("/netoxygen/api2/", "drop")
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+    assert err.value.translation_key == "send_outcome_unknown"
+    assert not init_integration.runtime_data.sending.outbox
+
+
+# --- the fallback account --------------------------------------------------------------------
+
+
+async def _two_accounts(
+    hass: HomeAssistant, simulator: RunningSimulator, **primary: Any
+) -> tuple[MockConfigEntry, MockConfigEntry]:
+    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            "netoxygen",
+            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id},
+            **primary,
+        ),
+    )
+    return entry, fallback
+
+
+async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: RunningSimulator) -> None:
+    """This account cannot connect: the fallback sends at once, and says so in sent_by."""
+    entry, fallback = await _two_accounts(hass, simulator)
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    _cut(entry)
+    response = await _call(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
+    assert response is not None
+    assert [(m["accepted"], m["status"], m["sent_by"]) for m in response["messages"]] == [
+        (True, "queued", fallback.entry_id),
+        (True, "queued", fallback.entry_id),
+    ]
+    assert response["batch_id"]
+    assert len(_sent(simulator, "mobyt")) == 2
+    assert not _sent(simulator, "netoxygen")
+    assert not entry.runtime_data.sending.outbox
+    assert {e.data["config_entry_id"] for e in events} == {fallback.entry_id}
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("empty", "empty-password"), ("demo", "demo-password")],
+)
+async def test_fallback_when_refused_before_sending(
+    hass: HomeAssistant, simulator: RunningSimulator, username: str, password: str
+) -> None:
+    """No credits, or credentials refused: the fallback sends; a refused one is reauthenticated."""
+    entry, fallback = await _two_accounts(hass, simulator, username=username, password=password)
+    if username == "demo":
+        simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
+    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert response is not None
+    assert response["messages"][0]["sent_by"] == fallback.entry_id
+    assert len(_sent(simulator, "mobyt")) == 1
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    expected = [SOURCE_REAUTH] if username == "demo" else []
+    assert [flow["context"]["source"] for flow in flows] == expected
+
+
+async def test_both_unreachable_then_back(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Neither can connect: the outbox keeps it for this account; sent once by one of them."""
+    entry, fallback = await _two_accounts(hass, simulator)
+    _cut(entry)
+    _cut(fallback)
+    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert response is not None
+    assert [(m["status"], m["sent_by"]) for m in response["messages"]] == [
+        ("retrying", entry.entry_id)
+    ]
+    _restore(fallback, simulator, "mobyt")
+    await _later(hass, freezer, 31)
+    assert len(_sent(simulator, "mobyt")) == 1
+    assert not _sent(simulator, "netoxygen")
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 600)
+    assert len(_sent(simulator, "mobyt")) == 1
+    assert not _sent(simulator, "netoxygen")
+    sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
+    assert hass.states.get(sensor).state == "queued"
+
+
+async def test_fallback_that_may_have_sent_is_not_retried(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The fallback dropped the connection after the request: it may have sent; nothing more."""
+    entry, _fallback = await _two_accounts(hass, simulator)
+    _cut(entry)
+    simulator.fault("/mobyt/Mobyt/SENDSMS", "drop")
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert err.value.translation_key == "send_outcome_unknown"
+    assert not entry.runtime_data.sending.outbox
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 600)
+    assert not _sent(simulator, "netoxygen")
+
+
+async def test_keep_trying_off_with_fallback_down(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """keep_trying off and the fallback unreachable too: the action fails as before."""
+    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            "netoxygen",
+            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id, CONF_KEEP_TRYING: False},
+        ),
+    )
+    _cut(entry)
+    _cut(fallback)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert err.value.translation_key == "cannot_connect"
+
+
+async def test_fallback_cannot_be_itself(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The options refuse the account as its own fallback."""
+    entry = init_integration
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"sender": "Home", CONF_FALLBACK_ENTRY_ID: entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_FALLBACK_ENTRY_ID: "fallback_is_self"}
