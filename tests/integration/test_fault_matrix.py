@@ -23,7 +23,7 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sms_gateways.const import CONF_SENDER, DOMAIN
+from custom_components.sms_gateways.const import CONF_KEEP_TRYING, CONF_SENDER, DOMAIN
 from tests.conftest import RunningSimulator
 
 from .common import entity_id_of, setup_entry
@@ -119,8 +119,15 @@ class Matrix:
 
     async def setup(self) -> MockConfigEntry:
         """Set up the entry."""
+        # The error each fault raises, without the outbox (test_sending.py covers the outbox).
         self.entry = await setup_entry(
-            self.hass, make_entry(self.simulator, self.provider, **{CONF_SENDER: "Home"})
+            self.hass,
+            make_entry(
+                self.simulator,
+                self.provider,
+                options={CONF_KEEP_TRYING: False},
+                **{CONF_SENDER: "Home"},
+            ),
         )
         self.gateway._timeout = TIMEOUT
         return self.entry
