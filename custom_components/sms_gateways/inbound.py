@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
+import re
 from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -19,6 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
 from .dedup import RecentKeys, stored_datetime
 from .gateways import AuthenticationError, Capability, GatewayError, InboundSms, SmsGateway
@@ -60,9 +62,16 @@ class ReceivedSms:
         }
 
 
+_NUMERIC_ID = re.compile(r"[0-9]{1,18}")
+"""ASCII digits only (``str.isdigit`` takes ``²``, which ``int`` refuses), and few enough."""
+
+
 def _numeric_id(sms: InboundSms) -> int:
     """Mobyt's ids are increasing integers; anything else sorts first."""
-    return int(sms.message_id) if sms.message_id and sms.message_id.isdigit() else 0
+    message_id = sms.message_id
+    if isinstance(message_id, str) and _NUMERIC_ID.fullmatch(message_id):
+        return int(message_id)
+    return 0
 
 
 class InboundReceiver:
@@ -97,6 +106,7 @@ class InboundReceiver:
         self.push_seen_at: datetime | None = None
         self._polling = False
         self._unsub: CALLBACK_TYPE | None = None
+        self._availability = AvailabilityLog(_LOGGER, provider=gateway.title, what="received SMS")
 
     @property
     def polls(self) -> bool:
@@ -149,13 +159,21 @@ class InboundReceiver:
                 self.last_id = max([*pushed_ids, self.last_id or 0])
         fired = 0
         for sms in messages:
-            if not self._seen.add(sms.dedup_key):
+            received = ReceivedSms(sms)
+            try:
+                key = sms.dedup_key
+                data = received.event_data(self.entry_id, self.gateway.provider)
+            except Exception:  # noqa: BLE001  # one bad message never blocks the others
+                _LOGGER.warning(
+                    "Received SMS %s from %s could not be read; skipped",
+                    getattr(sms, "message_id", None) or "(no id)",
+                    self.gateway.title,
+                )
+                continue
+            if not self._seen.add(key):
                 _LOGGER.debug("Received SMS %s already handled", sms.message_id or "(no id)")
                 continue
-            received = ReceivedSms(sms)
-            self.hass.bus.async_fire(
-                EVENT_INBOUND_SMS, received.event_data(self.entry_id, self.gateway.provider)
-            )
+            self.hass.bus.async_fire(EVENT_INBOUND_SMS, data)
             async_dispatcher_send(self.hass, signal_inbound(self.entry_id), received)
             fired += 1
         self._save()
@@ -180,10 +198,15 @@ class InboundReceiver:
             self._on_auth_failed()
             return 0
         except GatewayError as err:
-            _LOGGER.debug("Received SMS not read: %s", err)
+            self._availability.failed(err)
+            return 0
+        except Exception as err:  # an adapter bug must not stop polling
+            _LOGGER.debug("Received SMS poll failed", exc_info=True)
+            self._availability.failed(err)
             return 0
         finally:
             self._polling = False
+        self._availability.answered()
         ids = [_numeric_id(sms) for sms in messages]
         first_poll = self.last_id is None
         if any(ids):

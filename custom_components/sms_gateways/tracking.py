@@ -20,6 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
 from .dedup import RecentKeys, stored_datetime
 from .gateways import (
@@ -163,6 +164,11 @@ class DeliveryTracker:
         self._push_seen_at: datetime | None = None
         self._polling = False
         self._unsub: CALLBACK_TYPE | None = None
+        self._availability = AvailabilityLog(
+            _LOGGER, provider=gateway.title, what="delivery status"
+        )
+        self._unreadable: set[object] = set()
+        """The ids whose report could not be applied, each logged once."""
 
     @property
     def polls(self) -> bool:
@@ -332,22 +338,44 @@ class DeliveryTracker:
             self._save()
             return 0
         self._polling = True
+        reports: list[DeliveryReport] = []
         try:
             reports = await self.gateway.get_delivery_status([m.message_id for m in due])
         except AuthenticationError:
             # Asked again at the back-off's pace, not every tick, until reauthenticated.
             self._on_auth_failed()
-            reports = []
         except GatewayError as err:
-            _LOGGER.debug("Delivery status of %s messages not read: %s", len(due), err)
-            reports = []
+            self._availability.failed(err)
+        except Exception as err:  # an adapter bug must not stop the back-off
+            _LOGGER.debug("Delivery status poll failed", exc_info=True)
+            self._availability.failed(err)
+        else:
+            self._availability.answered()
         finally:
             self._polling = False
+            # Every message asked about waits its next step, answered or not: a failing poll
+            # is not repeated every tick.
+            self._reschedule(due, now)
         for report in reports:
-            self.async_apply_report(report)
-        self._reschedule(due, now)
+            self._apply_polled(report)
         self._save()
         return len(due)
+
+    @callback
+    def _apply_polled(self, report: DeliveryReport) -> None:
+        """Apply one polled report; one that cannot be applied never stops the others."""
+        try:
+            self.async_apply_report(report)
+        except Exception:
+            message_id = getattr(report, "message_id", None)
+            if message_id not in self._unreadable:
+                self._unreadable.add(message_id)
+                _LOGGER.warning(
+                    "Delivery status of %s from %s could not be applied; skipped",
+                    message_id,
+                    self.gateway.title,
+                )
+            _LOGGER.debug("Report of %s not applied", message_id, exc_info=True)
 
     def _reschedule(self, checked: list[PendingMessage], now: datetime) -> None:
         trusted_push = self._push_seen_at is not None and now - self._push_seen_at < PUSH_TRUST

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+import logging
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -270,3 +272,77 @@ async def test_poll_while_polling_does_nothing(
     assert await inbound.async_poll() == 0
     assert await first == 0
     assert len(_polled_ids(simulator)) == 2  # the learning poll, then the slow one
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if text in r.getMessage()]
+
+
+async def test_unavailable_logged_once(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Polls failing for a while: one warning, one info when back, and nothing is lost."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _receive(session, simulator, "kept")
+    simulator.fault(POLL_PATH, "drop_before", count=100)
+    for _ in range(4):
+        await _next_poll(hass, freezer)
+    down = _logged(caplog, "is not answering")
+    assert [r.levelno for r in down] == [logging.WARNING]
+    assert "received SMS" in down[0].getMessage()
+    simulator.sim.faults.clear()
+    await _next_poll(hass, freezer)
+    await _next_poll(hass, freezer)
+    assert [r.levelno for r in _logged(caplog, "is answering again")] == [logging.INFO]
+    assert [e.data["message"] for e in events] == ["kept"]
+
+
+async def test_unexpected_error_of_a_poll(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An error the adapter should not raise is logged once and stops nothing."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    inbound: InboundReceiver = entry.runtime_data.inbound
+    with patch.object(inbound.gateway, "get_inbound", side_effect=RecursionError) as poll:
+        await _next_poll(hass, freezer)
+        await _next_poll(hass, freezer)
+    assert poll.call_count == 2
+    assert len(_logged(caplog, "is not answering")) == 1
+    await _next_poll(hass, freezer)
+    assert len(_logged(caplog, "is answering again")) == 1
+
+
+@pytest.mark.parametrize(
+    "odd_id",
+    ["²", "3²", "٣", "9" * 5000, "-4", " 5"],
+    ids=["sup", "3sup", "arabic", "long", "neg", "sp"],
+)
+async def test_ids_that_are_not_ascii_numbers(
+    hass: HomeAssistant, simulator: RunningSimulator, odd_id: str
+) -> None:
+    """An id of Unicode digits (or too many) fires like any message, and never moves last_id."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    inbound: InboundReceiver = entry.runtime_data.inbound
+    when = datetime(2024, 1, 15, 8, 30, tzinfo=PARIS)
+    messages = [
+        InboundSms(
+            sender=SENDER, recipient=OUR_NUMBER, message="odd", received_at=when, message_id=odd_id
+        ),
+        InboundSms(
+            sender=SENDER, recipient=OUR_NUMBER, message="fine", received_at=when, message_id="41"
+        ),
+    ]
+    before = inbound.last_id or 0
+    assert inbound.async_receive(messages, pushed=True) == 2
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["odd", "fine"]
+    assert inbound.last_id == max(41, before)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+import logging
 from typing import Any
+from unittest.mock import patch
 import xmlrpc.client
 
 import aiohttp
@@ -26,7 +28,7 @@ from custom_components.sms_gateways.tracking import DeliveryTracker
 from tests.conftest import RunningSimulator
 
 from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
-from .conftest import ALICE, make_entry
+from .conftest import ALICE, BOB, make_entry
 
 FAILING = "+33612340000"
 """The simulator fails the delivery to a number ending 0000."""
@@ -488,3 +490,84 @@ async def test_test_mode_sends_nothing_to_follow(
     assert ids == {ALICE: None}
     assert events == []
     assert _sensor(hass, init_integration).state == STATE_UNKNOWN
+
+
+def _messages(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if text in r.getMessage()]
+
+
+async def test_unavailable_logged_once(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A provider down for many polls: one warning, and one info once it answers again."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _send(hass, entry, ALICE, message="Alarm")
+    simulator.fault(STATUS_PATHS["mobyt"], "http500", count=100)
+    for minutes in (1, 2, 5, 10):
+        await _wait(hass, freezer, timedelta(minutes=minutes))
+    assert len(_status_calls(simulator, "mobyt")) == 4
+    down = _messages(caplog, "is not answering")
+    assert [r.levelno for r in down] == [logging.WARNING]
+    assert "delivery status" in down[0].getMessage()
+
+    simulator.sim.faults.clear()
+    await _wait(hass, freezer, timedelta(minutes=20))
+    await _wait(hass, freezer, timedelta(minutes=30))
+    assert [r.levelno for r in _messages(caplog, "is answering again")] == [logging.INFO]
+    assert len(_messages(caplog, "is not answering")) == 1
+
+
+async def test_unexpected_error_of_a_poll_backs_off(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An error the adapter should not raise stops nothing and is not asked again every 30 s."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    ids = await _send(hass, entry, ALICE, message="Alarm")
+    tracker: DeliveryTracker = entry.runtime_data.tracker
+    with patch.object(
+        tracker.gateway, "get_delivery_status", side_effect=ValueError("int() of '²'")
+    ) as poll:
+        for _ in range(2 * 8):  # 8 minutes of 30 s ticks: checks at 1 and 3, then 8 min
+            await _wait(hass, freezer, timedelta(seconds=30))
+    assert poll.call_count == 3
+    assert tracker.pending[ids[ALICE]].checks == 3
+    assert len(_messages(caplog, "is not answering")) == 1
+    # The traceback is for debugging only: above debug, no word of what the provider sent.
+    assert not [r for r in caplog.records if r.levelno > logging.DEBUG and "²" in r.getMessage()]
+
+
+async def test_one_report_that_cannot_be_applied(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A report that fails for one message never stops the others of the same poll."""
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    ids = await _send(hass, entry, ALICE, BOB, message="Alarm")
+    tracker: DeliveryTracker = entry.runtime_data.tracker
+    apply = tracker.async_apply_report
+
+    def failing_for_alice(report: DeliveryReport, *, pushed: bool = False) -> bool:
+        if report.message_id == ids[ALICE]:
+            raise OverflowError("date value out of range")
+        return apply(report, pushed=pushed)
+
+    await control(session, simulator, "advance")
+    with patch.object(tracker, "async_apply_report", side_effect=failing_for_alice):
+        await _wait(hass, freezer, timedelta(minutes=1))
+        await control(session, simulator, "advance")
+        await _wait(hass, freezer, timedelta(minutes=2))
+    assert _statuses(events, ids[BOB]) == ["queued", "sent", "delivered"]
+    assert _statuses(events, ids[ALICE]) == ["queued"]
+    skipped = _messages(caplog, "could not be applied")
+    assert len(skipped) == 1
+    assert ids[ALICE] in skipped[0].getMessage()
