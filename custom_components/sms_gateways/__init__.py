@@ -9,6 +9,7 @@ from homeassistant.const import (
     CONF_NAME,
     CONF_PASSWORD,
     CONF_USERNAME,
+    CONF_WEBHOOK_ID,
     Platform,
 )
 from homeassistant.core import HomeAssistant
@@ -22,8 +23,10 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
+from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
     CONF_API_URL,
+    CONF_CLOUDHOOK_URL,
     CONF_INBOUND_SCAN_INTERVAL,
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
@@ -40,7 +43,7 @@ from .coordinator import (
     no_credits_issue_id,
 )
 from .entity import account_device_info
-from .gateways import Capability, create_gateway
+from .gateways import GATEWAYS, Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
 from .notify import async_remove_notify_service
 from .sending import EntrySending, outbox_store
@@ -93,6 +96,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     """Connect to the provider account and set up its entities and notify service."""
     # Before anything may fail (setup retry): a push meanwhile gets 503 and is pushed again.
     async_register_webhook(hass, entry)
+    await _async_ensure_cloudhook(hass, entry)
     gateway = create_gateway(
         entry.data[CONF_PROVIDER],
         async_get_clientsession(hass),
@@ -157,6 +161,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     return True
 
 
+async def _async_ensure_cloudhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+    """Give a pushing provider's webhook a cloudhook once Home Assistant Cloud is active."""
+    pushes = {Capability.INBOUND_PUSH, Capability.STATUS_PUSH}
+    if (
+        CONF_CLOUDHOOK_URL in entry.data
+        or not pushes & GATEWAYS[entry.data[CONF_PROVIDER]].capabilities
+    ):
+        return
+    if url := await async_create_cloudhook(hass, entry.data[CONF_WEBHOOK_ID]):
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_CLOUDHOOK_URL: url})
+
+
 async def _async_update_listener(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
     """Reload the entry when it changed."""
     hass.config_entries.async_schedule_reload(entry.entry_id)
@@ -174,6 +190,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
     """Forget what was stored for a removed entry: credits, deliveries, received SMS, outbox."""
     async_unregister_webhook(hass, entry)
+    await async_delete_cloudhook(hass, entry.data)
     await credits_store(hass, entry.entry_id).async_remove()
     await outbox_store(hass, entry.entry_id).async_remove()
     await deliveries_store(hass, entry.entry_id).async_remove()

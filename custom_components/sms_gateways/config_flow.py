@@ -36,8 +36,14 @@ from homeassistant.helpers.selector import (
 import probatio
 from yarl import URL
 
+from .cloudhook import (
+    async_create_cloudhook,
+    async_entry_webhook_url,
+    async_reachable_from_internet,
+)
 from .const import (
     CONF_API_URL,
+    CONF_CLOUDHOOK_URL,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -83,7 +89,6 @@ from .gateways import (
 )
 from .gateways.numbers import to_e164
 from .helpers import default_sender
-from .webhook import async_webhook_url
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -208,14 +213,18 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
                 if sender:
                     data[CONF_SENDER] = sender
+                description: str | None = "no_push"
+                if _pushes(gateway):
+                    if cloudhook := await async_create_cloudhook(self.hass, data[CONF_WEBHOOK_ID]):
+                        data[CONF_CLOUDHOOK_URL] = cloudhook
+                    # The URL to paste; a local one is said to be out of the provider's reach.
+                    reachable = async_reachable_from_internet(self.hass, data)
+                    description = None if reachable else "local_only"
                 return self.async_create_entry(
                     title=f"{gateway.title} {data[CONF_USERNAME]}",
                     data=data,
-                    # The webhook URL, where the provider can push; otherwise say there is none.
-                    description=None if _pushes(gateway) else "no_push",
-                    description_placeholders=_webhook_placeholders(
-                        self.hass, gateway, data[CONF_WEBHOOK_ID]
-                    ),
+                    description=description,
+                    description_placeholders=_webhook_placeholders(self.hass, gateway, data),
                 )
         schema = _account_schema(
             GATEWAYS[provider].default_api_url,
@@ -368,10 +377,10 @@ def _pushes(gateway: SmsGateway | type[SmsGateway]) -> bool:
 
 
 def _webhook_placeholders(
-    hass: HomeAssistant, gateway: SmsGateway | type[SmsGateway], webhook_id: str
+    hass: HomeAssistant, gateway: SmsGateway | type[SmsGateway], data: Mapping[str, Any]
 ) -> dict[str, str]:
-    """The provider and the webhook URL to paste in its console."""
-    return {"provider": gateway.title, "webhook_url": async_webhook_url(hass, webhook_id)}
+    """The provider and the webhook URL to paste in its console (a cloudhook if there is one)."""
+    return {"provider": gateway.title, "webhook_url": async_entry_webhook_url(hass, data)}
 
 
 class SmsGatewaysOptionsFlow(OptionsFlow):
@@ -484,7 +493,7 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         }
         placeholders = {"provider": gateway.title}
         if step_id == "init":
-            placeholders = _webhook_placeholders(self.hass, gateway, entry.data[CONF_WEBHOOK_ID])
+            placeholders = _webhook_placeholders(self.hass, gateway, entry.data)
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), suggested),

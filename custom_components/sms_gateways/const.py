@@ -13,6 +13,8 @@ PROVIDERS: Final = ("netoxygen", "smsfactor", "mobyt", "sms123")
 CONF_PROVIDER: Final = "provider"
 CONF_API_URL: Final = "api_url"
 CONF_SENDER: Final = "sender"
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+"""The Home Assistant Cloud URL of the entry's webhook, when it has one."""
 
 # Options
 CONF_MESSAGE_TYPE: Final = "message_type"

@@ -94,9 +94,10 @@ async def test_create_entry(
     assert result["result"].unique_id == f"{provider}_{username}"
     data = dict(result["data"])
     webhook_id = data.pop(CONF_WEBHOOK_ID)
-    # Where the provider pushes, the URL to paste in its console; elsewhere a note saying so.
+    # Where the provider pushes, the URL to paste in its console (here a local one, out of the
+    # provider's reach: said so); elsewhere a note saying there is nothing to paste.
     pushes = provider in ("smsfactor", "mobyt")
-    assert result["description"] == (None if pushes else "no_push")
+    assert result["description"] == ("local_only" if pushes else "no_push")
     assert result["description_placeholders"]["webhook_url"].endswith(f"/api/webhook/{webhook_id}")
     assert data == {
         CONF_PROVIDER: provider,
