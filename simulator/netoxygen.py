@@ -2,6 +2,10 @@
 
 Where the doc is silent, this simulator chooses (and the adapter does not rely on the codes):
 
+What it plays by default is listed here; every point the doc leaves open (R1 to R8 of
+``shared/providers/READINGS.md``) is a reading (``--variant netoxygen.<point>=<choice>``, see
+``READINGS`` below) whose other choices play the other answers the doc allows.
+
 - Fault codes: ``401`` wrong user or password (methods whose doc does not say "or FALSE"),
   ``402`` not enough credits for the whole request (nothing is sent), and the usual XML-RPC
   interoperability codes ``-32700`` not well-formed / DOCTYPE / too large, ``-32600`` not an
@@ -35,6 +39,7 @@ from aiohttp import web
 
 from .billing import bill
 from .provider import ProviderSim
+from .readings import Reading
 from .state import Account, SimMessage, is_refused
 
 PATH = "/netoxygen/api2/"
@@ -85,6 +90,59 @@ LIFECYCLE_CODES = {
     "canceled": (10, 9),
 }
 
+READINGS = (
+    Reading(
+        "false_answer",
+        ("bad_credentials", "no_value"),
+        "R1: what FALSE from get_credits/get_guid means. bad_credentials: only wrong credentials "
+        "get FALSE; no_value: a valid account gets FALSE too (no balance to show, no group id).",
+    ),
+    Reading(
+        "fault_texts",
+        ("plain", "misleading"),
+        "R2: fault texts (none documented). plain: 'Authentication failed...', 'Not enough "
+        "credits...'; misleading: wrong credentials say 'Error', other faults use words such as "
+        "'login', 'auth', 'identifier' and 'credit' that say nothing about the credentials.",
+    ),
+    Reading(
+        "send_status",
+        ("zero_code", "code", "perl"),
+        "R3: the status of a send_message row. zero_code: [dest, 1|9, id] or [dest, 0, error "
+        "code]; code: a refused row is [dest, error code, ''] (the status is the code); perl: a "
+        "sent or scheduled row is [dest, 2, id] (any true status is sent, id third).",
+    ),
+    Reading(
+        "clean_number_failure",
+        ("empty", "false", "fault", "echo"),
+        "R4: clean_number of no number answers '' (empty), FALSE, a fault, or the input back.",
+    ),
+    Reading(
+        "max_length",
+        ("ten_parts", "unlimited", "one_part"),
+        "R5: the longest message (none documented): more than ten parts, never, or more than "
+        "one part is refused with error 8.",
+    ),
+    Reading(
+        "unknown_id",
+        ("false_row", "fault", "empty_struct", "no_row"),
+        "R6: an id get_status/cancel_message does not know: [id, False], a fault for the whole "
+        "call, [id, {}] (get_status; cancel answers [id, False]), or no row at all.",
+    ),
+    Reading(
+        "string_encoding",
+        ("utf8", "latin1"),
+        "R7: how <string> values are read. utf8: decoded as UTF-8; latin1: as a server that "
+        "does not decode UTF-8 reads them (each UTF-8 byte a Latin-1 character). <base64> is "
+        "always UTF-8, as the doc's accent-safe example sends it.",
+    ),
+    Reading(
+        "dest_type",
+        ("string", "int"),
+        "R8: how dest is read. string: its digits as written; int: as a number, so a leading 0 "
+        "is lost (a national 0791234567 becomes 791234567, another number).",
+    ),
+)
+
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _SENDER = re.compile(r"^(?:[A-Za-z0-9]{1,11}|\+?[0-9]{3,16})$")
 _NUMBER_PUNCTUATION = frozenset(" /-.()")
@@ -117,27 +175,39 @@ def clean_number(raw: str) -> str:
     return number if 9 <= len(number) <= 15 and not number.startswith("0") else ""
 
 
-def _text(value: object, what: str) -> str:
-    """A string parameter (the doc's Perl example sends text as base64)."""
+def _text(value: object, what: str, *, latin1: bool = False) -> str:
+    """A string parameter (the doc's Perl example sends text as base64 of UTF-8).
+
+    With ``latin1``, a ``<string>`` is read as a server that does not decode UTF-8 would read
+    it: each byte of its UTF-8 form is one Latin-1 character (``é`` becomes ``Ã©``).
+    """
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:
             raise _FaultError(FAULT_PARAMS, f"{what}: base64 that is not UTF-8") from None
     if isinstance(value, str):
-        return value
+        return value.encode("utf-8").decode("latin-1") if latin1 else value
     raise _FaultError(FAULT_PARAMS, f"{what} must be a string")
 
 
-def _strings(value: object, what: str) -> list[str]:
+def _strings(value: object, what: str, *, latin1: bool = False) -> list[str]:
     """A parameter that is a string or an array of strings (``dest``, identifiers)."""
     items = value if isinstance(value, list) else [value]
     if not items:
         raise _FaultError(FAULT_PARAMS, f"{what} is an empty array")
     return [
-        str(item) if isinstance(item, int) and not isinstance(item, bool) else _text(item, what)
+        str(item)
+        if isinstance(item, int) and not isinstance(item, bool)
+        else _text(item, what, latin1=latin1)
         for item in items
     ]
+
+
+def _as_int(number: str) -> str:
+    """A destination read as a number, as a server that stores it in an integer does."""
+    digits = number.strip()
+    return str(int(digits)) if digits.isascii() and digits.isdigit() else digits
 
 
 def _wire_date(moment: datetime | None) -> str:
@@ -151,6 +221,7 @@ class NetOxygenSim(ProviderSim):
     """NetOxygen's XML-RPC methods over the shared simulator state."""
 
     key = "netoxygen"
+    readings = READINGS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Register the methods and how many parameters each takes (user and pass included)."""
@@ -215,11 +286,18 @@ class NetOxygenSim(ProviderSim):
         account = self.state.account(self.key, user, password)
         return handler(account, user, rest)
 
-    @staticmethod
-    def _open(account: Account | None) -> Account:
+    def _open(self, account: Account | None) -> Account:
         if account is None:
+            if self.reading("fault_texts") == "misleading":
+                raise _FaultError(FAULT_AUTH, "Error")
             raise _FaultError(FAULT_AUTH, "Authentication failed: wrong user or password")
         return account
+
+    def _misleading(self) -> bool:
+        return self.reading("fault_texts") == "misleading"
+
+    def _latin1(self) -> bool:
+        return self.reading("string_encoding") == "latin1"
 
     # --- the methods ---------------------------------------------------------------------------
 
@@ -227,26 +305,41 @@ class NetOxygenSim(ProviderSim):
         return account is not None
 
     def _get_credits(self, account: Account | None, _user: str, _rest: list[Any]) -> Any:
-        return False if account is None else int(account.credits)
+        if account is None or self.reading("false_answer") == "no_value":
+            return False
+        return int(account.credits)
 
     def _account_status(self, account: Account | None, _user: str, _rest: list[Any]) -> Any:
         return False if account is None else str(account.extra.get("status", "regular"))
 
     def _get_guid(self, account: Account | None, user: str, _rest: list[Any]) -> Any:
-        if account is None:
+        if account is None or self.reading("false_answer") == "no_value":
             return False
         default = uuid.uuid5(uuid.NAMESPACE_URL, f"netoxygen:{user}")
         return str(account.extra.get("group_id", default))
 
     def _clean_number(self, account: Account | None, _user: str, rest: list[Any]) -> Any:
         self._open(account)
-        return clean_number(_text(rest[0], "number"))
+        given = _text(rest[0], "number", latin1=self._latin1())
+        number = clean_number(given)
+        if number:
+            return number
+        failure = self.reading("clean_number_failure")
+        if failure == "false":
+            return False
+        if failure == "fault":
+            text = "Invalid login number format" if self._misleading() else "Invalid number"
+            raise _FaultError(FAULT_PARAMS, text)
+        return given if failure == "echo" else ""
 
     def _send_message(self, account: Account | None, user: str, rest: list[Any]) -> Any:
         opened = self._open(account)
-        dest = _strings(rest[0], "dest")
-        message = _text(rest[1], "message")
-        sender = _text(rest[2], "sender").strip() if len(rest) > 2 else ""
+        latin1 = self._latin1()
+        dest = _strings(rest[0], "dest", latin1=latin1)
+        if self.reading("dest_type") == "int":
+            dest = [_as_int(given) for given in dest]
+        message = _text(rest[1], "message", latin1=latin1)
+        sender = _text(rest[2], "sender", latin1=latin1).strip() if len(rest) > 2 else ""
         when = self._send_time(rest[3] if len(rest) > 3 else "")
         kind = _text(rest[4], "type") if len(rest) > 4 else ""
         if kind not in ("", "text", "flash"):
@@ -256,17 +349,26 @@ class NetOxygenSim(ProviderSim):
         scheduled = when is not None and when > now
         rows: list[list[object]] = []
         accepted: list[tuple[int, str]] = []
+        send_status = self.reading("send_status")
         for given in dest:
             number = clean_number(given)
             error = self._refusal(number, given, sender, message, info.parts)
-            if error:
+            if error and send_status == "code":
+                rows.append([number or given, error, ""])
+            elif error:
                 rows.append([number or given, 0, error])
             else:
                 accepted.append((len(rows), number))
-                rows.append([number, 9 if scheduled else 1, ""])
+                status = 2 if send_status == "perl" else 9 if scheduled else 1
+                rows.append([number, status, ""])
         cost = info.parts * len(accepted)
         if cost > opened.credits:
-            raise _FaultError(FAULT_CREDITS, f"Not enough credits: {cost} needed")
+            text = (
+                "Authentication of the request failed: credit limit reached"
+                if self._misleading()
+                else f"Not enough credits: {cost} needed"
+            )
+            raise _FaultError(FAULT_CREDITS, text)
         opened.credits -= cost
         for index, number in accepted:
             message_id = str(self.state.next_id())
@@ -299,8 +401,7 @@ class NetOxygenSim(ProviderSim):
         except ValueError:
             return None
 
-    @staticmethod
-    def _refusal(number: str, given: str, sender: str, message: str, segments: int) -> int:
+    def _refusal(self, number: str, given: str, sender: str, message: str, segments: int) -> int:
         """The error code of one recipient's row, or 0 when it is accepted."""
         if not number or is_refused(given):
             return 5
@@ -308,7 +409,8 @@ class NetOxygenSim(ProviderSim):
             return 6
         if not message.strip():
             return 7
-        if segments > MAX_SEGMENTS:
+        limit = {"ten_parts": MAX_SEGMENTS, "one_part": 1}.get(self.reading("max_length"))
+        if limit is not None and segments > limit:
             return 8
         return 0
 
@@ -318,12 +420,25 @@ class NetOxygenSim(ProviderSim):
             return None
         return message
 
+    def _unknown_id(self, message_id: str, rows: list[list[object]], *, struct: bool) -> None:
+        """The answer for an id the account does not own, as the ``unknown_id`` reading says."""
+        unknown = self.reading("unknown_id")
+        if unknown == "fault":
+            text = "Unknown message identifier" if self._misleading() else "Unknown message"
+            raise _FaultError(FAULT_PARAMS, f"{text}: {message_id}")
+        if unknown == "no_row":
+            return
+        rows.append([message_id, {} if struct and unknown == "empty_struct" else False])
+
     def _get_status(self, account: Account | None, user: str, rest: list[Any]) -> Any:
         self._open(account)
         rows: list[list[object]] = []
         for message_id in _strings(rest[0], "identifier"):
             message = self._own(user, message_id)
-            rows.append([message_id, False if message is None else self._status_of(message)])
+            if message is None:
+                self._unknown_id(message_id, rows, struct=True)
+            else:
+                rows.append([message_id, self._status_of(message)])
         return rows
 
     @staticmethod
@@ -346,10 +461,17 @@ class NetOxygenSim(ProviderSim):
     def _cancel_message(self, account: Account | None, user: str, rest: list[Any]) -> Any:
         opened = self._open(account)
         rows: list[list[object]] = []
-        for message_id in _strings(rest[0], "identifier"):
+        ids = _strings(rest[0], "identifier")
+        for message_id in ids:
+            if self._own(user, message_id) is None:
+                self._unknown_id(message_id, [], struct=False)  # a fault is raised before
+        for message_id in ids:
             message = self._own(user, message_id)
-            canceled = message is not None and message.status == "scheduled"
-            if message is not None and canceled:
+            if message is None:
+                self._unknown_id(message_id, rows, struct=False)
+                continue
+            canceled = message.status == "scheduled"
+            if canceled:
                 message.status = "canceled"
                 opened.credits += message.segments
             rows.append([message_id, canceled])

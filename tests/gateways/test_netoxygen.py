@@ -23,7 +23,7 @@ from custom_components.sms_gateways.gateways.errors import (
     InsufficientCreditsError,
     InvalidRecipientError,
     InvalidSenderError,
-    MessageTooLongError,
+    SendOutcomeUnknownError,
 )
 from custom_components.sms_gateways.gateways.models import (
     Capability,
@@ -65,7 +65,7 @@ def calls(simulator: RunningSimulator) -> list[tuple[str, tuple[Any, ...]]]:
     """The XML-RPC calls the simulator received: (method, params)."""
     decoded = []
     for request in simulator.requests(PATH):
-        params, method = xmlrpc.client.loads(request["body"].encode())
+        params, method = xmlrpc.client.loads(request["body"].encode(), use_builtin_types=True)
         assert method is not None
         decoded.append((method, params))
     return decoded
@@ -173,37 +173,51 @@ async def test_wrong_password_is_an_authentication_error(
     with pytest.raises(AuthenticationError):
         await gateway.validate_credentials()
     assert [method for method, _ in calls(simulator)] == ["auth"]
-    # The methods whose doc says "or FALSE" answer False: also an authentication error.
+    # FALSE or a fault from any other method is checked with auth, which alone decides.
+    simulator.sim.requests.clear()
     with pytest.raises(AuthenticationError):
         await gateway.get_balance()
+    assert [method for method, _ in calls(simulator)] == ["get_credits", "auth"]
     with pytest.raises(AuthenticationError):
         await gateway.get_account_status()
-    # The others answer a fault.
-    with pytest.raises(AuthenticationError) as err:
+    with pytest.raises(AuthenticationError):
         await gateway.send(sms("0791234567"))
-    assert err.value.provider_code == "401"
     with pytest.raises(AuthenticationError):
         await gateway.normalize_number("0791234567")
+    with pytest.raises(AuthenticationError):
+        await gateway.get_delivery_status(["1"])
+    with pytest.raises(AuthenticationError):
+        await gateway.cancel(["1"])
 
 
-async def test_false_group_id_is_an_authentication_error(
+async def test_false_group_id_still_sets_the_account_up(
     canned: Canned, canned_gateway: NetOxygenGateway
 ) -> None:
-    """get_guid may answer FALSE even after auth said TRUE (the password just changed)."""
-    canned.queue(True, False)
+    """get_guid "returns ... or FALSE" without saying why: the group id is just unknown."""
+    canned.queue(True, False, True, "regular")
+    info = await canned_gateway.validate_credentials()
+    assert (info.account_id, info.group_id, info.status) == ("u", None, "regular")
+    assert len(canned.received) == 4
+
+
+async def test_false_group_id_then_auth_false(
+    canned: Canned, canned_gateway: NetOxygenGateway
+) -> None:
+    """The password changed between auth and get_guid: auth, asked again, says so."""
+    canned.queue(True, False, False)
     with pytest.raises(AuthenticationError):
         await canned_gateway.validate_credentials()
-    assert len(canned.received) == 2
+    assert len(canned.received) == 3
 
 
 @pytest.mark.parametrize(
     "method",
     ["send", "get_delivery_status", "cancel", "normalize_number", "get_balance", "status"],
 )
-async def test_false_from_any_method_is_an_authentication_error(
+async def test_false_from_any_method_is_judged_by_auth(
     canned: Canned, canned_gateway: NetOxygenGateway, method: str
 ) -> None:
-    """The doc's calls answer FALSE when they fail: the credentials were refused."""
+    """FALSE from a method other than auth: auth is asked, and its FALSE alone is a refusal."""
     canned.answer(False)
     call = {
         "send": lambda: canned_gateway.send(sms("0791234567")),
@@ -215,7 +229,39 @@ async def test_false_from_any_method_is_an_authentication_error(
     }[method]
     with pytest.raises(AuthenticationError, match="FALSE"):
         await call()
-    assert len(canned.received) == 1
+    assert len(canned.received) == 2
+    assert b"<methodName>auth</methodName>" in canned.received[1]
+
+
+@pytest.mark.parametrize(
+    ("method", "error"),
+    [
+        ("send", SendOutcomeUnknownError),
+        ("get_delivery_status", GatewayResponseError),
+        ("cancel", SendOutcomeUnknownError),
+        ("normalize_number", InvalidRecipientError),
+        ("get_balance", GatewayResponseError),
+        ("status", GatewayResponseError),
+    ],
+)
+async def test_false_with_good_credentials_is_never_an_authentication_error(
+    canned: Canned, canned_gateway: NetOxygenGateway, method: str, error: type[Exception]
+) -> None:
+    """FALSE, and auth answers TRUE: a generic error quoting the answer (no reauth)."""
+    canned.queue(False, True)
+    call = {
+        "send": lambda: canned_gateway.send(sms("0791234567")),
+        "get_delivery_status": lambda: canned_gateway.get_delivery_status(["5"]),
+        "cancel": lambda: canned_gateway.cancel(["5"]),
+        "normalize_number": lambda: canned_gateway.normalize_number("0791234567"),
+        "get_balance": canned_gateway.get_balance,
+        "status": canned_gateway.get_account_status,
+    }[method]
+    with pytest.raises(error) as err:
+        await call()
+    assert not isinstance(err.value, AuthenticationError)
+    assert type(err.value) is error
+    assert len(canned.received) == 2
 
 
 @pytest.mark.parametrize(
@@ -284,13 +330,15 @@ async def test_many_recipients_in_one_request(
     assert len(simulator.requests(PATH)) == 1
     ((method, params),) = calls(simulator)
     assert method == "send_message"
-    # user, pass, dest (an array of international digits), message: nothing more.
+    # user, pass, dest (an array of international digits), message: nothing more; dest and
+    # message as base64 of UTF-8, as in the doc's accent-safe example.
     assert params == (
         "demo",
         "demo-password",
-        ["41791234567", "41787654321", "41791112233"],
-        "Alarm: door open",
+        [b"41791234567", b"41787654321", b"41791112233"],
+        b"Alarm: door open",
     )
+    assert b"<base64>" in simulator.requests(PATH)[0]["body"].encode()
     assert [r.recipient for r in result.messages] == [
         "+41791234567",
         "+41787654321",
@@ -429,22 +477,28 @@ async def test_empty_message_reaching_the_provider(
     assert (refused.accepted, refused.error_code, refused.error) == (False, "7", "Empty message")
 
 
-async def test_too_long_is_refused_before_sending(
+async def test_length_is_left_to_the_provider(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(MessageTooLongError):
-        await gateway.send(sms("0791234567", message="a" * 1531))
-    assert simulator.requests(PATH) == []
+    """No limit is documented: the provider's error 8 says when a message is too long."""
+    assert gateway.max_length is None
     result = await gateway.send(sms("0791234567", message="a" * 1530))
     assert result.messages[0].accepted
     assert result.info.segments == 10
+    (refused,) = (await gateway.send(sms("0791234567", message="a" * 1531))).messages
+    assert (refused.accepted, refused.error_code) == (False, "8")
+    assert len(simulator.requests(PATH)) == 2
 
 
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
+    """No fault is documented: the provider's words are quoted, the outcome is not guessed."""
     gateway = make_gateway(simulator, session, ("empty", "empty-password"))
-    with pytest.raises(InsufficientCreditsError) as err:
+    with pytest.raises(SendOutcomeUnknownError) as err:
         await gateway.send(sms("0791234567"))
     assert err.value.provider_code == "402"
+    assert err.value.provider_message == "Not enough credits: 1 needed"
+    assert "Not enough credits" in str(err.value)
+    assert "may have been sent" in str(err.value)
     assert simulator.sim.state.messages == {}
 
 
@@ -623,17 +677,23 @@ async def test_ok_row_for_a_later_send_is_scheduled(
 
 
 @pytest.mark.parametrize("code", [2, 3, 4, 5, 6, 7, 8, 10])
+@pytest.mark.parametrize("third", ["", "4711"])
 async def test_status_that_is_an_error_code(
-    canned: Canned, canned_gateway: NetOxygenGateway, code: int
+    canned: Canned, canned_gateway: NetOxygenGateway, code: int, third: str
 ) -> None:
-    """A row whose status is itself a code of the table is that refusal, whatever comes third."""
-    canned.answer([["41791234567", code, ""]])
-    (refused,) = (await canned_gateway.send(sms("0791234567"))).messages
-    assert not refused.accepted
-    assert refused.error_code == str(code)
-    assert refused.error == ERROR_CODES[code][0]
-    assert refused.message_id is None
-    assert refused.status is (DeliveryStatus.CANCELED if code == 10 else DeliveryStatus.FAILED)
+    """A status that is a code of the table is true for the doc's Perl client: sent, id third.
+
+    Under the other reading it would be that refusal: the outcome is unknown, never "refused",
+    and the id is kept.
+    """
+    canned.answer([["41791234567", code, third]])
+    (outcome,) = (await canned_gateway.send(sms("0791234567"))).messages
+    assert outcome.accepted
+    assert outcome.status is DeliveryStatus.UNKNOWN
+    assert outcome.message_id == (third or None)
+    assert outcome.error_code == str(code)
+    assert outcome.error is not None
+    assert UNKNOWN_OUTCOME in outcome.error
 
 
 @pytest.mark.parametrize(
@@ -666,7 +726,8 @@ async def test_status_outside_the_table_is_an_unknown_outcome(
 ) -> None:
     canned.answer([["41791234567", status or "", "12345"]])
     (outcome,) = (await canned_gateway.send(sms("0791234567"))).messages
-    assert not outcome.accepted
+    assert outcome.accepted
+    assert outcome.message_id == "12345"
     assert outcome.status is DeliveryStatus.UNKNOWN
     assert outcome.error is not None
     assert UNKNOWN_OUTCOME in outcome.error
@@ -704,7 +765,7 @@ async def test_recipient_without_a_row_is_an_unknown_outcome(
     canned.answer([["41781234567", 1, 77], ["41799999999", 1, 78], "junk"])
     first, second = (await canned_gateway.send(sms("0791234567", "0781234567"))).messages
     assert (first.accepted, first.message_id, first.status) == (
-        False,
+        True,
         None,
         DeliveryStatus.UNKNOWN,
     )
@@ -714,15 +775,19 @@ async def test_recipient_without_a_row_is_an_unknown_outcome(
     assert len(canned.received) == 1
 
 
-@pytest.mark.parametrize("answer", ["queued", [], 1])
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [("queued", None), ([], None), (1, None), ([["41799999999", 1, 77], ["x"], "junk"], "77")],
+)
 async def test_answer_without_rows_is_an_unknown_outcome(
-    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any
+    canned: Canned, canned_gateway: NetOxygenGateway, answer: Any, reference: str | None
 ) -> None:
+    """Nothing names a recipient: the SMS may have gone; the ids the answer held are kept."""
     canned.answer(answer)
-    result = await canned_gateway.send(sms("0791234567", "0781234567"))
-    assert [(r.accepted, r.status) for r in result.messages] == [
-        (False, DeliveryStatus.UNKNOWN)
-    ] * 2
+    with pytest.raises(SendOutcomeUnknownError, match="may have been sent") as err:
+        await canned_gateway.send(sms("0791234567", "0781234567"))
+    assert err.value.reference == reference
+    assert len(canned.received) == 1
 
 
 async def test_unreadable_destinations_fall_back_to_position(
@@ -737,7 +802,7 @@ async def test_unreadable_destinations_fall_back_to_position(
         (True, "10", None),
         (True, "11", None),
         (False, None, "5"),
-        (False, None, None),  # its row is empty
+        (True, None, None),  # its row is empty: unknown, never refused
         (True, "12", None),
     ]
     assert result.messages[3].status is DeliveryStatus.UNKNOWN
@@ -974,28 +1039,46 @@ async def test_hostile_xml_is_refused(
         await canned_gateway.get_account_status()
 
 
-@pytest.mark.parametrize(
-    ("code", "text", "error"),
-    [
-        (3, "Mot de passe incorrect", AuthenticationError),
-        (12, "Invalid login", AuthenticationError),
-        (4, "Crédits insuffisants", InsufficientCreditsError),
-        (-32602, "invalid method parameters", GatewayResponseError),
-    ],
-)
-async def test_faults(
-    canned: Canned,
-    canned_gateway: NetOxygenGateway,
-    code: int,
-    text: str,
-    error: type[Exception],
+FAULT_TEXTS = [
+    (3, "Mot de passe incorrect"),
+    (12, "Invalid login"),
+    (4, "Crédits insuffisants"),
+    (5, "Unknown message identifier"),
+    (-32602, "invalid method parameters"),
+]
+
+
+@pytest.mark.parametrize(("code", "text"), FAULT_TEXTS)
+async def test_fault_texts_never_classify(
+    canned: Canned, canned_gateway: NetOxygenGateway, code: int, text: str
 ) -> None:
+    """No fault is documented: auth decides the credentials, the rest quotes code and text."""
     canned.fault(code, text)
-    with pytest.raises(error) as err:
+    # auth itself answers the fault too: it cannot say, so nothing is read as a refusal.
+    with pytest.raises(SendOutcomeUnknownError) as err:
         await canned_gateway.send(sms("0791234567"))
-    assert type(err.value) is error
-    assert err.value.provider_code == str(code)  # type: ignore[attr-defined]
-    assert err.value.provider_message == text  # type: ignore[attr-defined]
+    assert err.value.provider_code == str(code)
+    assert err.value.provider_message == text
+    assert text in str(err.value)
+    for call in (canned_gateway.get_balance, canned_gateway.get_account_status):
+        with pytest.raises(GatewayResponseError) as other:
+            await call()
+        assert not isinstance(other.value, AuthenticationError | InsufficientCreditsError)
+        assert text in str(other.value)
+
+
+@pytest.mark.parametrize(("code", "text"), FAULT_TEXTS)
+async def test_fault_then_auth_true_is_generic(
+    canned: Canned, canned_gateway: NetOxygenGateway, code: int, text: str
+) -> None:
+    fault = xmlrpc.client.dumps(xmlrpc.client.Fault(code, text)).encode()
+    canned.queued = [fault, xmlrpc.client.dumps((True,), methodresponse=True).encode()]
+    canned.body = fault
+    with pytest.raises(GatewayResponseError) as err:
+        await canned_gateway.get_balance()
+    assert type(err.value).__name__ == "_FaultError"
+    assert (err.value.provider_code, err.value.provider_message) == (str(code), text)
+    assert len(canned.received) == 2
 
 
 TWO_VALUES = b"""<?xml version="1.0"?><methodResponse><params>
@@ -1008,11 +1091,16 @@ async def test_unexpected_shapes(canned: Canned, canned_gateway: NetOxygenGatewa
     with pytest.raises(GatewayResponseError, match="2 values"):
         await canned_gateway.get_balance()
     canned.answer([["5"]])
-    with pytest.raises(GatewayResponseError):
-        await canned_gateway.cancel(["5"])
+    (not_told,) = await canned_gateway.cancel(["5"])
+    assert (not_told.message_id, not_told.canceled) == ("5", False)
+    assert not_told.error is not None
+    assert "does not mention" in not_told.error
+    canned.answer("queued")
+    with pytest.raises(SendOutcomeUnknownError) as err:
+        await canned_gateway.cancel(["5", "6"])
+    assert err.value.reference == "5, 6"
     canned.answer([["5"]])
-    with pytest.raises(GatewayResponseError):
-        await canned_gateway.get_delivery_status(["5"])
+    assert await canned_gateway.get_delivery_status(["5"]) == []
     canned.answer("queued")
     with pytest.raises(GatewayResponseError):
         await canned_gateway.get_delivery_status(["5"])

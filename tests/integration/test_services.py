@@ -158,7 +158,6 @@ async def test_send_sms_refused_whole(
         ({"recipients": ["12"]}, "invalid_recipient", "12"),
         ({"recipients": []}, "no_recipients", "NetOxygen demo"),
         ({"message": "  "}, "empty_message", "empty"),
-        ({"message": "x" * 1531}, "message_too_long", "1531"),
         ({"sender": "Far too long a sender"}, "invalid_sender", "Far too long a sender"),
         ({"send_at": "2020-01-01 10:00:00"}, "send_at_in_past", "2020-01-01T10:00:00"),
         ({"message_type": "N"}, "option_not_supported", "message_type"),
@@ -214,6 +213,19 @@ async def test_send_sms_in_a_clock_change(  # noqa: PLR0917
         )
     assert err.value.translation_key == key
     assert zone in str(err.value)
+    assert simulator.requests() == []
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_send_sms_too_long(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A message longer than the provider's limit is refused before anything is sent."""
+    simulator.sim.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="x" * 1531)
+    assert err.value.translation_key == "message_too_long"
+    assert "1531" in str(err.value)
     assert simulator.requests() == []
 
 
@@ -420,7 +432,7 @@ async def test_contact_errors(hass: HomeAssistant, init_integration: MockConfigE
 async def test_send_with_no_credits(hass: HomeAssistant, simulator: RunningSimulator) -> None:
     """An account without credits cannot send, and the error says so."""
     entry = await _setup(
-        hass, make_entry(simulator, "netoxygen", username="empty", password="empty-password")
+        hass, make_entry(simulator, "sms123", username="empty", password="empty-password")
     )
     with pytest.raises(HomeAssistantError) as err:
         await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")

@@ -441,3 +441,173 @@ async def test_account_added_through_the_control_api(
     assert await call(simulator, session, "account_status", "shop", "s3cret") == "regular"
     guid = await call(simulator, session, "get_guid", "shop", "s3cret")
     assert guid == str(uuid.uuid5(uuid.NAMESPACE_URL, "netoxygen:shop"))
+
+
+# --- the readings the doc leaves open (READINGS.md R1 to R8) -----------------------------------
+
+
+async def test_reading_false_answer(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    assert isinstance(await call(simulator, session, "get_credits", *DEMO), int)
+    simulator.play(netoxygen__false_answer="no_value")
+    assert await call(simulator, session, "auth", *DEMO) is True
+    assert await call(simulator, session, "get_credits", *DEMO) is False
+    assert await call(simulator, session, "get_guid", *DEMO) is False
+    assert await call(simulator, session, "account_status", *DEMO) == "regular"
+
+
+async def test_reading_fault_texts(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    simulator.play(netoxygen__fault_texts="misleading")
+    with pytest.raises(xmlrpc.client.Fault) as wrong:
+        await call(simulator, session, "send_message", *WRONG, "0791234567", "x")
+    assert (wrong.value.faultCode, wrong.value.faultString) == (FAULT_AUTH, "Error")
+    with pytest.raises(xmlrpc.client.Fault) as empty:
+        await call(simulator, session, "send_message", "empty", "empty-password", "0791234567", "x")
+    assert "Authentication" in empty.value.faultString
+    assert empty.value.faultCode == FAULT_CREDITS
+
+
+@pytest.mark.parametrize(
+    ("reading", "sent", "refused"),
+    [("zero_code", 1, [0, 5]), ("code", 1, [5, ""]), ("perl", 2, [0, 5])],
+)
+async def test_reading_send_status(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    sent: int,
+    refused: list[Any],
+) -> None:
+    simulator.play(netoxygen__send_status=reading)
+    ok, bad = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567", "0791239999"], "x"
+    )
+    assert ok[:2] == ["41791234567", sent]
+    assert ok[2] in simulator.sim.state.messages
+    assert bad[1:] == refused
+
+
+@pytest.mark.parametrize(
+    ("reading", "answer"), [("empty", ""), ("false", False), ("echo", "call me")]
+)
+async def test_reading_clean_number_failure(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, answer: Any
+) -> None:
+    simulator.play(netoxygen__clean_number_failure=reading)
+    assert await call(simulator, session, "clean_number", *DEMO, "call me") == answer
+    assert await call(simulator, session, "clean_number", *DEMO, "022 364 80 00") == ("41223648000")
+
+
+async def test_reading_clean_number_fault(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    simulator.play(netoxygen__clean_number_failure="fault")
+    assert await fault_of(simulator, session, "clean_number", *DEMO, "call me") == FAULT_PARAMS
+
+
+@pytest.mark.parametrize(
+    ("reading", "length", "status"),
+    [("ten_parts", 1531, 0), ("unlimited", 5000, 1), ("one_part", 161, 0), ("one_part", 160, 1)],
+)
+async def test_reading_max_length(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    length: int,
+    status: int,
+) -> None:
+    simulator.play(netoxygen__max_length=reading)
+    ((_, answered, third),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567"], "a" * length
+    )
+    assert answered == status
+    if not status:
+        assert third == 8
+
+
+@pytest.mark.parametrize(
+    ("reading", "status_rows", "cancel_rows"),
+    [
+        ("false_row", [["999", False]], [["999", False]]),
+        ("empty_struct", [["999", {}]], [["999", False]]),
+        ("no_row", [], []),
+    ],
+)
+async def test_reading_unknown_id(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    status_rows: list[Any],
+    cancel_rows: list[Any],
+) -> None:
+    simulator.play(netoxygen__unknown_id=reading)
+    assert await call(simulator, session, "get_status", *DEMO, ["999"]) == status_rows
+    assert await call(simulator, session, "cancel_message", *DEMO, ["999"]) == cancel_rows
+
+
+async def test_reading_unknown_id_fault(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A fault for the whole call: nothing is cancelled, even the ids it knows."""
+    simulator.play(netoxygen__unknown_id="fault")
+    later = (datetime.now(ZURICH) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
+    ((_, _, message_id),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567"], "x", "", later
+    )
+    assert await fault_of(simulator, session, "get_status", *DEMO, [message_id, "9"]) == (
+        FAULT_PARAMS
+    )
+    assert await fault_of(simulator, session, "cancel_message", *DEMO, [message_id, "9"]) == (
+        FAULT_PARAMS
+    )
+    assert simulator.sim.state.messages[message_id].status == "scheduled"
+
+
+async def test_reading_string_encoding(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """latin1: a <string> is read as a server that does not decode UTF-8; base64 is UTF-8."""
+    simulator.play(netoxygen__string_encoding="latin1")
+    ((_, _, as_string),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567"], "Grüezi"
+    )
+    assert simulator.sim.state.messages[as_string].text == "GrÃ¼ezi"
+    text = xmlrpc.client.Binary("Grüezi".encode())
+    ((_, _, as_base64),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567"], text
+    )
+    assert simulator.sim.state.messages[as_base64].text == "Grüezi"
+
+
+async def test_reading_dest_type(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """int: dest read as a number, so a national number loses its 0 and is another one."""
+    simulator.play(netoxygen__dest_type="int")
+    ((national, _, _), (international, _, _)) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567", "41791234567"], "x"
+    )
+    assert national == "791234567"
+    assert international == "41791234567"
+
+
+def test_readings_are_listed_by_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.__main__ import main  # noqa: PLC0415
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    for name in (
+        "netoxygen.send_status = zero_code | code | perl",
+        "netoxygen.false_answer",
+        "netoxygen.fault_texts",
+        "netoxygen.clean_number_failure = empty | false | fault | echo",
+        "netoxygen.max_length",
+        "netoxygen.unknown_id = false_row | fault | empty_struct | no_row",
+        "netoxygen.string_encoding = utf8 | latin1",
+        "netoxygen.dest_type = string | int",
+    ):
+        assert name in listed
