@@ -112,22 +112,26 @@ _MAX_WARNED = 1024
 # --- reading values -----------------------------------------------------------------------------
 
 
-def describe(value: object, *, depth: int = 0) -> str:
+def describe(value: object) -> str:
     """A short, safe description of a decoded value, for error messages and logs.
 
     Never recurses more than three levels, never converts a huge integer to text, and never
-    shows more than a few items or characters.
+    shows more than a few items, nor more than 120 characters in all.
     """
+    return excerpt(_describe(value, 0), _MAX_TEXT_LENGTH)
+
+
+def _describe(value: object, depth: int) -> str:
     if isinstance(value, list):
         if depth >= 3:
             return "[...]"
-        items = [describe(item, depth=depth + 1) for item in value[:4]]
+        items = [_describe(item, depth + 1) for item in value[:4]]
         return f"[{', '.join(items)}{', ...' if len(value) > 4 else ''}]"
     if isinstance(value, dict):
         if depth >= 3:
             return "{...}"
         pairs = [
-            f"{describe(key, depth=depth + 1)}: {describe(item, depth=depth + 1)}"
+            f"{_describe(key, depth + 1)}: {_describe(item, depth + 1)}"
             for key, item in list(value.items())[:4]
         ]
         return f"{{{', '.join(pairs)}{', ...' if len(value) > 4 else ''}}}"
