@@ -1108,3 +1108,16 @@ async def test_unexpected_shapes(canned: Canned, canned_gateway: NetOxygenGatewa
 
 def test_password_is_never_shown(gateway: NetOxygenGateway) -> None:
     assert "demo-password" not in repr(gateway)
+
+
+async def test_unreadable_status_row_is_skipped_and_logged_once(
+    canned: Canned, canned_gateway: NetOxygenGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One bad row never blocks the others; it is named by its id, never by its content."""
+    canned.answer([status_row("1", 1, 1), ["2"], status_row("3", 1, 8)])
+    for _ in range(3):
+        reports = await canned_gateway.get_delivery_status(["1", "2", "3"])
+        assert [r.message_id for r in reports] == ["1", "3"]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "get_status" in r.message]
+    assert len(warnings) == 1
+    assert "id 2" in warnings[0].getMessage()

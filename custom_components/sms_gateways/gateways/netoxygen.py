@@ -34,8 +34,6 @@ from typing import override
 import xmlrpc.client
 from zoneinfo import ZoneInfo
 
-import aiohttp
-
 from . import transport
 from .base import PreparedSms, SmsGateway
 from .errors import (
@@ -641,26 +639,8 @@ class NetOxygenGateway(SmsGateway):
     # The doc gives no limit: the provider's error 8 ("Max message length exceeded") says it.
     max_length = None
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        *,
-        username: str,
-        password: str,
-        api_url: str | None = None,
-        region: str | None = None,
-        timeout: aiohttp.ClientTimeout = transport.DEFAULT_TIMEOUT,
-    ) -> None:
-        """Keep the account, and the ids of unreadable status rows already logged."""
-        super().__init__(
-            session,
-            username=username,
-            password=password,
-            api_url=api_url,
-            region=region,
-            timeout=timeout,
-        )
-        self._warned: set[str | None] = set()
+    # The ids of unreadable status rows already logged (created at the first one).
+    _warned: set[str | None] | None = None
 
     # --- the wire --------------------------------------------------------------------------
 
@@ -887,12 +867,15 @@ class NetOxygenGateway(SmsGateway):
         reports = read_status_rows(
             answer, region=self.region, timezone=self.timezone, skipped=skipped
         )
+        if not skipped:
+            return reports
+        warned = self._warned = self._warned if self._warned is not None else set()
         for message_id in skipped:
-            if message_id in self._warned:
+            if message_id in warned:
                 _LOGGER.debug("Unreadable get_status row skipped again (id %s)", message_id)
                 continue
-            if len(self._warned) < _MAX_WARNED:
-                self._warned.add(message_id)
+            if len(warned) < _MAX_WARNED:
+                warned.add(message_id)
             _LOGGER.warning(
                 "NetOxygen's get_status answered a row that cannot be read (id %s); it is "
                 "skipped, the other rows are kept",
