@@ -79,11 +79,12 @@ async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: f
 @pytest.mark.parametrize(
     ("provider", "message", "expected"),
     [
-        ("netoxygen", "Hello", ("gsm7", 5, 1, 1530, True)),
+        # NetOxygen documents no limit: its error 8 says when a message is too long.
+        ("netoxygen", "Hello", ("gsm7", 5, 1, None, True)),
         ("mobyt", "ça va ? " * 10, ("ucs2", 80, 2, 1000, True)),
         ("mobyt", "x" * 1001, ("gsm7", 1001, 7, 1000, False)),
         ("sms123", "x" * 2000, ("gsm7", 2000, 14, None, True)),
-        ("netoxygen", "  ", ("gsm7", 2, 1, 1530, False)),
+        ("netoxygen", "  ", ("gsm7", 2, 1, None, False)),
     ],
 )
 async def test_preview(
@@ -409,7 +410,7 @@ async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: Running
 
 @pytest.mark.parametrize(
     ("username", "password"),
-    [("empty", "empty-password"), ("demo", "demo-password")],
+    [("demo", "demo-password")],
 )
 async def test_fallback_when_refused_before_sending(
     hass: HomeAssistant, simulator: RunningSimulator, username: str, password: str
@@ -426,6 +427,24 @@ async def test_fallback_when_refused_before_sending(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     expected = [SOURCE_REAUTH] if username == "demo" else []
     assert [flow["context"]["source"] for flow in flows] == expected
+
+
+async def test_no_fallback_after_an_undocumented_fault(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """NetOxygen's undocumented no-credits fault: the fallback does not send it again.
+
+    No fault is documented, so "Not enough credits" may come after a send: the user is told it
+    may have been sent (issue 8).
+    """
+    entry, _fallback = await _two_accounts(
+        hass, simulator, username="empty", password="empty-password"
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert err.value.translation_key == "send_outcome_unknown"
+    assert "Not enough credits" in str(err.value)
+    assert not _sent(simulator, "mobyt")
 
 
 async def test_both_unreachable_then_back(
