@@ -185,10 +185,8 @@ def steps(run: Run, token: str, log: Path | None) -> None:
             page.locator("input[autocomplete='current-password']").fill(password)
             page.locator("input[type='url']").fill(SIM + api_url)
             if provider == "smsfactor":
-                sender = page.get_by_text("Sender*", exact=True)
-                sender.click()
-                page.keyboard.press("Control+A")
-                page.keyboard.type("Home")
+                # Username, password, sender, API address: the third field of the form.
+                page.locator("ha-form input").nth(2).fill("Home")
             page.get_by_role("button", name="Submit").click()
 
         def wrong_password(fill: Callable[[str], None] = fill) -> None:
@@ -232,9 +230,10 @@ def steps(run: Run, token: str, log: Path | None) -> None:
 
     def recipient() -> None:
         page.goto(f"{HA}/config/integrations/integration/{DOMAIN}")
-        card = page.locator("ha-config-entry-row", has_text="Mobyt demo")
-        card.get_by_role("button", name="Add recipient").first.click()
-        page.get_by_label("Name").fill("Alice")
+        page.get_by_role("button", name="Add recipient").first.click()
+        # With several accounts Home Assistant first asks which one.
+        page.get_by_text("Mobyt demo", exact=True).last.click()
+        page.locator("ha-form input").first.fill("Alice")
         page.locator("input[type='tel']").fill("+33612345678")
         page.get_by_role("button", name="Submit").click()
         page.get_by_role("button", name="Finish").click()
