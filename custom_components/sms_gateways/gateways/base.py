@@ -150,6 +150,7 @@ class SmsGateway(ABC):
         self._api_url = base if base.endswith("/") else f"{base}/"
         self.region = (region or self.default_region).upper()
         self._timeout = timeout
+        self._urls: dict[tuple[str, str], str] = {}
         if timezone:
             self.timezone = zone(timezone)
         self.message_store: MutableMapping[str, Any] = {}
@@ -171,8 +172,14 @@ class SmsGateway(ABC):
         return self._api_url
 
     def url(self, path: str = "") -> str:
-        """The URL of one documented path under ``api_url``."""
-        return str(URL(self._api_url).join(URL(path))) if path else self._api_url
+        """The URL of one documented path under ``api_url`` (joined once per path)."""
+        if not path:
+            return self._api_url
+        key = (self._api_url, path)
+        url = self._urls.get(key)
+        if url is None:
+            url = self._urls[key] = str(URL(self._api_url).join(URL(path)))
+        return url
 
     def supports(self, capability: Capability) -> bool:
         """Whether this provider can do ``capability``."""

@@ -53,7 +53,7 @@ from .models import (
     SendResult,
 )
 from .numbers import e164_digits, from_provider
-from .xml import excerpt, parse_xml
+from .xml import child_text, excerpt, parse_xml
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class SmsFactorGateway(SmsGateway):
             ),
             info=_as_billed(prepared.info, prepared.sms.message),
             batch_id=ticket,
-            credits_remaining=_credits(root.findtext("credits")),
+            credits_remaining=_credits(child_text(root, "credits")),
         )
 
     @override
@@ -255,7 +255,7 @@ class SmsFactorGateway(SmsGateway):
         _LOGGER.debug(
             "SMSFactor accepted the login; the probe report answered status %s (%s)",
             status,
-            (answer.findtext("message") or "").strip(),
+            (child_text(answer, "message") or "").strip(),
         )
         return AccountInfo(account_id=self.account_id)
 
@@ -447,7 +447,7 @@ class SmsFactorGateway(SmsGateway):
             (
                 (row.text or "").strip()
                 or (row.get("status") or "").strip()
-                or (row.findtext("status") or "").strip()
+                or (child_text(row, "status") or "").strip()
             ).split()
         )[:_MAX_PROVIDER_STATUS]
         return DeliveryReport(
@@ -522,7 +522,7 @@ def _status(root: etree._Element) -> int:
     Raises:
         GatewayResponseError: no readable status.
     """
-    text = (root.findtext("status") or "").strip()
+    text = (child_text(root, "status") or "").strip()
     if not _STATUS.fullmatch(text):
         raise GatewayResponseError(f"SMSFactor's reply has no status: {excerpt(text)!r}")
     return int(text)
@@ -530,12 +530,12 @@ def _status(root: etree._Element) -> int:
 
 def _message(root: etree._Element) -> str | None:
     """SMSFactor's own words in ``<message>``, if any."""
-    return excerpt(root.findtext("message") or "", 300) or None
+    return excerpt(child_text(root, "message") or "", 300) or None
 
 
 def _ticket(root: etree._Element) -> str | None:
     """The send's ticket, or None when there is none or it is not one."""
-    text = (root.findtext("ticket") or "").strip()
+    text = (child_text(root, "ticket") or "").strip()
     if not text:
         return None
     if not _TICKET.fullmatch(text):

@@ -6,6 +6,7 @@ Used for provider replies and for what providers push to our webhook, which anyo
 from __future__ import annotations
 
 import re
+import threading
 import xmlrpc.client
 
 from lxml import etree
@@ -48,7 +49,7 @@ def _check(data: bytes, max_bytes: int) -> None:
         raise GatewayResponseError("XML document with a DOCTYPE or ENTITY declaration refused")
 
 
-def _parser() -> etree.XMLParser:
+def _new_parser() -> etree.XMLParser:
     """A parser with every dangerous feature set off explicitly (defaults vary across lxml)."""
     return etree.XMLParser(
         resolve_entities=False,
@@ -58,6 +59,18 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         remove_blank_text=True,
     )
+
+
+_PARSERS = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's parser, made once: an lxml parser is reusable but not shareable across
+    threads, and making one is a good part of what parsing a short reply costs."""
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _new_parser()
+    return parser
 
 
 def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
@@ -84,6 +97,14 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
     if root is None:
         raise GatewayResponseError("Empty XML document")
     return root
+
+
+def child_text(element: etree._Element, tag: str) -> str | None:
+    """What ``element.findtext(tag)`` gives for a plain tag (the first child's text, ``""`` for
+    an empty one, None without one), without lxml's path machinery."""
+    for child in element.iterchildren(tag):
+        return child.text or ""
+    return None
 
 
 def loads_xmlrpc(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tuple[object, ...]:
