@@ -2,7 +2,7 @@
 
 Reports come from the provider's push (Mobyt) or from polling its status call (NetOxygen,
 SMSFactor, Mobyt) with a growing interval, every due message of one entry in one call (the
-adapter batches as its provider allows). Each change fires ``sms_gateways_delivery_status`` and
+adapter batches as its provider allows), within ``POLL_REQUESTS`` requests a tick. Each change fires ``sms_gateways_delivery_status`` and
 is sent to the entities; the pending messages and the last status survive a restart.
 """
 
@@ -38,6 +38,8 @@ _LOGGER = logging.getLogger(__name__)
 MAX_AGE = timedelta(hours=48)
 """How long a message is followed (Mobyt reports TIMEOUT after 48 h)."""
 POLL_TICK = timedelta(seconds=30)
+POLL_REQUESTS = 20
+"""The most status requests one poll makes (at most 2,400 an hour); the rest wait a tick."""
 BACKOFF = (
     timedelta(minutes=1),
     timedelta(minutes=2),
@@ -325,7 +327,8 @@ class DeliveryTracker:
         await self.async_poll()
 
     async def async_poll(self) -> int:
-        """Ask the provider about every message due for a check; the number asked about."""
+        """Ask the provider about the messages due for a check (within ``POLL_REQUESTS``
+        requests, oldest due first); the number asked about."""
         if self._polling or not self.pending:
             return 0
         now = dt_util.utcnow()
@@ -333,7 +336,7 @@ class DeliveryTracker:
             if now - message.sent_at > MAX_AGE:
                 _LOGGER.debug("No final status for %s after 48 h: no longer followed", message_id)
                 del self.pending[message_id]
-        due = [m for m in self.pending.values() if m.next_check <= now]
+        due = self._due(now)
         if not due:
             self._save()
             return 0
@@ -360,6 +363,28 @@ class DeliveryTracker:
             self._apply_polled(report)
         self._save()
         return len(due)
+
+    def _due(self, now: datetime) -> list[PendingMessage]:
+        """The messages due for a check, oldest due first, within ``POLL_REQUESTS`` requests.
+
+        SMSFactor asks one request per message and Mobyt one per order: without a bound, one
+        poll of thousands of due messages would make thousands of requests. The rest stay due
+        and go first in the next ticks.
+        """
+        due = sorted(
+            (m for m in self.pending.values() if m.next_check <= now),
+            key=lambda m: (m.next_check, m.sent_at),
+        )
+        requests: set[str] = set()
+        chosen: list[PendingMessage] = []
+        for message in due:
+            key = self.gateway.status_request_key(message.message_id)
+            if key not in requests:
+                if len(requests) >= POLL_REQUESTS:
+                    continue
+                requests.add(key)
+            chosen.append(message)
+        return chosen
 
     @callback
     def _apply_polled(self, report: DeliveryReport) -> None:

@@ -23,8 +23,15 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.sms_gateways.const import DOMAIN, EVENT_DELIVERY_STATUS
-from custom_components.sms_gateways.gateways import DeliveryReport, DeliveryStatus
-from custom_components.sms_gateways.tracking import DeliveryTracker
+from custom_components.sms_gateways.gateways import (
+    DeliveryReport,
+    DeliveryStatus,
+    Encoding,
+    MessageInfo,
+    RecipientResult,
+    SendResult,
+)
+from custom_components.sms_gateways.tracking import POLL_REQUESTS, DeliveryTracker
 from tests.conftest import RunningSimulator
 
 from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
@@ -571,3 +578,63 @@ async def test_one_report_that_cannot_be_applied(
     skipped = _messages(caplog, "could not be applied")
     assert len(skipped) == 1
     assert ids[ALICE] in skipped[0].getMessage()
+
+
+def _pending_id(provider: str, index: int) -> str:
+    if provider == "smsfactor":
+        return f"{1_000_000 + index}:ref{index}"
+    if provider == "mobyt":
+        return f"order{index // 2}:+3361200{index:04d}"  # two messages per order
+    return str(5_000_000 + index)
+
+
+@pytest.mark.parametrize(
+    ("provider", "asked"),
+    [
+        ("smsfactor", [20, 20, 5]),  # one request per message
+        ("mobyt", [39, 6]),  # one request per order of two (the oldest order has one)
+        ("netoxygen", [45]),  # one request for all
+    ],
+)
+async def test_one_poll_makes_at_most_poll_requests(
+    hass: HomeAssistant, init_integration: MockConfigEntry, provider: str, asked: list[int]
+) -> None:
+    """Thousands of due messages never make thousands of requests in one poll: at most
+    POLL_REQUESTS, oldest due first; the others stay due and go at the next ticks."""
+    tracker: DeliveryTracker = init_integration.runtime_data.tracker
+    info = MessageInfo(encoding=Encoding.GSM7, characters=5, length=5, segments=1)
+    ids = [_pending_id(provider, index) for index in range(45)]
+    tracker.async_track_send(
+        SendResult(
+            messages=tuple(
+                RecipientResult(
+                    recipient=f"+3361200{index:04d}",
+                    accepted=True,
+                    message_id=message_id,
+                    status=DeliveryStatus.QUEUED,
+                )
+                for index, message_id in enumerate(ids)
+            ),
+            info=info,
+        )
+    )
+    now = dt_util.utcnow()
+    for index, message_id in enumerate(ids):  # the last one sent is the longest due
+        object.__setattr__(
+            tracker.pending[message_id], "next_check", now - timedelta(seconds=index)
+        )
+    polls: list[list[str]] = []
+
+    async def status(message_ids: list[str]) -> list[DeliveryReport]:
+        polls.append(list(message_ids))
+        return []
+
+    with patch.object(tracker.gateway, "get_delivery_status", status):
+        for _ in asked:
+            await tracker.async_poll()
+    assert POLL_REQUESTS == 20
+    assert [len(poll) for poll in polls] == asked
+    assert polls[0][0] == ids[-1]
+    assert sorted(sum(polls, [])) == sorted(ids)
+    if provider == "mobyt":
+        assert len({message_id.partition(":")[0] for message_id in polls[0]}) == POLL_REQUESTS

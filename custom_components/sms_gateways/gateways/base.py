@@ -322,6 +322,14 @@ class SmsGateway(ABC):
         """Cancel scheduled messages, one result per id."""
         raise UnsupportedOperationError(f"{self.title} cannot cancel a scheduled message")
 
+    def status_request_key(self, message_id: str) -> str:
+        """Which status request asks about ``message_id``: ids with the same key share one.
+
+        By default every id goes in one request (NetOxygen); SMSFactor asks one per message,
+        Mobyt one per order. The tracker uses it to bound the requests of one poll.
+        """
+        return ""
+
     async def get_delivery_status(self, message_ids: Sequence[str]) -> list[DeliveryReport]:
         """The delivery status of sent messages, in as few requests as the provider allows."""
         raise UnsupportedOperationError(f"{self.title} has no delivery status call")

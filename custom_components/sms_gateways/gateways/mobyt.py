@@ -392,6 +392,11 @@ class MobytGateway(SmsGateway):
     # --- following sent messages ------------------------------------------------------------
 
     @override
+    def status_request_key(self, message_id: str) -> str:
+        """One ``SMSSTATUS`` request per order."""
+        return message_id.partition(":")[0]
+
+    @override
     async def get_delivery_status(self, message_ids: Sequence[str]) -> list[DeliveryReport]:
         """One SMSSTATUS per order, one report per id asked, in the order asked.
 

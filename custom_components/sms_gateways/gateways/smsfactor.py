@@ -260,6 +260,11 @@ class SmsFactorGateway(SmsGateway):
         return AccountInfo(account_id=self.account_id)
 
     @override
+    def status_request_key(self, message_id: str) -> str:
+        """One ``getDr.php`` request per message."""
+        return message_id
+
+    @override
     async def get_delivery_status(self, message_ids: Sequence[str]) -> list[DeliveryReport]:
         """The delivery status of sent messages, one request per message, a few at a time.
 
