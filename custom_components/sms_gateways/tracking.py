@@ -2,8 +2,9 @@
 
 Reports come from the provider's push (Mobyt) or from polling its status call (NetOxygen,
 SMSFactor, Mobyt) with a growing interval, every due message of one entry in one call (the
-adapter batches as its provider allows), within ``POLL_REQUESTS`` requests a tick. Each change fires ``sms_gateways_delivery_status`` and
-is sent to the entities; the pending messages and the last status survive a restart.
+adapter batches as its provider allows), within ``POLL_REQUESTS`` requests a tick. Each change
+fires ``sms_gateways_delivery_status`` and is sent to the entities; the pending messages and
+the last status survive a restart.
 """
 
 from __future__ import annotations
@@ -327,8 +328,10 @@ class DeliveryTracker:
         await self.async_poll()
 
     async def async_poll(self) -> int:
-        """Ask the provider about the messages due for a check (within ``POLL_REQUESTS``
-        requests, oldest due first); the number asked about."""
+        """Ask the provider about the messages due for a check; the number asked about.
+
+        At most ``POLL_REQUESTS`` requests, oldest due first (see ``_due``).
+        """
         if self._polling or not self.pending:
             return 0
         now = dt_util.utcnow()

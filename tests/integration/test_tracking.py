@@ -599,8 +599,11 @@ def _pending_id(provider: str, index: int) -> str:
 async def test_one_poll_makes_at_most_poll_requests(
     hass: HomeAssistant, init_integration: MockConfigEntry, provider: str, asked: list[int]
 ) -> None:
-    """Thousands of due messages never make thousands of requests in one poll: at most
-    POLL_REQUESTS, oldest due first; the others stay due and go at the next ticks."""
+    """One poll makes at most POLL_REQUESTS requests, oldest due first.
+
+    Thousands of due messages never make thousands of requests at once: the others stay due
+    and go at the next ticks.
+    """
     tracker: DeliveryTracker = init_integration.runtime_data.tracker
     info = MessageInfo(encoding=Encoding.GSM7, characters=5, length=5, segments=1)
     ids = [_pending_id(provider, index) for index in range(45)]
@@ -635,6 +638,6 @@ async def test_one_poll_makes_at_most_poll_requests(
     assert POLL_REQUESTS == 20
     assert [len(poll) for poll in polls] == asked
     assert polls[0][0] == ids[-1]
-    assert sorted(sum(polls, [])) == sorted(ids)
+    assert sorted(message_id for poll in polls for message_id in poll) == sorted(ids)
     if provider == "mobyt":
         assert len({message_id.partition(":")[0] for message_id in polls[0]}) == POLL_REQUESTS

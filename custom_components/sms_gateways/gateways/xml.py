@@ -65,8 +65,11 @@ _PARSERS = threading.local()
 
 
 def _parser() -> etree.XMLParser:
-    """This thread's parser, made once: an lxml parser is reusable but not shareable across
-    threads, and making one is a good part of what parsing a short reply costs."""
+    """This thread's parser, made once.
+
+    An lxml parser is reusable but not shareable across threads, and making one is a good part
+    of what parsing a short reply costs.
+    """
     parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = _new_parser()
@@ -100,8 +103,10 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
 
 
 def child_text(element: etree._Element, tag: str) -> str | None:
-    """What ``element.findtext(tag)`` gives for a plain tag (the first child's text, ``""`` for
-    an empty one, None without one), without lxml's path machinery."""
+    """What ``element.findtext(tag)`` gives for a plain tag, without lxml's path machinery.
+
+    The first such child's text, ``""`` for an empty one, None without one.
+    """
     for child in element.iterchildren(tag):
         return child.text or ""
     return None
