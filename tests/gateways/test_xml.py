@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
 import xmlrpc.client
 
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways.errors import GatewayResponseError
-from custom_components.sms_gateways.gateways.xml import excerpt, loads_xmlrpc, parse_xml
+from custom_components.sms_gateways.gateways.xml import (
+    child_text,
+    excerpt,
+    loads_xmlrpc,
+    parse_xml,
+)
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
@@ -103,3 +110,36 @@ def test_text_that_cannot_be_parsed_is_a_bad_response(document: str) -> None:
     """Text (a pushed form field) that is not valid or too long is refused, never a crash."""
     with pytest.raises(GatewayResponseError):
         parse_xml(document)
+
+
+_TAGS = st.sampled_from(["a", "b", "status"])
+_CHILD = st.one_of(
+    st.tuples(_TAGS, st.text(alphabet="xy& <", max_size=3)).map(
+        lambda pair: f"<{pair[0]}>{escape(pair[1])}</{pair[0]}>"
+    ),
+    _TAGS.map(lambda tag: f"<{tag}/>"),
+    _TAGS.map(lambda tag: f"<{tag}>t<a>inner</a>u</{tag}>"),
+    st.just("<!-- status -->"),
+    st.just("<?status x?>"),
+)
+
+
+@settings(max_examples=200)
+@given(children=st.lists(_CHILD, max_size=6), tag=_TAGS)
+def test_child_text_is_findtext(children: list[str], tag: str) -> None:
+    """``child_text`` answers what lxml's ``findtext`` does, for any children."""
+    root = parse_xml(f"<root>{''.join(children)}</root>".encode())
+    assert child_text(root, tag) == root.findtext(tag)
+
+
+def test_one_parser_per_thread() -> None:
+    """The parser is made once per thread, and another thread gets its own."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from custom_components.sms_gateways.gateways import xml  # noqa: PLC0415
+
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(xml._parser).result()
+    assert xml._parser() is xml._parser()
+    assert other is not xml._parser()
+    assert parse_xml(b"<a>1</a>").text == "1"
