@@ -8,6 +8,8 @@ split across two parts, so parts are filled one character at a time rather than 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .models import Encoding, MessageInfo
 
 # The GSM 03.38 default alphabet (the escape code 0x1B is not a character a user can type).
@@ -51,8 +53,16 @@ def _count_parts(lengths: list[int], part_size: int) -> int:
     return parts
 
 
+# A home sends the same few alerts again and again; longer texts than this are not remembered.
+_CACHED_LENGTH = 2000
+
+
 def analyze(text: str) -> MessageInfo:
     """Choose the encoding of ``text`` and count its characters, length and segments."""
+    return _cached_analysis(text) if len(text) <= _CACHED_LENGTH else _analysis(text)
+
+
+def _analysis(text: str) -> MessageInfo:
     if is_gsm7(text):
         encoding, single, part = Encoding.GSM7, GSM7_SINGLE, GSM7_PART
         length = len(text) + sum(map(text.count, GSM7_EXTENSION))
@@ -62,3 +72,6 @@ def analyze(text: str) -> MessageInfo:
     # Most alerts fit one SMS: the per-character lengths are only needed to fill parts.
     segments = 1 if length <= single else _count_parts(_unit_lengths(text, encoding), part)
     return MessageInfo(encoding=encoding, characters=len(text), length=length, segments=segments)
+
+
+_cached_analysis = lru_cache(maxsize=256)(_analysis)

@@ -449,6 +449,8 @@ def decode_message_id(message_id: str) -> tuple[str, str | None, str]:
 
 async def _bounded[T](calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     """Run ``calls`` a few at a time, results in their order."""
+    if len(calls) == 1:  # most sends: no task, no semaphore
+        return [await calls[0]()]
     semaphore = asyncio.Semaphore(_CONCURRENCY)
 
     async def run(call: Callable[[], Awaitable[T]]) -> T:
