@@ -8,11 +8,16 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
+from hypothesis import settings
 import pytest
 
 from custom_components.sms_gateways import const  # noqa: F401  # mounts the integration for HA
 from simulator.app import Simulator
 from simulator.providers import ALL_PROVIDERS
+
+# Machines are shared and noisy: a property test is judged on its examples, never on their time.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 API_PREFIXES = {
     "netoxygen": "/netoxygen/api2/",

@@ -21,7 +21,7 @@ from custom_components.sms_gateways.gateways.errors import (
     SendOutcomeUnknownError,
 )
 from custom_components.sms_gateways.gateways.models import DeliveryStatus, OutgoingSms
-from custom_components.sms_gateways.gateways.netoxygen import NetOxygenGateway
+from custom_components.sms_gateways.gateways.netoxygen import ONE_BY_ONE, NetOxygenGateway
 from simulator.netoxygen import READINGS
 from tests.conftest import RunningSimulator
 
@@ -306,3 +306,24 @@ async def test_the_recipient_is_never_another_number(
         "41791234567",
         "41787654321",
     }
+
+
+async def test_a_faulting_batch_is_asked_again_for_a_few_ids_only(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """One unknown id faulting a batch of 40 costs 1 + ONE_BY_ONE status requests, not 41."""
+    simulator.play(netoxygen__unknown_id="fault")
+    gateway = make_gateway(simulator, session)
+    sent = await gateway.send(sms("+41791234567", "+41791234568"))
+    known = [m.message_id or "" for m in sent.messages]
+    unknown = [f"{900_000 + index}" for index in range(38)]
+    simulator.sim.requests.clear()
+
+    reports = await gateway.get_delivery_status([*known, *unknown])
+
+    asked = [r for r in simulator.requests(PATH) if "get_status" in r["body"]]
+    assert len(asked) == 1 + ONE_BY_ONE
+    by_id = {report.message_id: report.status for report in reports}
+    assert set(by_id) == {*known, *unknown}
+    assert all(by_id[message_id] is not DeliveryStatus.UNKNOWN for message_id in known)
+    assert all(by_id[message_id] is DeliveryStatus.UNKNOWN for message_id in unknown)
