@@ -3,26 +3,34 @@
 Every call takes its fields from the query string (GET) or a form body (POST), as the doc allows,
 under both ``/Mobyt/`` and the doc's ``/Moby/`` spelling; received messages under ``/OESRs/``.
 Replies are ``OK...`` text tables (records ``;``, fields ``|``, values URL-encoded) or
-``KO|<code>|<message>``. The doc lists no error code; these are the ones the adapter knows
-(1 and 2 as the vendor's SDK uses them, the rest our choice):
+``KO|<code>|<message>``. The doc lists no error code. Under the default reading
+(``ko_codes=numbered``) the simulator answers these (1 and 2 as the vendor's SDK uses them, the
+rest our own numbering, which no real Mobyt server is known to use):
 
     1  bad login or password     4  invalid or refused recipient(s)   7  invalid message type
     2  not enough credits        5  invalid sender                    8  invalid date
     3  missing/invalid parameter 6  message too long                  9  order not found
                                                                       10 order not scheduled
 
+Under ``ko_codes=vendor_only`` only 1 and 2 keep their number; every other refusal is code 99
+with a French text whose words an adapter could misread ("Identifiant de commande inconnu").
+
+The other points the doc leaves open are readings too (``python -m simulator --help``):
+``sender_with_l``, ``bad_recipient``, ``cancelled_status``, ``path`` and ``credits``.
+
 Choices where the doc is vague:
 - SMS Top (``N``) needs a sender (the doc lists it among the required fields; KO 5 without one);
-  SMS Direct (``L``) refuses one. A sender is up to 11 letters and digits, or a phone number of
-  up to 11 digits after an optional ``+``.
+  what SMS Direct (``L``) does with one is the reading ``sender_with_l``. A sender is up to 11
+  letters and digits, or a phone number of up to 11 digits after an optional ``+``.
 - A request with any invalid or refused recipient is refused whole (KO 4 naming every such
-  number): nothing is sent, nothing is debited.
+  number; nothing is sent, nothing is debited), or not: the reading ``bad_recipient``.
 - Credits are lines ``(type, nation, amount)``; a message to a country the account has a line of
   that type for is debited there, any other from the ``EE`` (abroad) line; one credit per segment
   (160 septets, then 153 per part; the GSM extension characters count two; a text outside
   GSM 03.38 in UCS-2 parts of 70, then 67) per recipient, counted by ``billing.bill``.
   A request the lines cannot pay for is refused whole (KO 2).
-- A cancelled order is forgotten: SMSSTATUS answers KO 9 for it, SMSHISTORY leaves it out.
+- A cancelled order is forgotten: SMSSTATUS answers KO 9 for it (or the reading
+  ``cancelled_status``), SMSHISTORY leaves it out.
   Credits are not given back (the doc does not say they are).
 - A status set through the control API in Mobyt's own words (``TOOM4NUM``...) is reported as is.
 """
@@ -40,6 +48,7 @@ import phonenumbers
 
 from .billing import bill
 from .provider import ProviderSim, Push
+from .readings import Reading
 from .state import PARIS, Account, SimInbound, SimMessage, is_refused
 
 DATE_FORMAT = "%Y%m%d%H%M%S"
@@ -66,6 +75,61 @@ PROVIDER_STATUS = {
 
 type Params = dict[str, str]
 type Handler = Callable[[Account, Params], str]
+
+
+READINGS = (
+    Reading(
+        "ko_codes",
+        ("numbered", "vendor_only"),
+        "R12: the doc lists no KO code. numbered: 1 login, 2 credits (the vendor's SDK) and our "
+        "own 3-10; vendor_only: 1 and 2, every other refusal code 99 with a French text",
+    ),
+    Reading(
+        "sender_with_l",
+        ("refused", "required", "ignored"),
+        "R13: the doc lists Sender among the mandatory parameters, type L has a fixed sender. "
+        "refused: a sender with L is KO; required: L without a sender is KO; ignored: taken, "
+        "not used",
+    ),
+    Reading(
+        "bad_recipient",
+        ("whole_order", "whole_order_unnamed", "others_sent"),
+        "R14: one bad number in SENDSMS. whole_order: KO naming it, nothing sent; "
+        "whole_order_unnamed: the same KO without the number; others_sent: OK, the others are "
+        "sent and the bad one shows UNKNRCPT",
+    ),
+    Reading(
+        "cancelled_status",
+        ("ko", "empty", "undocumented_word"),
+        "R15: SMSSTATUS of a cancelled order. ko: KO (order not found); empty: OK with no row; "
+        "undocumented_word: a row per recipient with the status CANCELLED, which the doc does "
+        "not list",
+    ),
+    Reading(
+        "path",
+        ("both", "mobyt_only", "moby_only"),
+        "R16: the doc spells the calls Mobyt/ and Moby/. both answer; mobyt_only: Moby/ is "
+        "HTTP 404; moby_only: Mobyt/ is HTTP 404",
+    ),
+    Reading(
+        "credits",
+        ("per_line", "pooled"),
+        "R17: what pays a send. per_line: the line of its type and the recipient's nation, "
+        "else EE; pooled: any line, from the total",
+    ),
+)
+
+# Our numbering, and what vendor_only answers instead (code 99, the provider's own words).
+_VENDOR_TEXTS = {
+    3: "Paramètre manquant ou invalide",
+    4: "Numéro de destinataire invalide",
+    5: "Expéditeur non autorisé",
+    6: "Texte trop long",
+    7: "Type de message inconnu",
+    8: "Date de programmation invalide",
+    9: "Identifiant de commande inconnu",
+    10: "Identifiant de commande déjà envoyé",
+}
 
 
 class KoError(Exception):
@@ -158,6 +222,7 @@ class MobytSim(ProviderSim):
     """The Mobyt HTTP integration: sending, status, history, credits and received messages."""
 
     key = "mobyt"
+    readings = READINGS
 
     def routes(self) -> list[web.RouteDef]:
         """Each call under ``/mobyt/Mobyt/`` and ``/mobyt/Moby/`` (or ``/OESRs/``), GET and POST."""
@@ -229,6 +294,10 @@ class MobytSim(ProviderSim):
 
     def _endpoint(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def endpoint(request: web.Request) -> web.Response:
+            spelling = request.path.removeprefix(f"/{self.key}/").split("/", 1)[0]
+            path = self.reading("path")
+            if (path, spelling) in {("mobyt_only", "Moby"), ("moby_only", "Mobyt")}:
+                return web.Response(status=404, text="Not Found")
             params: Params = dict(request.query)
             if request.method == "POST":
                 form = await request.post()
@@ -237,7 +306,10 @@ class MobytSim(ProviderSim):
                 account = self._login(params)
                 body = handler(account, params)
             except KoError as err:
-                body = f"KO|{err.code}|{quote_plus(err.message)}"
+                code, message = err.code, err.message
+                if self.reading("ko_codes") == "vendor_only" and code in _VENDOR_TEXTS:
+                    code, message = 99, f"{_VENDOR_TEXTS[code]} ({err.message})"
+                body = f"KO|{code}|{quote_plus(message)}"
             return web.Response(text=body, content_type="text/plain", charset="utf-8")
 
         return endpoint
@@ -273,15 +345,20 @@ class MobytSim(ProviderSim):
         text = _required(params, "message")
         if message_type not in {"N", "L"}:
             raise KoError(7, f"Invalid message_type: {message_type}")
-        recipients = self._recipients(recipients_field)
+        recipients, wrong = self._recipients(recipients_field)
         sender = params.get("sender") or None
+        with_l = self.reading("sender_with_l")
         if sender is None and message_type == "N":
             raise KoError(5, "Missing sender: SMS Top (N) needs a sender")
+        if sender is None and message_type == "L" and with_l == "required":
+            raise KoError(5, "Missing sender: Sender is a mandatory parameter")
         if sender is not None:
-            if message_type == "L":
+            if message_type == "L" and with_l == "refused":
                 raise KoError(5, "Invalid sender: SMS Direct (L) has a fixed sender")
             if not (_NUMERIC_SENDER.match(sender) or _ALPHANUMERIC_SENDER.match(sender)):
                 raise KoError(5, f"Invalid sender: {sender}")
+            if message_type == "L" and with_l == "ignored":
+                sender = None
         if message_length(text) > MAX_LENGTH:
             raise KoError(6, f"Message too long: more than {MAX_LENGTH} characters")
         now = datetime.now(PARIS).replace(microsecond=0)
@@ -311,18 +388,42 @@ class MobytSim(ProviderSim):
                     extra={"message_type": message_type},
                 )
             )
+        for recipient in wrong:
+            # bad_recipient=others_sent: the wrong number is listed, never sent nor debited.
+            self.state.add_message(
+                SimMessage(
+                    message_id=f"{order_id}:{recipient}",
+                    provider=self.key,
+                    username=account.username,
+                    recipient=recipient,
+                    text=text,
+                    sender=sender,
+                    created_at=now,
+                    status="UNKNRCPT",
+                    batch_id=order_id,
+                    segments=0,
+                    extra={"message_type": message_type},
+                )
+            )
         count = f"{used:g}" if params.get("returnCredits") == "true" else str(len(recipients))
         return f"OK|{quote_plus(order_id)}|{count}"
 
-    @staticmethod
-    def _recipients(field: str) -> list[str]:
-        """The recipients in E.164, each once; the whole list refused if one is wrong."""
+    def _recipients(self, field: str) -> tuple[list[str], list[str]]:
+        """The recipients to send to in E.164, each once, and the wrong ones.
+
+        With a wrong one, the whole list is refused, naming it or not, or only the wrong ones are
+        left out: the reading ``bad_recipient``.
+        """
         numbers = [number.strip() for number in field.split(",")]
         wrong = [n for n in numbers if not _RECIPIENT.match(n) or is_refused(n)]
-        if wrong:
+        good = [n for n in numbers if n not in wrong]
+        reading = self.reading("bad_recipient")
+        if wrong and (reading == "whole_order" or not good):
             raise KoError(4, f"Invalid recipient: {','.join(wrong)}")
-        normalized = ["+" + n.removeprefix("+").removeprefix("00") for n in numbers]
-        return list(dict.fromkeys(normalized))
+        if wrong and reading == "whole_order_unnamed":
+            raise KoError(4, "Invalid recipient")
+        normalized = ["+" + n.removeprefix("+").removeprefix("00") for n in good]
+        return list(dict.fromkeys(normalized)), wrong
 
     def _order_id(self, account: Account, params: Params) -> str:
         order_id = params.get("order_id", "")[:ORDER_ID_LENGTH]
@@ -337,10 +438,25 @@ class MobytSim(ProviderSim):
             raise KoError(3, f"Invalid parameter: order_id {order_id} already used")
         return order_id
 
-    @staticmethod
-    def _debit(account: Account, message_type: str, recipients: list[str], cost: int) -> float:
-        """Debit ``cost`` per recipient from the matching lines, or refuse the whole request."""
+    def _debit(
+        self, account: Account, message_type: str, recipients: list[str], cost: int
+    ) -> float:
+        """Debit ``cost`` per recipient from the matching lines, or refuse the whole request.
+
+        Under ``credits=pooled`` any line pays, the fullest first.
+        """
         lines = credit_lines(account)
+        if self.reading("credits") == "pooled":
+            needed_total = float(cost * len(recipients))
+            if needed_total > sum(line[2] for line in lines):
+                raise KoError(2, f"Not enough credits: {needed_total:g} credits needed")
+            left = needed_total
+            for line in sorted(lines, key=lambda line: -line[2]):
+                taken = min(left, max(line[2], 0))
+                line[2] -= taken
+                left -= taken
+            account.credits = float(sum(line[2] for line in lines))
+            return needed_total
         abroad = next((i for i, line in enumerate(lines) if line[0] == "EE"), None)
         needed = [0.0] * len(lines)
         for recipient in recipients:
@@ -364,6 +480,16 @@ class MobytSim(ProviderSim):
 
     def _status(self, account: Account, params: Params) -> str:
         order_id = _required(params, "order_id")
+        cancelled = [
+            message
+            for message in self.state.messages_of(self.key, account.username)
+            if message.batch_id == order_id and message.status == "canceled"
+        ]
+        reading = self.reading("cancelled_status")
+        if cancelled and not self._order(account, order_id) and reading != "ko":
+            if reading == "empty":
+                return "OK;"
+            return _table([[message.recipient, "CANCELLED", ""] for message in cancelled])
         rows = []
         for message in self._order(account, order_id):
             status = self._provider_status(message) or "UNKNOWN"

@@ -27,13 +27,13 @@ from custom_components.sms_gateways.gateways import (
     GatewayError,
     GatewayResponseError,
     InsufficientCreditsError,
-    InvalidRecipientError,
     InvalidSenderError,
     MessageRejectedError,
     MessageTooLongError,
     MobytGateway,
     OutgoingSms,
     SchedulingError,
+    SendOutcomeUnknownError,
     create_gateway,
 )
 from custom_components.sms_gateways.gateways.mobyt import DELIVERY_STATUSES, ERROR_CODES
@@ -77,6 +77,8 @@ class Canned:
     received: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     """Path prefixes answered with an HTTP error status instead of ``body``."""
+    script: list[str] = field(default_factory=list)
+    """Bodies for the next SENDSMS requests, in order (``HTTP 500``: that status)."""
 
 
 @pytest.fixture
@@ -86,6 +88,11 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
     async def answer(request: web.Request) -> web.Response:
         form = await request.post()
         state.received.append((request.path, {k: str(v) for k, v in form.items()}))
+        if request.path.endswith("/SENDSMS") and state.script:
+            body = state.script.pop(0)
+            if body.startswith("HTTP "):
+                return web.Response(status=int(body.removeprefix("HTTP ")), text="Oops")
+            return web.Response(text=body, content_type="text/plain")
         for prefix, status in state.errors.items():
             if request.path.startswith(prefix):
                 return web.Response(status=status, text="Not here")
@@ -98,34 +105,6 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
     state.url = str(server.make_url("/"))
     try:
         yield state
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def moby_only(
-    simulator: RunningSimulator, session: aiohttp.ClientSession
-) -> AsyncIterator[str]:
-    """A host that knows only the doc's ``/Moby/`` spelling.
-
-    It answers 404 on ``/Mobyt/`` and relays everything else to the simulator.
-    """
-
-    async def relay(request: web.Request) -> web.Response:
-        if request.path.startswith("/Mobyt/"):
-            return web.Response(status=404, text="Not Found")
-        body = await request.read()
-        url = simulator.api_url("mobyt") + request.path.removeprefix("/")
-        headers = {"Content-Type": request.headers["Content-Type"]}
-        async with session.post(url, data=body, headers=headers) as reply:
-            return web.Response(text=await reply.text(), content_type="text/plain")
-
-    app = web.Application()
-    app.router.add_route("POST", "/{tail:.*}", relay)
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
-        yield str(server.make_url("/"))
     finally:
         await server.close()
 
@@ -219,6 +198,42 @@ async def test_message_of_1000_counted_characters_is_sent(
     assert len(simulator.requests(SEND)) == 1
 
 
+@pytest.mark.parametrize(
+    ("second", "accepted", "status"),
+    [
+        ("<html>502 Bad Gateway</html>", True, DeliveryStatus.UNKNOWN),
+        ("HTTP 500", True, DeliveryStatus.UNKNOWN),
+    ],
+)
+async def test_no_answer_while_sending_the_others_is_not_a_refusal(
+    canned: Canned,
+    canned_gateway: MobytGateway,
+    second: str,
+    accepted: bool,
+    status: DeliveryStatus,
+) -> None:
+    """The second order may have gone: its recipients keep their id, outcome unknown."""
+    refusal = "KO|4|Invalid+recipient%3A+%2B33612349999"
+    canned.script = [refusal, second, refusal]
+    result = await canned_gateway.send(
+        OutgoingSms(recipients=(FR_1, FR_2, FR_REFUSED), message="hi")
+    )
+    sends = [form for path, form in canned.received if path.endswith("SENDSMS")]
+    assert [form["recipient"] for form in sends] == [
+        f"{FR_1},{FR_2},{FR_REFUSED}",
+        f"{FR_1},{FR_2}",
+        FR_REFUSED,
+    ]
+    one, two, refused = result.messages
+    order_id = sends[1]["order_id"]
+    for message, number in ((one, FR_1), (two, FR_2)):
+        assert (message.accepted, message.status) == (accepted, status)
+        assert message.message_id == f"{order_id}:{number}"
+        assert message.error
+    assert not refused.accepted
+    assert result.batch_id == order_id
+
+
 async def test_message_over_1000_counted_characters_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
@@ -240,14 +255,40 @@ async def test_message_type_l_uses_the_fixed_sender(
     assert credit_lines(balance)[("L", "FR")] == 99
 
 
-async def test_sender_with_message_type_l_is_refused_before_sending(
-    gateway: MobytGateway, simulator: RunningSimulator
+@pytest.mark.parametrize("reading", ["refused", "required", "ignored"])
+async def test_type_l_sends_the_sender_whenever_there_is_one(
+    gateway: MobytGateway, simulator: RunningSimulator, reading: str
 ) -> None:
-    with pytest.raises(InvalidSenderError, match="fixed sender"):
-        await gateway.send(
-            OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison", message_type="L")
-        )
-    assert simulator.requests() == []
+    """R13: the doc lists Sender among the mandatory parameters; Mobyt decides, not us."""
+    simulator.play(mobyt__sender_with_l=reading)
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison", message_type="l")
+    if reading == "refused":
+        with pytest.raises(GatewayResponseError, match="fixed sender") as err:
+            await gateway.send(sms)
+        assert type(err.value) is GatewayResponseError  # Mobyt's words, no guessed class
+        assert simulator.sim.state.messages == {}
+    else:
+        result = await gateway.send(sms)
+        assert result.accepted
+    [request] = simulator.requests(SEND)
+    assert form_of(request)["message_type"] == "L"
+    assert form_of(request)["sender"] == "Maison"
+
+
+@pytest.mark.parametrize("reading", ["refused", "required", "ignored"])
+async def test_type_l_without_a_sender_is_mobyts_call(
+    gateway: MobytGateway, simulator: RunningSimulator, reading: str
+) -> None:
+    simulator.play(mobyt__sender_with_l=reading)
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", message_type="L")
+    if reading == "required":
+        with pytest.raises(GatewayResponseError, match="mandatory") as err:
+            await gateway.send(sms)
+        assert type(err.value) is GatewayResponseError
+    else:
+        assert (await gateway.send(sms)).accepted
+    assert "sender" not in form_of(simulator.requests(SEND)[0])
+    assert len(simulator.requests(SEND)) == 1
 
 
 async def test_sms_top_without_a_sender_is_refused_before_sending(
@@ -303,33 +344,113 @@ async def test_unknown_message_type_is_refused_before_sending(
     assert simulator.requests() == []
 
 
-async def test_refused_recipient_refuses_the_whole_request(
-    gateway: MobytGateway, simulator: RunningSimulator
-) -> None:
-    with pytest.raises(InvalidRecipientError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
-    assert err.value.number == FR_REFUSED
-    assert err.value.provider_code == "4"
-    assert len(simulator.requests(SEND)) == 1
-    assert simulator.sim.state.messages == {}
-    assert (await gateway.get_balance()).total == 250
+def _sent_to(simulator: RunningSimulator) -> list[str]:
+    """The numbers the simulator took an SMS for (refused ones never appear)."""
+    return sorted(
+        m.recipient for m in simulator.sim.state.messages.values() if m.status != "UNKNRCPT"
+    )
 
 
 @pytest.mark.parametrize(
-    ("reason", "named"),
+    ("reading", "ko_codes", "requests"),
     [
-        ("Invalid+recipient%3A+0033612345679", FR_2),
-        ("Invalid+recipients%3A+%2B33612345679%2C%2B33612345678", f"{FR_1}, {FR_2}"),
-        ("Invalid+recipient", None),
+        ("whole_order", "numbered", 3),
+        ("whole_order", "vendor_only", 3),
+        ("whole_order_unnamed", "numbered", 3),
+        ("whole_order_unnamed", "vendor_only", 3),
     ],
 )
-async def test_refused_recipient_is_named_in_the_error(
-    canned: Canned, canned_gateway: MobytGateway, reason: str, named: str | None
+async def test_one_refused_number_does_not_stop_the_others(
+    gateway: MobytGateway,
+    simulator: RunningSimulator,
+    reading: str,
+    ko_codes: str,
+    requests: int,
 ) -> None:
-    canned.body = f"KO|4|{reason}"
-    with pytest.raises(InvalidRecipientError) as err:
-        await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
-    assert err.value.number == named
+    """R14: a KO proves nothing was sent, so the others go in a second request.
+
+    The refused number is then tried alone (a KO again: nothing sent), so that a number is
+    called refused only on a KO for it alone, never on our reading of Mobyt's words.
+    """
+    simulator.play(mobyt__bad_recipient=reading, mobyt__ko_codes=ko_codes)
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+
+    good, refused = result.messages
+    assert (good.recipient, good.accepted, good.status) == (FR_1, True, DeliveryStatus.QUEUED)
+    assert (refused.recipient, refused.accepted, refused.message_id) == (FR_REFUSED, False, None)
+    assert refused.error is not None
+    assert "Mobyt refused the request" in refused.error
+    assert _sent_to(simulator) == [FR_1]
+    assert len(simulator.requests(SEND)) == requests
+    # Each recipient was in at most one request that was not refused.
+    forms = [form_of(r) for r in simulator.requests(SEND)]
+    assert len({f["order_id"] for f in forms}) == len(forms)
+    assert result.batch_id == forms[1]["order_id"]
+    assert good.message_id == f"{result.batch_id}:{FR_1}"
+    assert (await gateway.get_balance()).total == 249
+
+
+async def test_refused_numbers_found_among_many(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    simulator.play(mobyt__bad_recipient="whole_order_unnamed")
+    numbers = (*(f"+3361234{i:04d}" for i in range(1, 8)), FR_REFUSED)
+    result = await gateway.send(OutgoingSms(recipients=numbers, message="hi"))
+    assert [m.accepted for m in result.messages] == [True] * 7 + [False]
+    assert _sent_to(simulator) == sorted(numbers[:7])
+    # The whole order (KO), then halves: 4 + 4 (KO), 2 + 2 (KO), 1 + 1 (KO).
+    assert len(simulator.requests(SEND)) == 7
+    assert result.batch_id is None  # the messages went in several orders
+    assert result.credits_used == 7
+    sent = [form_of(r)["recipient"].split(",") for r in simulator.requests(SEND)]
+    assert [len(recipients) for recipients in sent] == [8, 4, 4, 2, 2, 1, 1]
+
+
+async def test_others_sent_reading(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    """R14 the other way: Mobyt sends the others and says OK; nothing is sent twice."""
+    simulator.play(mobyt__bad_recipient="others_sent")
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    assert len(simulator.requests(SEND)) == 1
+    assert result.accepted
+    assert _sent_to(simulator) == [FR_1]
+    ids = [m.message_id or "" for m in result.messages]
+    reports = await gateway.get_delivery_status(ids)
+    assert [(r.status, r.provider_status) for r in reports] == [
+        (DeliveryStatus.QUEUED, "WAITING"),
+        (DeliveryStatus.FAILED, "UNKNRCPT"),
+    ]
+
+
+async def test_every_recipient_refused(gateway: MobytGateway, simulator: RunningSimulator) -> None:
+    other_refused = "+33612339999"
+    result = await gateway.send(OutgoingSms(recipients=(FR_REFUSED, other_refused), message="x"))
+    assert not result.accepted
+    assert all(m.error for m in result.messages)
+    assert simulator.sim.state.messages == {}
+
+
+async def test_one_refused_recipient_alone(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(GatewayResponseError, match="Invalid recipient") as err:
+        await gateway.send(OutgoingSms(recipients=(FR_REFUSED,), message="hi"))
+    assert type(err.value) is GatewayResponseError
+    assert err.value.provider_code == "4"
+    assert len(simulator.requests(SEND)) == 1
+
+
+async def test_an_unreadable_answer_to_the_whole_order_is_not_sent_again(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    simulator.play(mobyt__bad_recipient="whole_order_unnamed")
+    simulator.fault(SEND, "malformed", count=1)
+    # The first (whole) order answered unreadably: it may have gone, nothing is sent again.
+    with pytest.raises(SendOutcomeUnknownError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    order_id = form_of(simulator.requests(SEND)[0])["order_id"]
+    assert err.value.reference == order_id
+    assert order_id in str(err.value)
+    assert len(simulator.requests(SEND)) == 1
 
 
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
@@ -766,6 +887,9 @@ GOOD_STATUS = {
 @pytest.mark.parametrize(
     "form",
     [
+        {**GOOD_INBOUND, "id": "1²"},
+        {**GOOD_INBOUND, "id": "¹²³"},
+        {**GOOD_INBOUND, "id": "12 3"},
         {k: v for k, v in GOOD_INBOUND.items() if k != "id"},
         {k: v for k, v in GOOD_INBOUND.items() if k != "sender"},
         {k: v for k, v in GOOD_INBOUND.items() if k != "recipient"},
@@ -816,8 +940,9 @@ async def test_doc_send_reply(canned: Canned, canned_gateway: MobytGateway) -> N
     assert result.batch_id == "1F11FEADCB6A4"
     assert result.messages[0].message_id == f"1F11FEADCB6A4:{FR_1}"
     assert result.credits_used == 1
-    [(path, form)] = canned.received
-    assert path == "/Mobyt/SENDSMS"
+    # The path is found once with a read, then the send is made once under it.
+    [(read, _), (path, form)] = canned.received
+    assert (read, path) == ("/Mobyt/CREDITS", "/Mobyt/SENDSMS")
     assert form["login"] == "mylogin"
 
 
@@ -829,7 +954,7 @@ async def test_sparse_send_reply_keeps_our_order_id(
 ) -> None:
     canned.body = body
     result = await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
-    sent_order = canned.received[0][1]["order_id"]
+    sent_order = canned.received[-1][1]["order_id"]
     assert result.batch_id == (sent_order if body == "OK|" else "ABC")
     assert result.credits_used == credits_used
 
@@ -857,7 +982,8 @@ async def test_doc_remove_delayed_reply(canned: Canned, canned_gateway: MobytGat
     [result] = await canned_gateway.cancel([f"XXX:{FR_1}"])
     assert result.canceled
     assert canned.received == [
-        ("/Mobyt/REMOVE_DELAYED", {"login": "mylogin", "password": "mypwd", "order_id": "XXX"})
+        ("/Mobyt/CREDITS", {"login": "mylogin", "password": "mypwd"}),
+        ("/Mobyt/REMOVE_DELAYED", {"login": "mylogin", "password": "mypwd", "order_id": "XXX"}),
     ]
 
 
@@ -999,11 +1125,11 @@ CALLS: dict[str, Call] = {
     [
         ("balance", "OK;N|FR"),
         ("balance", "OK;N|FR|lots"),
+        ("balance", "OK;N|FR|3²"),
+        ("balance", "OK;N|FR|nan"),
         ("history", "OK;ABC|20090217164232|N||two|"),
+        ("history", "OK;ABC|20090217164232|N||3²|"),
         ("history", "OK;ABC|2009|N||2|"),
-        ("inbound", "OK;1|+33612345678|+33612345679|hi"),
-        ("inbound", "OK;|+33612345678|+33612345679|hi|20090309113910|"),
-        ("status", "OK;%2B33612345678|DLVRD|2009-03-09"),
     ],
 )
 async def test_malformed_tables(
@@ -1030,27 +1156,28 @@ async def test_every_ko_code_is_mapped(
 
 
 @pytest.mark.parametrize(
-    ("message", "error"),
+    "message",
     [
-        ("Invalid login", AuthenticationError),
-        ("Mot de passe incorrect", AuthenticationError),
-        ("Crédit insuffisant", InsufficientCreditsError),
-        ("Not enough credits to send these smss", InsufficientCreditsError),
-        ("Invalid recipient number", InvalidRecipientError),
-        ("Expéditeur non valide", InvalidSenderError),
-        ("Message trop long", MessageRejectedError),
-        ("Invalid scheduled delivery time", SchedulingError),
-        ("Service temporarily unavailable", GatewayResponseError),
+        "Invalid login",
+        "Mot de passe incorrect",
+        "Identifiant de commande inconnu",
+        "Crédit insuffisant",
+        "Invalid recipient number",
+        "Expéditeur non valide",
+        "Message trop long",
+        "Service temporarily unavailable",
     ],
 )
-async def test_unknown_ko_code_is_read_from_its_words(
-    canned: Canned, canned_gateway: MobytGateway, message: str, error: type[GatewayError]
+@pytest.mark.parametrize("code", ["3", "4", "9", "10", "42", "01", "", "1²"])
+async def test_an_undocumented_ko_code_is_a_generic_error_with_mobyts_words(
+    canned: Canned, canned_gateway: MobytGateway, code: str, message: str
 ) -> None:
-    canned.body = f"KO|42|{message}"
-    with pytest.raises(error) as err:
+    """R12: no word of the text is read for a meaning; only 1 and 2 have evidence."""
+    canned.body = f"KO|{code}|{message}"
+    with pytest.raises(GatewayResponseError) as err:
         await canned_gateway.get_balance()
-    assert type(err.value) is error
-    assert err.value.provider_code == "42"
+    assert type(err.value) is GatewayResponseError
+    assert err.value.provider_code == (code or None)
     assert err.value.provider_message == message
     assert message in str(err.value)
 
@@ -1083,23 +1210,29 @@ async def test_http_500(gateway: MobytGateway, simulator: RunningSimulator) -> N
     assert err.value.provider_code == "HTTP 500"
 
 
-async def test_host_without_the_mobyt_spelling(
-    moby_only: str, simulator: RunningSimulator, session: aiohttp.ClientSession
+@pytest.mark.parametrize("reading", ["both", "mobyt_only", "moby_only"])
+async def test_the_path_is_found_with_a_read_and_a_send_is_made_once(
+    gateway: MobytGateway, simulator: RunningSimulator, reading: str
 ) -> None:
-    """A 404 on ``/Mobyt/`` was not handled: the call is made once under the doc's ``/Moby/``."""
-    gateway = MobytGateway(session, username="demo", password="demo-password", api_url=moby_only)
+    """R16: the doc spells both; a send is never repeated on another path."""
+    simulator.play(mobyt__path=reading)
+    spelling = "Moby" if reading == "moby_only" else "Mobyt"
 
     result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison"))
 
-    assert len(simulator.requests("/mobyt/Moby/SENDSMS")) == 1
+    sends = [r["path"] for r in simulator.requests() if r["path"].endswith("/SENDSMS")]
+    assert sends == [f"/mobyt/{spelling}/SENDSMS"]
     [message] = simulator.sim.state.messages.values()
     assert message.message_id == result.messages[0].message_id
-    # The spelling that answered is used first from then on: one request per call.
+    # The spelling that answered is used from then on: one request per call.
+    before = len(simulator.requests())
     [report] = await gateway.get_delivery_status([message.message_id])
     assert report.status is DeliveryStatus.QUEUED
     assert (await gateway.get_balance()).total == 249
-    assert len(simulator.requests("/mobyt/Moby/")) == 3
-    assert simulator.requests("/mobyt/Mobyt/") == []
+    assert [r["path"] for r in simulator.requests()[before:]] == [
+        f"/mobyt/{spelling}/SMSSTATUS",
+        f"/mobyt/{spelling}/CREDITS",
+    ]
 
 
 async def test_not_found_under_both_spellings(canned: Canned, canned_gateway: MobytGateway) -> None:
@@ -1107,9 +1240,22 @@ async def test_not_found_under_both_spellings(canned: Canned, canned_gateway: Mo
     with pytest.raises(GatewayConnectionError) as err:
         await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
     assert err.value.provider_code == "HTTP 404"
-    assert [path for path, _ in canned.received] == ["/Mobyt/SENDSMS", "/Moby/SENDSMS"]
-    # The order id is the same: had either been handled, the other would have been refused.
-    assert canned.received[0][1] == canned.received[1][1]
+    assert not err.value.request_sent
+    assert "nothing was sent" in str(err.value)
+    # Only reads were made: no send on either path.
+    assert [path for path, _ in canned.received] == ["/Mobyt/CREDITS", "/Moby/CREDITS"]
+
+
+async def test_a_send_answered_404_is_not_made_again_elsewhere(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    canned.body = "OK;EE||81"
+    await canned_gateway.get_balance()
+    canned.errors = {"/Mobyt/SENDSMS": 404}
+    with pytest.raises(GatewayConnectionError) as err:
+        await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    assert err.value.request_sent
+    assert [path for path, _ in canned.received] == ["/Mobyt/CREDITS", "/Mobyt/SENDSMS"]
 
 
 async def test_back_to_the_mobyt_spelling_when_moby_goes(

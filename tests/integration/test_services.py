@@ -107,7 +107,7 @@ async def test_send_sms_unicode_and_long(
     )
 
 
-@pytest.mark.parametrize("provider", ["netoxygen", "sms123"])
+@pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
 async def test_send_sms_partly_refused(
     hass: HomeAssistant,
     simulator: RunningSimulator,
@@ -138,18 +138,8 @@ async def test_send_sms_all_refused(
     assert REFUSED in str(err.value)
 
 
-# SMSFactor's -5 may have reached the others (READINGS.md R11): test_smsfactor_readings.py.
-@pytest.mark.parametrize("provider", ["mobyt"])
-async def test_send_sms_refused_whole(
-    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
-) -> None:
-    """Mobyt refuses the whole request when one recipient is wrong."""
-    with pytest.raises(ServiceValidationError) as err:
-        await _call(
-            hass, init_integration, "send_sms", recipients=[ALICE, REFUSED], message="Hello"
-        )
-    assert err.value.translation_key == "invalid_recipient"
-    assert simulator.sim.state.messages == {}
+# A refused recipient no longer refuses the whole send: SMSFactor's -5 may have reached the others
+# (READINGS.md R11, test_smsfactor_readings.py), Mobyt sends the others again after its KO.
 
 
 @pytest.mark.parametrize(
@@ -230,21 +220,27 @@ async def test_send_sms_too_long(
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
+@pytest.mark.parametrize("reading", ["refused", "required", "ignored"])
 async def test_send_sms_fixed_sender_type(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    reading: str,
 ) -> None:
-    """Mobyt SMS Direct has a fixed sender: asking for one is refused locally."""
-    with pytest.raises(ServiceValidationError) as err:
-        await _call(
-            hass,
-            init_integration,
-            "send_sms",
-            recipients=[ALICE],
-            message="Hi",
-            message_type="l",
-            sender="Home",
-        )
-    assert err.value.translation_key == "invalid_sender"
+    """Mobyt SMS Direct with a sender: it is sent (the doc lists Sender as mandatory)."""
+    simulator.play(mobyt__sender_with_l=reading)
+    data = {"recipients": [ALICE], "message": "Hi", "message_type": "l", "sender": "Home"}
+    if reading == "refused":
+        with pytest.raises(HomeAssistantError) as err:
+            await _call(hass, init_integration, "send_sms", **data)
+        assert "fixed sender" in str(err.value)
+        assert not list(init_integration.async_get_active_flows(hass, {"reauth"}))
+    else:
+        response = await _call(hass, init_integration, "send_sms", **data)
+        assert response is not None
+        assert response["messages"][0]["accepted"]
+    [request] = simulator.requests("/mobyt/Mobyt/SENDSMS")
+    assert "sender=Home" in str(request["body"])
 
 
 async def test_send_sms_message_type_from_options(

@@ -31,6 +31,7 @@ from .models import (
     Contact,
     DeliveryReport,
     HistoryEntry,
+    InboundPage,
     InboundSms,
     MessageInfo,
     OutgoingSms,
@@ -314,6 +315,24 @@ class SmsGateway(ABC):
         """The credits left on the account."""
         raise UnsupportedOperationError(f"{self.title} has no call for the remaining credits")
 
+    def credits_for(
+        self,
+        balance: Balance,
+        *,
+        recipients: Sequence[str],
+        sender: str | None,
+        message_type: str | None,
+    ) -> float:
+        """The credits that sends of this kind draw from (Mobyt: one line per type and nation).
+
+        Args:
+            balance: the account's credits.
+            recipients: the numbers the account usually sends to (none: its own country).
+            sender: the sender it usually sends with.
+            message_type: the message type it usually sends with.
+        """
+        return balance.total
+
     async def get_account_status(self) -> str:
         """The account's status (NetOxygen: ``regular`` or ``free``)."""
         raise UnsupportedOperationError(f"{self.title} has no account status")
@@ -345,6 +364,16 @@ class SmsGateway(ABC):
     async def get_inbound(self, *, after_id: int = 0) -> list[InboundSms]:
         """The received messages with an id greater than ``after_id`` (polling)."""
         raise UnsupportedOperationError(f"{self.title} cannot be polled for received messages")
+
+    async def poll_inbound(self, *, after_id: int = 0) -> InboundPage:
+        """The received messages after ``after_id``, with the rows the adapter left out."""
+        messages = await self.get_inbound(after_id=after_id)
+        ids = [
+            int(m.message_id)
+            for m in messages
+            if m.message_id and m.message_id.isascii() and m.message_id.isdigit()
+        ]
+        return InboundPage(messages=tuple(messages), last_id=max(ids) if ids else None)
 
     def parse_inbound_push(self, form: Mapping[str, str]) -> list[InboundSms]:
         """Read the received messages the provider pushed to our webhook.

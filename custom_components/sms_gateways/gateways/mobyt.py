@@ -2,41 +2,56 @@
 
 Every call is a POST to ``api_url`` + ``Mobyt/...`` (sending and account) or ``OESRs/...``
 (received messages), with the form fields ``login``, ``password`` and the call's own fields.
-The doc's own URLs also spell the first ``Moby/...``: a call that ``Mobyt/`` answers with
-HTTP 404 (not handled, so nothing was sent) is made once more under ``Moby/``, and the spelling
-that answered is tried first from then on.
 A reply starts ``OK`` or ``KO``; a table follows with records separated by ``;`` or by a newline
 (the doc calls ``;`` its line separator) and fields by ``|``, each field URL-encoded
 (``%2B33...``, ``hello+world``). Dates are ``yyyymmddhhmmss`` in Europe/Paris time.
 
-Message types: ``N`` (SMS Top) needs a sender, ``L`` (SMS Direct) takes none. When the caller
-chooses no type, a message with a sender goes as ``N`` and one without as ``L``.
+Paths: the doc's own URLs spell the sending and account calls both ``Mobyt/...`` and
+``Moby/...`` (the vendor's SDK uses ``Mobyt/``). A read (CREDITS, SMSSTATUS, SMSHISTORY) answered
+HTTP 404 is asked once more under the other spelling. A call that changes something (SENDSMS,
+REMOVE_DELAYED) is never repeated on another path: before the first one, the spelling is found
+with a CREDITS read (which changes nothing), and the call is then made once, under it.
+
+Message types: ``N`` (SMS Top, "expéditeur personnalisé") needs a sender; ``L`` (SMS Direct,
+"expéditeur fixe") gets the sender too whenever there is one, because the doc lists ``Sender``
+among the mandatory parameters of every send: Mobyt decides what it does with it. When the
+caller chooses no type, a message with a sender goes as ``N`` and one without as ``L``.
 
 Message ids: Mobyt knows an order (one send, many recipients) by its ``order_id``, which this
 adapter generates so that a send whose reply was lost can still be looked up. One recipient's
 message is ``"<order_id>:<E.164 number>"``; the send's ``batch_id`` is the ``order_id``.
 
-KO error codes: the doc shows the ``KO|<code>|<message>`` form but no code. The vendor's SDK reads
-the code as an integer and its dummy connection uses 1 (bad login or password) and 2 (not enough
-credits); the other codes below are our choice, shared with the simulator. A code not listed is
-read from the words of its message, and failing that raised as ``GatewayResponseError``:
+KO error codes. The doc shows the form ``KO|<errorcode>|<errormessage>`` and says that "toutes les
+requêtes non exécutées" answer it, but lists no code. The evidence for the two codes read here is
+the vendor's own SDK (the client NOTES.md describes): it reads the code as an integer, and its
+dummy connection answers 1 for a refused login or password and 2 for not enough credits. Nothing
+else is known, so every other code is a generic ``GatewayResponseError`` quoting Mobyt's words;
+the words are never read for a meaning (a keyword that started a reauth would be our invention):
 
-    1  login or password refused         AuthenticationError
-    2  not enough credits                InsufficientCreditsError
-    3  missing or invalid parameter      GatewayResponseError
-    4  invalid or refused recipient(s)   InvalidRecipientError (the whole request is refused)
-    5  invalid sender                    InvalidSenderError
-    6  message too long                  MessageRejectedError
-    7  invalid message type              MessageRejectedError
-    8  invalid date                      SchedulingError
-    9  order not found                   status UNKNOWN / not cancelled
-    10 order not scheduled (any more)    not cancelled
+    1  login or password refused   AuthenticationError (the only code that starts a reauth)
+    2  not enough credits          InsufficientCreditsError
+    *  anything else               GatewayResponseError with Mobyt's code and text
+
+What a KO does prove is that the request was not executed ("requête non exécutée"): nothing of a
+refused SENDSMS was sent. So when an order to several recipients is refused (the reply has no
+per-recipient rows, and one bad number may refuse the whole order), the recipients are sent again
+in smaller orders, each only after a KO for it, until every recipient is either sent or refused
+alone; a number the KO's text names is tried apart at once. Nothing that may have gone is sent
+again: after an unreadable reply or a lost connection, those recipients are reported with an
+unknown outcome and their order id.
+
+Every reader of Mobyt data is total: any text gives a model or a ``GatewayError``. Ids, counts
+and dates are read with ASCII digits only (``str.isdigit`` takes ``²``, which ``int`` refuses).
+A row of a table that cannot be read is left out (logged with its id, never its text); the others
+are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+import logging
 import re
 from types import MappingProxyType
 from typing import Final, override
@@ -51,10 +66,9 @@ from .errors import (
     GatewayError,
     GatewayResponseError,
     InsufficientCreditsError,
-    InvalidRecipientError,
     InvalidSenderError,
     MessageRejectedError,
-    SchedulingError,
+    SendOutcomeUnknownError,
 )
 from .models import (
     AccountInfo,
@@ -65,14 +79,17 @@ from .models import (
     DeliveryReport,
     DeliveryStatus,
     HistoryEntry,
+    InboundPage,
     InboundSms,
     OutgoingSms,
     RecipientResult,
     SendResult,
 )
-from .numbers import from_provider
+from .numbers import from_provider, region_of, to_e164
 from .transport import post
 from .xml import excerpt
+
+_LOGGER = logging.getLogger(__name__)
 
 PARIS = ZoneInfo("Europe/Paris")
 DATE_FORMAT = "%Y%m%d%H%M%S"
@@ -83,6 +100,8 @@ MESSAGE_TYPES: Final = MappingProxyType(
 """The message types Mobyt takes; without a choice, ``N`` with a sender and ``L`` without."""
 CUSTOM_SENDER_TYPE = "N"
 FIXED_SENDER_TYPE = "L"
+ABROAD = "EE"
+"""The credit type of sends abroad ("les crédits pour l'envoi à l'étranger (code EE)")."""
 
 # The doc's URLs spell the sending and account calls both ways; the vendor's SDK uses the first.
 SPELLINGS: Final = ("Mobyt/", "Moby/")
@@ -107,42 +126,29 @@ DELIVERY_STATUSES: Final[Mapping[str, DeliveryStatus]] = MappingProxyType(
 )
 """Mobyt's message statuses (SMSSTATUS and status pushes) in our words; others are UNKNOWN."""
 
+LOGIN_REFUSED = "1"
+NO_CREDITS = "2"
 ERROR_CODES: Final[Mapping[str, type[GatewayError]]] = MappingProxyType(
-    {
-        "1": AuthenticationError,
-        "2": InsufficientCreditsError,
-        "3": GatewayResponseError,
-        "4": InvalidRecipientError,
-        "5": InvalidSenderError,
-        "6": MessageRejectedError,
-        "7": MessageRejectedError,
-        "8": SchedulingError,
-        "9": GatewayResponseError,
-        "10": SchedulingError,
-    }
+    {LOGIN_REFUSED: AuthenticationError, NO_CREDITS: InsufficientCreditsError}
 )
-"""The KO codes (see the module docstring) and the error each one raises."""
-ORDER_NOT_FOUND = "9"
-ORDER_NOT_SCHEDULED = "10"
-
-# Read in order when a KO code is not in ERROR_CODES: the first match wins.
-_ERROR_KEYWORDS: Final = (
-    (("login", "password", "authenti", "mot de passe", "identifiant"), AuthenticationError),
-    (("credit", "crédit"), InsufficientCreditsError),
-    (("recipient", "destinataire", "number", "numéro"), InvalidRecipientError),
-    (("sender", "expéditeur", "expediteur"), InvalidSenderError),
-    (("too long", "trop long", "length", "longueur"), MessageRejectedError),
-    (("schedul", "programm", "date"), SchedulingError),
-)
+"""The only KO codes with evidence (the vendor's SDK, see the module docstring)."""
 
 _ORDER_ID_LENGTH = 32
 _RECORD_SEPARATOR = re.compile(r";|\r?\n")
-_NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{6,}")
-_PUSH_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_PUSH_STATUS = re.compile(r"^[A-Z0-9_]{1,20}$")
-_PUSH_ID_MAX = 64
-_PUSH_NUMBER_MAX = 32
+# ASCII digits only: ``\d`` and ``str.isdigit`` also take ``²`` or ``٣``, which ``int`` refuses.
+_DIGITS = re.compile(r"[0-9]+")
+_DATE = re.compile(r"[0-9]{14}")
+_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?")
+_INBOUND_ID = re.compile(r"[1-9][0-9]{0,17}")
+"""SRHISTORYBYID: "les identifiants sont des numéros entiers plus grands que zéro"."""
+_NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{6,17}")
+_PUSH_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PUSH_ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_PUSH_STATUS = re.compile(r"[A-Z0-9_]{1,20}")
+_PUSH_NUMBER = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
 _PUSH_TEXT_MAX = 10_000
+_CODE_MAX = 20
+_TEXT_MAX = 500
 
 
 def message_id(order_id: str, recipient: str) -> str:
@@ -158,7 +164,9 @@ def split_message_id(value: str) -> tuple[str, str]:
     """
     order_id, _, recipient = value.partition(":")
     if not order_id or not recipient:
-        raise GatewayError(f"Not a Mobyt message id: {value!r} (expected order_id:+number)")
+        raise GatewayError(
+            f"Not a Mobyt message id: {excerpt(value)!r} (expected order_id:+number)"
+        )
     return order_id, recipient
 
 
@@ -177,7 +185,7 @@ def parse_date(value: str, zone: ZoneInfo = PARIS) -> datetime | None:
 
 
 def _to_datetime(value: str, zone: ZoneInfo) -> datetime:
-    if len(value) != 14 or not value.isdigit():
+    if not _DATE.fullmatch(value):
         raise GatewayResponseError(f"Mobyt sent an invalid date: {excerpt(value)!r}")
     try:
         return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=zone)
@@ -185,14 +193,25 @@ def _to_datetime(value: str, zone: ZoneInfo) -> datetime:
         raise GatewayResponseError(f"Mobyt sent an invalid date: {value!r}") from err
 
 
-def parse_reply(text: str) -> list[list[str]]:
-    """The records of an ``OK`` reply, each a list of decoded fields.
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A ``KO|code|message`` reply: the request was not executed."""
+
+    code: str
+    message: str
+
+    def error(self) -> GatewayError:
+        """The error this refusal stands for (see ``error_for``)."""
+        return error_for(self.code, self.message)
+
+
+def read_reply(text: str) -> list[list[str]] | Refusal:
+    """The records of an ``OK`` reply (each a list of decoded fields), or its ``KO``.
 
     ``OK|a|b`` is one record; ``OK;a|b;c|d;`` is a table, and so is the same table with
     newlines between its records.
 
     Raises:
-        GatewayError: a ``KO`` reply, mapped by its code (see ``error_for``).
         GatewayResponseError: a reply that is neither ``OK`` nor ``KO``.
     """
     text = text.strip()
@@ -200,7 +219,7 @@ def parse_reply(text: str) -> list[list[str]]:
     separator = text[2:3]
     if head == "KO" and separator in {"", "|"}:
         code, _, message = body.partition("|")
-        raise error_for(code.strip(), unquote_plus(message).strip())
+        return Refusal(excerpt(code.strip(), _CODE_MAX), unquote_plus(message).strip())
     if head != "OK" or separator not in {"", "|", ";", "\r", "\n"}:
         raise GatewayResponseError(f"Unexpected reply from Mobyt: {excerpt(text)!r}")
     return [
@@ -210,21 +229,193 @@ def parse_reply(text: str) -> list[list[str]]:
     ]
 
 
+def parse_reply(text: str) -> list[list[str]]:
+    """The records of an ``OK`` reply.
+
+    Raises:
+        GatewayError: a ``KO`` reply, mapped by its code (see ``error_for``).
+        GatewayResponseError: a reply that is neither ``OK`` nor ``KO``.
+    """
+    reply = read_reply(text)
+    if isinstance(reply, Refusal):
+        raise reply.error()
+    return reply
+
+
 def error_for(code: str, message: str) -> GatewayError:
-    """The error a ``KO|code|message`` reply stands for: by its code, else by its words."""
-    error_class = ERROR_CODES.get(code)
-    if error_class is None:
-        lowered = message.lower()
-        error_class = next(
-            (
-                candidate
-                for words, candidate in _ERROR_KEYWORDS
-                if any(word in lowered for word in words)
-            ),
-            GatewayResponseError,
+    """The error a ``KO|code|message`` reply stands for: only codes 1 and 2 have a meaning."""
+    error_class = ERROR_CODES.get(code, GatewayResponseError)
+    words = excerpt(message, _TEXT_MAX)
+    text = f"Mobyt refused the request: {words or 'no reason given'}"
+    return error_class(text, provider_code=code or None, provider_message=words or None)
+
+
+def parse_amount(value: str) -> float | None:
+    """A credit count or amount written with ASCII digits, else None."""
+    value = value.strip()
+    return float(value) if _AMOUNT.fullmatch(value) else None
+
+
+def parse_count(value: str) -> int | None:
+    """A whole count written with ASCII digits (at most 9), else None."""
+    value = value.strip()
+    return int(value) if _DIGITS.fullmatch(value) and len(value) <= 9 else None
+
+
+def parse_credits(records: list[list[str]]) -> Balance:
+    """The CREDITS table: one ``type|nation|amount`` line each, and their total.
+
+    A credit line that cannot be read fails the whole balance: a count made without it could
+    hide the very line that is empty.
+
+    Raises:
+        GatewayResponseError: a line is not ``type|nation|amount``.
+    """
+    lines: list[Credit] = []
+    for record in records:
+        if len(record) < 3:
+            raise GatewayResponseError(
+                f"Unexpected Mobyt credit line: {excerpt('|'.join(record))!r}"
+            )
+        amount = parse_amount(record[2])
+        if amount is None:
+            raise GatewayResponseError(f"Unexpected Mobyt credit amount: {excerpt(record[2])!r}")
+        lines.append(
+            Credit(amount=amount, credit_type=record[0].strip(), nation=record[1].strip() or None)
         )
-    text = f"Mobyt refused the request: {message or 'no reason given'}"
-    return error_class(text, provider_code=code or None, provider_message=message or None)
+    return Balance(total=sum(line.amount for line in lines), lines=tuple(lines))
+
+
+def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[HistoryEntry]:
+    """The SMSHISTORY table, one entry per order; a row that cannot be read is left out.
+
+    Raises:
+        GatewayResponseError: no row of a non-empty table could be read.
+    """
+    entries = []
+    for record in records:
+        try:
+            entries.append(_history_entry(record, zone))
+        except GatewayResponseError as err:
+            _LOGGER.warning(
+                "Mobyt history row of order %r left out: %s", excerpt(record[0], 40), err
+            )
+    if records and not entries:
+        raise GatewayResponseError(f"No Mobyt history row could be read ({len(records)} rows)")
+    return entries
+
+
+def _history_entry(record: list[str], zone: ZoneInfo) -> HistoryEntry:
+    count = parse_count(record[4]) if len(record) >= 5 else None
+    if count is None:
+        raise GatewayResponseError("the recipient count is missing or not a number")
+    return HistoryEntry(
+        order_id=record[0] or None,
+        created_at=parse_date(record[1], zone),
+        message_type=record[2],
+        sender=record[3] or None,
+        recipients=count,
+        scheduled_at=parse_date(record[5], zone) if len(record) > 5 else None,
+    )
+
+
+def parse_status_rows(records: list[list[str]], region: str) -> dict[str, list[str]]:
+    """The SMSSTATUS table by recipient (E.164); a row that cannot be read is left out."""
+    rows: dict[str, list[str]] = {}
+    for record in records:
+        number = _provider_number(record[0], region) if record else ""
+        if not number:
+            continue
+        if len(record) > 2 and record[2] and not _DATE.fullmatch(record[2]):
+            _LOGGER.warning("Mobyt status row of %s left out: invalid date", number)
+            continue
+        rows[number] = record
+    return rows
+
+
+def parse_inbound(records: list[list[str]], region: str, zone: ZoneInfo = PARIS) -> InboundPage:
+    """A table of received messages (SRHISTORYBYID, SRNEWMESSAGES, SRHISTORY).
+
+    A row that cannot be read is left out, its id (when it has one) listed in ``skipped`` and
+    counted in ``last_id``, so that a poll moves past it.
+    """
+    messages: list[InboundSms] = []
+    skipped: list[str] = []
+    last_id: int | None = None
+    for record in records:
+        raw_id = record[0].strip() if record else ""
+        valid_id = _INBOUND_ID.fullmatch(raw_id) is not None
+        if valid_id:
+            last_id = max(last_id or 0, int(raw_id))
+        try:
+            messages.append(_inbound_sms(record, region, zone, valid_id=valid_id))
+        except GatewayResponseError as err:
+            skipped.append(excerpt(raw_id, 40) or "(no id)")
+            _LOGGER.debug("Mobyt received message %r left out: %s", excerpt(raw_id, 40), err)
+    return InboundPage(messages=tuple(messages), skipped=tuple(skipped), last_id=last_id)
+
+
+def _inbound_sms(record: list[str], region: str, zone: ZoneInfo, *, valid_id: bool) -> InboundSms:
+    if not valid_id:
+        raise GatewayResponseError("its id is not a whole number above zero")
+    received_at = parse_date(record[4], zone) if len(record) >= 5 else None
+    if received_at is None:
+        raise GatewayResponseError("it has no date")
+    return InboundSms(
+        message_id=record[0].strip(),
+        recipient=_provider_number(record[1], region),
+        sender=_provider_number(record[2], region),
+        message=record[3],
+        received_at=received_at,
+        keyword=(record[5] or None) if len(record) > 5 else None,
+    )
+
+
+def _provider_number(number: str, region: str) -> str:
+    """A number Mobyt sent, in E.164 where it is one; anything else as it came, bounded."""
+    if len(number) > 64:
+        raise GatewayResponseError("a number is too long")
+    try:
+        return from_provider(number, region)
+    except Exception as err:  # phonenumbers on hostile text
+        raise GatewayResponseError("a number cannot be read") from err
+
+
+def parse_inbound_push(form: Mapping[str, str], region: str, zone: ZoneInfo = PARIS) -> InboundSms:
+    """A received message Mobyt posted: ``id``, ``text``, ``sender``, ``recipient``, a date.
+
+    Raises:
+        GatewayResponseError: a required field is missing, or a field is too long or invalid.
+    """
+    message_id_ = _field(form, "id", _PUSH_ID)
+    sender = _field(form, "sender", _PUSH_NUMBER)
+    recipient = _field(form, "recipient", _PUSH_NUMBER)
+    text = _text_field(form, "text", _PUSH_TEXT_MAX)
+    received_at = parse_date(_field(form, "delivery_date", _DATE, required=False), zone)
+    return InboundSms(
+        message_id=message_id_,
+        sender=_provider_number(sender, region),
+        recipient=_provider_number(recipient, region),
+        message=text,
+        received_at=received_at or datetime.now(zone).replace(microsecond=0),
+    )
+
+
+def parse_status_push(
+    form: Mapping[str, str], region: str, zone: ZoneInfo = PARIS
+) -> DeliveryReport:
+    """A delivery report Mobyt posted (``order_id``, ``recipient``, ``status``, ``delivery_date``).
+
+    Raises:
+        GatewayResponseError: a required field is missing, or a field is invalid.
+    """
+    order_id = _field(form, "order_id", _PUSH_ORDER_ID)
+    recipient = _provider_number(_field(form, "recipient", _PUSH_NUMBER), region)
+    if not recipient.startswith("+"):
+        raise GatewayResponseError(f"Invalid recipient in Mobyt push: {excerpt(recipient)!r}")
+    status = _field(form, "status", _PUSH_STATUS)
+    delivered_at = parse_date(_field(form, "delivery_date", _DATE, required=False), zone)
+    return _report(message_id(order_id, recipient), recipient, status, delivered_at)
 
 
 class MobytGateway(SmsGateway):
@@ -250,40 +441,84 @@ class MobytGateway(SmsGateway):
     )
     max_length = 1000
     cancels_whole_batch = True
-    _spellings: tuple[str, str] = SPELLINGS
-    """The two spellings of ``Mobyt/...`` calls, in the order they are tried (see ``_call``)."""
+    _spelling: str | None = None
+    """The spelling of ``Mobyt/...`` calls that answered last (see ``_request``)."""
 
     # --- the wire ------------------------------------------------------------------------------
 
-    async def _call(self, path: str, fields: Mapping[str, str] | None = None) -> list[list[str]]:
-        """POST one call with the credentials and return the records of its ``OK`` reply.
+    async def _request(
+        self, path: str, fields: Mapping[str, str] | None = None, *, changes: bool = False
+    ) -> list[list[str]] | Refusal:
+        """POST one call with the credentials: the records of its ``OK`` reply, or its ``KO``.
 
-        A ``Mobyt/...`` call answered HTTP 404 was not handled, so it is made once more under
-        the other spelling (``Moby/...``); the spelling that answered is tried first next time.
+        A read under ``Mobyt/`` answered HTTP 404 is asked once more under the other spelling;
+        a call that ``changes`` something is made once, under the spelling a read found.
+
+        Raises:
+            GatewayConnectionError: no answer, or an HTTP error status.
+            GatewayResponseError: a reply that is neither ``OK`` nor ``KO``.
         """
         form = {"login": self._username, "password": self._password, **(fields or {})}
         call = path.removeprefix(SPELLINGS[0])
         if call == path:
             return await self._post(path, form)
-        first, second = self._spellings
+        if changes:
+            return await self._post(await self._spelling_for_changes() + call, form)
+        first = self._spelling or SPELLINGS[0]
+        second = SPELLINGS[1] if first == SPELLINGS[0] else SPELLINGS[0]
         try:
             return await self._post(first + call, form)
         except GatewayConnectionError as err:
             if err.provider_code != _NOT_FOUND:
                 raise
-        records = await self._post(second + call, form)
-        self._spellings = (second, first)
-        return records
+        return await self._post(second + call, form)
 
-    async def _post(self, path: str, form: Mapping[str, str]) -> list[list[str]]:
-        reply = await post(self._session, self.url(path), data=form, timeout=self._timeout)
-        return parse_reply(reply.text)
+    async def _spelling_for_changes(self) -> str:
+        """The spelling of the ``Mobyt/`` calls, found with a CREDITS read when not yet known.
+
+        Raises:
+            AuthenticationError: Mobyt refused the login while we looked.
+            GatewayConnectionError: Mobyt could not be asked (nothing was sent).
+            GatewayResponseError: CREDITS answered something unreadable (nothing was sent).
+        """
+        if self._spelling is None:
+            try:
+                reply = await self._request("Mobyt/CREDITS")
+            except GatewayConnectionError as err:
+                raise GatewayConnectionError(
+                    f"Mobyt's path could not be found ({err.message}); nothing was sent",
+                    request_sent=False,
+                    provider_code=err.provider_code,
+                ) from err
+            if isinstance(reply, Refusal) and reply.code == LOGIN_REFUSED:
+                raise reply.error()
+        return self._spelling or SPELLINGS[0]
+
+    async def _post(self, path: str, form: Mapping[str, str]) -> list[list[str]] | Refusal:
+        reply = read_reply(
+            (await post(self._session, self.url(path), data=form, timeout=self._timeout)).text
+        )
+        for spelling in SPELLINGS:
+            if path.startswith(spelling):
+                self._spelling = spelling
+        return reply
+
+    async def _call(self, path: str, fields: Mapping[str, str] | None = None) -> list[list[str]]:
+        """A read: the records of its ``OK`` reply.
+
+        Raises:
+            GatewayError: its ``KO`` (see ``error_for``), no answer, or an unreadable one.
+        """
+        reply = await self._request(path, fields)
+        if isinstance(reply, Refusal):
+            raise reply.error()
+        return reply
 
     # --- sending -------------------------------------------------------------------------------
 
     @override
     def _check_options(self, sms: OutgoingSms) -> None:
-        """Refuse a message type Mobyt does not have, and a type without its kind of sender."""
+        """Refuse a message type Mobyt does not have, and type N without a sender."""
         super()._check_options(sms)
         message_type = self._message_type(sms)
         if message_type not in MESSAGE_TYPES:
@@ -291,12 +526,7 @@ class MobytGateway(SmsGateway):
                 f"Unknown Mobyt message type {sms.message_type!r}: "
                 "use N (custom sender) or L (fixed sender)"
             )
-        if message_type == FIXED_SENDER_TYPE and _has_sender(sms):
-            raise InvalidSenderError(
-                "Mobyt SMS Direct (message type L) always uses its fixed sender: "
-                "leave the sender out, or send with message type N"
-            )
-        if message_type == CUSTOM_SENDER_TYPE and not _has_sender(sms):
+        if message_type == CUSTOM_SENDER_TYPE and not _has_sender(sms.sender):
             raise InvalidSenderError(
                 "Mobyt SMS Top (message type N) needs a sender: "
                 "give one, or send with message type L (fixed sender)"
@@ -305,17 +535,57 @@ class MobytGateway(SmsGateway):
     @staticmethod
     def _message_type(sms: OutgoingSms) -> str:
         """The type asked for; without one, N for a custom sender and L for the fixed one."""
-        if sms.message_type:
-            return sms.message_type.strip().upper()
-        return CUSTOM_SENDER_TYPE if _has_sender(sms) else FIXED_SENDER_TYPE
+        return resolve_message_type(sms.message_type, sms.sender)
 
     @override
     async def _send(self, prepared: PreparedSms) -> SendResult:
-        """One SENDSMS for every recipient, under an order id generated here."""
-        order_id = uuid.uuid4().hex[:_ORDER_ID_LENGTH]
+        """One SENDSMS for every recipient, under an order id generated here.
+
+        When Mobyt refuses an order to several recipients (a KO: nothing was sent), the
+        recipients are sent again in smaller orders until each is sent or refused alone.
+
+        Raises:
+            AuthenticationError, InsufficientCreditsError: the whole order was refused for that.
+            GatewayResponseError: the order to one recipient was refused (Mobyt's words).
+            GatewayConnectionError: no answer (the message may have been sent if request_sent).
+            SendOutcomeUnknownError: the reply could not be read; it may have been sent.
+        """
+        recipients = prepared.recipients
+        order_id = _new_order_id()
+        reply = await self._send_order(prepared, recipients, order_id)
+        if isinstance(reply, Refusal):
+            if len(recipients) == 1 or reply.code in ERROR_CODES:
+                raise reply.error()
+            return await self._send_apart(prepared, reply)
+        sent, credits_used = _sent_order(reply, order_id)
+        status = _initial_status(prepared)
+        return SendResult(
+            messages=tuple(
+                RecipientResult(
+                    recipient=number,
+                    accepted=True,
+                    message_id=message_id(sent, number),
+                    status=status,
+                )
+                for number in recipients
+            ),
+            info=prepared.info,
+            batch_id=sent,
+            credits_used=credits_used,
+        )
+
+    async def _send_order(
+        self, prepared: PreparedSms, recipients: Sequence[str], order_id: str
+    ) -> list[list[str]] | Refusal:
+        """POST one SENDSMS; its records or its KO.
+
+        Raises:
+            GatewayConnectionError: no answer (the order id is in the message if it may have gone).
+            SendOutcomeUnknownError: the reply could not be read (``reference`` is the order id).
+        """
         fields = {
             "message_type": self._message_type(prepared.sms),
-            "recipient": ",".join(prepared.recipients),
+            "recipient": ",".join(recipients),
             "message": prepared.sms.message,
             "order_id": order_id,
             "returnCredits": "true",
@@ -325,7 +595,7 @@ class MobytGateway(SmsGateway):
         if prepared.sms.send_at is not None:
             fields["scheduled_delivery_time"] = format_date(prepared.sms.send_at, self.timezone)
         try:
-            records = await self._call("Mobyt/SENDSMS", fields)
+            return await self._request("Mobyt/SENDSMS", fields, changes=True)
         except GatewayConnectionError as err:
             if not err.request_sent:
                 raise
@@ -334,34 +604,77 @@ class MobytGateway(SmsGateway):
                 request_sent=True,
                 provider_code=err.provider_code,
             ) from err
-        except InvalidRecipientError as err:
-            named = {
-                token.lstrip("+").removeprefix("00")
-                for token in _NUMBER_IN_TEXT.findall(err.provider_message or "")
-            }
-            refused = [n for n in prepared.recipients if n.removeprefix("+") in named]
-            raise InvalidRecipientError(
-                err.message,
-                number=", ".join(refused) or None,
-                provider_code=err.provider_code,
-                provider_message=err.provider_message,
+        except SendOutcomeUnknownError:
+            raise
+        except GatewayResponseError as err:
+            raise SendOutcomeUnknownError(
+                f"{err.message}; the message may have been sent: check Mobyt order {order_id} "
+                "before sending again",
+                reference=order_id,
             ) from err
-        reply = records[0] if records else []
-        order_id = reply[0] if reply and reply[0] else order_id
-        status = DeliveryStatus.SCHEDULED if prepared.sms.send_at else DeliveryStatus.QUEUED
-        return SendResult(
-            messages=tuple(
-                RecipientResult(
+
+    async def _send_apart(self, prepared: PreparedSms, first: Refusal) -> SendResult:
+        """Send the recipients of a refused order in smaller orders, each after a KO only.
+
+        A group refused whole is split in two (the numbers the KO names first, apart) until a
+        recipient refused alone is known to be refused; an order that may have gone is never
+        sent again: its recipients are reported with their order id and an unknown outcome.
+        """
+        results: dict[str, RecipientResult] = {}
+        orders: list[str] = []
+        costs: list[float | None] = []
+        status = _initial_status(prepared)
+        queue = _split(prepared.recipients, first)
+        while queue:
+            group = queue.pop(0)
+            order_id = _new_order_id()
+            try:
+                reply = await self._send_order(prepared, group, order_id)
+            except GatewayError as err:
+                may_have_gone = not (
+                    isinstance(err, GatewayConnectionError) and not err.request_sent
+                )
+                for number in group:
+                    results[number] = RecipientResult(
+                        recipient=number,
+                        accepted=may_have_gone,
+                        message_id=message_id(order_id, number) if may_have_gone else None,
+                        status=DeliveryStatus.UNKNOWN if may_have_gone else status,
+                        error=str(err),
+                    )
+                if may_have_gone:
+                    orders.append(order_id)
+                    costs.append(None)
+                continue
+            if isinstance(reply, Refusal):
+                if len(group) > 1 and reply.code not in ERROR_CODES:
+                    queue.extend(_split(group, reply))
+                    continue
+                error = reply.error()
+                for number in group:
+                    results[number] = RecipientResult(
+                        recipient=number,
+                        accepted=False,
+                        error=error.message,
+                        error_code=reply.code or None,
+                    )
+                continue
+            sent, used = _sent_order(reply, order_id)
+            orders.append(sent)
+            costs.append(used)
+            for number in group:
+                results[number] = RecipientResult(
                     recipient=number,
                     accepted=True,
-                    message_id=message_id(order_id, number),
+                    message_id=message_id(sent, number),
                     status=status,
                 )
-                for number in prepared.recipients
-            ),
+        known_credits = [used for used in costs if used is not None]
+        return SendResult(
+            messages=tuple(results[number] for number in prepared.recipients),
             info=prepared.info,
-            batch_id=order_id,
-            credits_used=_number(reply[1]) if len(reply) > 1 else None,
+            batch_id=orders[0] if len(orders) == 1 else None,
+            credits_used=sum(known_credits) if len(known_credits) == len(costs) and costs else None,
         )
 
     # --- account ------------------------------------------------------------------------------
@@ -379,15 +692,40 @@ class MobytGateway(SmsGateway):
             AuthenticationError: the login or password was refused.
             GatewayResponseError: a line is not ``type|nation|amount``.
         """
-        lines: list[Credit] = []
-        for record in await self._call("Mobyt/CREDITS"):
-            if len(record) < 3:
-                raise GatewayResponseError(f"Unexpected Mobyt credit line: {record!r}")
-            amount = _number(record[2])
-            if amount is None:
-                raise GatewayResponseError(f"Unexpected Mobyt credit amount: {record[2]!r}")
-            lines.append(Credit(amount=amount, credit_type=record[0], nation=record[1] or None))
-        return Balance(total=sum(line.amount for line in lines), lines=tuple(lines))
+        return parse_credits(await self._call("Mobyt/CREDITS"))
+
+    @override
+    def credits_for(
+        self,
+        balance: Balance,
+        *,
+        recipients: Sequence[str],
+        sender: str | None,
+        message_type: str | None,
+    ) -> float:
+        """The credits of the line the sends draw from: their type and the recipient's nation.
+
+        A send to a nation the account has a line of that type for is paid from it, any other
+        from the ``EE`` (abroad) line; with several nations, the lowest of their lines. Lines
+        that repeat a type and nation add up. Without recipients, the account's own country.
+        """
+        if not balance.lines:
+            return balance.total
+        kind = resolve_message_type(message_type, sender)
+        amounts: dict[tuple[str, str], float] = {}
+        for line in balance.lines:
+            key = ((line.credit_type or "").upper(), (line.nation or "").upper())
+            amounts[key] = amounts.get(key, 0) + line.amount
+        abroad = sum(amount for (kind_, _), amount in amounts.items() if kind_ == ABROAD)
+        has_abroad = any(kind_ == ABROAD for kind_, _ in amounts)
+        nations = set(_nations(recipients, self.region)) or {self.region}
+        available = []
+        for nation in nations:
+            if (kind, nation) in amounts:
+                available.append(amounts[kind, nation])
+            else:
+                available.append(abroad if has_abroad else 0.0)
+        return min(available)
 
     # --- following sent messages ------------------------------------------------------------
 
@@ -400,38 +738,39 @@ class MobytGateway(SmsGateway):
     async def get_delivery_status(self, message_ids: Sequence[str]) -> list[DeliveryReport]:
         """One SMSSTATUS per order, one report per id asked, in the order asked.
 
-        A recipient the order's table does not list (or an order Mobyt does not know, or one
-        that was cancelled) is reported ``unknown``.
+        A recipient the order's table does not list (or whose row cannot be read) is reported
+        ``unknown``; so is every recipient of an order Mobyt answers with a KO (other than a
+        refused login), with Mobyt's own words as its provider status.
 
         Raises:
-            GatewayError: an id is not a Mobyt message id, or the provider refused the call.
+            AuthenticationError: the login was refused.
+            GatewayError: an id is not a Mobyt message id, or Mobyt did not answer readably.
         """
         wanted = [split_message_id(value) for value in message_ids]
         rows_by_order: dict[str, dict[str, list[str]]] = {}
+        refused: dict[str, str] = {}
         for order_id in dict.fromkeys(order for order, _ in wanted):
-            try:
-                records = await self._call("Mobyt/SMSSTATUS", {"order_id": order_id})
-            except GatewayError as err:
-                if err.provider_code != ORDER_NOT_FOUND:
-                    raise
-                records = []
-            rows_by_order[order_id] = {
-                from_provider(record[0], self.region): record for record in records if record
-            }
+            reply = await self._request("Mobyt/SMSSTATUS", {"order_id": order_id})
+            if isinstance(reply, Refusal):
+                if reply.code == LOGIN_REFUSED:
+                    raise reply.error()
+                refused[order_id] = excerpt(f"KO|{reply.code}|{reply.message}", 100)
+                reply = []
+            rows_by_order[order_id] = parse_status_rows(reply, self.region)
         reports = []
         for value, (order_id, recipient) in zip(message_ids, wanted, strict=True):
-            row = rows_by_order[order_id].get(from_provider(recipient, self.region))
+            row = rows_by_order[order_id].get(_lookup_number(recipient, self.region))
             if row is None:
                 reports.append(
                     DeliveryReport(
                         message_id=value,
                         status=DeliveryStatus.UNKNOWN,
-                        provider_status="UNKNOWN",
+                        provider_status=refused.get(order_id, "UNKNOWN"),
                         recipient=recipient,
                     )
                 )
                 continue
-            provider_status = row[1] if len(row) > 1 else ""
+            provider_status = row[1].strip() if len(row) > 1 else ""
             delivered_at = parse_date(row[2], self.timezone) if len(row) > 2 else None
             reports.append(_report(value, recipient, provider_status, delivered_at))
         return reports
@@ -441,21 +780,32 @@ class MobytGateway(SmsGateway):
         """REMOVE_DELAYED once per order, one result per id asked.
 
         Mobyt cancels a whole order: cancelling one recipient's message cancels the messages to
-        every recipient of that send.
+        every recipient of that send. A KO (other than a refused login) means not cancelled,
+        with Mobyt's words.
 
         Raises:
-            GatewayError: an id is not a Mobyt message id, or the provider refused the call
-                for another reason than the order being unknown or no longer scheduled.
+            AuthenticationError: the login was refused.
+            SendOutcomeUnknownError: Mobyt's reply cannot be read: the order may be cancelled.
+            GatewayError: an id is not a Mobyt message id, or Mobyt did not answer.
         """
         orders = [split_message_id(value)[0] for value in message_ids]
         outcome: dict[str, str | None] = {}
         for order_id in dict.fromkeys(orders):
             try:
-                await self._call("Mobyt/REMOVE_DELAYED", {"order_id": order_id})
-            except GatewayError as err:
-                if err.provider_code not in {ORDER_NOT_FOUND, ORDER_NOT_SCHEDULED}:
-                    raise
-                outcome[order_id] = err.provider_message or err.message
+                reply = await self._request(
+                    "Mobyt/REMOVE_DELAYED", {"order_id": order_id}, changes=True
+                )
+            except SendOutcomeUnknownError:
+                raise
+            except GatewayResponseError as err:
+                raise SendOutcomeUnknownError(
+                    f"{err.message}; Mobyt order {order_id} may have been cancelled",
+                    reference=order_id,
+                ) from err
+            if isinstance(reply, Refusal):
+                if reply.code == LOGIN_REFUSED:
+                    raise reply.error()
+                outcome[order_id] = reply.error().message
             else:
                 outcome[order_id] = None
         return [
@@ -467,9 +817,11 @@ class MobytGateway(SmsGateway):
     async def get_history(self, start: datetime, end: datetime) -> list[HistoryEntry]:
         """The sends between two dates (SMSHISTORY), one entry per order.
 
+        A row that cannot be read is left out.
+
         Raises:
             SchedulingError: a date has no time zone.
-            GatewayResponseError: a row is not the documented table.
+            GatewayResponseError: no row of the table could be read.
         """
         records = await self._call(
             "Mobyt/SMSHISTORY",
@@ -478,21 +830,7 @@ class MobytGateway(SmsGateway):
                 "to": format_date(self.local_time(end), self.timezone),
             },
         )
-        entries = []
-        for record in records:
-            if len(record) < 5 or not record[4].isdigit():
-                raise GatewayResponseError(f"Unexpected Mobyt history row: {record!r}")
-            entries.append(
-                HistoryEntry(
-                    order_id=record[0] or None,
-                    created_at=parse_date(record[1], self.timezone),
-                    message_type=record[2],
-                    sender=record[3] or None,
-                    recipients=int(record[4]),
-                    scheduled_at=parse_date(record[5], self.timezone) if len(record) > 5 else None,
-                )
-            )
-        return entries
+        return parse_history(records, self.timezone)
 
     # --- received messages ------------------------------------------------------------------
 
@@ -500,53 +838,45 @@ class MobytGateway(SmsGateway):
     async def get_inbound(self, *, after_id: int = 0) -> list[InboundSms]:
         """The received messages with an id greater than ``after_id`` (SRHISTORYBYID).
 
+        A row that cannot be read is left out (see ``poll_inbound``).
+        """
+        return list((await self.poll_inbound(after_id=after_id)).messages)
+
+    @override
+    async def poll_inbound(self, *, after_id: int = 0) -> InboundPage:
+        """The received messages after ``after_id``, the rows left out, and the last id seen.
+
         Raises:
-            GatewayResponseError: a row is not the documented table.
+            GatewayError: ``after_id`` is negative, or the provider refused the call.
         """
         if after_id < 0:
             raise GatewayError("after_id must be 0 or more")
-        return self._inbound(await self._call("OESRs/SRHISTORYBYID", {"id": str(after_id)}))
+        records = await self._call("OESRs/SRHISTORYBYID", {"id": str(after_id)})
+        return parse_inbound(records, self.region, self.timezone)
 
     async def get_new_inbound(self) -> list[InboundSms]:
         """The messages received since the last call of this method (SRNEWMESSAGES).
 
         Mobyt must enable this call on the account; each message is returned once.
-
-        Raises:
-            GatewayResponseError: a row is not the documented table.
         """
-        return self._inbound(await self._call("OESRs/SRNEWMESSAGES"))
+        return list(
+            parse_inbound(
+                await self._call("OESRs/SRNEWMESSAGES"), self.region, self.timezone
+            ).messages
+        )
 
     async def get_inbound_history(self, start: datetime, end: datetime) -> list[InboundSms]:
         """The messages received between two dates (SRHISTORY).
 
         Raises:
             SchedulingError: a date has no time zone.
-            GatewayResponseError: a row is not the documented table.
         """
         fields = {
             "date_from": format_date(self.local_time(start), self.timezone),
             "date_to": format_date(self.local_time(end), self.timezone),
         }
-        return self._inbound(await self._call("OESRs/SRHISTORY", fields))
-
-    def _inbound(self, records: list[list[str]]) -> list[InboundSms]:
-        messages = []
-        for record in records:
-            received_at = parse_date(record[4], self.timezone) if len(record) >= 5 else None
-            if received_at is None or not record[0]:
-                raise GatewayResponseError(f"Unexpected Mobyt received message: {record!r}")
-            messages.append(
-                InboundSms(
-                    message_id=record[0],
-                    recipient=from_provider(record[1], self.region),
-                    sender=from_provider(record[2], self.region),
-                    message=record[3],
-                    received_at=received_at,
-                    keyword=(record[5] or None) if len(record) > 5 else None,
-                )
-            )
-        return messages
+        records = await self._call("OESRs/SRHISTORY", fields)
+        return list(parse_inbound(records, self.region, self.timezone).messages)
 
     # --- pushes to our webhook --------------------------------------------------------------
 
@@ -560,20 +890,7 @@ class MobytGateway(SmsGateway):
         Raises:
             GatewayResponseError: a required field is missing, or a field is too long or invalid.
         """
-        message_id_ = _field(form, "id", _PUSH_ID_MAX)
-        sender = _field(form, "sender", _PUSH_NUMBER_MAX)
-        recipient = _field(form, "recipient", _PUSH_NUMBER_MAX)
-        text = _field(form, "text", _PUSH_TEXT_MAX, required=False)
-        received_at = parse_date(_field(form, "delivery_date", 14, required=False), self.timezone)
-        return [
-            InboundSms(
-                message_id=message_id_,
-                sender=from_provider(sender, self.region),
-                recipient=from_provider(recipient, self.region),
-                message=text,
-                received_at=received_at or datetime.now(self.timezone).replace(microsecond=0),
-            )
-        ]
+        return [parse_inbound_push(form, self.region, self.timezone)]
 
     @override
     def parse_status_push(self, form: Mapping[str, str]) -> list[DeliveryReport]:
@@ -585,21 +902,65 @@ class MobytGateway(SmsGateway):
         Raises:
             GatewayResponseError: a required field is missing, or a field is invalid.
         """
-        order_id = _field(form, "order_id", _ORDER_ID_LENGTH)
-        if not _PUSH_ORDER_ID.match(order_id):
-            raise GatewayResponseError(f"Invalid order_id in Mobyt push: {order_id!r}")
-        recipient = from_provider(_field(form, "recipient", _PUSH_NUMBER_MAX), self.region)
-        if not recipient.startswith("+"):
-            raise GatewayResponseError(f"Invalid recipient in Mobyt push: {recipient!r}")
-        status = _field(form, "status", 20)
-        if not _PUSH_STATUS.match(status):
-            raise GatewayResponseError(f"Invalid status in Mobyt push: {status!r}")
-        delivered_at = parse_date(_field(form, "delivery_date", 14, required=False), self.timezone)
-        return [_report(message_id(order_id, recipient), recipient, status, delivered_at)]
+        return [parse_status_push(form, self.region, self.timezone)]
 
 
-def _has_sender(sms: OutgoingSms) -> bool:
-    return bool((sms.sender or "").strip())
+def resolve_message_type(message_type: str | None, sender: str | None) -> str:
+    """The message type asked for (``n``/``N``, ``l``/``L``); without one, by the sender."""
+    if message_type and message_type.strip():
+        return message_type.strip().upper()
+    return CUSTOM_SENDER_TYPE if _has_sender(sender) else FIXED_SENDER_TYPE
+
+
+def _has_sender(sender: str | None) -> bool:
+    return bool((sender or "").strip())
+
+
+def _new_order_id() -> str:
+    return uuid.uuid4().hex[:_ORDER_ID_LENGTH]
+
+
+def _initial_status(prepared: PreparedSms) -> DeliveryStatus:
+    return DeliveryStatus.SCHEDULED if prepared.sms.send_at else DeliveryStatus.QUEUED
+
+
+def _sent_order(records: list[list[str]], order_id: str) -> tuple[str, float | None]:
+    """The order id and credits of an ``OK|order_id|count`` reply (ours when it has none)."""
+    reply = records[0] if records else []
+    sent = reply[0].strip() if reply and reply[0].strip() else order_id
+    if not _PUSH_ORDER_ID.fullmatch(sent):
+        sent = order_id
+    return sent, parse_amount(reply[1]) if len(reply) > 1 else None
+
+
+def _split(group: Sequence[str], refusal: Refusal) -> list[tuple[str, ...]]:
+    """A refused group in two: the numbers the KO names apart, else two halves."""
+    named = {
+        token.lstrip("+").removeprefix("00") for token in _NUMBER_IN_TEXT.findall(refusal.message)
+    }
+    apart = tuple(number for number in group if number.removeprefix("+") in named)
+    rest = tuple(number for number in group if number not in apart)
+    if apart and rest:
+        return [rest, *((number,) for number in apart)]
+    middle = len(group) // 2
+    return [tuple(group[:middle]), tuple(group[middle:])]
+
+
+def _nations(numbers: Iterable[str], region: str) -> Iterable[str]:
+    for number in numbers:
+        try:
+            nation = region_of(to_e164(number, region))
+        except GatewayError:
+            continue
+        if nation:
+            yield nation
+
+
+def _lookup_number(recipient: str, region: str) -> str:
+    try:
+        return _provider_number(recipient, region)
+    except GatewayResponseError:
+        return recipient
 
 
 def _report(
@@ -609,28 +970,35 @@ def _report(
     return DeliveryReport(
         message_id=message_id_,
         status=DELIVERY_STATUSES.get(provider_status, DeliveryStatus.UNKNOWN),
-        provider_status=provider_status,
+        provider_status=excerpt(provider_status, 40),
         recipient=recipient,
         updated_at=delivered_at,
         delivered_at=delivered_at,
     )
 
 
-def _number(value: str) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
-        return None
+def _text_field(form: Mapping[str, str], name: str, limit: int) -> str:
+    """A free-text field of a push (may be absent or empty), within ``limit`` characters."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise GatewayResponseError(f"Mobyt push with a {name} that is not text")
+    if len(value) > limit:
+        raise GatewayResponseError(f"Mobyt push with a {name} longer than {limit} characters")
+    return value.strip()
 
 
-def _field(form: Mapping[str, str], name: str, limit: int, *, required: bool = True) -> str:
-    """One field of a push, within ``limit`` characters; an optional one may be absent ("")."""
+def _field(
+    form: Mapping[str, str], name: str, pattern: re.Pattern[str], *, required: bool = True
+) -> str:
+    """One field of a push, matching ``pattern``; an optional one may be absent ("")."""
     value = form.get(name, "")
     if not isinstance(value, str):
         raise GatewayResponseError(f"Mobyt push with a {name} that is not text")
     value = value.strip()
-    if required and not value:
-        raise GatewayResponseError(f"Mobyt push without {name}")
-    if len(value) > limit:
-        raise GatewayResponseError(f"Mobyt push with a {name} longer than {limit} characters")
+    if not value:
+        if required:
+            raise GatewayResponseError(f"Mobyt push without {name}")
+        return value
+    if not pattern.fullmatch(value):
+        raise GatewayResponseError(f"Mobyt push with an invalid {name}: {excerpt(value, 40)!r}")
     return value

@@ -188,6 +188,17 @@ class InboundSms:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InboundPage:
+    """One poll for received messages: those read, those left out, and how far it reached."""
+
+    messages: tuple[InboundSms, ...]
+    skipped: tuple[str, ...] = ()
+    """The provider's ids of the rows that could not be read (never their text)."""
+    last_id: int | None = None
+    """The highest id of the reply, read or not, so that the next poll starts after it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Credit:
     """One line of an account's credits: a message type and destination country, or the total."""
 

@@ -77,3 +77,12 @@ def from_provider(number: str, default_region: str) -> str:
         if e164 is not None:
             return e164
     return cleaned
+
+
+def region_of(e164: str) -> str:
+    """The ISO 3166 country of an E.164 number (``FR`` for ``+33...``), "" when unknown."""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.region_code_for_number(parsed) or ""
