@@ -39,7 +39,7 @@ async def async_setup_entry(
 
 
 class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
-    """On when the credits left are below the threshold."""
+    """On when the credits the sends draw from are below the threshold."""
 
     def __init__(self, coordinator: SmsGatewaysCoordinator, threshold: float) -> None:
         """Compare against the threshold of the options."""
@@ -48,6 +48,8 @@ class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool | None:
-        """Unknown until the credits are known."""
+        """Unknown until the credits are known; judged on the credits the sends draw from."""
         balance = self.coordinator.data.balance
-        return None if balance is None else balance.total < self._threshold
+        if balance is None:
+            return None
+        return self.coordinator.credits_for_sends(balance) < self._threshold

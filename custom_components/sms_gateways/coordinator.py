@@ -17,11 +17,15 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_MESSAGE_TYPE,
+    CONF_PHONE_NUMBER,
     CONF_SCAN_INTERVAL,
+    CONF_SENDER,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     ISSUE_NO_CREDITS,
     STORAGE_VERSION,
+    SUBENTRY_RECIPIENT,
 )
 from .gateways import (
     AccessDeniedError,
@@ -201,6 +205,27 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         self._status_read_at = now
         return status
 
+    def credits_for_sends(self, balance: Balance) -> float:
+        """The credits the account's sends draw from, not the sum of every line.
+
+        Mobyt pays a send from the line of its message type and the recipient's nation (the
+        ``EE`` line abroad): with ``N|FR|0;L|FR|500;EE||20``, type N to France has 0 credits.
+        The account's sends are those of its options (sender, message type) to its recipients.
+        """
+        entry = self.config_entry
+        sender = (entry.options if CONF_SENDER in entry.options else entry.data).get(CONF_SENDER)
+        recipients = [
+            str(subentry.data.get(CONF_PHONE_NUMBER, ""))
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_RECIPIENT
+        ]
+        return self.gateway.credits_for(
+            balance,
+            recipients=recipients,
+            sender=sender or None,
+            message_type=entry.options.get(CONF_MESSAGE_TYPE),
+        )
+
     def _known_balance(self) -> Balance | None:
         if self.data is not None and self.data.balance is not None:
             return self.data.balance
@@ -215,7 +240,7 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         if balance is None:
             return
         issue_id = no_credits_issue_id(self.config_entry.entry_id)
-        if balance.total > 0:
+        if self.credits_for_sends(balance) > 0:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
         ir.async_create_issue(

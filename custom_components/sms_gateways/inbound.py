@@ -74,6 +74,9 @@ def _numeric_id(sms: InboundSms) -> int:
     return 0
 
 
+_MAX_SKIPPED_KEPT = 1000
+
+
 class InboundReceiver:
     """Fire each received SMS of one entry once, from pushes or polling."""
 
@@ -107,6 +110,8 @@ class InboundReceiver:
         self._polling = False
         self._unsub: CALLBACK_TYPE | None = None
         self._availability = AvailabilityLog(_LOGGER, provider=gateway.title, what="received SMS")
+        self._skipped: set[str] = set()
+        """Ids of unreadable rows already logged (a row after the last id comes back)."""
 
     @property
     def polls(self) -> bool:
@@ -193,7 +198,7 @@ class InboundReceiver:
             return 0
         self._polling = True
         try:
-            messages = await self.gateway.get_inbound(after_id=self.last_id or 0)
+            page = await self.gateway.poll_inbound(after_id=self.last_id or 0)
         except AuthenticationError:
             self._on_auth_failed()
             return 0
@@ -207,10 +212,22 @@ class InboundReceiver:
         finally:
             self._polling = False
         self._availability.answered()
+        for skipped in page.skipped:
+            if skipped not in self._skipped:
+                if len(self._skipped) >= _MAX_SKIPPED_KEPT:
+                    self._skipped.clear()
+                self._skipped.add(skipped)
+                _LOGGER.warning(
+                    "A received SMS from %s could not be read and was skipped (id %s)",
+                    self.gateway.title,
+                    skipped,
+                )
+        messages = list(page.messages)
         ids = [_numeric_id(sms) for sms in messages]
         first_poll = self.last_id is None
-        if any(ids):
-            self.last_id = max([*ids, self.last_id or 0])
+        if any(ids) or page.last_id:
+            # Past every row of the reply, read or not: a bad row never holds the others back.
+            self.last_id = max([*ids, page.last_id or 0, self.last_id or 0])
         elif first_poll:
             self.last_id = 0
         if first_poll:

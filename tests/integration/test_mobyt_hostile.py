@@ -1,0 +1,136 @@
+"""Mobyt data that cannot be read never stops the rest: pushes refused, rows skipped.
+
+Ids and counts written with Unicode digits (``²``) pass ``str.isdigit`` and then make ``int``
+raise: a push with such an id got 503 forever, and a poll never moved past the row again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from http import HTTPStatus
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
+from simulator.mobyt import MobytSim
+from simulator.state import SimInbound
+from tests.conftest import RunningSimulator
+
+from .common import control, setup_entry, webhook_path
+from .conftest import make_entry
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+POLL_PATH = "/mobyt/OESRs/SRHISTORYBYID"
+SENDER = "+33610765432"
+OUR_NUMBER = "+33757000001"
+SECRET = "the code is 4321"
+
+
+async def _receive(session: aiohttp.ClientSession, simulator: RunningSimulator, text: str) -> int:
+    answer = await control(
+        session,
+        simulator,
+        "inbound",
+        provider="mobyt",
+        username="demo",
+        sender=SENDER,
+        recipient=OUR_NUMBER,
+        text=text,
+    )
+    return int(answer["id"])
+
+
+async def _next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _polled_ids(simulator: RunningSimulator) -> list[str]:
+    return [r["body"].split("id=")[-1].split("&")[0] for r in simulator.requests(POLL_PATH)]
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        "{id}|%2B33757000001|%2B33610765432|{text}|2024-01-15|",  # a date Mobyt does not write
+        "{id}|%2B33757000001|%2B33610765432|{text}",  # fields missing
+        "{id}%C2%B2|%2B33757000001|%2B33610765432|{text}|20240115083000|",  # id '12²'
+    ],
+)
+async def test_a_bad_row_in_a_poll_is_skipped_and_the_next_ones_fire(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    bad_row: str,
+) -> None:
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
+    before = await _receive(session, simulator, "before")
+    bad_id = simulator.sim.state.next_inbound_id()
+    after = await _receive(session, simulator, "after")
+    row = bad_row.format(id=bad_id, text=SECRET.replace(" ", "+"))
+    table = MobytSim._inbound_table
+
+    def with_a_bad_row(messages: list[SimInbound]) -> str:
+        body = table(messages)
+        marker = f";{after}|"
+        return body.replace(marker, f";{row};{after}|") if marker in body else body
+
+    monkeypatch.setattr(MobytSim, "_inbound_table", staticmethod(with_a_bad_row))
+    caplog.set_level(logging.DEBUG)
+
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["before", "after"]
+    await _next_poll(hass, freezer)
+    later = await _receive(session, simulator, "later")
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["before", "after", "later"]
+    # Past the bad row: the poll after it asked from the last id of the reply.
+    assert _polled_ids(simulator)[-2:] == [str(after), str(after)]
+    assert later > after > bad_id > before
+    assert SECRET not in caplog.text
+    skipped = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert len(skipped) == 1
+    assert str(bad_id) in skipped[0].getMessage()
+
+
+@pytest.mark.parametrize("message_id", ["1²", "¹²³", "12\u0663", "1" * 70])
+async def test_a_push_with_an_unreadable_id_is_refused_not_retried_forever(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    message_id: str,
+) -> None:
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    client = await hass_client_no_auth()
+    form = {
+        "id": message_id,
+        "text": SECRET,
+        "sender": SENDER,
+        "recipient": OUR_NUMBER,
+        "delivery_date": "20240115083000",
+    }
+    response = await client.post(webhook_path(entry), data=form)
+    assert response.status == HTTPStatus.BAD_REQUEST
+    # The next push (a good id) is taken as usual.
+    response = await client.post(webhook_path(entry), data={**form, "id": "77"})
+    assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert [e.data["message_id"] for e in events] == ["77"]
