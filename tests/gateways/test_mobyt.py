@@ -263,9 +263,9 @@ async def test_type_l_sends_the_sender_whenever_there_is_one(
     simulator.play(mobyt__sender_with_l=reading)
     sms = OutgoingSms(recipients=(FR_1,), message="hi", sender="Maison", message_type="l")
     if reading == "refused":
-        with pytest.raises(GatewayResponseError, match="fixed sender") as err:
+        with pytest.raises(GatewayError, match="fixed sender") as err:
             await gateway.send(sms)
-        assert type(err.value) is GatewayResponseError  # Mobyt's words, no guessed class
+        assert type(err.value) is GatewayError  # Mobyt's words, no guessed class
         assert simulator.sim.state.messages == {}
     else:
         result = await gateway.send(sms)
@@ -282,9 +282,9 @@ async def test_type_l_without_a_sender_is_mobyts_call(
     simulator.play(mobyt__sender_with_l=reading)
     sms = OutgoingSms(recipients=(FR_1,), message="hi", message_type="L")
     if reading == "required":
-        with pytest.raises(GatewayResponseError, match="mandatory") as err:
+        with pytest.raises(GatewayError, match="mandatory") as err:
             await gateway.send(sms)
-        assert type(err.value) is GatewayResponseError
+        assert type(err.value) is GatewayError
     else:
         assert (await gateway.send(sms)).accepted
     assert "sender" not in form_of(simulator.requests(SEND)[0])
@@ -432,9 +432,9 @@ async def test_every_recipient_refused(gateway: MobytGateway, simulator: Running
 async def test_one_refused_recipient_alone(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(GatewayResponseError, match="Invalid recipient") as err:
+    with pytest.raises(GatewayError, match="Invalid recipient") as err:
         await gateway.send(OutgoingSms(recipients=(FR_REFUSED,), message="hi"))
-    assert type(err.value) is GatewayResponseError
+    assert type(err.value) is GatewayError
     assert err.value.provider_code == "4"
     assert len(simulator.requests(SEND)) == 1
 
@@ -1174,9 +1174,9 @@ async def test_an_undocumented_ko_code_is_a_generic_error_with_mobyts_words(
 ) -> None:
     """R12: no word of the text is read for a meaning; only 1 and 2 have evidence."""
     canned.body = f"KO|{code}|{message}"
-    with pytest.raises(GatewayResponseError) as err:
+    with pytest.raises(GatewayError) as err:
         await canned_gateway.get_balance()
-    assert type(err.value) is GatewayResponseError
+    assert type(err.value) is GatewayError
     assert err.value.provider_code == (code or None)
     assert err.value.provider_message == message
     assert message in str(err.value)
@@ -1184,7 +1184,7 @@ async def test_an_undocumented_ko_code_is_a_generic_error_with_mobyts_words(
 
 async def test_ko_without_a_message(canned: Canned, canned_gateway: MobytGateway) -> None:
     canned.body = "KO|77"
-    with pytest.raises(GatewayResponseError, match="no reason given") as err:
+    with pytest.raises(GatewayError, match="no reason given") as err:
         await canned_gateway.get_balance()
     assert err.value.provider_code == "77"
     assert err.value.provider_message is None

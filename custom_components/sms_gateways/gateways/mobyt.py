@@ -25,12 +25,13 @@ KO error codes. The doc shows the form ``KO|<errorcode>|<errormessage>`` and say
 requêtes non exécutées" answer it, but lists no code. The evidence for the two codes read here is
 the vendor's own SDK (the client NOTES.md describes): it reads the code as an integer, and its
 dummy connection answers 1 for a refused login or password and 2 for not enough credits. Nothing
-else is known, so every other code is a generic ``GatewayResponseError`` quoting Mobyt's words;
-the words are never read for a meaning (a keyword that started a reauth would be our invention):
+else is known, so every other code is a generic ``GatewayError`` quoting Mobyt's words (not a
+``GatewayResponseError``: the answer was read, and it says the request was not executed); the
+words are never read for a meaning (a keyword that started a reauth would be our invention):
 
     1  login or password refused   AuthenticationError (the only code that starts a reauth)
     2  not enough credits          InsufficientCreditsError
-    *  anything else               GatewayResponseError with Mobyt's code and text
+    *  anything else               GatewayError with Mobyt's code and text
 
 What a KO does prove is that the request was not executed ("requête non exécutée"): nothing of a
 refused SENDSMS was sent. So when an order to several recipients is refused (the reply has no
@@ -244,7 +245,7 @@ def parse_reply(text: str) -> list[list[str]]:
 
 def error_for(code: str, message: str) -> GatewayError:
     """The error a ``KO|code|message`` reply stands for: only codes 1 and 2 have a meaning."""
-    error_class = ERROR_CODES.get(code, GatewayResponseError)
+    error_class = ERROR_CODES.get(code, GatewayError)
     words = excerpt(message, _TEXT_MAX)
     text = f"Mobyt refused the request: {words or 'no reason given'}"
     return error_class(text, provider_code=code or None, provider_message=words or None)
@@ -546,7 +547,7 @@ class MobytGateway(SmsGateway):
 
         Raises:
             AuthenticationError, InsufficientCreditsError: the whole order was refused for that.
-            GatewayResponseError: the order to one recipient was refused (Mobyt's words).
+            GatewayError: the order to one recipient was refused (Mobyt's words): nothing sent.
             GatewayConnectionError: no answer (the message may have been sent if request_sent).
             SendOutcomeUnknownError: the reply could not be read; it may have been sent.
         """
