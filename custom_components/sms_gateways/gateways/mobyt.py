@@ -298,9 +298,8 @@ def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[Hist
         try:
             entries.append(_history_entry(record, zone))
         except GatewayResponseError as err:
-            _LOGGER.warning(
-                "Mobyt history row of order %r left out: %s", excerpt(record[0], 40), err
-            )
+            order = excerpt(record[0], 40) if record else ""
+            _LOGGER.warning("Mobyt history row of order %r left out: %s", order, err)
     if records and not entries:
         raise GatewayResponseError(f"No Mobyt history row could be read ({len(records)} rows)")
     return entries
@@ -324,7 +323,11 @@ def parse_status_rows(records: list[list[str]], region: str) -> dict[str, list[s
     """The SMSSTATUS table by recipient (E.164); a row that cannot be read is left out."""
     rows: dict[str, list[str]] = {}
     for record in records:
-        number = _provider_number(record[0], region) if record else ""
+        try:
+            number = _provider_number(record[0], region) if record else ""
+        except GatewayResponseError:
+            _LOGGER.warning("Mobyt status row left out: its number cannot be read")
+            continue
         if not number:
             continue
         if len(record) > 2 and record[2] and not _DATE.fullmatch(record[2]):

@@ -1,0 +1,75 @@
+"""Every reader of Mobyt data is total: any input gives a model or a ``GatewayError``.
+
+Property-based, seeded with the doc's examples and the simulator's replies (``mobyt_fuzz``);
+a modest number of examples here, at least 10,000 per reader in ``benchmarks/fuzz_mobyt.py``.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from tests.gateways.mobyt_fuzz import (
+    DOC_FORMS,
+    DOC_REPLIES,
+    SIM_FORMS,
+    SIM_REPLIES,
+    check_calls,
+    check_fields,
+    check_forms,
+    check_reply,
+    check_tables,
+    forms,
+    records,
+    replies,
+    values,
+)
+
+MODEST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@MODEST
+@given(replies)
+@example("KO|1²|x")
+@example("OK;N|FR|3²")
+def test_reply_readers(text: str) -> None:
+    check_reply(text)
+
+
+@MODEST
+@given(records)
+@example([["12²", "+33612345678", "+33612345679", "hi", "20090309113910", ""]])
+@example([["ABC", "20090217164232", "N", "", "3²", ""]])
+@example([["1" * 5000, "x", "y", "z", "20090309113910"]])
+def test_table_readers(rows: list[list[str]]) -> None:
+    check_tables(rows)
+
+
+@MODEST
+@given(forms())
+@example({**DOC_FORMS[0], "id": "1²"})
+@example({**DOC_FORMS[1], "delivery_date": "2009030912063²"})
+def test_push_readers(form: dict[str, str]) -> None:
+    check_forms(form)
+
+
+@MODEST
+@given(values)
+@example("²")
+@example("1_000")
+@example("1e999")
+def test_field_readers(value: str) -> None:
+    check_fields(value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(replies, min_size=1, max_size=4))
+def test_every_call_end_to_end(bodies: list[str]) -> None:
+    check_calls(bodies)
+
+
+def test_seeds_are_read() -> None:
+    """The seeds themselves: the doc's and the simulator's replies all read as models."""
+    for text in (*DOC_REPLIES, *SIM_REPLIES):
+        check_reply(text)
+    for form in (*DOC_FORMS, *SIM_FORMS):
+        check_forms(form)
