@@ -412,8 +412,6 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
                 errors[CONF_SENDER] = "invalid_sender"
             elif not sender and gateway.requires_sender:
                 errors[CONF_SENDER] = "sender_missing"
-            elif sender and message_type == MESSAGE_TYPE_SMS_DIRECT:
-                errors[CONF_SENDER] = "sender_with_fixed_type"
             elif not sender and message_type == MESSAGE_TYPE_SMS_TOP:
                 errors[CONF_SENDER] = "sender_required"
             elif not _valid_time_zone(user_input.get(CONF_TIME_ZONE)):

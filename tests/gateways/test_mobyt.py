@@ -1339,3 +1339,79 @@ async def test_provider_unreachable(session: aiohttp.ClientSession, socket_enabl
         await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
     assert not err.value.request_sent
     assert "order" not in str(err.value)
+
+
+# --- the readings of the points the doc leaves open (READINGS.md R12, R15, R17) -----------------
+
+
+@pytest.mark.parametrize("reading", ["ko", "empty", "undocumented_word"])
+async def test_status_of_a_cancelled_order_is_unknown_never_failed(
+    gateway: MobytGateway, simulator: RunningSimulator, reading: str
+) -> None:
+    """R15: whatever SMSSTATUS answers for a cancelled order, nothing is called failed."""
+    simulator.play(mobyt__cancelled_status=reading)
+    send_at = datetime.now(UTC) + timedelta(days=1)
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="x", send_at=send_at))
+    ids = [m.message_id or "" for m in result.messages]
+    assert all(r.canceled for r in await gateway.cancel(ids))
+    reports = await gateway.get_delivery_status(ids)
+    assert {r.status for r in reports} == {DeliveryStatus.UNKNOWN}
+    expected = {"ko": "KO|9|", "empty": "UNKNOWN", "undocumented_word": "CANCELLED"}[reading]
+    assert all(r.provider_status.startswith(expected) for r in reports)
+
+
+@pytest.mark.parametrize("ko_codes", ["numbered", "vendor_only"])
+async def test_undocumented_codes_never_start_a_reauth_nor_hide_a_status(
+    gateway: MobytGateway, simulator: RunningSimulator, ko_codes: str
+) -> None:
+    """R12: under either numbering, only code 1 is a refused login."""
+    simulator.play(mobyt__ko_codes=ko_codes)
+    result = await gateway.send(OutgoingSms(recipients=(FR_1,), message="now"))
+    # An order Mobyt does not know: its own words, status unknown, no error raised.
+    [report] = await gateway.get_delivery_status([f"NOSUCHORDER:{FR_1}"])
+    assert report.status is DeliveryStatus.UNKNOWN
+    assert report.provider_status.startswith("KO|")
+    # An order already sent cannot be cancelled: not cancelled, in Mobyt's words.
+    [outcome] = await gateway.cancel([result.messages[0].message_id or ""])
+    assert not outcome.canceled
+    assert outcome.error
+    assert ("déjà envoyé" in outcome.error) is (ko_codes == "vendor_only")
+    # A refused recipient: a generic error, never an AuthenticationError.
+    with pytest.raises(GatewayError) as err:
+        await gateway.send(OutgoingSms(recipients=(FR_REFUSED,), message="x"))
+    assert type(err.value) is GatewayError
+    wrong = MobytGateway(
+        gateway._session,
+        username="demo",
+        password="wrong",
+        api_url=simulator.api_url("mobyt"),
+    )
+    with pytest.raises(AuthenticationError):
+        await wrong.get_balance()
+
+
+@pytest.mark.parametrize(("reading", "sent"), [("per_line", False), ("pooled", True)])
+async def test_credits_reading(
+    gateway: MobytGateway,
+    simulator: RunningSimulator,
+    reading: str,
+    sent: bool,
+) -> None:
+    """R17: the adapter's judgement is the same under both; only the send's fate differs."""
+    simulator.play(mobyt__credits=reading)
+    simulator.sim.state.accounts[("mobyt", "demo")].extra["lines"] = [
+        ["N", "FR", 0],
+        ["L", "FR", 500],
+        ["EE", "", 20],
+    ]
+    balance = await gateway.get_balance()
+    assert balance.total == 520
+    assert gateway.credits_for(balance, recipients=[FR_1], sender="Home", message_type="n") == 0
+    assert gateway.credits_for(balance, recipients=[FR_1], sender=None, message_type=None) == 500
+    assert gateway.credits_for(balance, recipients=[IT_1], sender="Home", message_type="N") == 20
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", sender="Home", message_type="N")
+    if sent:
+        assert (await gateway.send(sms)).accepted
+    else:
+        with pytest.raises(InsufficientCreditsError):
+            await gateway.send(sms)

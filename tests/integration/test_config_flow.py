@@ -374,8 +374,6 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_LOW_CREDITS_THRESHOLD: 5,
         CONF_INBOUND_SCAN_INTERVAL: 2,
     }
-    result = await hass.config_entries.options.async_configure(flow_id, options)
-    assert result["errors"] == {CONF_SENDER: "sender_with_fixed_type"}
     result = await hass.config_entries.options.async_configure(
         flow_id, {**options, CONF_SENDER: "", CONF_MESSAGE_TYPE: "n"}
     )
