@@ -311,7 +311,7 @@ async def test_unexpected_error_of_a_poll(
     """An error the adapter should not raise is logged once and stops nothing."""
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     inbound: InboundReceiver = entry.runtime_data.inbound
-    with patch.object(inbound.gateway, "get_inbound", side_effect=RecursionError) as poll:
+    with patch.object(inbound.gateway, "poll_inbound", side_effect=RecursionError) as poll:
         await _next_poll(hass, freezer)
         await _next_poll(hass, freezer)
     assert poll.call_count == 2
