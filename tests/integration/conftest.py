@@ -47,6 +47,12 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A config directory of each test's own: the integration writes its state there."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots that leave out ids and times, as Home Assistant's own tests do."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
