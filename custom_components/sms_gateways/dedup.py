@@ -5,21 +5,44 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+import hashlib
 import time
 
-# Providers retry a push for hours at most; a week covers every retry window we know of.
 DEFAULT_TTL = 7 * 24 * 3600.0
-DEFAULT_MAX_KEYS = 20_000
+"""How long a key is kept: a week.
+
+Neither SMSFactor's nor Mobyt's documentation says whether, how often or for how long a push that
+was not answered 200 is tried again. Webhook senders commonly retry for hours, a few days at most;
+a week covers that with a margin, outlives the 48 h a sent message is followed, and is the same week
+after which a silent webhook lets polling resume. A key is forgotten only when it is that old, never
+to make room: forgetting by count would let a flood of pushes make a real retried push fire again.
+"""
+MAX_KEYS = 100_000
+"""The hard bound on remembered keys (a few megabytes). A new key beyond it is refused, not made
+room for: the push is answered 503 and the provider tries again once old keys have expired. A home
+gets far fewer than 100,000 messages and delivery reports in a week."""
+MAX_KEY_LENGTH = 64
+"""A longer key (a pushed id is the provider's text) is kept as a digest of itself."""
+
+
+class DuplicateMemoryFullError(Exception):
+    """The memory of handled keys is full: the message is refused so that it is pushed again."""
+
+
+def _bounded(key: str) -> str:
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 class RecentKeys:
-    """A bounded set of keys that forgets them after ``ttl`` seconds.
+    """A set of keys, each forgotten ``ttl`` seconds after it was added, never earlier.
 
     ``add`` checks and records in one synchronous step: called before any ``await``, two copies
     of one push that arrive together cannot both pass.
     """
 
-    def __init__(self, *, ttl: float = DEFAULT_TTL, max_keys: int = DEFAULT_MAX_KEYS) -> None:
+    def __init__(self, *, ttl: float = DEFAULT_TTL, max_keys: int = MAX_KEYS) -> None:
         """Start empty."""
         self._ttl = ttl
         self._max_keys = max_keys
@@ -31,19 +54,42 @@ class RecentKeys:
 
     def __contains__(self, key: object) -> bool:
         """Whether ``key`` was added and has not expired."""
-        expiry = self._expiry.get(key) if isinstance(key, str) else None
+        expiry = self._expiry.get(_bounded(key)) if isinstance(key, str) else None
         return expiry is not None and expiry > time.time()
 
     def add(self, key: str, *, now: float | None = None) -> bool:
-        """Record ``key``; False if it was already there (a duplicate)."""
+        """Record ``key``; False if it was already there (a duplicate).
+
+        Raises:
+            DuplicateMemoryFullError: ``key`` is new and the memory is full.
+        """
+        return self.add_all([key], now=now)[0]
+
+    def add_all(self, keys: Iterable[str], *, now: float | None = None) -> list[bool]:
+        """Record every key, or none: for each, False if it was already there.
+
+        Raises:
+            DuplicateMemoryFullError: the new keys do not all fit; none was recorded.
+        """
         now = time.time() if now is None else now
         self._expire(now)
-        if key in self._expiry:
-            return False
-        self._expiry[key] = now + self._ttl
-        while len(self._expiry) > self._max_keys:
-            self._expiry.popitem(last=False)
-        return True
+        bounded = [_bounded(key) for key in keys]
+        new = {key for key in bounded if key not in self._expiry}
+        if len(self._expiry) + len(new) > self._max_keys:
+            raise DuplicateMemoryFullError
+        added: list[bool] = []
+        for key in bounded:
+            if key in self._expiry:
+                added.append(False)
+                continue
+            self._expiry[key] = now + self._ttl
+            added.append(True)
+        return added
+
+    def discard(self, keys: Iterable[str]) -> None:
+        """Forget keys recorded by a step that could not be completed (its write failed)."""
+        for key in keys:
+            self._expiry.pop(_bounded(key), None)
 
     def _expire(self, now: float) -> None:
         while self._expiry:
@@ -67,9 +113,9 @@ class RecentKeys:
                 and isinstance(item[1], int | float)
                 and item[1] > now
             ):
-                self._expiry[item[0]] = float(item[1])
+                self._expiry[_bounded(item[0])] = min(float(item[1]), now + self._ttl)
         self._expiry = OrderedDict(sorted(self._expiry.items(), key=lambda kv: kv[1]))
-        while len(self._expiry) > self._max_keys:
+        while len(self._expiry) > self._max_keys:  # only a file written with a larger bound
             self._expiry.popitem(last=False)
 
 

@@ -22,19 +22,26 @@ from homeassistant.util import dt as dt_util
 
 from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
-from .dedup import RecentKeys, stored_datetime
+from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
 from .gateways import AuthenticationError, Capability, GatewayError, InboundSms, SmsGateway
+from .storage import GroupedStore, WriteError
 
 _LOGGER = logging.getLogger(__name__)
 
 PUSH_IN_USE = timedelta(days=7)
 """A push received this recently means the webhook is in use: polling stays off."""
-_SAVE_DELAY = 1.0
+_PUSH_SEEN_STEP = timedelta(hours=1)
+"""How stale the stored time of the last push may be (it matters only at a week's scale)."""
+
+
+def inbound_store_key(entry_id: str) -> str:
+    """The file in ``.storage`` where an entry's last polled id and received messages are kept."""
+    return f"{DOMAIN}.{entry_id}.inbound"
 
 
 def inbound_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry's last polled id and recently received messages are kept."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.inbound")
+    """The same file as a ``Store`` (to remove it with the entry)."""
+    return Store(hass, STORAGE_VERSION, inbound_store_key(entry_id))
 
 
 def signal_inbound(entry_id: str) -> str:
@@ -103,7 +110,9 @@ class InboundReceiver:
         self.gateway = gateway
         self._poll_interval = poll_interval
         self._on_auth_failed = on_auth_failed
-        self._store = inbound_store(hass, entry_id)
+        self._store = GroupedStore(
+            hass, inbound_store_key(entry_id), self._data_to_save, version=STORAGE_VERSION
+        )
         self._seen = RecentKeys()
         self.last_id: int | None = None
         self.push_seen_at: datetime | None = None
@@ -122,7 +131,9 @@ class InboundReceiver:
 
     async def async_start(self) -> None:
         """Restore what was seen and start polling where the provider is polled."""
-        stored = await self._store.async_load() or {}
+        stored = await self._store.async_load()
+        if not isinstance(stored, dict):
+            stored = {}
         self._seen.load(stored.get("seen", []))
         if isinstance(last_id := stored.get("last_id"), int):
             self.last_id = last_id
@@ -150,19 +161,54 @@ class InboundReceiver:
             self._unsub = None
         await self.async_flush()
 
-    @callback
-    def async_receive(self, messages: list[InboundSms], *, pushed: bool) -> int:
-        """Fire the messages not seen before; the number fired.
+    async def async_receive(self, messages: list[InboundSms], *, pushed: bool) -> int:
+        """Fire the messages not seen before, once their keys are on disk; the number fired.
 
-        Synchronous on purpose: each message is checked and recorded before any ``await``, so two
-        copies of one push arriving together fire once.
+        Each message is checked and recorded before the first ``await``, so two copies of one
+        push arriving together fire once. Nothing fires before the write that holds its key (and
+        the position past it) has reached the disk: a crash at any instant may lose the firing of
+        a message whose write had just completed, never fire one twice.
+
+        Raises:
+            DuplicateMemoryFullError: the memory of handled messages is full; nothing was recorded.
+            WriteError: the keys could not be written; nothing fired, nothing stays recorded, so
+                the provider's next try fires them.
         """
+        previous_last_id = self.last_id
+        new = self._record(messages, pushed=pushed)
+        recorded_last_id = self.last_id
+        try:
+            await self._store.async_wait_written()
+        except WriteError:
+            self._seen.discard(key for key, _, _ in new)
+            if self.last_id == recorded_last_id:
+                self.last_id = previous_last_id
+            raise
+        for _, received, data in new:
+            self.hass.bus.async_fire(EVENT_INBOUND_SMS, data)
+            async_dispatcher_send(self.hass, signal_inbound(self.entry_id), received)
+        return len(new)
+
+    @callback
+    def _record(
+        self, messages: list[InboundSms], *, pushed: bool
+    ) -> list[tuple[str, ReceivedSms, dict[str, Any]]]:
+        """Record the messages' keys and the last id; the messages not seen before.
+
+        Each comes with its key and event data; one that cannot be read is skipped (logged).
+        """
+        changed = False
         if pushed:
-            self.push_seen_at = dt_util.utcnow()
-            # Should polling resume (no push for a week), it starts after what was pushed.
-            if pushed_ids := [_numeric_id(sms) for sms in messages if _numeric_id(sms)]:
-                self.last_id = max([*pushed_ids, self.last_id or 0])
-        fired = 0
+            now = dt_util.utcnow()
+            if self.push_seen_at is None or now - self.push_seen_at > _PUSH_SEEN_STEP:
+                changed = True
+            self.push_seen_at = now
+        # Should polling resume (no push for a week), it starts after what was pushed.
+        if ids := [_numeric_id(sms) for sms in messages if _numeric_id(sms)]:
+            last_id = max([*ids, self.last_id or 0])
+            changed = changed or last_id != self.last_id
+            self.last_id = last_id
+        readable: list[tuple[str, ReceivedSms, dict[str, Any]]] = []
         for sms in messages:
             received = ReceivedSms(sms)
             try:
@@ -175,14 +221,14 @@ class InboundReceiver:
                     self.gateway.title,
                 )
                 continue
-            if not self._seen.add(key):
-                _LOGGER.debug("Received SMS %s already handled", sms.message_id or "(no id)")
-                continue
-            self.hass.bus.async_fire(EVENT_INBOUND_SMS, data)
-            async_dispatcher_send(self.hass, signal_inbound(self.entry_id), received)
-            fired += 1
-        self._save()
-        return fired
+            readable.append((key, received, data))
+        added = self._seen.add_all(key for key, _, _ in readable)
+        new = [item for item, is_new in zip(readable, added, strict=True) if is_new]
+        if len(new) < len(readable):
+            _LOGGER.debug("%s received SMS already handled", len(readable) - len(new))
+        if new or changed:
+            self._store.async_changed()
+        return new
 
     async def _async_tick(self, _now: datetime) -> None:
         if self.polls:
@@ -223,24 +269,30 @@ class InboundReceiver:
                     skipped,
                 )
         messages = list(page.messages)
-        ids = [_numeric_id(sms) for sms in messages]
         first_poll = self.last_id is None
-        if any(ids) or page.last_id:
-            # Past every row of the reply, read or not: a bad row never holds the others back.
-            self.last_id = max([*ids, page.last_id or 0, self.last_id or 0])
-        elif first_poll:
-            self.last_id = 0
         if first_poll:
-            for sms in messages:
-                self._seen.add(sms.dedup_key)
-            self._save()
+            # Only where the history ends; what was received before the set-up is not fired.
+            try:
+                self._seen.add_all(sms.dedup_key for sms in messages)
+            except DuplicateMemoryFullError:
+                _LOGGER.warning("Received SMS not recorded: the memory of handled SMS is full")
+                return 0
+            ids = [_numeric_id(sms) for sms in messages]
+            self.last_id = max([*ids, page.last_id or 0, 0])
+            self._store.async_changed()
             return 0
         ordered = sorted(messages, key=_numeric_id)
-        return self.async_receive(ordered, pushed=False)
-
-    @callback
-    def _save(self) -> None:
-        self._store.async_delay_save(self._data_to_save, _SAVE_DELAY)
+        try:
+            fired = await self.async_receive(ordered, pushed=False)
+        except (DuplicateMemoryFullError, WriteError) as err:
+            # Nothing fired and the position did not move: the next poll reads them again.
+            _LOGGER.warning("Received SMS not fired yet (%s): tried again at the next poll", err)
+            return 0
+        if page.last_id and page.last_id > (self.last_id or 0):
+            # Past every row of the reply, read or not: a bad row never holds the others back.
+            self.last_id = page.last_id
+            self._store.async_changed()
+        return fired
 
     @callback
     def _data_to_save(self) -> dict[str, Any]:
@@ -251,5 +303,5 @@ class InboundReceiver:
         }
 
     async def async_flush(self) -> None:
-        """Write the state now (tests, unload)."""
-        await self._store.async_save(self._data_to_save())
+        """Write what is pending now (tests, unload)."""
+        await self._store.async_flush()

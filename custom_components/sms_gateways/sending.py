@@ -16,6 +16,7 @@ send, so that ``notify.send_message`` to several recipients makes one provider r
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
@@ -63,6 +64,7 @@ from .gateways import (
 )
 from .gateways.encoding import analyze
 from .helpers import build_sms, gateway_error
+from .storage import WriteError
 from .tracking import DeliveryUpdate
 
 _LOGGER = logging.getLogger(__name__)
@@ -350,17 +352,22 @@ async def _async_deliver(entry: SmsGatewaysConfigEntry, prepared: PreparedSms) -
             translation_key="send_outcome_unknown",
             translation_placeholders={"provider": gateway.title, "error": type(err).__name__},
         ) from err
-    coordinator = runtime.coordinator
-    if result.credits_remaining is not None:
-        await coordinator.async_set_credits(result.credits_remaining)
-    elif result.accepted and gateway.supports(Capability.BALANCE):
-        await coordinator.async_request_refresh()
     if result.accepted:
         if result.batch_id is None:
             # The provider has no id for a whole send: ours, so that it can be cancelled whole.
             result = replace(result, batch_id=uuid4().hex)
         runtime.sending.async_remember_scheduled(result)
         runtime.async_sent(result)
+    coordinator = runtime.coordinator
+    if result.credits_remaining is not None:
+        await coordinator.async_set_credits(result.credits_remaining)
+    elif result.accepted and gateway.supports(Capability.BALANCE):
+        await coordinator.async_request_refresh()
+    if result.accepted:
+        # The messages to follow are on disk before the send returns: a crash from here on
+        # loses none of them. A failed write is logged by the store; the send did succeed.
+        with suppress(WriteError):
+            await runtime.tracker.async_wait_written()
     return SendReport.of(result, entry.entry_id)
 
 

@@ -52,7 +52,7 @@ class GroupedStore:
         data_func: Callable[[], Any],
         *,
         version: int = 1,
-        delay: float = GROUP_DELAY,
+        delay: float | None = None,
     ) -> None:
         """Nothing is read or written yet.
 
@@ -62,14 +62,15 @@ class GroupedStore:
             data_func: returns the JSON-friendly state to write, called in the event loop when a
                 write starts (so it holds every change made until then).
             version: written in the envelope, as ``Store`` does.
-            delay: how long a first change waits for the others of its group.
+            delay: how long a first change waits for the others of its group (default
+                ``GROUP_DELAY``).
         """
         self.hass = hass
         self.key = key
         self.path = hass.config.path(STORAGE_DIR, key)
         self._data_func = data_func
         self._version = version
-        self._delay = delay
+        self._delay = GROUP_DELAY if delay is None else delay
         self._changes = 0
         """How many changes were made (a counter, so that a write knows what it covered)."""
         self._written = 0

@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
-from .dedup import RecentKeys, stored_datetime
+from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
 from .gateways import (
     AuthenticationError,
     Capability,
@@ -33,6 +33,7 @@ from .gateways import (
     SendResult,
     SmsGateway,
 )
+from .storage import GroupedStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,12 +53,16 @@ BACKOFF = (
 """The wait before each status check of one message; the last one repeats."""
 PUSH_TRUST = timedelta(hours=48)
 """After a status push, the provider is trusted to push: polling falls back to the slowest pace."""
-_SAVE_DELAY = 1.0
+
+
+def deliveries_store_key(entry_id: str) -> str:
+    """The file in ``.storage`` where an entry's pending messages and last status are kept."""
+    return f"{DOMAIN}.{entry_id}.deliveries"
 
 
 def deliveries_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry's pending messages and last delivery status are kept."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.deliveries")
+    """The same file as a ``Store`` (to remove it with the entry)."""
+    return Store(hass, STORAGE_VERSION, deliveries_store_key(entry_id))
 
 
 def signal_delivery(entry_id: str) -> str:
@@ -157,7 +162,9 @@ class DeliveryTracker:
         self.entry_id = entry_id
         self.gateway = gateway
         self._on_auth_failed = on_auth_failed
-        self._store = deliveries_store(hass, entry_id)
+        self._store = GroupedStore(
+            hass, deliveries_store_key(entry_id), self._data_to_save, version=STORAGE_VERSION
+        )
         self.messages: dict[str, Any] = {}
         """What the adapter keeps about sent messages (123-SMS: what a cancel sends again)."""
         gateway.message_store = self.messages
@@ -180,7 +187,9 @@ class DeliveryTracker:
 
     async def async_start(self) -> None:
         """Restore the pending messages and start polling."""
-        stored = await self._store.async_load() or {}
+        stored = await self._store.async_load()
+        if not isinstance(stored, dict):
+            stored = {}
         for item in stored.get("pending", []):
             try:
                 message = PendingMessage.from_dict(item)
@@ -249,6 +258,9 @@ class DeliveryTracker:
         Checked and recorded before any ``await``: the same push arriving twice fires once. A
         report for a message we do not follow (never sent by us, or final already) changes
         nothing, and is not remembered: a forged push cannot crowd out the duplicate memory.
+
+        Raises:
+            DuplicateMemoryFullError: a pushed report when the memory of reports is full.
         """
         pending = self.pending.get(report.message_id)
         if pending is None:
@@ -257,8 +269,13 @@ class DeliveryTracker:
         now = dt_util.utcnow()
         if pushed:
             self._push_seen_at = now
-        if not self._seen.add(report.dedup_key):
-            return False
+        try:
+            if not self._seen.add(report.dedup_key):
+                return False
+        except DuplicateMemoryFullError:
+            if pushed:
+                raise  # answered 503: pushed again later
+            # A polled report needs no memory: the pending status below tells whether it is new.
         if (
             pending.update.status == report.status
             and pending.update.provider_status == report.provider_status
@@ -335,13 +352,16 @@ class DeliveryTracker:
         if self._polling or not self.pending:
             return 0
         now = dt_util.utcnow()
+        expired = False
         for message_id, message in list(self.pending.items()):
             if now - message.sent_at > MAX_AGE:
                 _LOGGER.debug("No final status for %s after 48 h: no longer followed", message_id)
                 del self.pending[message_id]
+                expired = True
         due = self._due(now)
         if not due:
-            self._save()
+            if expired:  # an idle tick writes nothing
+                self._save()
             return 0
         self._polling = True
         reports: list[DeliveryReport] = []
@@ -444,7 +464,8 @@ class DeliveryTracker:
 
     @callback
     def _save(self) -> None:
-        self._store.async_delay_save(self._data_to_save, _SAVE_DELAY)
+        """Write the change with the others of its group (``async_wait_written`` awaits it)."""
+        self._store.async_changed()
 
     @callback
     def _data_to_save(self) -> dict[str, Any]:
@@ -456,6 +477,14 @@ class DeliveryTracker:
             "push_seen_at": self._push_seen_at.isoformat() if self._push_seen_at else None,
         }
 
+    async def async_wait_written(self) -> None:
+        """Return once every change so far is on disk: a send's messages, a pushed report.
+
+        Raises:
+            WriteError: it could not be written (the change stays pending and is tried again).
+        """
+        await self._store.async_wait_written()
+
     async def async_flush(self) -> None:
-        """Write the state now (tests, unload)."""
-        await self._store.async_save(self._data_to_save())
+        """Write what is pending now (tests, unload)."""
+        await self._store.async_flush()

@@ -23,8 +23,10 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 from .coordinator import SmsGatewaysConfigEntry
+from .dedup import DuplicateMemoryFullError
 from .gateways import GatewayError, SmsGateway, UnsupportedOperationError
 from .inbound import InboundReceiver
+from .storage import WriteError
 from .tracking import DeliveryTracker
 
 _LOGGER = logging.getLogger(__name__)
@@ -145,10 +147,18 @@ class PushHandler:
         """Answer a push: 200 once handled (duplicates included), 4xx for what we refuse."""
         try:
             form = await _read_form(request)
-            handled = self._dispatch(form)
+            handled = await self._dispatch(form)
         except PushRefusedError as err:
             _LOGGER.warning("Refused a push to the %s webhook: %s", self.gateway.title, err.reason)
             return web.Response(status=err.status, text=err.reason)
+        except (DuplicateMemoryFullError, WriteError) as err:
+            # What it holds could not be kept for sure: 503 so that the provider pushes again.
+            _LOGGER.warning(
+                "A push to the %s webhook is to be tried again: %s",
+                self.gateway.title,
+                "too many messages in a week" if isinstance(err, DuplicateMemoryFullError) else err,
+            )
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="try again")
         except Exception:
             # Our failure, not the provider's: 503 so that it pushes again.
             _LOGGER.exception("Error handling a push to the %s webhook", self.gateway.title)
@@ -156,21 +166,25 @@ class PushHandler:
         _LOGGER.debug("Push to the %s webhook: %s new", self.gateway.title, handled)
         return web.Response(text="OK")
 
-    @callback
-    def _dispatch(self, form: dict[str, str]) -> int:
-        """Parse and hand on a push; synchronous so duplicates are caught before any await."""
+    async def _dispatch(self, form: dict[str, str]) -> int:
+        """Parse and hand on a push; answered once what it holds is on disk.
+
+        Parsed and recorded before the first ``await``: duplicates are caught before any.
+        """
         try:
             if _is_status_report(form):
                 reports = self.gateway.parse_status_push(form)
                 _check_count(len(reports))
-                return sum(self.tracker.async_apply_report(r, pushed=True) for r in reports)
+                handled = sum(self.tracker.async_apply_report(r, pushed=True) for r in reports)
+                await self.tracker.async_wait_written()
+                return handled
             messages = self.gateway.parse_inbound_push(form)
         except UnsupportedOperationError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a push of this provider") from err
         except GatewayError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, type(err).__name__) from err
         _check_count(len(messages))
-        return self.inbound.async_receive(messages, pushed=True)
+        return await self.inbound.async_receive(messages, pushed=True)
 
 
 type WebhookHandler = Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]

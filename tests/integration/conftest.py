@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.sms_gateways import storage
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_PHONE_NUMBER,
@@ -44,6 +45,12 @@ REFUSED = "+33612349999"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def no_write_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes start at once: a frozen clock (``freezer``) would never end the grouping wait."""
+    monkeypatch.setattr(storage, "GROUP_DELAY", 0.0)
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from custom_components.sms_gateways.dedup import RecentKeys
+import pytest
+
+from custom_components.sms_gateways.dedup import DuplicateMemoryFullError, RecentKeys
 
 
 def test_a_key_passes_once() -> None:
@@ -15,15 +17,51 @@ def test_a_key_passes_once() -> None:
     assert 1 not in keys
 
 
-def test_keys_expire_and_are_bounded() -> None:
-    """Old keys are forgotten after the TTL, and the oldest go first past the bound."""
+def test_keys_expire_by_age_and_a_full_memory_refuses() -> None:
+    """Old keys are forgotten after the TTL only; past the bound a new key is refused."""
     keys = RecentKeys(ttl=10, max_keys=3)
     keys.add("a", now=0)
     assert keys.add("a", now=11) is True  # expired, so new again
-    for key in ("b", "c", "d"):
+    for key in ("b", "c"):
         keys.add(key, now=12)
     assert len(keys) == 3
-    assert keys.add("a", now=13) is True  # "a" was pushed out by the bound
+    with pytest.raises(DuplicateMemoryFullError):
+        keys.add("d", now=13)
+    assert keys.add("a", now=13) is False  # nothing was pushed out to make room
+    with pytest.raises(DuplicateMemoryFullError):
+        keys.add_all(["e", "b"], now=13)
+    assert "e" not in keys
+    assert keys.add("d", now=22) is True  # "a" expired at 21
+
+
+def test_a_flood_does_not_flush_a_real_key() -> None:
+    """36 forged pushes of 580 messages leave a real key in place: its retry is a duplicate."""
+    keys = RecentKeys()
+    assert keys.add("id:real") is True
+    for push in range(36):
+        keys.add_all(f"id:forged-{push}-{n}" for n in range(580))
+    assert keys.add("id:real") is False
+
+
+def test_all_or_nothing_and_forgetting() -> None:
+    """``add_all`` says which keys are new; ``discard`` undoes a step that failed."""
+    keys = RecentKeys()
+    assert keys.add_all(["x", "y", "x"]) == [True, True, False]
+    keys.discard(["x", "never"])
+    assert "x" not in keys
+    assert "y" in keys
+
+
+def test_long_keys_are_kept_as_a_digest() -> None:
+    """A pushed id of any length costs a bounded key, and still matches itself."""
+    keys = RecentKeys()
+    long_key = "id:" + "9" * 10_000
+    assert keys.add(long_key) is True
+    assert long_key in keys
+    assert all(len(str(key)) <= 64 for key, _ in keys.dump())
+    restored = RecentKeys()
+    restored.load(keys.dump())
+    assert restored.add(long_key) is False
 
 
 def test_dump_and_load_survive_a_restart() -> None:
@@ -34,6 +72,6 @@ def test_dump_and_load_survive_a_restart() -> None:
     restored = RecentKeys(ttl=1000, max_keys=1)
     restored.load([*keys.dump(), ["old", 0.0], "junk", ["z"], [1, 2]])
     assert "y" in restored
-    assert "x" not in restored  # the bound keeps the newest
+    assert "x" not in restored  # a file written with a larger bound keeps the newest
     assert "old" not in restored
     assert restored.add("y") is False

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+import json
 import logging
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -21,9 +24,15 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.sms_gateways.const import CONF_INBOUND_SCAN_INTERVAL, EVENT_INBOUND_SMS
+from custom_components.sms_gateways.const import (
+    CONF_INBOUND_SCAN_INTERVAL,
+    DOMAIN,
+    EVENT_INBOUND_SMS,
+)
+from custom_components.sms_gateways.dedup import DuplicateMemoryFullError
 from custom_components.sms_gateways.gateways import InboundSms
 from custom_components.sms_gateways.inbound import InboundReceiver
+from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
 from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
@@ -257,7 +266,7 @@ async def test_pushed_only_providers_are_not_polled(
         message="hi",
         received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
     )
-    assert inbound.async_receive([sms], pushed=True) == 1
+    assert await inbound.async_receive([sms], pushed=True) == 1
     assert inbound.last_id is None
 
 
@@ -342,7 +351,71 @@ async def test_ids_that_are_not_ascii_numbers(
         ),
     ]
     before = inbound.last_id or 0
-    assert inbound.async_receive(messages, pushed=True) == 2
+    assert await inbound.async_receive(messages, pushed=True) == 2
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["odd", "fine"]
     assert inbound.last_id == max(41, before)
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_fired_only_once_on_disk(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A message fires after the write that holds its key; a failed write fires nothing."""
+    inbound: InboundReceiver = init_integration.runtime_data.inbound
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    sms = InboundSms(
+        sender=SENDER,
+        recipient=OUR_NUMBER,
+        message="on disk first",
+        received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
+    )
+    with (
+        patch(
+            "custom_components.sms_gateways.storage.write_utf8_file",
+            side_effect=WriteError("disk full"),
+        ),
+        pytest.raises(WriteError),
+    ):
+        await inbound.async_receive([sms], pushed=True)
+    await hass.async_block_till_done()
+    assert events == []
+    # The provider pushes again: now it is written, then fired, once.
+    receiving = hass.async_create_task(inbound.async_receive([sms], pushed=True))
+    await asyncio.sleep(0)
+    assert events == []  # not before the write
+    assert await receiving == 1
+    assert await inbound.async_receive([sms], pushed=True) == 0
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["on disk first"]
+    stored = await _stored(hass, init_integration)
+    assert any(key == sms.dedup_key for key, _ in stored["seen"])
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_a_full_memory_refuses_instead_of_forgetting(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Past the bound a new message is refused (pushed again later); none seen is forgotten."""
+    inbound: InboundReceiver = init_integration.runtime_data.inbound
+    inbound._seen._max_keys = 2
+    messages = [
+        InboundSms(
+            sender=SENDER,
+            recipient=OUR_NUMBER,
+            message=f"flood {n}",
+            received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
+        )
+        for n in range(3)
+    ]
+    assert await inbound.async_receive(messages[:2], pushed=True) == 2
+    with pytest.raises(DuplicateMemoryFullError):
+        await inbound.async_receive(messages[2:], pushed=True)
+    assert await inbound.async_receive(messages[:1], pushed=True) == 0
+
+
+async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+    text = await hass.async_add_executor_job(path.read_text)
+    data: dict[str, Any] = json.loads(text)["data"]
+    return data

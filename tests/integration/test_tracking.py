@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+import json
 import logging
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 import xmlrpc.client
@@ -389,8 +391,13 @@ async def test_report_of_an_unknown_message(
     assert tracker.pending == {}
 
 
+def _write_stored(path: str, document: dict[str, Any]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(document), encoding="utf-8")
+
+
 async def test_stored_state_that_cannot_be_read(
-    hass: HomeAssistant, simulator: RunningSimulator, hass_storage: dict[str, Any]
+    hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """A damaged store loses only what is damaged: the set-up goes on."""
     entry = make_entry(simulator, "netoxygen")
@@ -405,7 +412,7 @@ async def test_stored_state_that_cannot_be_read(
         "next_check": "2999-01-15T08:01:00+00:00",
         "checks": 1,
     }
-    hass_storage[f"{DOMAIN}.{entry.entry_id}.deliveries"] = {
+    stored = {
         "version": 1,
         "minor_version": 1,
         "key": f"{DOMAIN}.{entry.entry_id}.deliveries",
@@ -416,6 +423,9 @@ async def test_stored_state_that_cannot_be_read(
             "push_seen_at": "not a date",
         },
     }
+    await hass.async_add_executor_job(
+        _write_stored, hass.config.path(".storage", stored["key"]), stored
+    )
     await setup_entry(hass, entry)
     tracker: DeliveryTracker = entry.runtime_data.tracker
     assert list(tracker.pending) == ["42"]
@@ -641,3 +651,31 @@ async def test_one_poll_makes_at_most_poll_requests(
     assert sorted(message_id for poll in polls for message_id in poll) == sorted(ids)
     if provider == "mobyt":
         assert len({message_id.partition(":")[0] for message_id in polls[0]}) == POLL_REQUESTS
+
+
+def _read_stored(path: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    return data
+
+
+async def test_a_send_is_on_disk_when_the_action_returns(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The messages to follow are written before send_sms answers: a crash then loses none."""
+    response: Any = await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "recipients": [ALICE], "message": "x"},
+        blocking=True,
+        return_response=True,
+    )
+    path = hass.config.path(".storage", f"{DOMAIN}.{init_integration.entry_id}.deliveries")
+    stored = await hass.async_add_executor_job(_read_stored, path)
+    assert [m["message_id"] for m in stored["pending"]] == [
+        m["message_id"] for m in response["messages"]
+    ]
+    tracker: DeliveryTracker = init_integration.runtime_data.tracker
+    writes = tracker._store.writes
+    await tracker.async_poll()  # nothing due: an idle tick writes nothing
+    await hass.async_block_till_done()
+    assert tracker._store.writes == writes
