@@ -1,0 +1,83 @@
+"""Test-only component for the crash test: what survives a kill -9, seen from outside.
+
+Appends every ``sms_gateways_inbound_sms`` to a file (written and fsynced in the event listener,
+synchronously with the firing), answers whether the entry is loaded, and sends through the
+``sms_gateways.send_sms`` action with its response (a loopback view without authentication:
+the test config holds no user).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aiohttp import web
+from homeassistant.components.http import KEY_HASS, HomeAssistantView
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.typing import ConfigType
+
+DOMAIN = "crash_probe"
+EVENTS_FILE = "crash_probe_events.jsonl"
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Start recording the events and serve the probe's views."""
+    path = hass.config.path(EVENTS_FILE)
+    fd = await hass.async_add_executor_job(
+        os.open, path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+    )
+
+    @callback
+    def _record(event: Event) -> None:
+        line = json.dumps({"message_id": event.data.get("message_id")}) + "\n"
+        os.write(fd, line.encode())
+        os.fsync(fd)
+
+    hass.bus.async_listen("sms_gateways_inbound_sms", _record)
+    hass.http.register_view(ReadyView())
+    hass.http.register_view(SendView())
+    return True
+
+
+class ReadyView(HomeAssistantView):
+    """200 once every sms_gateways entry is loaded."""
+
+    url = "/api/crash_probe/ready"
+    name = "api:crash_probe:ready"
+    requires_auth = False
+
+    async def get(self, request: web.Request) -> web.Response:
+        """Whether the entries are loaded."""
+        hass = request.app[KEY_HASS]
+        entries = hass.config_entries.async_entries("sms_gateways")
+        loaded = bool(entries) and all(e.state is ConfigEntryState.LOADED for e in entries)
+        if not loaded:
+            return self.json({"loaded": False}, status_code=503)
+        runtime = entries[0].runtime_data
+        writes = {
+            "inbound": runtime.inbound._store.writes,
+            "deliveries": runtime.tracker._store.writes,
+        }
+        return self.json({"loaded": True, "writes": writes})
+
+
+class SendView(HomeAssistantView):
+    """Call sms_gateways.send_sms and answer its response."""
+
+    url = "/api/crash_probe/send_sms"
+    name = "api:crash_probe:send_sms"
+    requires_auth = False
+
+    async def post(self, request: web.Request) -> web.Response:
+        """Send what the body says."""
+        hass = request.app[KEY_HASS]
+        data: dict[str, Any] = await request.json()
+        try:
+            response = await hass.services.async_call(
+                "sms_gateways", "send_sms", data, blocking=True, return_response=True
+            )
+        except Exception as err:  # noqa: BLE001
+            return self.json({"error": f"{type(err).__name__}: {err}"}, status_code=500)
+        return self.json(response)
