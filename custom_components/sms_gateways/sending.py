@@ -341,7 +341,8 @@ async def _async_deliver(entry: SmsGatewaysConfigEntry, prepared: PreparedSms) -
     runtime = entry.runtime_data
     gateway = runtime.gateway
     try:
-        result = await gateway.send(prepared.sms)
+        with runtime.tracker.async_sending():
+            result = await gateway.send(prepared.sms)
     except GatewayError:
         raise
     except Exception as err:

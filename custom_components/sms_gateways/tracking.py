@@ -9,7 +9,8 @@ the last status survive a restart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
@@ -146,6 +147,14 @@ class PendingMessage:
         )
 
 
+class ReportBeforeSendAnsweredError(Exception):
+    """A pushed report names a message we do not follow while a send is still unanswered.
+
+    It may be that send's: the provider can push a status before its answer to the send reaches
+    us. Answered 503 so that it is pushed again once the send's ids are known.
+    """
+
+
 class DeliveryTracker:
     """Follow the delivery of one entry's messages."""
 
@@ -179,6 +188,8 @@ class DeliveryTracker:
         )
         self._unreadable: set[object] = set()
         """The ids whose report could not be applied, each logged once."""
+        self._sends_unanswered = 0
+        """Send requests made and not yet answered (see ``async_sending``)."""
 
     @property
     def polls(self) -> bool:
@@ -225,6 +236,15 @@ class DeliveryTracker:
 
     # --- what comes in --------------------------------------------------------------------------
 
+    @contextmanager
+    def async_sending(self) -> Iterator[None]:
+        """Around a send request: a report pushed meanwhile for an unknown message may be its."""
+        self._sends_unanswered += 1
+        try:
+            yield
+        finally:
+            self._sends_unanswered -= 1
+
     @callback
     def async_track_send(self, result: SendResult) -> None:
         """Follow every message of a send the provider accepted."""
@@ -261,9 +281,13 @@ class DeliveryTracker:
 
         Raises:
             DuplicateMemoryFullError: a pushed report when the memory of reports is full.
+            ReportBeforeSendAnsweredError: a pushed report for a message not followed while a
+                send is unanswered: it may be that send's.
         """
         pending = self.pending.get(report.message_id)
         if pending is None:
+            if pushed and self._sends_unanswered:
+                raise ReportBeforeSendAnsweredError(report.message_id)
             _LOGGER.debug("Report for %s, a message not followed: ignored", report.message_id)
             return False
         now = dt_util.utcnow()

@@ -27,7 +27,7 @@ from .dedup import DuplicateMemoryFullError
 from .gateways import GatewayError, SmsGateway, UnsupportedOperationError
 from .inbound import InboundReceiver
 from .storage import WriteError
-from .tracking import DeliveryTracker
+from .tracking import DeliveryTracker, ReportBeforeSendAnsweredError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ refused whole (413), before anything fires. SMSFactor posts its inbox as each SM
 doc's example holds two); Mobyt posts one message per request. 50 full-length SMS (1,530
 characters each, 10 parts) already fill the 64 KB body bound, so no real push is refused, while a
 forged push of short messages no longer fires hundreds of events."""
+REPORT_EARLY_RETRY_AFTER = "10"
+"""Seconds after which a status pushed before its send was answered is worth pushing again."""
 _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
@@ -151,6 +153,17 @@ class PushHandler:
         except PushRefusedError as err:
             _LOGGER.warning("Refused a push to the %s webhook: %s", self.gateway.title, err.reason)
             return web.Response(status=err.status, text=err.reason)
+        except ReportBeforeSendAnsweredError as err:
+            _LOGGER.debug(
+                "Status of %s pushed by %s before its send was answered: to be pushed again",
+                err,
+                self.gateway.title,
+            )
+            return web.Response(
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+                text="try again",
+                headers={"Retry-After": REPORT_EARLY_RETRY_AFTER},
+            )
         except (DuplicateMemoryFullError, WriteError) as err:
             # What it holds could not be kept for sure: 503 so that the provider pushes again.
             _LOGGER.warning(

@@ -36,7 +36,11 @@ from custom_components.sms_gateways.gateways import (
     SendOutcomeUnknownError,
     create_gateway,
 )
-from custom_components.sms_gateways.gateways.mobyt import DELIVERY_STATUSES, ERROR_CODES
+from custom_components.sms_gateways.gateways.mobyt import (
+    DELIVERY_STATUSES,
+    ERROR_CODES,
+    MAX_APART_ORDERS,
+)
 from simulator.state import SimInbound, SimMessage
 from tests.conftest import RunningSimulator
 
@@ -48,6 +52,7 @@ FR_EXPIRING = "+33612347777"
 FR_REFUSED = "+33612349999"
 IT_1 = "+393123456789"
 SEND = "/mobyt/Mobyt/SENDSMS"
+_FIXED_SENDER = "Invalid sender: SMS Direct (L) has a fixed sender"
 STATUS = "/mobyt/Mobyt/SMSSTATUS"
 REMOVE = "/mobyt/Mobyt/REMOVE_DELAYED"
 
@@ -404,6 +409,21 @@ async def test_refused_numbers_found_among_many(
     assert result.credits_used == 7
     sent = [form_of(r)["recipient"].split(",") for r in simulator.requests(SEND)]
     assert [len(recipients) for recipients in sent] == [8, 4, 4, 2, 2, 1, 1]
+
+
+async def test_a_refused_message_is_not_tried_for_ever(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    """A KO about the message itself: a bounded search, then every recipient refused, none sent."""
+    simulator.play(mobyt__sender_with_l="refused")
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
+    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
+    result = await gateway.send(sms)
+    assert len(simulator.requests(SEND)) == 1 + MAX_APART_ORDERS  # not 199
+    assert simulator.sim.state.messages == {}
+    assert not result.accepted
+    assert len(result.messages) == len(numbers)
+    assert {m.error for m in result.messages} == {"Mobyt refused the request: " + _FIXED_SENDER}
 
 
 async def test_others_sent_reading(gateway: MobytGateway, simulator: RunningSimulator) -> None:

@@ -718,3 +718,54 @@ async def test_status_push_for_a_message_never_sent(
     assert before is not None
     assert after is not None
     assert after.state == before.state
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_status_pushed_before_the_send_is_answered(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A status for a message not yet known while a send is out is pushed again, then fires."""
+    gateway = init_integration.runtime_data.gateway
+    real_send = gateway.send
+    request_out = asyncio.Event()
+    answer_may_come = asyncio.Event()
+
+    async def slow_answer(sms: Any) -> Any:
+        request_out.set()
+        await answer_may_come.wait()
+        return await real_send(sms)
+
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    with patch.object(gateway, "send", slow_answer):
+        send = hass.async_create_task(
+            hass.services.async_call(
+                DOMAIN,
+                "send_sms",
+                {
+                    "config_entry_id": init_integration.entry_id,
+                    "recipients": ["+33606123456"],
+                    "message": "Alarm",
+                },
+                blocking=True,
+                return_response=True,
+            )
+        )
+        await request_out.wait()
+        early = {"order_id": "NOT-YET-KNOWN", "recipient": "+33606123456", "status": "DLVRD"}
+        response = await client.post(webhook_path(init_integration), data=early)
+        assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
+        assert response.headers["Retry-After"]
+        answer_may_come.set()
+        answered = await send
+    message_id = answered["messages"][0]["message_id"]
+    order_id = message_id.split(":")[0]
+    pushed_again = {"order_id": order_id, "recipient": "+33606123456", "status": "DLVRD"}
+    assert (await _post(client, init_integration, pushed_again)) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+    assert [(e.data["message_id"], e.data["status"]) for e in events][-1] == (
+        message_id,
+        "delivered",
+    )
+    # Once the send is answered, a report for a message never sent is answered 200 again.
+    assert (await _post(client, init_integration, early)) == (HTTPStatus.OK, "OK")

@@ -37,9 +37,12 @@ What a KO does prove is that the request was not executed ("requête non exécut
 refused SENDSMS was sent. So when an order to several recipients is refused (the reply has no
 per-recipient rows, and one bad number may refuse the whole order), the recipients are sent again
 in smaller orders, each only after a KO for it, until every recipient is either sent or refused
-alone; a number the KO's text names is tried apart at once. Nothing that may have gone is sent
-again: after an unreadable reply or a lost connection, those recipients are reported with an
-unknown outcome and their order id.
+alone; a number the KO's text names is tried apart at once. At most ``MAX_APART_ORDERS`` orders
+follow the first: a KO about the message itself (a sender Mobyt refuses) would otherwise cost
+2n - 1 requests for n recipients; the recipients not tried by then are reported refused with the
+KO of the order they were in, which is true. Nothing that may have gone is sent again: after an
+unreadable reply or a lost connection, those recipients are reported with an unknown outcome and
+their order id.
 
 Every reader of Mobyt data is total: any text gives a model or a ``GatewayError``. Ids, counts
 and dates are read with ASCII digits only (``str.isdigit`` takes ``²``, which ``int`` refuses).
@@ -133,6 +136,9 @@ ERROR_CODES: Final[Mapping[str, type[GatewayError]]] = MappingProxyType(
     {LOGIN_REFUSED: AuthenticationError, NO_CREDITS: InsufficientCreditsError}
 )
 """The only KO codes with evidence (the vendor's SDK, see the module docstring)."""
+MAX_APART_ORDERS = 32
+"""The most orders sent after a refused order to several recipients, to find who is refused:
+enough to set apart two bad numbers among a hundred (about 2 log2 n orders each)."""
 
 _ORDER_ID_LENGTH = 32
 _RECORD_SEPARATOR = re.compile(r";|\r?\n")
@@ -628,9 +634,15 @@ class MobytGateway(SmsGateway):
         orders: list[str] = []
         costs: list[float | None] = []
         status = _initial_status(prepared)
-        queue = _split(prepared.recipients, first)
+        queue = [(group, first) for group in _split(prepared.recipients, first)]
+        budget = MAX_APART_ORDERS
         while queue:
-            group = queue.pop(0)
+            group, refused_in = queue.pop(0)
+            if budget == 0:
+                # Not tried: refused, like every order it was part of.
+                _refuse(results, group, refused_in)
+                continue
+            budget -= 1
             order_id = _new_order_id()
             try:
                 reply = await self._send_order(prepared, group, order_id)
@@ -652,16 +664,9 @@ class MobytGateway(SmsGateway):
                 continue
             if isinstance(reply, Refusal):
                 if len(group) > 1 and reply.code not in ERROR_CODES:
-                    queue.extend(_split(group, reply))
-                    continue
-                error = reply.error()
-                for number in group:
-                    results[number] = RecipientResult(
-                        recipient=number,
-                        accepted=False,
-                        error=error.message,
-                        error_code=reply.code or None,
-                    )
+                    queue.extend((part, reply) for part in _split(group, reply))
+                else:
+                    _refuse(results, group, reply)
                 continue
             sent, used = _sent_order(reply, order_id)
             orders.append(sent)
@@ -935,6 +940,15 @@ def _sent_order(records: list[list[str]], order_id: str) -> tuple[str, float | N
     if not _PUSH_ORDER_ID.fullmatch(sent):
         sent = order_id
     return sent, parse_amount(reply[1]) if len(reply) > 1 else None
+
+
+def _refuse(results: dict[str, RecipientResult], group: Sequence[str], refusal: Refusal) -> None:
+    """Every recipient of ``group`` refused, with the words of the KO of its order."""
+    error = refusal.error()
+    for number in group:
+        results[number] = RecipientResult(
+            recipient=number, accepted=False, error=error.message, error_code=refusal.code or None
+        )
 
 
 def _split(group: Sequence[str], refusal: Refusal) -> list[tuple[str, ...]]:
