@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.const import (
-    ATTR_CONFIG_ENTRY_ID,
-    CONF_NAME,
     CONF_PASSWORD,
     CONF_USERNAME,
     CONF_WEBHOOK_ID,
@@ -16,12 +14,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
-    discovery,
     issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util.hass_dict import HassKey
 
 from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
@@ -45,7 +41,11 @@ from .coordinator import (
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
-from .notify import async_remove_notify_service
+from .notify import (
+    async_add_legacy_entry,
+    async_remove_legacy_entry,
+    async_setup_legacy_notify,
+)
 from .sending import EntrySending, outbox_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
@@ -63,13 +63,12 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions, once for every entry."""
-    hass.data[HASS_CONFIG] = config
+    """Register the actions and load the legacy notify platform, once for every entry."""
     async_setup_services(hass)
+    async_setup_legacy_notify(hass, config)
     # Every entry's webhook answers from the start, loaded or not (503 until it is loaded).
     for entry in hass.config_entries.async_entries(DOMAIN):
         async_register_webhook(hass, entry)
@@ -147,15 +146,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    hass.async_create_task(
-        discovery.async_load_platform(
-            hass,
-            Platform.NOTIFY,
-            DOMAIN,
-            {CONF_NAME: entry.title, ATTR_CONFIG_ENTRY_ID: entry.entry_id},
-            hass.data[HASS_CONFIG],
-        )
-    )
+    await async_add_legacy_entry(hass, entry)
     # Recipients (subentries), options and credentials take effect through a reload.
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
@@ -182,7 +173,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
     """Unload the entities and the notify service; leave no repair issue behind."""
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
-    await async_remove_notify_service(hass, entry)
+    await async_remove_legacy_entry(hass, entry)
     ir.async_delete_issue(hass, DOMAIN, no_credits_issue_id(entry.entry_id))
     return True
 

@@ -42,8 +42,6 @@ from .inbound import InboundReceiver
 from .tracking import DeliveryTracker
 
 if TYPE_CHECKING:
-    from homeassistant.components.notify.legacy import BaseNotificationService
-
     from .sending import EntrySending
 
 _LOGGER = logging.getLogger(__name__)
@@ -75,8 +73,6 @@ class SmsGatewaysData:
     """Fires each received SMS once, from the webhook or from polling."""
     sending: EntrySending
     """The one send path of the account: fallback, outbox, gathered notify calls."""
-    notify_service: BaseNotificationService | None = None
-    """The legacy ``notify.<account>`` service, once the notify platform has loaded it."""
     sent_listeners: list[SentListener] = field(default_factory=list)
 
     @callback

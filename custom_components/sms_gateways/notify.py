@@ -1,33 +1,45 @@
-"""Notify: one entity per recipient, and the account's legacy ``notify.<account>`` service.
+"""Notify: one entity per recipient, and the legacy notify services of the accounts.
 
-The entities serve ``notify.send_message``. The legacy service, loaded per entry through
-discovery the way ``mobile_app`` loads its own, serves the many automations that already call
-an SMS notifier with ``message``, ``title``, ``target`` (numbers) and ``data``.
+The entities serve ``notify.send_message``. The legacy platform, loaded once through discovery
+the way ``mobile_app`` loads its own, serves the many automations that already call an SMS
+notifier with ``message``, ``title``, ``target`` and ``data``. Its one service instance reflects
+the loaded accounts:
+
+- ``notify.<account>`` per account, as before: ``target`` numbers or names of its recipients,
+  every recipient of the account without one;
+- ``notify.sms_gateways``: ``target`` recipient names (numbers when a single account is
+  loaded), every recipient of every account without one;
+- ``notify.sms_gateways_<account>_<recipient>`` per recipient (the platform's targets).
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Mapping
 import logging
 from typing import Any, override
 
 from homeassistant.components.notify import NotifyEntity
 from homeassistant.components.notify.const import (
     ATTR_DATA,
+    ATTR_MESSAGE,
     ATTR_TARGET,
     ATTR_TITLE,
     DOMAIN as NOTIFY_DOMAIN,
+    NOTIFY_SERVICE_SCHEMA,
+    SERVICE_NOTIFY,
     NotifyEntityFeature,
 )
-from homeassistant.components.notify.legacy import NOTIFY_SERVICES, BaseNotificationService
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_NAME
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.components.notify.legacy import BaseNotificationService, async_reload
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import CONF_DESCRIPTION, CONF_NAME, Platform
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.service import async_set_service_schema
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import slugify
+from homeassistant.util.hass_dict import HassKey
 import probatio
 
 from .const import (
@@ -49,6 +61,9 @@ from .helpers import recipient_numbers, with_title
 from .sending import SendRequest
 
 _LOGGER = logging.getLogger(__name__)
+
+LEGACY_ENTRIES: HassKey[dict[str, SmsGatewaysConfigEntry]] = HassKey(f"{DOMAIN}_legacy_notify")
+"""The loaded entries the legacy services send through, in the order they were loaded."""
 
 PARALLEL_UPDATES = 0
 
@@ -108,73 +123,213 @@ class RecipientNotifyEntity(NotifyEntity):
         )
 
 
+@callback
+def async_setup_legacy_notify(hass: HomeAssistant, config: ConfigType) -> None:
+    """Load the legacy notify platform, once for every entry (as ``mobile_app`` does)."""
+    hass.data[LEGACY_ENTRIES] = {}
+    hass.async_create_task(
+        discovery.async_load_platform(hass, Platform.NOTIFY, DOMAIN, {CONF_NAME: DOMAIN}, config),
+        eager_start=True,
+    )
+
+
+async def async_add_legacy_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+    """Give a loaded entry its legacy services."""
+    hass.data[LEGACY_ENTRIES][entry.entry_id] = entry
+    await async_reload(hass, DOMAIN)
+
+
+async def async_remove_legacy_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+    """Take an unloaded entry's legacy services away (all of them with the last entry)."""
+    if hass.data[LEGACY_ENTRIES].pop(entry.entry_id, None) is not None:
+        await async_reload(hass, DOMAIN)
+
+
 async def async_get_service(
     hass: HomeAssistant,
     config: ConfigType,
     discovery_info: DiscoveryInfoType | None = None,
 ) -> SmsNotificationService | None:
-    """The legacy notify service of the entry that asked for it (never from YAML)."""
+    """The legacy services of every account (never from YAML)."""
     if discovery_info is None:
         return None
-    entry: SmsGatewaysConfigEntry | None = hass.config_entries.async_get_entry(
-        discovery_info[ATTR_CONFIG_ENTRY_ID]
-    )
-    if (
-        entry is None
-        or entry.state not in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
-        or entry.runtime_data.notify_service is not None
-    ):
-        return None
-    name = slugify(discovery_info[CONF_NAME])
-    if hass.services.has_service(NOTIFY_DOMAIN, name):
-        _LOGGER.warning(
-            "The notify service %s.%s already exists; rename the %s entry %s to get its own",
-            NOTIFY_DOMAIN,
-            name,
-            DOMAIN,
-            entry.title,
-        )
-        return None
-    service = SmsNotificationService(entry)
-    entry.runtime_data.notify_service = service
-    return service
+    return SmsNotificationService()
 
 
-async def async_remove_notify_service(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Unregister an unloaded entry's legacy service, and forget it."""
-    service = entry.runtime_data.notify_service
-    if service is None:
-        return
-    entry.runtime_data.notify_service = None
-    await service.async_unregister_services()
-    # Forget it too, or a later reload of the legacy services would register it again.
-    with suppress(ValueError):
-        hass.data.get(NOTIFY_SERVICES, {}).get(DOMAIN, []).remove(service)
+def _target_name(entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> str:
+    return f"{entry.title} {subentry.title}"
+
+
+def _recipients(entry: SmsGatewaysConfigEntry) -> list[ConfigSubentry]:
+    return [
+        subentry
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_RECIPIENT
+    ]
 
 
 class SmsNotificationService(BaseNotificationService):
-    """``notify.<account>``: an SMS to ``target`` (numbers), else to every recipient."""
+    """The legacy services: ``notify.sms_gateways``, one per recipient and one per account."""
 
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """Send through one entry."""
-        self._entry = entry
+    def __init__(self) -> None:
+        """No account yet: they come and go with their entries."""
+        self._accounts: dict[str, str] = {}
+        """The ``notify.<account>`` services registered: service name -> entry id."""
+        self._warned: set[str] = set()
+
+    @property
+    def _entries(self) -> list[SmsGatewaysConfigEntry]:
+        return list(self.hass.data.get(LEGACY_ENTRIES, {}).values())
+
+    @property
+    @override
+    def targets(self) -> dict[str, str]:
+        """Every recipient of every account: "<account> <recipient>" -> its slug."""
+        return {
+            _target_name(entry, subentry): slugify(_target_name(entry, subentry))
+            for entry in self._entries
+            for subentry in _recipients(entry)
+        }
+
+    @override
+    async def async_register_services(self) -> None:
+        """Bring the services in line with the loaded accounts; none without an account."""
+        if not self._entries:
+            await self.async_unregister_services()
+            return
+        await super().async_register_services()
+        wanted: dict[str, str] = {}
+        for entry in self._entries:
+            wanted.setdefault(slugify(entry.title), entry.entry_id)
+        for name in [name for name in self._accounts if name not in wanted]:
+            del self._accounts[name]
+            self.hass.services.async_remove(NOTIFY_DOMAIN, name)
+        for name, entry_id in wanted.items():
+            if name in self._accounts:
+                self._accounts[name] = entry_id
+                continue
+            if self.hass.services.has_service(NOTIFY_DOMAIN, name):
+                continue
+            self._accounts[name] = entry_id
+            self.hass.services.async_register(
+                NOTIFY_DOMAIN, name, self._async_account_service, schema=NOTIFY_SERVICE_SCHEMA
+            )
+            async_set_service_schema(
+                self.hass,
+                NOTIFY_DOMAIN,
+                name,
+                {
+                    CONF_NAME: f"Send an SMS with {name}",
+                    CONF_DESCRIPTION: f"Sends an SMS through the account {name}.",
+                    "fields": self.services_dict[SERVICE_NOTIFY]["fields"],
+                },
+            )
+        for entry in self._entries:
+            if entry.entry_id in self._accounts.values() or entry.entry_id in self._warned:
+                continue
+            self._warned.add(entry.entry_id)
+            _LOGGER.warning(
+                "The notify service %s.%s already exists; rename the %s entry %s to get its own",
+                NOTIFY_DOMAIN,
+                slugify(entry.title),
+                DOMAIN,
+                entry.title,
+            )
+
+    @override
+    async def async_unregister_services(self) -> None:
+        """Remove every service, the accounts' too."""
+        await super().async_unregister_services()
+        for name in self._accounts:
+            self.hass.services.async_remove(NOTIFY_DOMAIN, name)
+        self._accounts.clear()
+        self._warned.clear()
+
+    async def _async_account_service(self, call: ServiceCall) -> None:
+        """``notify.<account>``: through that account only."""
+        entry = self.hass.data[LEGACY_ENTRIES].get(self._accounts.get(call.service, ""))
+        if entry is None:  # pragma: no cover - removed with its entry
+            return
+        await self._async_send([entry], call.data[ATTR_MESSAGE], call.data)
 
     @override
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
+        """``notify.sms_gateways`` and the recipients' services: through every account."""
+        await self._async_send(self._entries, message, kwargs)
+
+    async def _async_send(
+        self, entries: list[SmsGatewaysConfigEntry], message: str, fields: Mapping[str, Any]
+    ) -> None:
         """Send the message, the title on its first line, with the options of ``data``.
 
+        Each account sends to its own recipients; a number goes through the one account named.
+
         Raises:
-            ServiceValidationError: no recipient, or ``data`` has an unknown or invalid option.
+            ServiceValidationError: no recipient, a target that names none with several
+                accounts, or ``data`` has an unknown or invalid option.
+            HomeAssistantError: the first account that could not send (the others still did).
         """
-        targets: list[str] = kwargs.get(ATTR_TARGET) or recipient_numbers(self._entry)
         try:
-            options: dict[str, Any] = NOTIFY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
+            options: dict[str, Any] = NOTIFY_DATA_SCHEMA(fields.get(ATTR_DATA) or {})
         except probatio.Invalid as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_notify_data",
                 translation_placeholders={"error": str(err)},
             ) from err
-        text = with_title(message, kwargs.get(ATTR_TITLE))
-        request = SendRequest.of(targets, text, options)
-        await self._entry.runtime_data.sending.async_send(request)
+        numbers = _numbers_by_entry(entries, fields.get(ATTR_TARGET) or [])
+        if not numbers:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="notify_no_recipients"
+            )
+        text = with_title(message, fields.get(ATTR_TITLE))
+        errors: list[HomeAssistantError] = []
+        for entry in entries:
+            if entry.entry_id not in numbers:
+                continue
+            request = SendRequest.of(numbers[entry.entry_id], text, options)
+            try:
+                await entry.runtime_data.sending.async_send(request)
+            except HomeAssistantError as err:
+                errors.append(err)
+        if errors:
+            raise errors[0]
+
+
+def _numbers_by_entry(
+    entries: list[SmsGatewaysConfigEntry], targets: list[str]
+) -> dict[str, list[str]]:
+    """The numbers each account sends to: its recipients named in ``targets``, or all of them.
+
+    Raises:
+        ServiceValidationError: a target is no recipient's name, and several accounts could
+            send to it.
+    """
+    if not targets:
+        every = {entry.entry_id: recipient_numbers(entry) for entry in entries}
+        if len(entries) == 1:
+            # The account's own error says to add a recipient to it.
+            return every
+        return {entry_id: found for entry_id, found in every.items() if found}
+    numbers: dict[str, list[str]] = {}
+    for target in targets:
+        key = slugify(target)
+        found = [
+            (entry, subentry)
+            for entry in entries
+            for subentry in _recipients(entry)
+            if key == slugify(_target_name(entry, subentry))
+            or (len(entries) == 1 and key == slugify(subentry.title))
+        ]
+        if found:
+            entry, subentry = found[0]
+            numbers.setdefault(entry.entry_id, []).append(subentry.data[CONF_PHONE_NUMBER])
+        elif len(entries) == 1:
+            numbers.setdefault(entries[0].entry_id, []).append(target)
+        else:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="notify_target_unknown",
+                translation_placeholders={"target": target},
+            )
+    return numbers

@@ -39,14 +39,15 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     entry = init_integration
     service = slugify(entry.title)
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.notify_service is not None
     notify_services = hass.services.async_services_for_domain(NOTIFY_DOMAIN)
-    assert service in notify_services
+    assert {service, DOMAIN, f"{DOMAIN}_{service}_alice"} <= set(notify_services)
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert service not in hass.services.async_services_for_domain(NOTIFY_DOMAIN)
+    assert not {service, DOMAIN, f"{DOMAIN}_{service}_alice"} & set(
+        hass.services.async_services_for_domain(NOTIFY_DOMAIN)
+    )
     assert all(
         state.state == STATE_UNAVAILABLE
         for state in hass.states.async_all()
@@ -162,13 +163,14 @@ async def test_notify_service_name_taken(
     await hass.config_entries.async_setup(second.entry_id)
     await hass.async_block_till_done()
 
-    assert first.runtime_data.notify_service is not None
-    assert second.runtime_data.notify_service is None
     assert "notify.netoxygen_demo already exists" in caplog.text
+    assert caplog.text.count("already exists") == 1
 
     # Unloading the second entry leaves the first one's service alone.
     await hass.config_entries.async_unload(second.entry_id)
     assert hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
+    assert await hass.config_entries.async_unload(first.entry_id)
+    assert not hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
 
 
 async def test_renamed_entry_gets_a_new_service(
@@ -206,25 +208,13 @@ async def test_removing_the_entry_forgets_stored_credits(
     assert key not in hass_storage
 
 
-async def test_notify_service_of_an_entry_that_is_gone(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    """A discovery that arrives after its entry was unloaded or removed makes no service."""
-    from custom_components.sms_gateways.notify import async_get_service  # noqa: PLC0415
-
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    for entry_id in (init_integration.entry_id, "removed"):
-        discovery = {CONF_NAME: "late", "config_entry_id": entry_id}
-        assert await async_get_service(hass, {}, discovery) is None
-
-
 async def test_unload_refused_by_a_platform(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """If a platform cannot unload, the entry keeps its notify service."""
     with patch.object(hass.config_entries, "async_unload_platforms", return_value=False):
         assert not await hass.config_entries.async_unload(init_integration.entry_id)
-    assert init_integration.runtime_data.notify_service is not None
+    assert hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import MappingProxyType
 
 from homeassistant.components.notify import (
     ATTR_DATA,
@@ -12,6 +13,7 @@ from homeassistant.components.notify import (
     DOMAIN as NOTIFY_DOMAIN,
     SERVICE_SEND_MESSAGE,
 )
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -19,8 +21,10 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_gateways.const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
 from tests.conftest import RunningSimulator
 
+from .common import setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 
@@ -157,3 +161,142 @@ async def test_legacy_service_without_recipients(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True
         )
     assert err.value.translation_key == "no_recipients"
+
+
+CAROL = "+33698765432"
+
+
+def _sent(simulator: RunningSimulator) -> list[tuple[str, str, str]]:
+    """(provider, recipient, text) of every message the simulator took, in order."""
+    return sorted(
+        (message.provider, message.recipient.lstrip("+"), message.text)
+        for message in simulator.sim.state.messages.values()
+    )
+
+
+def _our_services(hass: HomeAssistant) -> set[str]:
+    """The legacy notify services of the integration that exist now."""
+    return {
+        name
+        for name in hass.services.async_services_for_domain(NOTIFY_DOMAIN)
+        if name.startswith(("sms_gateways", "netoxygen_demo", "123_sms_net_demo"))
+    }
+
+
+async def _notify(hass: HomeAssistant, service: str, **data: object) -> None:
+    await hass.services.async_call(NOTIFY_DOMAIN, service, dict(data), blocking=True)
+
+
+async def test_legacy_services_follow_the_entries(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """One platform for every account: entries loaded, unloaded and reloaded update it."""
+    netoxygen = init_integration
+    assert _our_services(hass) == {
+        "sms_gateways",
+        "netoxygen_demo",
+        "sms_gateways_netoxygen_demo_alice",
+        "sms_gateways_netoxygen_demo_bob",
+    }
+    # With a single account, notify.sms_gateways takes numbers and recipients' names too.
+    await _notify(hass, "sms_gateways", message="One", target=[ALICE])
+    await _notify(hass, "sms_gateways", message="Two", target=["Bob"])
+    assert _sent(simulator) == [
+        ("netoxygen", BOB.lstrip("+"), "Two"),
+        ("netoxygen", ALICE.lstrip("+"), "One"),
+    ]
+    simulator.sim.state.messages.clear()
+
+    # A second account: its services appear, no restart.
+    sms123 = await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
+    assert _our_services(hass) >= {"123_sms_net_demo", "sms_gateways_123_sms_net_demo_carol"}
+    await _notify(hass, "sms_gateways", message="Everyone", title="Fire")
+    assert _sent(simulator) == [
+        ("netoxygen", BOB.lstrip("+"), "Fire\nEveryone"),
+        ("netoxygen", ALICE.lstrip("+"), "Fire\nEveryone"),
+        ("sms123", BOB.lstrip("+"), "Fire\nEveryone"),
+    ]
+    simulator.sim.state.messages.clear()
+
+    # Each recipient by its name (or its own service) goes through its own account.
+    await _notify(hass, "sms_gateways", message="Hi", target=["123_sms_net_demo_carol"])
+    await _notify(hass, "sms_gateways_netoxygen_demo_bob", message="Hello", target=["+3361"])
+    await _notify(hass, "123_sms_net_demo", message="Numbers", target=[ALICE])
+    assert _sent(simulator) == [
+        ("netoxygen", BOB.lstrip("+"), "Hello"),
+        ("sms123", BOB.lstrip("+"), "Hi"),
+        ("sms123", ALICE.lstrip("+"), "Numbers"),
+    ]
+    simulator.sim.state.messages.clear()
+
+    # A bare number with two accounts: which one should send it is not guessed.
+    with pytest.raises(ServiceValidationError) as err:
+        await _notify(hass, "sms_gateways", message="Who?", target=[ALICE])
+    assert err.value.translation_key == "notify_target_unknown"
+    assert simulator.sim.state.messages == {}
+
+    # Unloaded, an account's services go; the other account's stay.
+    assert await hass.config_entries.async_unload(netoxygen.entry_id)
+    await hass.async_block_till_done()
+    assert _our_services(hass) == {
+        "sms_gateways",
+        "123_sms_net_demo",
+        "sms_gateways_123_sms_net_demo_carol",
+    }
+
+    # Reloaded, the same services come back once: a call sends once.
+    assert await hass.config_entries.async_reload(sms123.entry_id)
+    await hass.async_block_till_done()
+    await _notify(hass, "123_sms_net_demo", message="Once")
+    assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Once")]
+
+    # The last account unloaded, nothing is left; loaded again, all comes back.
+    assert await hass.config_entries.async_unload(sms123.entry_id)
+    await hass.async_block_till_done()
+    assert _our_services(hass) == set()
+    assert await hass.config_entries.async_setup(netoxygen.entry_id)
+    await hass.async_block_till_done()
+    assert "netoxygen_demo" in _our_services(hass)
+    assert "sms_gateways" in _our_services(hass)
+
+
+async def test_legacy_service_of_a_new_recipient(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A recipient added to an account gets its service and its name as a target."""
+    hass.config_entries.async_add_subentry(
+        init_integration,
+        ConfigSubentry(
+            data=MappingProxyType({CONF_PHONE_NUMBER: CAROL}),
+            subentry_type=SUBENTRY_RECIPIENT,
+            title="Carol",
+            unique_id=CAROL,
+        ),
+    )
+    await hass.async_block_till_done()
+    assert "sms_gateways_netoxygen_demo_carol" in _our_services(hass)
+    await _notify(hass, "netoxygen_demo", message="Welcome", target=["carol"])
+    assert _sent(simulator) == [("netoxygen", CAROL.lstrip("+"), "Welcome")]
+
+
+async def test_legacy_service_without_any_recipient(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """notify.sms_gateways with no target, and no account has a recipient: it is said so."""
+    await setup_entry(hass, make_entry(simulator, "netoxygen"))
+    await setup_entry(hass, make_entry(simulator, "sms123"))
+    with pytest.raises(ServiceValidationError) as err:
+        await _notify(hass, "sms_gateways", message="Hi")
+    assert err.value.translation_key == "notify_no_recipients"
+
+
+async def test_legacy_service_one_account_fails(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """An account that cannot send does not stop the other: its error is raised after."""
+    await setup_entry(hass, make_entry(simulator, "netoxygen", recipients={"Nobody": REFUSED}))
+    await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
+    with pytest.raises(HomeAssistantError) as err:
+        await _notify(hass, "sms_gateways", message="Smoke")
+    assert err.value.translation_key == "recipient_refused"
+    assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Smoke")]
