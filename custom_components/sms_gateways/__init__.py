@@ -27,6 +27,7 @@ from .const import (
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
+    CONF_SENDER,
     CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DOMAIN,
@@ -79,6 +80,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry
     """Bring an entry stored by an older version to the current form.
 
     1.2: Mobyt's message type option is stored lowercase (``n``/``l``), the selector's keys.
+    1.3: the sender, not needed to connect, is an option: the one given at setup moves from
+    the data to the options (where a sender saved in the options already took its place).
     """
     if entry.version > 1:
         # A downgrade: this version cannot read what a newer one stored.
@@ -88,6 +91,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry
         if isinstance(message_type := options.get(CONF_MESSAGE_TYPE), str):
             options[CONF_MESSAGE_TYPE] = message_type.lower()
         hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+    if entry.minor_version < 3:
+        data = dict(entry.data)
+        options = dict(entry.options)
+        if (sender := data.pop(CONF_SENDER, None)) and CONF_SENDER not in options:
+            options[CONF_SENDER] = sender
+        hass.config_entries.async_update_entry(entry, data=data, options=options, minor_version=3)
     return True
 
 

@@ -140,7 +140,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one provider account."""
 
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
 
     @staticmethod
     @callback
@@ -211,8 +211,8 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_API_URL: api_url,
                     CONF_WEBHOOK_ID: webhook.async_generate_id(),
                 }
-                if sender:
-                    data[CONF_SENDER] = sender
+                # The sender is not needed to connect: it is an option, changed in the options.
+                options = {CONF_SENDER: sender} if sender else {}
                 description: str | None = "no_push"
                 if _pushes(gateway):
                     if cloudhook := await async_create_cloudhook(self.hass, data[CONF_WEBHOOK_ID]):
@@ -223,6 +223,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"{gateway.title} {data[CONF_USERNAME]}",
                     data=data,
+                    options=options,
                     description=description,
                     description_placeholders=_webhook_placeholders(self.hass, gateway, data),
                 )

@@ -209,7 +209,7 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         The account's sends are those of its options (sender, message type) to its recipients.
         """
         entry = self.config_entry
-        sender = (entry.options if CONF_SENDER in entry.options else entry.data).get(CONF_SENDER)
+        sender = entry.options.get(CONF_SENDER)
         recipients = [
             str(subentry.data.get(CONF_PHONE_NUMBER, ""))
             for subentry in entry.subentries.values()

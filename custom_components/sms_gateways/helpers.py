@@ -60,10 +60,8 @@ _OPTION_CAPABILITIES: dict[str, Capability] = {
 
 
 def default_sender(entry: SmsGatewaysConfigEntry) -> str | None:
-    """The sender of the options, else the one given at setup (None: the provider's)."""
-    if CONF_SENDER in entry.options:
-        return entry.options[CONF_SENDER] or None
-    return entry.data.get(CONF_SENDER) or None
+    """The sender of the options (None: the provider's)."""
+    return entry.options.get(CONF_SENDER) or None
 
 
 def recipient_numbers(entry: SmsGatewaysConfigEntry) -> list[str]:

@@ -107,7 +107,7 @@ def write_config(config: Path, *, ha_port: int, sim_port: int) -> None:
                 {
                     "entry_id": ENTRY_ID,
                     "version": 1,
-                    "minor_version": 2,
+                    "minor_version": 3,
                     "domain": "sms_gateways",
                     "title": "Mobyt demo",
                     "data": {
@@ -116,9 +116,8 @@ def write_config(config: Path, *, ha_port: int, sim_port: int) -> None:
                         "password": "demo-password",
                         "api_url": f"http://127.0.0.1:{sim_port}/mobyt/",
                         "webhook_id": WEBHOOK_ID,
-                        "sender": "Home",
                     },
-                    "options": {},
+                    "options": {"sender": "Home"},
                     "source": "user",
                     "unique_id": "mobyt_demo",
                 }

@@ -78,6 +78,10 @@ def make_entry(
     """A config entry of ``provider`` as the flow creates it, with recipient subentries."""
     demo_user, demo_password = DEMO_ACCOUNTS[provider]
     username = username or demo_user
+    # The sender is an option (config entry 1.3); a test gives it with the data for short.
+    options = dict(options or {})
+    if CONF_SENDER in data:
+        options[CONF_SENDER] = data.pop(CONF_SENDER)
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"{TITLES[provider]} {username}",
@@ -90,7 +94,7 @@ def make_entry(
             CONF_WEBHOOK_ID: f"webhook-{provider}",
             **data,
         },
-        options=options or {},
+        options=options,
         subentries_data=[
             ConfigSubentryDataWithId(
                 data={CONF_PHONE_NUMBER: number},

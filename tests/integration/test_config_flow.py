@@ -104,9 +104,11 @@ async def test_create_entry(
         CONF_USERNAME: username,
         CONF_PASSWORD: password,
         CONF_API_URL: simulator.api_url(provider),
-        CONF_SENDER: "Home",
     }
+    # The sender is not needed to connect: an option (changed in the options dialog).
+    assert result["options"] == {CONF_SENDER: "Home"}
     await hass.async_block_till_done()
+    assert result["result"].options == {CONF_SENDER: "Home"}
     assert result["result"].state is ConfigEntryState.LOADED
 
 
@@ -153,6 +155,7 @@ async def test_errors_then_recover(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_SENDER not in result["data"]
+    assert result["options"] == {}
 
 
 async def test_smsfactor_needs_a_sender(hass: HomeAssistant, simulator: RunningSimulator) -> None:
@@ -184,7 +187,8 @@ async def test_smsfactor_needs_a_sender(hass: HomeAssistant, simulator: RunningS
         flow_id, _credentials(simulator, "smsfactor", sender="Home")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"][CONF_SENDER] == "Home"
+    assert CONF_SENDER not in result["data"]
+    assert result["result"].options == {CONF_SENDER: "Home"}
 
 
 async def test_malformed_answer_is_cannot_connect(
@@ -264,6 +268,7 @@ async def test_reauth_of_a_loaded_entry(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert entry.data[CONF_PASSWORD] == "new-password"
+    assert entry.options[CONF_SENDER] == "Home"
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -323,6 +328,7 @@ async def test_reconfigure(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.data[CONF_USERNAME] == "demo"
+    assert entry.options[CONF_SENDER] == "Home"
     assert entry.state is ConfigEntryState.LOADED
 
 

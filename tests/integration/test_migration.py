@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant
@@ -9,7 +10,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.config_flow import SmsGatewaysConfigFlow
-from custom_components.sms_gateways.const import CONF_MESSAGE_TYPE, CONF_SCAN_INTERVAL, DOMAIN
+from custom_components.sms_gateways.const import (
+    CONF_MESSAGE_TYPE,
+    CONF_SCAN_INTERVAL,
+    CONF_SENDER,
+    DOMAIN,
+)
 from tests.conftest import RunningSimulator
 
 from .common import setup_entry
@@ -82,3 +88,45 @@ async def test_newer_entry_is_not_loaded(hass: HomeAssistant, simulator: Running
     future.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(future.entry_id)
     assert future.state is ConfigEntryState.MIGRATION_ERROR
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "migrated"),
+    [
+        ({CONF_SENDER: "Home"}, {}, {CONF_SENDER: "Home"}),
+        ({}, {CONF_SCAN_INTERVAL: 30}, {CONF_SCAN_INTERVAL: 30}),
+        ({CONF_SENDER: ""}, {}, {}),
+        # A sender saved in the options had already replaced the one given at setup.
+        ({CONF_SENDER: "Home"}, {CONF_SENDER: "Alarm"}, {CONF_SENDER: "Alarm"}),
+        ({CONF_SENDER: "Home"}, {CONF_SENDER: ""}, {CONF_SENDER: ""}),
+    ],
+)
+async def test_sender_moves_to_the_options(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    data: dict[str, str],
+    options: dict[str, object],
+    migrated: dict[str, object],
+) -> None:
+    """A 1.2 entry's sender given at setup becomes an option, and the SMS still carry it."""
+    current = make_entry(simulator, "netoxygen")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=current.title,
+        unique_id=current.unique_id,
+        data={**current.data, **data},
+        options=options,
+        version=1,
+        minor_version=2,
+    )
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == SmsGatewaysConfigFlow.MINOR_VERSION == 3
+    assert entry.options == migrated
+    assert entry.data == current.data
+    await hass.services.async_call(
+        NOTIFY_DOMAIN, "netoxygen_demo", {"message": "Hi", "target": [ALICE]}, blocking=True
+    )
+    [message] = simulator.sim.state.messages.values()
+    assert message.sender == (migrated.get(CONF_SENDER) or None)

@@ -635,9 +635,7 @@ async def test_sent_messages_are_handed_on(
 async def test_default_sender_from_options(
     hass: HomeAssistant, simulator: RunningSimulator, sender: str, expected: str | None
 ) -> None:
-    """The options' sender replaces the one given at setup; empty, the account's is used."""
-    entry = await _setup(
-        hass, make_entry(simulator, "sms123", sender="Home", options={"sender": sender})
-    )
+    """The options' sender is the default one; empty, the account's is used."""
+    entry = await _setup(hass, make_entry(simulator, "sms123", options={"sender": sender}))
     await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     assert [message.sender for message in _sent(simulator, "sms123")] == [expected]
