@@ -388,17 +388,31 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
     """Sender, message type, credit polling and the low-credits threshold."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and check the options; with the webhook URL where the provider pushes."""
+        """Show and check the options in the form of the account's provider."""
         entry: SmsGatewaysConfigEntry = self.config_entry
-        if _pushes(GATEWAYS[entry.data[CONF_PROVIDER]]):
-            return await self._async_step_options("init", user_input)
-        return await self.async_step_settings(user_input)
+        return await self._async_step_options(entry.data[CONF_PROVIDER], user_input)
 
-    async def async_step_settings(
+    # One form per provider, so that each field says what is true of that provider (the sender
+    # is required by SMSFactor only) and only a provider that pushes shows the webhook URL.
+    async def async_step_netoxygen(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The options of a provider that pushes nothing: no webhook URL to show."""
-        return await self._async_step_options("settings", user_input)
+        """The options of a NetOxygen account."""
+        return await self._async_step_options("netoxygen", user_input)
+
+    async def async_step_smsfactor(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The options of an SMSFactor account, with its webhook URL."""
+        return await self._async_step_options("smsfactor", user_input)
+
+    async def async_step_mobyt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The options of a Mobyt account, with its webhook URL."""
+        return await self._async_step_options("mobyt", user_input)
+
+    async def async_step_sms123(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The options of a 123-SMS.net account."""
+        return await self._async_step_options("sms123", user_input)
 
     async def _async_step_options(
         self, step_id: str, user_input: dict[str, Any] | None
@@ -491,7 +505,7 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             **(user_input or {}),
         }
         placeholders = {"provider": gateway.title}
-        if step_id == "init":
+        if _pushes(gateway):
             placeholders = _webhook_placeholders(self.hass, gateway, entry.data)
         return self.async_show_form(
             step_id=step_id,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,30 +22,39 @@ TITLES = {
 }
 
 
-@pytest.mark.parametrize(
-    ("provider", "step_id"),
-    [("netoxygen", "settings"), ("smsfactor", "init"), ("mobyt", "init"), ("sms123", "settings")],
-)
+@pytest.mark.parametrize("provider", list(TITLES))
 async def test_options_show_the_webhook_only_where_the_provider_pushes(
-    hass: HomeAssistant, init_integration: MockConfigEntry, provider: str, step_id: str
+    hass: HomeAssistant, init_integration: MockConfigEntry, provider: str
 ) -> None:
     """SMSFactor and Mobyt push: the URL, in a sentence naming that provider alone."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == step_id
-    step = STRINGS["options"]["step"][step_id]
+    assert result["step_id"] == provider
+    step = STRINGS["options"]["step"][provider]
     placeholders = result["description_placeholders"] or {}
     assert placeholders["provider"] == TITLES[provider]
     assert step["title"].format(**placeholders) == f"{TITLES[provider]} account options"
-    if step_id == "init":
+    others = [title for key, title in TITLES.items() if key != provider]
+    if provider in ("smsfactor", "mobyt"):
         assert "/api/webhook/" in placeholders["webhook_url"]
         text = step["description"].format(**placeholders)
-        others = [title for key, title in TITLES.items() if key != provider]
         assert TITLES[provider] in text
         assert not any(other in text for other in others)
     else:
         assert "description" not in step
         assert "webhook_url" not in placeholders
+    # Every field of the provider's form has its label and help, and no other field has.
+    fields = [str(key) for key in result["data_schema"].schema]
+    assert list(step["data"]) == fields
+    assert list(step["data_description"]) == fields
+    # The helps speak of this provider only; the sender is required by SMSFactor alone.
+    assert not any(other in text for text in step["data_description"].values() for other in others)
+    sender_help = step["data_description"]["sender"]
+    assert ("Required" in sender_help) is (provider == "smsfactor")
+    for marker in result["data_schema"].schema:
+        if str(marker) == "sender":
+            assert isinstance(marker, probatio.Required) is (provider == "smsfactor")
+    assert STRINGS["config"]["step"][provider]["data_description"]["sender"] == sender_help
     # Either form takes the options back.
     options = {"sender": "", "message_type": "l"} if provider == "mobyt" else {"sender": "Home"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
