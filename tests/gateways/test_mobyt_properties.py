@@ -6,8 +6,11 @@ a modest number of examples here, at least 10,000 per reader in ``benchmarks/fuz
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+from custom_components.sms_gateways.gateways.mobyt import _decoded
 from tests.gateways.mobyt_fuzz import (
     DOC_FORMS,
     DOC_REPLIES,
@@ -73,3 +76,10 @@ def test_seeds_are_read() -> None:
         check_reply(text)
     for form in (*DOC_FORMS, *SIM_FORMS):
         check_forms(form)
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="ab+%2B0 é\ud800|", max_size=20) | st.text(max_size=20))
+def test_a_field_is_decoded_as_unquote_plus_does(field: str) -> None:
+    """A reply's field reads as ``unquote_plus`` reads it, whatever it holds."""
+    assert _decoded(field) == unquote_plus(field)

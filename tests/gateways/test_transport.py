@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import socket
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways.errors import GatewayConnectionError
-from custom_components.sms_gateways.gateways.transport import post
+from custom_components.sms_gateways.gateways.transport import form_body, post
 
 FAST = aiohttp.ClientTimeout(total=2, sock_connect=1, sock_read=0.5)
 
@@ -104,3 +106,25 @@ async def test_refused_connection_is_reported_as_not_sent(
         await post(session, f"http://127.0.0.1:{port}/x", timeout=FAST)
     assert err.value.request_sent is False
     assert "Cannot connect" in str(err.value)
+
+
+_FORM_TEXT = st.one_of(
+    st.text(),
+    st.text(alphabet="AZaz09_.~- +&=%:/?#\u00e9\u20ac\U0001f600\x00\n\ud800", max_size=30),
+    st.sampled_from(["", "demo", "+33612345678", "Alarm: the door opened", "a b", "é", "%41"]),
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(_FORM_TEXT, _FORM_TEXT, max_size=8))
+def test_form_body_is_what_urlencode_gives(fields: dict[str, str]) -> None:
+    """The form's bytes are ``urlencode``'s for any text, or it fails as ``urlencode`` does."""
+    try:
+        expected: bytes | type[BaseException] = urlencode(fields).encode("ascii")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it
+        expected = UnicodeEncodeError
+    if isinstance(expected, bytes):
+        assert form_body(fields) == expected
+    else:
+        with pytest.raises(expected):
+            form_body(fields)

@@ -56,11 +56,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 import logging
+import os
 import re
 from types import MappingProxyType
 from typing import Final, override
 from urllib.parse import unquote_plus
-import uuid
 from zoneinfo import ZoneInfo
 
 from .base import PreparedSms, SmsGateway
@@ -230,10 +230,15 @@ def read_reply(text: str) -> list[list[str]] | Refusal:
     if head != "OK" or separator not in {"", "|", ";", "\r", "\n"}:
         raise GatewayResponseError(f"Unexpected reply from Mobyt: {excerpt(text)!r}")
     return [
-        [unquote_plus(field) for field in record.split("|")]
+        [_decoded(field) for field in record.split("|")]
         for record in _RECORD_SEPARATOR.split(body)
         if record
     ]
+
+
+def _decoded(field: str) -> str:
+    """``unquote_plus(field)``, which is the field itself when it has no ``+`` and no ``%``."""
+    return unquote_plus(field) if "%" in field or "+" in field else field
 
 
 def parse_reply(text: str) -> list[list[str]]:
@@ -926,7 +931,8 @@ def _has_sender(sender: str | None) -> bool:
 
 
 def _new_order_id() -> str:
-    return uuid.uuid4().hex[:_ORDER_ID_LENGTH]
+    """32 random hexadecimal digits (128 bits from the system's random source)."""
+    return os.urandom(_ORDER_ID_LENGTH // 2).hex()
 
 
 def _initial_status(prepared: PreparedSms) -> DeliveryStatus:

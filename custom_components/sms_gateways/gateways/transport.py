@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 
@@ -25,6 +25,31 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5, sock_read=25)
 MAX_RESPONSE_BYTES = 1024 * 1024
 _CONNECT_ATTEMPTS = 2
 _FORM = "application/x-www-form-urlencoded"
+_FORM_HEADERS = {"Content-Type": _FORM}
+# What ``quote_plus`` makes of each ASCII character it quotes (the others it leaves as they are).
+_PLUS_QUOTED = {
+    code: "+" if code == 0x20 else f"%{code:02X}"
+    for code in range(0x80)
+    if chr(code) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+}
+
+
+def _quoted(text: str) -> str:
+    """``quote_plus(text)``: one table lookup per character for ASCII text."""
+    return text.translate(_PLUS_QUOTED) if text.isascii() else quote_plus(text)
+
+
+def form_body(fields: Mapping[str, str]) -> bytes:
+    """The bytes ``urlencode(fields).encode("ascii")`` gives, quoting only what needs it.
+
+    ``urlencode`` goes through several layers of ``quote_plus`` for each name and value: most
+    of what a short form cost, measured (tests prove the bytes equal for any text).
+    """
+    if not all(type(key) is str and type(value) is str for key, value in fields.items()):
+        return urlencode(fields).encode("ascii")
+    return "&".join(f"{_quoted(key)}={_quoted(value)}" for key, value in fields.items()).encode(
+        "ascii"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +101,8 @@ async def post(
     """
     if isinstance(data, Mapping):
         # The same bytes aiohttp's FormData would make, without its per-request machinery.
-        data = urlencode(data).encode("ascii")
-        headers = {"Content-Type": _FORM, **(headers or {})}
+        data = form_body(data)
+        headers = {**_FORM_HEADERS, **headers} if headers else _FORM_HEADERS
     for attempt in range(1, _CONNECT_ATTEMPTS + 1):
         try:
             async with session.post(
