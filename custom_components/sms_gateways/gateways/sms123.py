@@ -275,7 +275,10 @@ def _json_value(text: str) -> object:
     Raises:
         GatewayResponseError: not JSON, or nested deeper than any reply is.
     """
-    if _json_depth(text) > _MAX_JSON_DEPTH:
+    # Text with no more opening brackets than the bound (a reply's one object) cannot nest deeper
+    # than it: only the others are measured.
+    too_many = text.count("{") + text.count("[") > _MAX_JSON_DEPTH
+    if too_many and _json_depth(text) > _MAX_JSON_DEPTH:
         raise GatewayResponseError(f"JSON nested too deeply: {excerpt(text)!r}")
     try:
         return json.loads(text)
@@ -449,8 +452,8 @@ def decode_message_id(message_id: str) -> tuple[str, str | None, str]:
 
 async def _bounded[T](calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     """Run ``calls`` a few at a time, results in their order."""
-    if len(calls) == 1:  # most sends: no task, no semaphore
-        return [await calls[0]()]
+    if len(calls) <= 1:  # most sends: no task, no semaphore
+        return [await call() for call in calls]
     semaphore = asyncio.Semaphore(_CONCURRENCY)
 
     async def run(call: Callable[[], Awaitable[T]]) -> T:
