@@ -25,6 +25,8 @@ raises a ``GatewayError``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 import logging
@@ -589,6 +591,35 @@ def read_send_answer(
 type _Param = str | xmlrpc.client.Binary | list[str] | list[xmlrpc.client.Binary]
 
 
+_BASE64_LINE = 57
+"""The bytes ``base64.encodebytes`` puts on one line."""
+
+
+def _value_text(value: _Param) -> str:
+    if isinstance(value, str):
+        return f"<value><string>{xmlrpc.client.escape(value)}</string></value>\n"
+    if isinstance(value, xmlrpc.client.Binary):
+        data = value.data
+        # One line: what encodebytes gives, without its loop (it writes nothing for no bytes).
+        line = binascii.b2a_base64(data) if 0 < len(data) <= _BASE64_LINE else None
+        encoded = (line or base64.encodebytes(data)).decode("ascii")
+        return f"<value><base64>\n{encoded}</base64></value>\n"
+    items = "".join(map(_value_text, value))
+    return f"<value><array><data>\n{items}</data></array></value>\n"
+
+
+def call_body(method: str, params: Sequence[_Param]) -> str:
+    """The text ``xmlrpc.client.dumps(params, method)`` writes, without its marshaller's dispatch.
+
+    Tests prove the two equal for any text, bytes and arrays of them.
+    """
+    values = "".join(f"<param>\n{_value_text(param)}</param>\n" for param in params)
+    return (
+        f"<?xml version='1.0'?>\n<methodCall>\n<methodName>{xmlrpc.client.escape(method)}"
+        f"</methodName>\n<params>\n{values}</params>\n</methodCall>\n"
+    )
+
+
 class _FaultError(GatewayResponseError):
     """NetOxygen answered an XML-RPC fault: its code and text, of no documented meaning."""
 
@@ -655,9 +686,7 @@ class NetOxygenGateway(SmsGateway):
             GatewayConnectionError: the request failed or may not have been answered.
             GatewayResponseError: the reply is not XML-RPC, or is a fault (``_FaultError``).
         """
-        body = xmlrpc.client.dumps(
-            (self._username, self._password, *params), method, allow_none=False
-        )
+        body = call_body(method, (self._username, self._password, *params))
         reply = await transport.post(
             self._session,
             self.api_url,

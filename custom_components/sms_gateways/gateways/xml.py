@@ -112,14 +112,98 @@ def child_text(element: etree._Element, tag: str) -> str | None:
     return None
 
 
+# The fast path of ``loads_xmlrpc`` reads only printable ASCII, tabs and newlines, without any
+# reference or CDATA end; comments, instructions, attributes and other tags do not match.
+_FAST_UNSAFE = re.compile(rb"[^\t\n\x20-\x7e]")
+_B = rb"[ \t\n]*"
+# One scalar: its group says which (1 string, 2 int, 3 i4, 4 boolean, 5 untyped string).
+_SCALAR = (
+    rb"<value>(?:" + _B + rb"(?:<string>([^<]*)</string>|<int>(-?[0-9]{1,18})</int>"
+    rb"|<i4>(-?[0-9]{1,18})</i4>|<boolean>([01])</boolean>)" + _B + rb"|([^<]*))</value>"
+)
+_FAST_SCALAR = re.compile(_SCALAR)
+_SCALARS = rb"(?:" + re.sub(rb"\((?!\?)", b"(?:", _SCALAR) + _B + rb")*"
+_ARRAY_OPEN = rb"<value>" + _B + rb"<array>" + _B + rb"<data>" + _B
+_ARRAY_CLOSE = rb"</data>" + _B + rb"</array>" + _B + rb"</value>"
+_FAST_ARRAY = re.compile(_ARRAY_OPEN + rb"(" + _SCALARS + rb")" + _ARRAY_CLOSE)
+_FAST_TABLE = re.compile(
+    _ARRAY_OPEN + rb"((?:" + _ARRAY_OPEN + _SCALARS + _ARRAY_CLOSE + _B + rb")*)" + _ARRAY_CLOSE
+)
+_FAST_FRAME = re.compile(
+    rb"(?:<\?xml version=(?:'1\.0'|\"1\.0\")\?>)?"
+    + _B
+    + rb"<methodResponse>"
+    + _B
+    + rb"<params>"
+    + _B
+    + rb"<param>"
+    + _B
+    + rb"(<value>.*</value>)"
+    + _B
+    + rb"</param>"
+    + _B
+    + rb"</params>"
+    + _B
+    + rb"</methodResponse>"
+    + _B,
+    re.DOTALL,
+)
+
+
+def _fast_scalars(region: bytes) -> list[object]:
+    """The scalars of a run of ``_FAST_SCALAR`` values, each read as ``xmlrpc.client`` reads it."""
+    values: list[object] = []
+    for match in _FAST_SCALAR.finditer(region):
+        kind = match.lastindex
+        text = match.group(kind or 0)
+        if kind in (2, 3):
+            values.append(int(text))
+        elif kind == 4:
+            values.append(text == b"1")
+        else:
+            values.append(text.decode("ascii"))
+    return values
+
+
+def _fast_xmlrpc(data: bytes) -> tuple[object] | None:
+    """The one value of a plain XML-RPC reply, as ``xmlrpc.client.loads`` reads it, or None.
+
+    Reads the shapes of NetOxygen's answers: one string, int or boolean, an array of them, or an
+    array of such arrays, in printable ASCII with blanks between tags. Anything else (a fault,
+    a struct, a reference, CDATA, an attribute, a carriage return...) is None, for the general
+    decoder. Tests prove both read the same for generated and hostile replies.
+    """
+    if b"&" in data or b"]]>" in data or _FAST_UNSAFE.search(data):
+        return None
+    frame = _FAST_FRAME.fullmatch(data)
+    if frame is None:
+        return None
+    value = frame.group(1)
+    if table := _FAST_TABLE.fullmatch(value):
+        return ([_fast_scalars(row.group(1)) for row in _FAST_ARRAY.finditer(table.group(1))],)
+    if array := _FAST_ARRAY.fullmatch(value):
+        return (_fast_scalars(array.group(1)),)
+    if _FAST_SCALAR.fullmatch(value):
+        return (_fast_scalars(value)[0],)
+    return None
+
+
 def loads_xmlrpc(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tuple[object, ...]:
     """Decode an XML-RPC reply safely; an XML-RPC fault is raised as ``xmlrpc.client.Fault``.
+
+    The plain shapes NetOxygen answers are read by ``_fast_xmlrpc`` (a third of the cost of a
+    send's reading), the others by ``xmlrpc.client.loads``: both give the same values.
 
     Raises:
         GatewayResponseError: too large, has a DOCTYPE or ENTITY declaration, or is not XML-RPC.
         xmlrpc.client.Fault: the server answered with a fault.
     """
     _check(data, max_bytes)
+    return _fast_xmlrpc(data) or _decode_xmlrpc(data)
+
+
+def _decode_xmlrpc(data: bytes) -> tuple[object, ...]:
+    """``xmlrpc.client.loads``, its errors other than a fault as ``GatewayResponseError``."""
     try:
         params, _method = xmlrpc.client.loads(data, use_datetime=True)
     except xmlrpc.client.Fault:

@@ -1,0 +1,239 @@
+"""The fast XML-RPC paths read and write exactly what ``xmlrpc.client`` does.
+
+``xml._fast_xmlrpc`` reads NetOxygen's plain replies and ``netoxygen.call_body`` writes its calls.
+Each is checked against the standard library on generated documents: the fast reader either
+declines (None) or gives the very values ``xmlrpc.client.loads`` gives, whatever the bytes, and
+``loads_xmlrpc`` as a whole answers as the general decoder alone would (same value, same error).
+"""
+
+from __future__ import annotations
+
+import re
+import xmlrpc.client
+
+from hypothesis import example, given, settings, strategies as st
+import pytest
+
+from custom_components.sms_gateways.gateways.errors import GatewayResponseError
+from custom_components.sms_gateways.gateways.netoxygen import call_body
+from custom_components.sms_gateways.gateways.xml import (
+    _check,
+    _decode_xmlrpc,
+    _fast_xmlrpc,
+    loads_xmlrpc,
+)
+
+PLAIN = "".join(chr(code) for code in range(0x20, 0x7F)) + "\t\n"
+HOSTILE = [
+    "<",
+    ">",
+    "/",
+    "&",
+    "&amp;",
+    "&#65;",
+    "\r",
+    "\r\n",
+    "\x00",
+    "\x0b",
+    "]]>",
+    "<!--x-->",
+    "<![CDATA[x]]>",
+    "<?pi x?>",
+    "<!DOCTYPE x>",
+    "é",
+    "\ufeff",
+    " ",
+    "\t",
+    "\n",
+    "a",
+    "0",
+    "-",
+    "_",
+    "<value>",
+    "</value>",
+    "<string>",
+    "</string>",
+    "<int>",
+    "</int>",
+    "<i4>",
+    "<boolean>",
+    "<array>",
+    "</array>",
+    "<data>",
+    "</data>",
+    "<value/>",
+    '<value a="1">',
+    "<x:value>",
+    "<struct>",
+    "<param>",
+    "</params>",
+    "<fault>",
+]
+
+_SCALARS = st.one_of(
+    st.text(alphabet=PLAIN, max_size=12),
+    st.text(max_size=6),
+    st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    st.booleans(),
+)
+_OTHERS = st.one_of(st.floats(allow_nan=False), st.binary(max_size=8), st.none())
+VALUES = st.recursive(
+    st.one_of(_SCALARS, _OTHERS),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(PLAIN, max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+# NetOxygen's shapes: a scalar, an array of them, an array of arrays of them.
+_NETOXYGEN_SCALARS = st.one_of(
+    st.text(alphabet=PLAIN.replace("&", "").replace("<", "").replace(">", ""), max_size=12),
+    st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    st.booleans(),
+)
+NETOXYGEN_VALUES = st.one_of(
+    _NETOXYGEN_SCALARS,
+    st.lists(_NETOXYGEN_SCALARS, max_size=4),
+    st.lists(st.lists(_NETOXYGEN_SCALARS, max_size=4), max_size=4),
+)
+
+
+def _same(left: object, right: object) -> bool:
+    """Equal, and of the same types all the way down (``True == 1`` is not enough)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(_same, left, right, strict=True))
+    if isinstance(left, tuple) and isinstance(right, tuple):
+        return len(left) == len(right) and all(map(_same, left, right, strict=True))
+    return left == right
+
+
+def _reply(value: object) -> bytes:
+    return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> bytes:
+    """A reply as ``xmlrpc.client`` writes it, its blanks and tags changed, bytes mutated."""
+    text = _reply(draw(st.one_of(NETOXYGEN_VALUES, VALUES))).decode("utf-8", "surrogatepass")
+    if draw(st.booleans()):
+        blanks = st.sampled_from(["", " ", "\t", "\n\n", "\r\n", " \n "])
+        text = "".join(
+            piece + (draw(blanks) if index % 3 == 0 else "\n")
+            for index, piece in enumerate(text.split("\n"))
+        ).rstrip("\n")
+    if draw(st.booleans()):
+        text = draw(
+            st.sampled_from(
+                [
+                    text,
+                    text.replace("<?xml version='1.0'?>", '<?xml version="1.0"?>'),
+                    text.replace("<?xml version='1.0'?>\n", ""),
+                    text.replace("<?xml version='1.0'?>", " <?xml version='1.0'?>"),
+                    text.replace("<?xml version='1.0'?>", "<?xml version='1.0' encoding='ascii'?>"),
+                    text.replace("<string>", "").replace("</string>", ""),
+                    text.replace("int>", "i4>"),
+                    text.replace("<int>", "<i4>", 1),
+                    text.replace("</params>", "</params>junk"),
+                    text.replace("</param>", "</param>\n<param><value>x</value></param>", 1),
+                ]
+            )
+        )
+    if draw(st.booleans()):
+        # Numbers dumps cannot write: 64 bits and more, signs, zeros, underscores, blanks.
+        number = draw(
+            st.integers(-(10**20), 10**20).map(str)
+            | st.sampled_from(["+1", "007", "-0", "1_0", " 1", "1 ", "", "٣", "999999999999999999"])
+        )
+        text = re.sub(r"<(int|i4)>[^<]*</", rf"<\1>{number}</", text, count=1)
+    data = text.encode("utf-8", "surrogatepass")
+    for _ in range(draw(st.integers(0, 3))):
+        position = draw(st.integers(0, len(data)))
+        cut = draw(st.integers(0, 3))
+        piece = draw(st.sampled_from(HOSTILE)).encode("utf-8")
+        data = data[:position] + piece + data[position + cut :]
+    return data
+
+
+def _general(data: bytes) -> object:
+    """What ``loads_xmlrpc`` answered before the fast path: the value, or the error's type."""
+    try:
+        _check(data, 256 * 1024)
+        return _decode_xmlrpc(data)
+    except (GatewayResponseError, xmlrpc.client.Fault) as err:
+        return type(err)
+
+
+@settings(max_examples=400)
+@given(documents())
+@example(
+    b"<?xml version='1.0'?><methodResponse><params><param><value><int>12345678901234567890"
+    b"</int></value></param></params></methodResponse>"
+)
+@example(
+    b"<methodResponse><params><param><value><boolean>2</boolean></value></param></params></methodResponse>"
+)
+@example(
+    b"<methodResponse><params><param><value><int> 1</int></value></param></params></methodResponse>"
+)
+@example(
+    b"<methodResponse><params><param><value><int>1</i4></value></param></params></methodResponse>"
+)
+@example(b"<methodResponse><params><param><value>a\rb</value></param></params></methodResponse>")
+@example(
+    b"<methodResponse><params><param>"
+    + b"<value><array><data>" * 300
+    + b"</data></array></value>" * 300
+    + b"</param></params></methodResponse>"
+)
+def test_fast_reader_reads_what_xmlrpc_client_reads(data: bytes) -> None:
+    """Any bytes: the fast reader declines, or gives ``xmlrpc.client.loads``'s very values."""
+    fast = _fast_xmlrpc(data)
+    if fast is not None:
+        expected, _method = xmlrpc.client.loads(data, use_datetime=True)
+        assert _same(fast, expected)
+    try:
+        answer: object = loads_xmlrpc(data)
+    except (GatewayResponseError, xmlrpc.client.Fault) as err:
+        answer = type(err)
+    general = _general(data)
+    assert _same(answer, general) if isinstance(general, tuple) else answer is general
+
+
+@settings(max_examples=300)
+@given(NETOXYGEN_VALUES)
+def test_fast_reader_reads_netoxygen_shapes(value: object) -> None:
+    """NetOxygen's shapes, as a server writes them, are read by the fast path itself."""
+    data = _reply(value)
+    fast = _fast_xmlrpc(data)
+    assert fast is not None
+    assert _same(fast, (value,))
+
+
+def test_fast_reader_declines_faults() -> None:
+    """A fault goes to the general decoder, which raises it."""
+    data = xmlrpc.client.dumps(xmlrpc.client.Fault(4, "no"), methodresponse=True).encode()
+    assert _fast_xmlrpc(data) is None
+    with pytest.raises(xmlrpc.client.Fault):
+        loads_xmlrpc(data)
+
+
+_TEXT = st.one_of(st.text(), st.text(alphabet="&<>]\r\x00\x0b\ud800é\U0001f600 ab", max_size=12))
+PARAMS = st.lists(
+    st.one_of(
+        _TEXT,
+        st.binary(max_size=130).map(xmlrpc.client.Binary),
+        st.lists(_TEXT, max_size=3),
+        st.lists(st.binary(max_size=60).map(xmlrpc.client.Binary), max_size=3),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300)
+@given(_TEXT.filter(bool), PARAMS)
+def test_call_body_is_what_dumps_writes(method: str, params: list[object]) -> None:
+    """The call's text is ``dumps``'s, characters XML forbids and lone surrogates included."""
+    assert call_body(method, params) == xmlrpc.client.dumps(tuple(params), method)  # type: ignore[arg-type]
