@@ -111,6 +111,7 @@ async def test_refused_connection_is_reported_as_not_sent(
 _FORM_TEXT = st.one_of(
     st.text(),
     st.text(alphabet="AZaz09_.~- +&=%:/?#\u00e9\u20ac\U0001f600\x00\n\ud800", max_size=30),
+    st.text(alphabet="".join(map(chr, range(0x20, 0x7F))) + "\t\n\r", max_size=300),
     st.sampled_from(["", "demo", "+33612345678", "Alarm: the door opened", "a b", "é", "%41"]),
 )
 

@@ -369,51 +369,70 @@ class SmsFactorGateway(SmsGateway):
 
     # --- the wire ----------------------------------------------------------------------------
 
-    async def _post(self, path: str, document: etree._Element) -> bytes:
+    async def _post(self, path: str, document: str) -> bytes:
         """POST one document and return the bytes of the answer."""
         # The doc says only "send the XML by POST". The public clients (PHP and Ruby) all post it
         # as the form field XML=, which is what the PHP side reads ($_POST['XML']), and SMSFactor
-        # pushes inbound SMS the same way; so we do too, URL-encoded by aiohttp.
+        # pushes inbound SMS the same way; so we do too, URL-encoded.
         reply = await transport.post(
-            self._session,
-            self.url(path),
-            data={"XML": etree.tostring(document, encoding="unicode")},
-            timeout=self._timeout,
+            self._session, self.url(path), data={"XML": document}, timeout=self._timeout
         )
         return reply.body
 
-    def _authenticated(self, tag: str) -> etree._Element:
-        """A document ``<tag>`` that starts with the account's login."""
-        root = etree.Element(tag)
-        login = etree.SubElement(root, "authentication")
-        _add(login, "username", self._username)
-        _add(login, "password", self._password)
-        return root
-
-    def _send_document(
-        self, prepared: PreparedSms, references: Mapping[str, str]
-    ) -> etree._Element:
+    def _send_document(self, prepared: PreparedSms, references: Mapping[str, str]) -> str:
         sms = prepared.sms
-        root = self._authenticated("sms")
-        message = etree.SubElement(root, "message")
-        _add(message, "sender", prepared.sender or "")
-        _add(message, "text", sms.message)
-        _add(message, "isFlash", "1" if sms.flash else "0")
-        _add(message, "type", "bookmark" if sms.bookmark_url else "longSMS")
+        fields = [
+            ("sender", prepared.sender or ""),
+            ("text", sms.message),
+            ("isFlash", "1" if sms.flash else "0"),
+            ("type", "bookmark" if sms.bookmark_url else "longSMS"),
+        ]
         if sms.bookmark_url:
-            _add(message, "bookmark", sms.bookmark_url)
+            fields.append(("bookmark", sms.bookmark_url))
         if sms.send_at is not None:
-            _add(message, "delay", self.local_time(sms.send_at).strftime(_DELAY_FORMAT))
-        recipients = etree.SubElement(root, "recipients")
-        for recipient, reference in references.items():
-            _add(recipients, "gsm", e164_digits(recipient), gsmsmsid=reference)
-        return root
+            fields.append(("delay", self.local_time(sms.send_at).strftime(_DELAY_FORMAT)))
+        recipients = [
+            (e164_digits(recipient), reference) for recipient, reference in references.items()
+        ]
+        _refuse_what_xml_cannot_carry(
+            [
+                ("username", self._username),
+                ("password", self._password),
+                *fields,
+                *(("gsm", text) for recipient in recipients for text in recipient),
+            ]
+        )
+        message = "".join(f"<{tag}>{_escaped(text)}</{tag}>" for tag, text in fields)
+        gsms = "".join(
+            f'<gsm gsmsmsid="{_escaped_attribute(reference)}">{_escaped(number)}</gsm>'
+            for number, reference in recipients
+        )
+        return (
+            f"<sms>{self._authentication()}<message>{message}</message>"
+            f"<recipients>{gsms}</recipients></sms>"
+        )
 
-    def _report_document(self, ticket: str, reference: str) -> etree._Element:
-        root = self._authenticated("deliveryreport")
-        message = etree.SubElement(root, "message")
-        _add(message, "ticket", ticket, gsmsmsid=reference)
-        return root
+    def _report_document(self, ticket: str, reference: str) -> str:
+        _refuse_what_xml_cannot_carry(
+            [
+                ("username", self._username),
+                ("password", self._password),
+                ("ticket", reference),
+                ("ticket", ticket),
+            ]
+        )
+        return (
+            f"<deliveryreport>{self._authentication()}<message>"
+            f'<ticket gsmsmsid="{_escaped_attribute(reference)}">{_escaped(ticket)}</ticket>'
+            "</message></deliveryreport>"
+        )
+
+    def _authentication(self) -> str:
+        """The account's login, the first element of every document (its text checked)."""
+        return (
+            f"<authentication><username>{_escaped(self._username)}</username>"
+            f"<password>{_escaped(self._password)}</password></authentication>"
+        )
 
     def read_report_reply(self, body: bytes, message_id: str, reference: str) -> DeliveryReport:
         """Read ``getDr.php``'s answer about one recipient (total: any bytes).
@@ -499,14 +518,36 @@ class SmsFactorGateway(SmsGateway):
         )
 
 
-def _add(parent: etree._Element, tag: str, text: str, **attributes: str) -> etree._Element:
-    """Append ``<tag>text</tag>``; lxml does the escaping."""
-    try:
-        element = etree.SubElement(parent, tag, attributes)
-        element.text = text
-    except ValueError as err:  # control characters (e.g. form feed) XML 1.0 cannot carry
-        raise MessageRejectedError(f"The {tag} has characters SMSFactor cannot receive") from err
-    return element
+# What lxml refuses in a text or an attribute: what XML 1.0 cannot carry.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _refuse_what_xml_cannot_carry(fields: Sequence[tuple[str, str]]) -> None:
+    """Refuse, naming the first, a field with characters XML 1.0 cannot carry (as lxml does).
+
+    Documents are written as text: building and serialising them with lxml was a quarter of
+    what a send cost. Tests prove the text equal to lxml's for any text, and the refusals too.
+
+    Raises:
+        MessageRejectedError: the first such field, named by its tag.
+    """
+    if not _NOT_XML.search("".join(text for _tag, text in fields)):
+        return
+    for tag, text in fields:
+        if _NOT_XML.search(text):
+            raise MessageRejectedError(f"The {tag} has characters SMSFactor cannot receive")
+
+
+def _escaped(text: str) -> str:
+    """A text as lxml writes it between tags."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _escaped_attribute(text: str) -> str:
+    """A text as lxml writes it in a double-quoted attribute."""
+    return _escaped(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def _response(body: bytes) -> etree._Element:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
+import re
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -26,17 +27,35 @@ MAX_RESPONSE_BYTES = 1024 * 1024
 _CONNECT_ATTEMPTS = 2
 _FORM = "application/x-www-form-urlencoded"
 _FORM_HEADERS = {"Content-Type": _FORM}
-# What ``quote_plus`` makes of each ASCII character it quotes (the others it leaves as they are).
+_UNQUOTED_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+)
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
+# What ``quote_plus`` makes of each ASCII character it quotes.
 _PLUS_QUOTED = {
-    code: "+" if code == 0x20 else f"%{code:02X}"
+    chr(code): "+" if code == 0x20 else f"%{code:02X}"
     for code in range(0x80)
-    if chr(code) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+    if chr(code) not in _UNQUOTED_CHARACTERS
 }
 
 
 def _quoted(text: str) -> str:
-    """``quote_plus(text)``: one table lookup per character for ASCII text."""
-    return text.translate(_PLUS_QUOTED) if text.isascii() else quote_plus(text)
+    """``quote_plus(text)``, ASCII text quoted one distinct character at a time.
+
+    ``%`` goes first and ``+`` second: the other replacements write both.
+    """
+    if _UNQUOTED.fullmatch(text):
+        return text
+    if not text.isascii():
+        return quote_plus(text)
+    quoted = set(text) - _UNQUOTED_CHARACTERS
+    for first in ("%", "+"):
+        if first in quoted:
+            text = text.replace(first, _PLUS_QUOTED[first])
+            quoted.discard(first)
+    for character in quoted:
+        text = text.replace(character, _PLUS_QUOTED[character])
+    return text
 
 
 def form_body(fields: Mapping[str, str]) -> bytes:
