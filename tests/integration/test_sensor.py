@@ -135,10 +135,10 @@ async def test_mobyt_credit_lines_come_and_go(
     # Two lines of one type and country add up.
     assert hass.states.get("sensor.mobyt_demo_sms_top_credits_it").state == "15"
     assert hass.states.get("sensor.mobyt_demo_sms_direct_credits_fr").state == STATE_UNKNOWN
-    abroad = hass.states.get("sensor.mobyt_demo_credits_abroad")
+    abroad = hass.states.get("sensor.mobyt_demo_sms_abroad_credits")
     assert abroad.state == "50"
     # Named in words, not by Mobyt's code (EE).
-    assert abroad.attributes["friendly_name"] == "Mobyt demo Credits abroad"
+    assert abroad.attributes["friendly_name"] == "Mobyt demo SMS abroad credits"
 
 
 async def test_smsfactor_manual_update_keeps_the_credits(
