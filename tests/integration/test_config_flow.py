@@ -433,6 +433,7 @@ async def test_options_without_polling(
         result["flow_id"], {CONF_SENDER: "Maison", CONF_LOW_CREDITS_THRESHOLD: 0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()  # the reload the new options start
     assert init_integration.options[CONF_SENDER] == "Maison"
 
 
