@@ -15,6 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
+import pytest
 
 from custom_components.sms_gateways.gateways import (
     GatewayError,
@@ -27,6 +28,7 @@ from custom_components.sms_gateways.gateways.sms123 import (
     SEND_CODES,
     decode_message_id,
     encode_message_id,
+    json_body,
     parse_balance,
     parse_reply,
     parse_send_code,
@@ -278,3 +280,24 @@ def test_a_crafted_deep_cancel_id_is_refused() -> None:
     (result,) = _run(gateway, gateway.cancel([deep]), b"94")
 
     assert not result.canceled
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(
+        st.text() | st.sampled_from(["user", "cleAPI", "numero"]),
+        st.text() | st.text(alphabet='"\\\x00\x1f\x7fé€\U0001f600\ud800 /<', max_size=10),
+        max_size=6,
+    )
+)
+def test_json_body_is_what_json_dumps_writes(fields: dict[str, str]) -> None:
+    """A request's body is ``json.dumps``'s bytes for any text, lone surrogates included."""
+    try:
+        expected: bytes | None = json.dumps(fields).encode()
+    except UnicodeEncodeError:
+        expected = None
+    if expected is None:
+        with pytest.raises(UnicodeEncodeError):
+            json_body(fields)
+    else:
+        assert json_body(fields) == expected

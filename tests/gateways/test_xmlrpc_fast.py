@@ -9,11 +9,13 @@ declines (None) or gives the very values ``xmlrpc.client.loads`` gives, whatever
 from __future__ import annotations
 
 import re
+from unittest.mock import patch
 import xmlrpc.client
 
 from hypothesis import example, given, settings, strategies as st
 import pytest
 
+from custom_components.sms_gateways.gateways import netoxygen
 from custom_components.sms_gateways.gateways.errors import GatewayResponseError
 from custom_components.sms_gateways.gateways.netoxygen import call_body
 from custom_components.sms_gateways.gateways.xml import (
@@ -237,3 +239,39 @@ PARAMS = st.lists(
 def test_call_body_is_what_dumps_writes(method: str, params: list[object]) -> None:
     """The call's text is ``dumps``'s, characters XML forbids and lone surrogates included."""
     assert call_body(method, params) == xmlrpc.client.dumps(tuple(params), method)  # type: ignore[arg-type]
+
+
+def _rows_by_recipient_as_before(
+    recipients: tuple[str, ...], rows: list[object], region: str
+) -> dict[str, list[object]]:
+    """``_rows_by_recipient`` reading every destination through ``_destination_digits``."""
+    with patch.object(netoxygen, "_is_key", return_value=False):
+        return netoxygen._rows_by_recipient(recipients, rows, region)
+
+
+_RECIPIENTS = st.lists(
+    st.sampled_from(["+33612345678", "+41792223344", "+41791234567", "+4915112345678"]),
+    min_size=1,
+    max_size=3,
+    unique=True,
+)
+_DESTINATIONS = st.one_of(
+    st.sampled_from(["33612345678", "41792223344", "0792223344", "+41792223344", " 41792223344"]),
+    st.sampled_from(["0041792223344", "4179222334", "", "x", "4915112345678"]),
+    st.integers(0, 10**12),
+    st.booleans(),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.text(max_size=14),
+)
+
+
+@settings(max_examples=300)
+@given(
+    _RECIPIENTS,
+    st.lists(st.one_of(st.lists(_DESTINATIONS, max_size=3), _DESTINATIONS), max_size=4),
+    st.sampled_from(["CH", "FR"]),
+)
+def test_rows_found_as_before(recipients: list[str], rows: list[object], region: str) -> None:
+    """A destination written as we sent it is matched at once, and to the same recipient."""
+    found = netoxygen._rows_by_recipient(tuple(recipients), rows, region)
+    assert found == _rows_by_recipient_as_before(tuple(recipients), rows, region)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 import logging
 import math
@@ -461,6 +461,10 @@ def _destination_digits(destination: object, region: str) -> str | None:
     return digits or None
 
 
+def _is_key(value: object, by_digits: Mapping[str, str]) -> bool:
+    return isinstance(value, str) and value in by_digits
+
+
 def _rows_by_recipient(
     recipients: Sequence[str], rows: list[object], region: str
 ) -> dict[str, list[object]]:
@@ -474,7 +478,13 @@ def _rows_by_recipient(
     found: dict[str, list[object]] = {}
     unmatched: list[object] = []
     for row in rows:
-        key = _destination_digits(row[0], region) if isinstance(row, list) and row else None
+        # The destination as we sent it is the recipient itself (from_provider would read it
+        # back to that very number); any other form is read as the provider may write it.
+        key = (
+            (row[0] if _is_key(row[0], by_digits) else _destination_digits(row[0], region))
+            if isinstance(row, list) and row
+            else None
+        )
         recipient = by_digits.get(key) if key else None
         if recipient is None or recipient in found or not isinstance(row, list):
             unmatched.append(row)

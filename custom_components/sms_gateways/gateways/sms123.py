@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 import json
+from json.encoder import encode_basestring_ascii as _json_text
 import logging
 import math
 import re
@@ -238,6 +239,17 @@ class Reply:
         if code is None:
             raise GatewayResponseError(f"No return code in the reply: {excerpt(self.raw)!r}")
         return code
+
+
+def json_body(fields: Mapping[str, str]) -> bytes:
+    """The bytes of ``json.dumps(fields)``, written with its own string encoder directly.
+
+    Tests prove them equal for any text.
+    """
+    if not all(type(key) is str and type(value) is str for key, value in fields.items()):
+        return json.dumps(fields).encode()
+    pairs = ", ".join([f"{_json_text(key)}: {_json_text(value)}" for key, value in fields.items()])
+    return f"{{{pairs}}}".encode()
 
 
 def _scalar(value: object) -> str | None:
@@ -558,7 +570,7 @@ class Sms123Gateway(SmsGateway):
         reply = await transport.post(
             self._session,
             self.url(path),
-            data=json.dumps(body).encode(),
+            data=json_body(body),
             headers=_HEADERS,
             timeout=self._timeout,
         )

@@ -114,7 +114,7 @@ def child_text(element: etree._Element, tag: str) -> str | None:
 
 # The fast path of ``loads_xmlrpc`` reads only printable ASCII, tabs and newlines, without any
 # reference or CDATA end; comments, instructions, attributes and other tags do not match.
-_FAST_UNSAFE = re.compile(rb"[^\t\n\x20-\x7e]")
+_FAST_UNSAFE = re.compile(rb"[^\t\n\x20-\x25\x27-\x7e]")  # & (0x26) is a reference
 _B = rb"[ \t\n]*"
 # One scalar: its group says which (1 string, 2 int, 3 i4, 4 boolean, 5 untyped string).
 _SCALAR = (
@@ -126,10 +126,10 @@ _SCALARS = rb"(?:" + re.sub(rb"\((?!\?)", b"(?:", _SCALAR) + _B + rb")*"
 _ARRAY_OPEN = rb"<value>" + _B + rb"<array>" + _B + rb"<data>" + _B
 _ARRAY_CLOSE = rb"</data>" + _B + rb"</array>" + _B + rb"</value>"
 _FAST_ARRAY = re.compile(_ARRAY_OPEN + rb"(" + _SCALARS + rb")" + _ARRAY_CLOSE)
-_FAST_TABLE = re.compile(
+_TABLE = (
     _ARRAY_OPEN + rb"((?:" + _ARRAY_OPEN + _SCALARS + _ARRAY_CLOSE + _B + rb")*)" + _ARRAY_CLOSE
 )
-_FAST_FRAME = re.compile(
+_OPENING = (
     rb"(?:<\?xml version=(?:'1\.0'|\"1\.0\")\?>)?"
     + _B
     + rb"<methodResponse>"
@@ -138,31 +138,42 @@ _FAST_FRAME = re.compile(
     + _B
     + rb"<param>"
     + _B
-    + rb"(<value>.*</value>)"
-    + _B
-    + rb"</param>"
-    + _B
-    + rb"</params>"
-    + _B
-    + rb"</methodResponse>"
-    + _B,
-    re.DOTALL,
 )
+_CLOSING = _B + rb"</param>" + _B + rb"</params>" + _B + rb"</methodResponse>" + _B
+_FAST_FRAME = re.compile(_OPENING + rb"(<value>.*</value>)" + _CLOSING, re.DOTALL)
+# An array of arrays (send_message's answer), framed: one pass checks it all.
+_FAST_TABLE_REPLY = re.compile(_OPENING + _TABLE + _CLOSING)
+# In a table's rows: a scalar (groups 1 to 5), or the end of a row (group 6).
+_FAST_ROW_ITEM = re.compile(_SCALAR + rb"|(</data>)")
+
+
+def _fast_value(match: re.Match[bytes]) -> object:
+    """A ``_SCALAR`` match as ``xmlrpc.client`` reads it (int, boolean or text)."""
+    kind = match.lastindex
+    text = match.group(kind or 0)
+    if kind in (2, 3):
+        return int(text)
+    if kind == 4:
+        return text == b"1"
+    return text.decode("ascii")
+
+
+def _fast_rows(region: bytes) -> list[object]:
+    """The rows of a table's checked region, each a list of its scalars."""
+    rows: list[object] = []
+    row: list[object] = []
+    for match in _FAST_ROW_ITEM.finditer(region):
+        if match.lastindex == 6:
+            rows.append(row)
+            row = []
+        else:
+            row.append(_fast_value(match))
+    return rows
 
 
 def _fast_scalars(region: bytes) -> list[object]:
-    """The scalars of a run of ``_FAST_SCALAR`` values, each read as ``xmlrpc.client`` reads it."""
-    values: list[object] = []
-    for match in _FAST_SCALAR.finditer(region):
-        kind = match.lastindex
-        text = match.group(kind or 0)
-        if kind in (2, 3):
-            values.append(int(text))
-        elif kind == 4:
-            values.append(text == b"1")
-        else:
-            values.append(text.decode("ascii"))
-    return values
+    """The scalars of a run of ``_SCALAR`` values, each read as ``xmlrpc.client`` reads it."""
+    return [_fast_value(match) for match in _FAST_SCALAR.finditer(region)]
 
 
 def _fast_xmlrpc(data: bytes) -> tuple[object] | None:
@@ -173,14 +184,14 @@ def _fast_xmlrpc(data: bytes) -> tuple[object] | None:
     a struct, a reference, CDATA, an attribute, a carriage return...) is None, for the general
     decoder. Tests prove both read the same for generated and hostile replies.
     """
-    if b"&" in data or b"]]>" in data or _FAST_UNSAFE.search(data):
+    if b"]]>" in data or _FAST_UNSAFE.search(data):
         return None
+    if table := _FAST_TABLE_REPLY.fullmatch(data):
+        return (_fast_rows(table.group(1)),)
     frame = _FAST_FRAME.fullmatch(data)
     if frame is None:
         return None
     value = frame.group(1)
-    if table := _FAST_TABLE.fullmatch(value):
-        return ([_fast_scalars(row.group(1)) for row in _FAST_ARRAY.finditer(table.group(1))],)
     if array := _FAST_ARRAY.fullmatch(value):
         return (_fast_scalars(array.group(1)),)
     if _FAST_SCALAR.fullmatch(value):
