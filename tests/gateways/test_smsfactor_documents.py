@@ -14,7 +14,11 @@ from hypothesis import example, given, settings, strategies as st
 from lxml import etree
 import pytest
 
-from custom_components.sms_gateways.gateways import MessageRejectedError, OutgoingSms
+from custom_components.sms_gateways.gateways import (
+    GatewayResponseError,
+    MessageRejectedError,
+    OutgoingSms,
+)
 from custom_components.sms_gateways.gateways.base import PreparedSms
 from custom_components.sms_gateways.gateways.encoding import analyze
 from custom_components.sms_gateways.gateways.numbers import e164_digits
@@ -22,7 +26,12 @@ from custom_components.sms_gateways.gateways.smsfactor import (
     _DELAY_FORMAT,
     _NOT_XML,
     SmsFactorGateway,
+    _answer,
+    _children,
+    _fast_answer,
+    _response,
 )
+from custom_components.sms_gateways.gateways.xml import check_xml, child_text
 
 # Characters lxml refuses, escapes, or keeps that a careless writer might not.
 TRICKY = (
@@ -179,3 +188,101 @@ def test_refusal_names_the_first_field() -> None:
     gateway = _gateway("demo\x00", "pass")
     with pytest.raises(MessageRejectedError, match="username"):
         gateway._report_document("1", "\x01")
+
+
+_TAGS = st.sampled_from(["status", "message", "ticket", "credits", "cost", "Status", "a"])
+_ANSWER_TEXT = st.one_of(
+    st.text(max_size=12),
+    st.text(alphabet=TRICKY, max_size=8),
+    st.sampled_from(["1", "-1", "27", "1e+09", "Message envoyé", " 1 ", "\n", "\t"]),
+)
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> bytes:
+    """An answer as SMSFactor (or the simulator) writes it, then mutated byte by byte."""
+    fields = draw(st.lists(st.tuples(_TAGS, _ANSWER_TEXT), max_size=5))
+    declaration = draw(
+        st.sampled_from(
+            [
+                "<?xml version='1.0' encoding='UTF-8'?>\n",
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                "<?xml version='1.0' encoding='utf-8'?>\n",
+                "<?xml version='1.0'?>\n",
+                "",
+            ]
+        )
+    )
+    inner = "".join(f"<{tag}>{text}</{tag}>" for tag, text in fields)
+    data = f"{declaration}<response>{inner}</response>\n".encode("utf-8", "surrogatepass")
+    for _ in range(draw(st.integers(0, 2))):
+        position = draw(st.integers(0, len(data)))
+        piece = draw(
+            st.sampled_from(
+                [
+                    b"<",
+                    b"&amp;",
+                    b"<!--x-->",
+                    b"<![CDATA[x]]>",
+                    b"\xff",
+                    b"\xc3",
+                    b"\r",
+                    b" ",
+                    b"<x/>",
+                ]
+            )
+        )
+        data = data[:position] + piece + data[position + draw(st.integers(0, 2)) :]
+    return data
+
+
+def _lxml_answer(body: bytes) -> object:
+    try:
+        check_xml(body)
+        return _children(_response(body))
+    except GatewayResponseError as err:
+        return type(err)
+
+
+@settings(max_examples=400)
+@given(answers())
+@example(b"<?xml version='1.0' encoding='UTF-8'?>\n<response><status>1</status></response>")
+@example(b"<?xml version='1.0' encoding='UTF-8'?><response><message> </message></response>")
+def test_answer_read_as_lxml_reads_it(body: bytes) -> None:
+    """Any bytes: the fast reader declines or gives lxml's children, and ``_answer`` agrees."""
+    fast = _fast_answer(body)
+    expected = _lxml_answer(body)
+    if fast is not None:
+        assert fast == expected
+    try:
+        answer: object = _answer(body)
+    except GatewayResponseError as err:
+        answer = type(err)
+    assert answer == expected
+
+
+@settings(max_examples=200)
+@given(answers())
+def test_children_are_child_text(body: bytes) -> None:
+    """``_children`` answers, for every tag, what ``child_text`` answers."""
+    try:
+        root = _response(body)
+    except GatewayResponseError:
+        return
+    fields = _children(root)
+    for tag in ["status", "message", "ticket", "credits", "cost", "Status", "a", "x"]:
+        assert fields.get(tag) == child_text(root, tag)
+
+
+def test_simulator_answer_is_read_fast() -> None:
+    """The simulator's send answer takes the fast path."""
+    body = (
+        b"<?xml version='1.0' encoding='UTF-8'?>\n<response><status>1</status><message>"
+        b"Message envoy\xc3\xa9</message><ticket>27</ticket><credits>1e+09</credits></response>"
+    )
+    assert _fast_answer(body) == {
+        "status": "1",
+        "message": "Message envoyé",
+        "ticket": "27",
+        "credits": "1e+09",
+    }

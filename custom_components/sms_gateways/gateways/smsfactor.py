@@ -53,7 +53,7 @@ from .models import (
     SendResult,
 )
 from .numbers import e164_digits, from_provider
-from .xml import child_text, excerpt, parse_xml
+from .xml import check_xml, child_text, excerpt, parse_xml
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class SmsFactorGateway(SmsGateway):
                 status: the message may have been sent (``reference``: the ticket, if any).
         """
         try:
-            root = _response(body)
+            root = _answer(body)
         except GatewayResponseError as err:
             raise _outcome_unknown(err.message, err) from err
         ticket = _ticket(root)
@@ -225,7 +225,7 @@ class SmsFactorGateway(SmsGateway):
             ),
             info=_as_billed(prepared.info, prepared.sms.message),
             batch_id=ticket,
-            credits_remaining=_credits(child_text(root, "credits")),
+            credits_remaining=_credits(root.get("credits")),
         )
 
     @override
@@ -246,7 +246,7 @@ class SmsFactorGateway(SmsGateway):
             GatewayConnectionError: SMSFactor could not be reached.
             GatewayResponseError: SMSFactor answered something else than a report.
         """
-        answer = _response(
+        answer = _answer(
             await self._post(_REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
         )
         status = _status(answer)
@@ -255,7 +255,7 @@ class SmsFactorGateway(SmsGateway):
         _LOGGER.debug(
             "SMSFactor accepted the login; the probe report answered status %s (%s)",
             status,
-            (child_text(answer, "message") or "").strip(),
+            answer.get("message", "").strip(),
         )
         return AccountInfo(account_id=self.account_id)
 
@@ -450,9 +450,10 @@ class SmsFactorGateway(SmsGateway):
             GatewayResponseError: the answer cannot be read, or is another error.
         """
         answer = _response(body)
-        status = _status(answer)
+        fields = _children(answer)
+        status = _status(fields)
         if status != _OK:
-            raise _error(status, answer, _REPORT_ERRORS)
+            raise _error(status, fields, _REPORT_ERRORS)
         row = next(
             (row for row in answer.iter("gsm") if (row.get("gsmsmsid") or "").strip() == reference),
             None,
@@ -562,26 +563,78 @@ def _response(body: bytes) -> etree._Element:
     return root
 
 
-def _status(root: etree._Element) -> int:
+def _children(root: etree._Element) -> dict[str, str]:
+    """The text of each child element by tag, the first of each: ``child_text`` for every tag."""
+    fields: dict[str, str] = {}
+    for child in root:
+        if isinstance(child.tag, str):
+            fields.setdefault(child.tag, child.text or "")
+    return fields
+
+
+# A plain answer: each child a tag of letters around text with no reference, CDATA or carriage
+# return; anything else is read by lxml.
+_FAST_ANSWER = re.compile(
+    rb"<\?xml version=(?:'1\.0'|\"1\.0\") encoding=(?:'UTF-8'|\"UTF-8\")\?>\n?"
+    rb"<response>((?:<([A-Za-z]+)>[^<&\r]*</\2>)*)</response>\n?"
+)
+_FAST_FIELD = re.compile(r"<([A-Za-z]+)>([^<]*)<")
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _fast_answer(body: bytes) -> dict[str, str] | None:
+    """``_children`` of a plain answer's ``<response>``, read without lxml; None for the others.
+
+    Declines what lxml might read otherwise: text that is not UTF-8 or not XML's, text made of
+    blanks only (the parser drops blank text), ``]]>``. Tests prove the two equal.
+    """
+    match = _FAST_ANSWER.fullmatch(body)
+    if match is None or b"]]>" in body:
+        return None
+    try:
+        region = match.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    fields: dict[str, str] = {}
+    for field in _FAST_FIELD.finditer(region):
+        tag, text = field.group(1), field.group(2)
+        if _NOT_XML_TEXT.search(text) or (text and not text.strip(" \t\n")):
+            return None
+        fields.setdefault(tag, text)
+    return fields
+
+
+def _answer(body: bytes) -> dict[str, str]:
+    """The children of an answer's ``<response>`` by tag (see ``_children``).
+
+    Raises:
+        GatewayResponseError: not XML, hostile, or not a ``<response>``.
+    """
+    check_xml(body)
+    fast = _fast_answer(body)
+    return fast if fast is not None else _children(_response(body))
+
+
+def _status(root: Mapping[str, str]) -> int:
     """The ``<status>`` code, in ASCII digits only (``int`` also takes ``1_0`` or Arabic digits).
 
     Raises:
         GatewayResponseError: no readable status.
     """
-    text = (child_text(root, "status") or "").strip()
+    text = root.get("status", "").strip()
     if not _STATUS.fullmatch(text):
         raise GatewayResponseError(f"SMSFactor's reply has no status: {excerpt(text)!r}")
     return int(text)
 
 
-def _message(root: etree._Element) -> str | None:
+def _message(root: Mapping[str, str]) -> str | None:
     """SMSFactor's own words in ``<message>``, if any."""
-    return excerpt(child_text(root, "message") or "", 300) or None
+    return excerpt(root.get("message", ""), 300) or None
 
 
-def _ticket(root: etree._Element) -> str | None:
+def _ticket(root: Mapping[str, str]) -> str | None:
     """The send's ticket, or None when there is none or it is not one."""
-    text = (child_text(root, "ticket") or "").strip()
+    text = root.get("ticket", "").strip()
     if not text:
         return None
     if not _TICKET.fullmatch(text):
@@ -603,7 +656,7 @@ def _outcome_unknown(
 
 
 def _error(
-    status: int, root: etree._Element, errors: Mapping[int, tuple[type[GatewayError], str]]
+    status: int, root: Mapping[str, str], errors: Mapping[int, tuple[type[GatewayError], str]]
 ) -> GatewayError:
     """The error for a status other than 1, with SMSFactor's own code and text."""
     error, text = errors.get(status, (GatewayResponseError, "SMSFactor answered an unknown error"))

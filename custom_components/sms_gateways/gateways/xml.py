@@ -49,6 +49,15 @@ def _check(data: bytes, max_bytes: int) -> None:
         raise GatewayResponseError("XML document with a DOCTYPE or ENTITY declaration refused")
 
 
+def check_xml(data: bytes, max_bytes: int = MAX_XML_BYTES) -> None:
+    """The checks ``parse_xml`` makes before parsing, for a reader that may not need lxml.
+
+    Raises:
+        GatewayResponseError: too large, not UTF-8, or has a DOCTYPE or ENTITY declaration.
+    """
+    _check(data, max_bytes)
+
+
 def _new_parser() -> etree.XMLParser:
     """A parser with every dangerous feature set off explicitly (defaults vary across lxml)."""
     return etree.XMLParser(
