@@ -595,10 +595,11 @@ def _fast_answer(body: bytes) -> dict[str, str] | None:
         region = match.group(1).decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if _NOT_XML_TEXT.search(region):  # the markup around the texts has none
+        return None
     fields: dict[str, str] = {}
-    for field in _FAST_FIELD.finditer(region):
-        tag, text = field.group(1), field.group(2)
-        if _NOT_XML_TEXT.search(text) or (text and not text.strip(" \t\n")):
+    for tag, text in _FAST_FIELD.findall(region):
+        if text and not text.strip(" \t\n"):
             return None
         fields.setdefault(tag, text)
     return fields
