@@ -1,4 +1,4 @@
-"""Durable state: one grouped write for every change made within a few tens of milliseconds.
+"""Durable state: one grouped write for every change made while the previous write ran.
 
 Home Assistant's ``Store.async_delay_save`` writes a second after the last change and postpones
 while changes keep coming; ``Store.async_save`` logs a failed write instead of raising it. Neither
@@ -7,8 +7,10 @@ once it is on disk. ``GroupedStore`` does:
 
 - ``async_changed()`` marks the state changed and returns a future that is done once a write that
   includes the change has reached the operating system (or raises ``WriteError``);
-- every change within ``delay`` of the first one is written once, and all their callers await that
-  one write; changes made while a write runs go into the next one;
+- the changes made in one turn of the event loop (and within ``delay`` of the first one, if a
+  delay is set) are written once, and all their callers await that one write; changes made while
+  a write runs go into the next one, which starts as soon as it ends (a group commit: a burst is
+  written in as many writes as its pushes wait for, each taking all that arrived meanwhile);
 - nothing is written while nothing changes.
 
 The file is written the way ``Store`` writes it (same place, same envelope, a temporary file renamed
@@ -36,8 +38,12 @@ from homeassistant.util.json import load_json
 
 _LOGGER = logging.getLogger(__name__)
 
-GROUP_DELAY = 0.02
-"""Seconds to wait after a first change for the others of the same burst."""
+GROUP_DELAY = 0.0
+"""Seconds a first change waits for others before its write starts: none by default.
+
+Waiting adds the delay to every answer while grouping little more: measured in ``benchmarks/``
+(1,200 concurrent pushes), 20 ms gave the same 11 writes as none, and a slower burst.
+"""
 
 __all__ = ["GROUP_DELAY", "GroupedStore", "WriteError"]
 

@@ -6,11 +6,18 @@ a modest number of examples here, at least 10,000 per reader in ``benchmarks/fuz
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from custom_components.sms_gateways.gateways.mobyt import _decoded
+from custom_components.sms_gateways.gateways import GatewayResponseError
+from custom_components.sms_gateways.gateways.mobyt import (
+    DATE_FORMAT,
+    PARIS,
+    _decoded,
+    parse_date,
+)
 from tests.gateways.mobyt_fuzz import (
     DOC_FORMS,
     DOC_REPLIES,
@@ -83,3 +90,28 @@ def test_seeds_are_read() -> None:
 def test_a_field_is_decoded_as_unquote_plus_does(field: str) -> None:
     """A reply's field reads as ``unquote_plus`` reads it, whatever it holds."""
     assert _decoded(field) == unquote_plus(field)
+
+
+@MODEST
+@given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)))
+def test_a_date_reads_back_as_written(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    assert parse_date(moment.strftime(DATE_FORMAT)) == moment.replace(tzinfo=PARIS)
+
+
+@MODEST
+@given(st.text("0123456789", min_size=14, max_size=14))
+def test_a_date_is_read_by_position(text: str) -> None:
+    """Any 14 digits: the date they write in yyyymmddhhmmss, or the library's error."""
+    try:
+        read = parse_date(text)
+    except GatewayResponseError:
+        read = None
+    try:
+        reference = datetime.strptime(text, DATE_FORMAT)
+    except ValueError:
+        reference = None
+    if reference is not None and reference.strftime(DATE_FORMAT) == text:
+        assert read == reference.replace(tzinfo=PARIS)
+    if read is not None:
+        assert read.strftime(DATE_FORMAT) == text

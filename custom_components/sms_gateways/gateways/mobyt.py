@@ -195,7 +195,16 @@ def _to_datetime(value: str, zone: ZoneInfo) -> datetime:
     if not _DATE.fullmatch(value):
         raise GatewayResponseError(f"Mobyt sent an invalid date: {excerpt(value)!r}")
     try:
-        return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=zone)
+        # Fixed width, read by position (strptime costs ten times more, a push in a burst).
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[8:10]),
+            int(value[10:12]),
+            int(value[12:14]),
+            tzinfo=zone,
+        )
     except ValueError as err:
         raise GatewayResponseError(f"Mobyt sent an invalid date: {value!r}") from err
 
