@@ -58,7 +58,7 @@ from .const import (
 from .coordinator import SmsGatewaysConfigEntry
 from .entity import recipient_device_info
 from .helpers import recipient_numbers, with_title
-from .sending import SendRequest
+from .sending import SendRequest, prepare
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,9 +198,13 @@ class SmsNotificationService(BaseNotificationService):
             await self.async_unregister_services()
             return
         await super().async_register_services()
-        wanted: dict[str, str] = {}
-        for entry in self._entries:
-            wanted.setdefault(slugify(entry.title), entry.entry_id)
+        # A name belongs to the first account set up with that title, loaded or not, so that
+        # it never moves to another account while its own reloads, nor between restarts.
+        owners: dict[str, str] = {}
+        for entry in self.hass.config_entries.async_entries(DOMAIN, include_disabled=False):
+            owners.setdefault(slugify(entry.title), entry.entry_id)
+        loaded = {entry.entry_id for entry in self._entries}
+        wanted = {name: entry_id for name, entry_id in owners.items() if entry_id in loaded}
         for name in [name for name in self._accounts if name not in wanted]:
             del self._accounts[name]
             self.hass.services.async_remove(NOTIFY_DOMAIN, name)
@@ -248,8 +252,13 @@ class SmsNotificationService(BaseNotificationService):
     async def _async_account_service(self, call: ServiceCall) -> None:
         """``notify.<account>``: through that account only."""
         entry = self.hass.data[LEGACY_ENTRIES].get(self._accounts.get(call.service, ""))
-        if entry is None:  # pragma: no cover - removed with its entry
-            return
+        if entry is None:
+            # Called while its account unloads, before the service is taken away.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="notify_account_not_loaded",
+                translation_placeholders={"service": f"{NOTIFY_DOMAIN}.{call.service}"},
+            )
         await self._async_send([entry], call.data[ATTR_MESSAGE], call.data)
 
     @override
@@ -283,17 +292,26 @@ class SmsNotificationService(BaseNotificationService):
                 translation_domain=DOMAIN, translation_key="notify_no_recipients"
             )
         text = with_title(message, fields.get(ATTR_TITLE))
-        errors: list[HomeAssistantError] = []
-        for entry in entries:
-            if entry.entry_id not in numbers:
-                continue
-            request = SendRequest.of(numbers[entry.entry_id], text, options)
+        requests = [
+            (entry, SendRequest.of(numbers[entry.entry_id], text, options))
+            for entry in entries
+            if entry.entry_id in numbers
+        ]
+        # Every account's message is checked before any is sent: an option one provider lacks
+        # fails the call with nothing sent, not after another account has sent.
+        for entry, request in requests:
+            prepare(self.hass, entry, request)
+        errors: list[tuple[SmsGatewaysConfigEntry, HomeAssistantError]] = []
+        for entry, request in requests:
             try:
                 await entry.runtime_data.sending.async_send(request)
             except HomeAssistantError as err:
-                errors.append(err)
+                errors.append((entry, err))
+        for failed, error in errors[1:]:
+            # Only the first is raised: the others are said here, each with its own words.
+            _LOGGER.error("Sending through %s failed too: %s", failed.title, error)
         if errors:
-            raise errors[0]
+            raise errors[0][1]
 
 
 def _numbers_by_entry(
@@ -306,11 +324,17 @@ def _numbers_by_entry(
             send to it.
     """
     if not targets:
-        every = {entry.entry_id: recipient_numbers(entry) for entry in entries}
         if len(entries) == 1:
             # The account's own error says to add a recipient to it.
-            return every
-        return {entry_id: found for entry_id, found in every.items() if found}
+            return {entries[0].entry_id: recipient_numbers(entries[0])}
+        # A number several accounts list (a fallback account's copy) gets one message.
+        every: dict[str, list[str]] = {}
+        seen: set[str] = set()
+        for entry in entries:
+            if new := [n for n in recipient_numbers(entry) if n not in seen]:
+                every[entry.entry_id] = new
+                seen.update(new)
+        return every
     numbers: dict[str, list[str]] = {}
     for target in targets:
         key = slugify(target)

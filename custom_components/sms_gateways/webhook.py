@@ -64,10 +64,11 @@ async def _read_form(request: web.Request) -> dict[str, str]:
         return await _read_multipart(request)
     if content_type not in (_FORM, "", "application/octet-stream", "text/plain"):
         raise PushRefusedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"content type {content_type}")
-    if request.content_length is not None:
+    if request.content_length is not None and not request.headers.get(hdrs.CONTENT_ENCODING):
         # Within the bound (checked above): aiohttp reads no more than the length announced.
         body = await request.read()
     else:
+        # Chunked, or compressed (aiohttp inflates it): the bound is counted as it is read.
         chunks = bytearray()
         async for chunk in request.content.iter_chunked(16 * 1024):
             chunks.extend(chunk)

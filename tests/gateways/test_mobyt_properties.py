@@ -6,10 +6,11 @@ a modest number of examples here, at least 10,000 per reader in ``benchmarks/fuz
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
+import pytest
 
 from custom_components.sms_gateways.gateways import GatewayResponseError
 from custom_components.sms_gateways.gateways.mobyt import (
@@ -120,3 +121,9 @@ def test_a_date_is_read_by_position(text: str) -> None:
         assert read == reference.replace(tzinfo=PARIS)
     if read is not None:
         assert read.strftime(DATE_FORMAT) == text
+        read.astimezone(UTC)  # every date read can be shown in any zone
+
+
+def test_a_date_outside_utc_is_an_error() -> None:
+    with pytest.raises(GatewayResponseError):
+        parse_date("00010101000000")

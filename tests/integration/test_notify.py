@@ -13,7 +13,7 @@ from homeassistant.components.notify import (
     DOMAIN as NOTIFY_DOMAIN,
     SERVICE_SEND_MESSAGE,
 )
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -22,6 +22,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
+from custom_components.sms_gateways.notify import LEGACY_ENTRIES
 from tests.conftest import RunningSimulator
 
 from .common import setup_entry
@@ -211,10 +212,10 @@ async def test_legacy_services_follow_the_entries(
     sms123 = await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
     assert _our_services(hass) >= {"123_sms_net_demo", "sms_gateways_123_sms_net_demo_carol"}
     await _notify(hass, "sms_gateways", message="Everyone", title="Fire")
+    # Bob is a recipient of both accounts: one message, through the first account.
     assert _sent(simulator) == [
         ("netoxygen", BOB.lstrip("+"), "Fire\nEveryone"),
         ("netoxygen", ALICE.lstrip("+"), "Fire\nEveryone"),
-        ("sms123", BOB.lstrip("+"), "Fire\nEveryone"),
     ]
     simulator.sim.state.messages.clear()
 
@@ -300,3 +301,49 @@ async def test_legacy_service_one_account_fails(
         await _notify(hass, "sms_gateways", message="Smoke")
     assert err.value.translation_key == "recipient_refused"
     assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Smoke")]
+
+
+async def test_legacy_service_checks_every_account_before_sending(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """An option one account's provider lacks fails the call before any account sends."""
+    await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
+    await setup_entry(hass, make_entry(simulator, "netoxygen", recipients={"Alice": ALICE}))
+    with pytest.raises(ServiceValidationError) as err:
+        await _notify(hass, "sms_gateways", message="Smoke", data={"tts": True})
+    assert err.value.translation_key == "option_not_supported"
+    assert _sent(simulator) == []
+
+
+async def test_account_service_stays_with_its_account(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Two accounts with one title: the name is the first's, across a reload of it too."""
+    first = make_entry(simulator, "netoxygen", recipients={"Alice": ALICE})
+    second = make_entry(simulator, "sms123", recipients={"Carol": BOB})
+    for entry in (first, second):
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(entry, title="SMS")
+    assert await hass.config_entries.async_setup(second.entry_id)  # sets up both
+    await hass.async_block_till_done()
+    assert second.state is ConfigEntryState.LOADED
+    assert first.state is ConfigEntryState.LOADED
+    await _notify(hass, "sms", message="Which?")
+    assert _sent(simulator) == [("netoxygen", ALICE.lstrip("+"), "Which?")]
+    simulator.sim.state.messages.clear()
+
+    assert await hass.config_entries.async_reload(first.entry_id)
+    await hass.async_block_till_done()
+    await _notify(hass, "sms", message="Still?")
+    assert _sent(simulator) == [("netoxygen", ALICE.lstrip("+"), "Still?")]
+
+
+async def test_account_service_while_its_account_unloads(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """Called between the account's unload and the service's removal: an error, not silence."""
+    hass.data[LEGACY_ENTRIES].pop(init_integration.entry_id)
+    with pytest.raises(HomeAssistantError) as err:
+        await _notify(hass, "netoxygen_demo", message="Lost?")
+    assert err.value.translation_key == "notify_account_not_loaded"
+    assert _sent(simulator) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+import gzip
 from http import HTTPStatus
 import logging
 import socket
@@ -515,6 +516,28 @@ async def test_oversized_body_without_length(
     await hass.async_block_till_done()
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     assert events == []
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_compressed_body_is_bounded_inflated(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """A gzip body of a few KB that inflates past the bound is refused, not read whole."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    inflated = urlencode({**MOBYT_INBOUND, "pad": "A" * (MAX_BODY_BYTES * 8)}).encode()
+    body = gzip.compress(inflated)
+    assert len(body) < MAX_BODY_BYTES
+    client = await hass_client_no_auth()
+    headers = {**FORM, "Content-Encoding": "gzip"}
+    status, _ = await _post(client, init_integration, body, headers=headers)
+    await hass.async_block_till_done()
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert events == []
+    # A compressed push within the bound is read as any other.
+    small = gzip.compress(urlencode(MOBYT_INBOUND).encode())
+    assert (await _post(client, init_integration, small, headers=headers)) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+    assert len(events) == 1
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])

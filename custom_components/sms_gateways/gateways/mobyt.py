@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 import logging
 import os
 import re
@@ -196,7 +196,7 @@ def _to_datetime(value: str, zone: ZoneInfo) -> datetime:
         raise GatewayResponseError(f"Mobyt sent an invalid date: {excerpt(value)!r}")
     try:
         # Fixed width, read by position (strptime costs ten times more, a push in a burst).
-        return datetime(
+        moment = datetime(
             int(value[0:4]),
             int(value[4:6]),
             int(value[6:8]),
@@ -205,8 +205,10 @@ def _to_datetime(value: str, zone: ZoneInfo) -> datetime:
             int(value[12:14]),
             tzinfo=zone,
         )
-    except ValueError as err:
+        moment.astimezone(UTC)  # year 1 or 9999 in Paris may not exist in UTC
+    except (ValueError, OverflowError) as err:
         raise GatewayResponseError(f"Mobyt sent an invalid date: {value!r}") from err
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
