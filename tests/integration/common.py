@@ -1,15 +1,16 @@
-"""Helpers shared by the tests of the webhook, inbound SMS, delivery tracking and event entities."""
+"""Helpers shared by the integration tests: entries, actions, the webhook, followed messages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aiohttp
-from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_gateways.const import DOMAIN
 from custom_components.sms_gateways.gateways import (
     Encoding,
     MessageInfo,
@@ -17,6 +18,19 @@ from custom_components.sms_gateways.gateways import (
     SendResult,
 )
 from tests.conftest import RunningSimulator
+
+
+async def call_action(
+    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
+) -> ServiceResponse:
+    """Call one of the integration's actions for ``entry`` and return its response."""
+    return await hass.services.async_call(
+        DOMAIN,
+        action,
+        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:

@@ -12,8 +12,8 @@ from homeassistant.components.notify import (
     SERVICE_SEND_MESSAGE,
 )
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -34,23 +34,11 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.sending import outbox_store
 from tests.conftest import RunningSimulator
 
-from .common import entity_id_of, restart_entry, setup_entry
+from .common import call_action, entity_id_of, restart_entry, setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
 """Nothing listens on the discard port: every connection is refused, nothing is sent."""
-
-
-async def _call(
-    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
-) -> ServiceResponse:
-    return await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
 
 
 def _sent(simulator: RunningSimulator, provider: str) -> list[Any]:
@@ -96,7 +84,7 @@ async def test_preview(
 ) -> None:
     """What send_sms would report, whether it fits, and nothing sent."""
     simulator.sim.requests.clear()
-    response = await _call(hass, init_integration, "preview_sms", message=message)
+    response = await call_action(hass, init_integration, "preview_sms", message=message)
     assert response is not None
     keys = ("encoding", "characters", "segments", "max_length", "fits")
     assert tuple(response[key] for key in keys) == expected
@@ -115,7 +103,7 @@ async def test_cancel_by_batch(
 ) -> None:
     """Every scheduled message of one send is cancelled with its batch id; each is listed."""
     send_at = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
-    response = await _call(
+    response = await call_action(
         hass,
         init_integration,
         "send_sms",
@@ -127,7 +115,7 @@ async def test_cancel_by_batch(
     batch_id = response["batch_id"]
     assert batch_id
     ids = [message["message_id"] for message in response["messages"]]
-    other = await _call(
+    other = await call_action(
         hass,
         init_integration,
         "send_sms",
@@ -137,7 +125,7 @@ async def test_cancel_by_batch(
     )
     assert other is not None
 
-    canceled = await _call(hass, init_integration, "cancel_sms", batch_id=batch_id)
+    canceled = await call_action(hass, init_integration, "cancel_sms", batch_id=batch_id)
     assert canceled == {
         "batch_id": batch_id,
         "messages": [
@@ -151,10 +139,10 @@ async def test_cancel_by_batch(
     assert statuses == {"Later": ["canceled", "canceled"], "Other": ["scheduled"]}
 
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, init_integration, "cancel_sms", batch_id=batch_id)
+        await call_action(hass, init_integration, "cancel_sms", batch_id=batch_id)
     assert err.value.translation_key == "unknown_batch"
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, init_integration, "cancel_sms")
+        await call_action(hass, init_integration, "cancel_sms")
     assert err.value.translation_key == "cancel_what"
 
 
@@ -163,7 +151,7 @@ async def test_cancel_batch_survives_restart(
 ) -> None:
     """A scheduled send can still be cancelled whole after a restart."""
     send_at = dt_util.now() + timedelta(hours=2)
-    response = await _call(
+    response = await call_action(
         hass,
         init_integration,
         "send_sms",
@@ -173,7 +161,9 @@ async def test_cancel_batch_survives_restart(
     )
     assert response is not None
     await restart_entry(hass, init_integration)
-    canceled = await _call(hass, init_integration, "cancel_sms", batch_id=response["batch_id"])
+    canceled = await call_action(
+        hass, init_integration, "cancel_sms", batch_id=response["batch_id"]
+    )
     assert canceled is not None
     assert [m["canceled"] for m in canceled["messages"]] == [True, True]
 
@@ -238,7 +228,7 @@ async def test_outbox_sends_once_the_provider_is_back(
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
     _cut(entry)
-    response = await _call(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
     assert response is not None
     assert [(m["recipient"], m["status"], m["sent_by"]) for m in response["messages"]] == [
         (ALICE, "retrying", entry.entry_id),
@@ -278,7 +268,7 @@ async def test_outbox_gives_up_at_the_deadline(
     )
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     _cut(entry)
-    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     for _ in range(3):
         await _later(hass, freezer, 30)
     assert [e.data["status"] for e in events] == ["retrying"]
@@ -301,7 +291,7 @@ async def test_outbox_survives_a_restart(
     """Stored before the action answers; after a restart it is sent, once."""
     entry = init_integration
     _cut(entry)
-    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     stored = hass_storage[outbox_store(hass, entry.entry_id).key]["data"]["outbox"]
     assert [item["request"]["recipients"] for item in stored] == [[ALICE]]
     await restart_entry(hass, entry)  # the restarted entry reaches the provider
@@ -352,7 +342,7 @@ async def test_outbox_past_send_time_is_dropped(
     entry = init_integration
     _cut(entry)
     send_at = dt_util.now() + timedelta(seconds=10)
-    await _call(
+    await call_action(
         hass, entry, "send_sms", recipients=[ALICE], message="Soon", send_at=send_at.isoformat()
     )
     _restore(entry, simulator, "netoxygen")
@@ -366,7 +356,7 @@ async def test_a_refusal_is_not_kept(
     """What the provider refused, or may have taken, never goes to the outbox."""
     simulator.fault("/netoxygen/api2/", "drop")
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "send_outcome_unknown"
     assert not init_integration.runtime_data.sending.outbox
 
@@ -395,7 +385,7 @@ async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: Running
     entry, fallback = await _two_accounts(hass, simulator)
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     _cut(entry)
-    response = await _call(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
     assert response is not None
     assert [(m["accepted"], m["status"], m["sent_by"]) for m in response["messages"]] == [
         (True, "queued", fallback.entry_id),
@@ -419,7 +409,7 @@ async def test_fallback_when_refused_before_sending(
     entry, fallback = await _two_accounts(hass, simulator, username=username, password=password)
     if username == "demo":
         simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
-    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     assert response is not None
     assert response["messages"][0]["sent_by"] == fallback.entry_id
     assert len(_sent(simulator, "mobyt")) == 1
@@ -441,7 +431,7 @@ async def test_no_fallback_after_an_undocumented_fault(
         hass, simulator, username="empty", password="empty-password"
     )
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     assert err.value.translation_key == "send_outcome_unknown"
     assert "Not enough credits" in str(err.value)
     assert not _sent(simulator, "mobyt")
@@ -454,7 +444,7 @@ async def test_both_unreachable_then_back(
     entry, fallback = await _two_accounts(hass, simulator)
     _cut(entry)
     _cut(fallback)
-    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     assert response is not None
     assert [(m["status"], m["sent_by"]) for m in response["messages"]] == [
         ("retrying", entry.entry_id)
@@ -479,7 +469,7 @@ async def test_fallback_that_may_have_sent_is_not_retried(
     _cut(entry)
     simulator.fault("/mobyt/Mobyt/SENDSMS", "drop")
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     assert err.value.translation_key == "send_outcome_unknown"
     assert not entry.runtime_data.sending.outbox
     _restore(entry, simulator, "netoxygen")
@@ -503,7 +493,7 @@ async def test_keep_trying_off_with_fallback_down(
     _cut(entry)
     _cut(fallback)
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     assert err.value.translation_key == "cannot_connect"
 
 

@@ -8,7 +8,7 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
-from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
@@ -27,21 +27,10 @@ from custom_components.sms_gateways.gateways import (
 )
 from tests.conftest import RunningSimulator
 
+from .common import call_action
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 ALL_PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
-
-
-async def _call(
-    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
-) -> ServiceResponse:
-    return await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
@@ -64,7 +53,7 @@ async def test_send_sms(
     provider: str,
 ) -> None:
     """A message to two recipients: one id each, the encoding and the segments."""
-    response = await _call(
+    response = await call_action(
         hass,
         init_integration,
         "send_sms",
@@ -96,7 +85,7 @@ async def test_send_sms_unicode_and_long(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """A text outside GSM 03.38 travels in UCS-2, in as many segments as it needs."""
-    response = await _call(
+    response = await call_action(
         hass, init_integration, "send_sms", recipients=[ALICE], message="ça va ? " * 10
     )
     assert response is not None
@@ -115,7 +104,7 @@ async def test_send_sms_partly_refused(
     provider: str,
 ) -> None:
     """Some recipients refused: every result comes back, and nothing is raised."""
-    response = await _call(
+    response = await call_action(
         hass, init_integration, "send_sms", recipients=[ALICE, REFUSED], message="Hello"
     )
     assert response is not None
@@ -133,7 +122,7 @@ async def test_send_sms_all_refused(
 ) -> None:
     """When no recipient is accepted, the first refusal is the error."""
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "send_sms", recipients=[REFUSED], message="Hello")
+        await call_action(hass, init_integration, "send_sms", recipients=[REFUSED], message="Hello")
     assert err.value.translation_key == "recipient_refused"
     assert REFUSED in str(err.value)
 
@@ -165,7 +154,7 @@ async def test_send_sms_invalid(  # noqa: PLR0917
     """What is wrong is said, in words, before anything reaches the provider."""
     simulator.sim.requests.clear()
     with pytest.raises(ServiceValidationError) as err:
-        await _call(
+        await call_action(
             hass, init_integration, "send_sms", **{"recipients": [ALICE], "message": "Hi", **data}
         )
     assert err.value.translation_key == key
@@ -193,7 +182,7 @@ async def test_send_sms_in_a_clock_change(  # noqa: PLR0917
     """A send time the clocks repeat or skip is refused in words, before any request."""
     simulator.sim.requests.clear()
     with pytest.raises(ServiceValidationError) as err:
-        await _call(
+        await call_action(
             hass,
             init_integration,
             "send_sms",
@@ -213,7 +202,9 @@ async def test_send_sms_too_long(
     """A message longer than the provider's limit is refused before anything is sent."""
     simulator.sim.requests.clear()
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="x" * 1531)
+        await call_action(
+            hass, init_integration, "send_sms", recipients=[ALICE], message="x" * 1531
+        )
     assert err.value.translation_key == "message_too_long"
     assert "1531" in str(err.value)
     assert simulator.requests() == []
@@ -232,11 +223,11 @@ async def test_send_sms_fixed_sender_type(
     data = {"recipients": [ALICE], "message": "Hi", "message_type": "l", "sender": "Home"}
     if reading == "refused":
         with pytest.raises(HomeAssistantError) as err:
-            await _call(hass, init_integration, "send_sms", **data)
+            await call_action(hass, init_integration, "send_sms", **data)
         assert "fixed sender" in str(err.value)
         assert not list(init_integration.async_get_active_flows(hass, {"reauth"}))
     else:
-        response = await _call(hass, init_integration, "send_sms", **data)
+        response = await call_action(hass, init_integration, "send_sms", **data)
         assert response is not None
         assert response["messages"][0]["accepted"]
     [request] = simulator.requests("/mobyt/Mobyt/SENDSMS")
@@ -248,7 +239,7 @@ async def test_send_sms_message_type_from_options(
 ) -> None:
     """Mobyt's message type of the options is used when the action gives none."""
     entry = await _setup(hass, make_entry(simulator, "mobyt", options={CONF_MESSAGE_TYPE: "L"}))
-    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     request = simulator.requests("/mobyt/Mobyt/SENDSMS")[-1]
     assert "message_type=L" in str(request)
 
@@ -262,7 +253,7 @@ async def test_schedule_and_cancel(
 ) -> None:
     """A message scheduled for tomorrow is cancelled; cancelling it again fails."""
     send_at = (dt_util.now() + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
-    response = await _call(
+    response = await call_action(
         hass,
         init_integration,
         "send_sms",
@@ -275,12 +266,12 @@ async def test_schedule_and_cancel(
     sent = _sent(simulator, provider)
     assert [message.status for message in sent] == ["scheduled"]
 
-    response = await _call(hass, init_integration, "cancel_sms", message_id=message_id)
+    response = await call_action(hass, init_integration, "cancel_sms", message_id=message_id)
     assert response == {"message_id": message_id, "canceled": True}
     assert [message.status for message in sent] == ["canceled"]
 
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "cancel_sms", message_id=message_id)
+        await call_action(hass, init_integration, "cancel_sms", message_id=message_id)
     assert message_id in str(err.value)
 
 
@@ -292,7 +283,7 @@ async def test_get_delivery_status(
     provider: str,
 ) -> None:
     """The status of sent messages, normalised, with the provider's own word for it."""
-    response = await _call(
+    response = await call_action(
         hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello"
     )
     assert response is not None
@@ -300,7 +291,7 @@ async def test_get_delivery_status(
     await simulator.sim.advance()
     await simulator.sim.advance()
 
-    status = await _call(hass, init_integration, "get_delivery_status", message_ids=ids)
+    status = await call_action(hass, init_integration, "get_delivery_status", message_ids=ids)
     assert status is not None
     assert [(m["message_id"], m["status"]) for m in status["messages"]] == [
         (ids[0], "delivered"),
@@ -322,7 +313,7 @@ async def test_normalize_number(
     hass: HomeAssistant, init_integration: MockConfigEntry, number: str, expected: str
 ) -> None:
     """A number as people write it, in E.164."""
-    response = await _call(hass, init_integration, "normalize_number", number=number)
+    response = await call_action(hass, init_integration, "normalize_number", number=number)
     assert response == {"number": expected}
 
 
@@ -331,20 +322,20 @@ async def test_normalize_invalid_number(
 ) -> None:
     """A number that is none is said so."""
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, init_integration, "normalize_number", number="hello")
+        await call_action(hass, init_integration, "normalize_number", number="hello")
     assert err.value.translation_key == "invalid_recipient"
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_get_history(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Mobyt lists the orders sent in a period."""
-    response = await _call(
+    response = await call_action(
         hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello"
     )
     assert response is not None
     start = dt_util.now() - timedelta(hours=1)
     end = dt_util.now() + timedelta(hours=1)
-    history = await _call(
+    history = await call_action(
         hass, init_integration, "get_history", start=start.isoformat(), end=end.isoformat()
     )
     assert history is not None
@@ -353,7 +344,7 @@ async def test_get_history(hass: HomeAssistant, init_integration: MockConfigEntr
     ]
 
     with pytest.raises(ServiceValidationError) as err:
-        await _call(
+        await call_action(
             hass, init_integration, "get_history", start=end.isoformat(), end=start.isoformat()
         )
     assert err.value.translation_key == "end_before_start"
@@ -377,7 +368,7 @@ async def test_action_the_provider_cannot_do(
 ) -> None:
     """An action outside the provider's capabilities says so."""
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, init_integration, action, **data)
+        await call_action(hass, init_integration, action, **data)
     assert err.value.translation_key == "action_not_supported"
     assert action in str(err.value)
 
@@ -388,11 +379,11 @@ async def test_contacts_and_groups(
 ) -> None:
     """123-SMS.net's address book: groups and contacts are added, changed and deleted."""
     entry = init_integration
-    assert await _call(hass, entry, "add_group", group="Family") == {"group": "Family"}
-    assert await _call(hass, entry, "rename_group", group="Family", new_name="Home") == {
+    assert await call_action(hass, entry, "add_group", group="Family") == {"group": "Family"}
+    assert await call_action(hass, entry, "rename_group", group="Family", new_name="Home") == {
         "group": "Home"
     }
-    contact = await _call(
+    contact = await call_action(
         hass,
         entry,
         "add_contact",
@@ -405,24 +396,26 @@ async def test_contacts_and_groups(
         variable_1="a",
     )
     assert contact == {"number": BOB, "groups": ["Home"]}
-    updated = await _call(hass, entry, "update_contact", number=BOB, new_number=ALICE, group="Home")
+    updated = await call_action(
+        hass, entry, "update_contact", number=BOB, new_number=ALICE, group="Home"
+    )
     assert updated == {"number": ALICE, "group": "Home"}
 
     # A group that still has contacts cannot be deleted.
     with pytest.raises(HomeAssistantError):
-        await _call(hass, entry, "delete_group", group="Home")
-    assert await _call(hass, entry, "delete_contact", number=ALICE, group="Home") == {
+        await call_action(hass, entry, "delete_group", group="Home")
+    assert await call_action(hass, entry, "delete_contact", number=ALICE, group="Home") == {
         "number": ALICE,
         "group": "Home",
     }
-    assert await _call(hass, entry, "delete_group", group="Home") == {"group": "Home"}
+    assert await call_action(hass, entry, "delete_group", group="Home") == {"group": "Home"}
 
 
 @pytest.mark.parametrize("provider", ["sms123"])
 async def test_contact_errors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Deleting what does not exist is an error that says so."""
     with pytest.raises(HomeAssistantError):
-        await _call(hass, init_integration, "delete_contact", number=BOB)
+        await call_action(hass, init_integration, "delete_contact", number=BOB)
 
 
 async def test_send_with_no_credits(hass: HomeAssistant, simulator: RunningSimulator) -> None:
@@ -431,7 +424,7 @@ async def test_send_with_no_credits(hass: HomeAssistant, simulator: RunningSimul
         hass, make_entry(simulator, "sms123", username="empty", password="empty-password")
     )
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "insufficient_credits"
 
 
@@ -441,7 +434,7 @@ async def test_send_from_a_blocked_ip(hass: HomeAssistant, simulator: RunningSim
         hass, make_entry(simulator, "sms123", username="blocked", password="blocked-password")
     )
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "access_denied"
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
@@ -452,7 +445,7 @@ async def test_send_with_refused_credentials(
     """A password changed at the provider fails the send and starts a reauthentication."""
     simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "authentication_failed"
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -478,7 +471,7 @@ async def test_send_when_the_provider_fails(
     simulator.sim.requests.clear()
     simulator.fault("/netoxygen/api2/", fault)
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == key
     assert len(simulator.requests("/netoxygen/")) == 1
 
@@ -510,7 +503,7 @@ async def test_send_outcome_unknown_carries_the_id(
         patch.object(gateway, "send", side_effect=error),
         pytest.raises(HomeAssistantError) as err,
     ):
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert type(err.value) is HomeAssistantError
     assert err.value.translation_key == key
     placeholders = err.value.translation_placeholders or {}
@@ -541,7 +534,7 @@ async def test_unknown_outcome_of_a_recipient_is_not_a_refusal(
         patch.object(gateway, "send", return_value=result),
         pytest.raises(HomeAssistantError) as err,
     ):
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "send_outcome_unknown_id"
     assert (err.value.translation_placeholders or {})["message_id"] == "77"
     assert "refused" not in str(err.value)
@@ -556,7 +549,7 @@ async def test_cancel_outcome_unknown(
         patch.object(gateway, "cancel", side_effect=SendOutcomeUnknownError("Unreadable")),
         pytest.raises(HomeAssistantError) as err,
     ):
-        await _call(hass, init_integration, "cancel_sms", message_id="55")
+        await call_action(hass, init_integration, "cancel_sms", message_id="55")
     assert err.value.translation_key == "cancel_outcome_unknown"
     assert (err.value.translation_placeholders or {})["message_id"] == "55"
 
@@ -570,7 +563,7 @@ async def test_send_when_the_provider_is_unreachable(
     # The provider went away after setup.
     init_integration.runtime_data.gateway._api_url = "http://127.0.0.1:9/"
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
+        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "cannot_connect"
 
 
@@ -580,7 +573,7 @@ async def test_query_when_the_provider_does_not_answer(
     """A status request that got no answer may have been received; it is not repeated."""
     simulator.fault("/netoxygen/api2/", "drop")
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, init_integration, "get_delivery_status", message_ids=["1"])
+        await call_action(hass, init_integration, "get_delivery_status", message_ids=["1"])
     assert err.value.translation_key == "no_answer"
 
 
@@ -598,7 +591,7 @@ async def test_unknown_or_unloaded_entry(
         )
     await hass.config_entries.async_unload(init_integration.entry_id)
     with pytest.raises(ServiceValidationError):
-        await _call(hass, init_integration, "normalize_number", number=ALICE)
+        await call_action(hass, init_integration, "normalize_number", number=ALICE)
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
@@ -607,14 +600,14 @@ async def test_credits_from_the_send_response(
 ) -> None:
     """SMSFactor has no balance call: its sensor shows the credits the send reported."""
     assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "unknown"
-    await _call(hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello")
+    await call_action(hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello")
     assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "98"
 
 
 async def test_credits_after_a_send(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Where the send does not report credits, they are asked for after it."""
     assert hass.states.get("sensor.netoxygen_demo_credits").state == "100"
-    await _call(hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello")
+    await call_action(hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello")
     await hass.async_block_till_done()
     assert hass.states.get("sensor.netoxygen_demo_credits").state == "98"
 
@@ -625,9 +618,9 @@ async def test_sent_messages_are_handed_on(
     """Every accepted send reaches the listeners (delivery tracking hooks in there)."""
     seen: list[Any] = []
     remove = init_integration.runtime_data.async_add_sent_listener(seen.append)
-    await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Hello")
+    await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hello")
     remove()
-    await _call(hass, init_integration, "send_sms", recipients=[ALICE], message="Again")
+    await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Again")
     assert [[m.recipient for m in result.accepted] for result in seen] == [[ALICE]]
 
 
@@ -637,5 +630,5 @@ async def test_default_sender_from_options(
 ) -> None:
     """The options' sender is the default one; empty, the account's is used."""
     entry = await _setup(hass, make_entry(simulator, "sms123", options={"sender": sender}))
-    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     assert [message.sender for message in _sent(simulator, "sms123")] == [expected]

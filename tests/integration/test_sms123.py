@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.sms_gateways.const import CONF_API_URL, DOMAIN, EVENT_DELIVERY_STATUS
 from custom_components.sms_gateways.gateways.sms123 import encode_message_id
@@ -20,22 +20,10 @@ from custom_components.sms_gateways.storage import GroupedStore
 from custom_components.sms_gateways.tracking import deliveries_store_key
 from tests.conftest import RunningSimulator
 
-from .common import restart_entry
+from .common import call_action, restart_entry
 from .conftest import ALICE, make_entry
 
 WEB_PASSWORD = "demo-web-password"
-
-
-async def _call(
-    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
-) -> ServiceResponse:
-    return await hass.services.async_call(
-        DOMAIN,
-        action,
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
 
 
 async def _flow(hass: HomeAssistant, simulator: RunningSimulator, login: str, secret: str) -> Any:
@@ -66,7 +54,7 @@ async def test_either_pair_sets_up_and_sends(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
-    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Hello")
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hello")
 
     assert response is not None
     assert response["messages"][0]["accepted"]
@@ -114,7 +102,7 @@ async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await _call(
+    response = await call_action(
         hass, entry, "send_sms", recipients=[ALICE], message="Secret text", send_at=send_at
     )
     assert response is not None
@@ -125,7 +113,7 @@ async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
     assert stored is not None
     assert stored["messages"][message_id]["message"] == "Secret text"
 
-    response = await _call(hass, entry, "cancel_sms", message_id=message_id)
+    response = await call_action(hass, entry, "cancel_sms", message_id=message_id)
 
     assert response == {"message_id": message_id, "canceled": True}
     (sent,) = (m for m in simulator.sim.state.messages.values() if m.provider == "sms123")
@@ -142,11 +130,11 @@ async def test_a_long_id_of_earlier_versions_still_cancels(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    await _call(hass, entry, "send_sms", recipients=[ALICE], message="Old", send_at=send_at)
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Old", send_at=send_at)
     diff = dt_util.as_local(send_at).astimezone(dt_util.get_time_zone("Europe/Paris"))
     legacy = encode_message_id("41791234567", diff.strftime("%H%M%d%m%Y"), "Old")
 
-    response = await _call(hass, entry, "cancel_sms", message_id=legacy)
+    response = await call_action(hass, entry, "cancel_sms", message_id=legacy)
 
     assert response == {"message_id": legacy, "canceled": True}
 
@@ -162,7 +150,7 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await _call(
+    response = await call_action(
         hass, entry, "send_sms", recipients=[ALICE], message="Later", send_at=send_at
     )
     assert response is not None
@@ -174,7 +162,7 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
 
     with pytest.raises(HomeAssistantError) as caught:
-        await _call(hass, entry, "cancel_sms", message_id=message_id)
+        await call_action(hass, entry, "cancel_sms", message_id=message_id)
 
     error = str(caught.value)
     assert "new" in error
@@ -188,7 +176,7 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
         return
     assert event.data["status"] == "scheduled"
     # The new one can be cancelled in turn.
-    response = await _call(hass, entry, "cancel_sms", message_id=new_id)
+    response = await call_action(hass, entry, "cancel_sms", message_id=new_id)
     assert response == {"message_id": new_id, "canceled": True}
     assert [m.status for m in simulator.sim.state.messages.values()] == ["canceled", "canceled"]
 
@@ -214,6 +202,6 @@ async def test_reauth_of_an_account_that_signs_in_with_its_address(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    response = await _call(hass, entry, "send_sms", recipients=[ALICE], message="Back")
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Back")
     assert response is not None
     assert response["messages"][0]["accepted"]
