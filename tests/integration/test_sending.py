@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -39,6 +39,22 @@ from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
 """Nothing listens on the discard port: every connection is refused, nothing is sent."""
+
+
+async def _schedule_later(
+    hass: HomeAssistant, entry: MockConfigEntry, send_at: datetime
+) -> dict[str, Any]:
+    """A send to Alice and Bob scheduled for ``send_at``: its response."""
+    response = await call_action(
+        hass,
+        entry,
+        "send_sms",
+        recipients=[ALICE, BOB],
+        message="Later",
+        send_at=send_at.isoformat(),
+    )
+    assert response is not None
+    return dict(response)
 
 
 def _sent(simulator: RunningSimulator, provider: str) -> list[Any]:
@@ -103,15 +119,7 @@ async def test_cancel_by_batch(
 ) -> None:
     """Every scheduled message of one send is cancelled with its batch id; each is listed."""
     send_at = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
-    response = await call_action(
-        hass,
-        init_integration,
-        "send_sms",
-        recipients=[ALICE, BOB],
-        message="Later",
-        send_at=send_at.isoformat(),
-    )
-    assert response is not None
+    response = await _schedule_later(hass, init_integration, send_at)
     batch_id = response["batch_id"]
     assert batch_id
     ids = [message["message_id"] for message in response["messages"]]
@@ -150,16 +158,7 @@ async def test_cancel_batch_survives_restart(
     hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """A scheduled send can still be cancelled whole after a restart."""
-    send_at = dt_util.now() + timedelta(hours=2)
-    response = await call_action(
-        hass,
-        init_integration,
-        "send_sms",
-        recipients=[ALICE, BOB],
-        message="Later",
-        send_at=send_at.isoformat(),
-    )
-    assert response is not None
+    response = await _schedule_later(hass, init_integration, dt_util.now() + timedelta(hours=2))
     await restart_entry(hass, init_integration)
     canceled = await call_action(
         hass, init_integration, "cancel_sms", batch_id=response["batch_id"]
