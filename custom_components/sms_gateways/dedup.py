@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 import hashlib
 import time
@@ -98,13 +98,26 @@ class RecentKeys:
                 break
             del self._expiry[key]
 
-    def dump(self) -> list[list[str | float]]:
-        """A JSON-friendly copy, oldest first."""
-        return [[key, expiry] for key, expiry in self._expiry.items()]
+    def dump(self) -> Mapping[str, float]:
+        """Each key with its expiry, oldest first: the live mapping, to be serialized at once.
 
-    def load(self, items: Iterable[object]) -> None:
-        """Restore what ``dump`` returned, skipping anything malformed or expired."""
+        Not copied: a store serializes it in the same step (a week of keys is written several
+        times a second during a burst of pushes, and a copy cost more than the write).
+        """
+        return self._expiry
+
+    def load(self, stored: object) -> None:
+        """Restore what ``dump`` returned, skipping anything malformed or expired.
+
+        Also reads the list of ``[key, expiry]`` pairs that versions before 2026-12 wrote.
+        """
         now = time.time()
+        if isinstance(stored, dict):
+            items: Iterable[object] = stored.items()
+        elif isinstance(stored, list):
+            items = stored
+        else:
+            return
         for item in items:
             if (
                 isinstance(item, list | tuple)

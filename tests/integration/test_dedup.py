@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
+
+from homeassistant.helpers.json import json_bytes
 import pytest
 
 from custom_components.sms_gateways.dedup import DuplicateMemoryFullError, RecentKeys
@@ -58,7 +62,7 @@ def test_long_keys_are_kept_as_a_digest() -> None:
     long_key = "id:" + "9" * 10_000
     assert keys.add(long_key) is True
     assert long_key in keys
-    assert all(len(str(key)) <= 64 for key, _ in keys.dump())
+    assert all(len(key) <= 64 for key in keys.dump())
     restored = RecentKeys()
     restored.load(keys.dump())
     assert restored.add(long_key) is False
@@ -69,9 +73,24 @@ def test_dump_and_load_survive_a_restart() -> None:
     keys = RecentKeys(ttl=1000)
     keys.add("x")
     keys.add("y")
+    written = json.loads(json_bytes({"seen": keys.dump()}))["seen"]
     restored = RecentKeys(ttl=1000, max_keys=1)
-    restored.load([*keys.dump(), ["old", 0.0], "junk", ["z"], [1, 2]])
+    restored.load({**written, "old": 0.0, "junk": "soon", "bool": True})
     assert "y" in restored
     assert "x" not in restored  # a file written with a larger bound keeps the newest
     assert "old" not in restored
+    assert len(restored) == 1
     assert restored.add("y") is False
+
+
+def test_the_list_written_by_earlier_versions_loads() -> None:
+    """A file written before the keys were kept as a mapping still says what was handled."""
+    soon = time.time() + 1000
+    restored = RecentKeys(ttl=1000)
+    restored.load([["x", soon], ["old", 0.0], "junk", ["z"], [1, 2]])
+    assert "x" in restored
+    assert len(restored) == 1
+    for damaged in (None, "seen", 42, {"x": "tomorrow"}):
+        empty = RecentKeys()
+        empty.load(damaged)
+        assert len(empty) == 0

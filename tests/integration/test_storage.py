@@ -160,3 +160,25 @@ async def test_unreadable_file_starts_empty(hass: HomeAssistant) -> None:
     assert await store.async_load() is None
     _put(store, "[1, 2]")
     assert await store.async_load() is None
+
+
+async def test_a_cancelled_waiter_leaves_the_write_to_the_others(hass: HomeAssistant) -> None:
+    """A push whose client went away is cancelled; the write it shared still ends for the rest."""
+    state: dict[str, Any] = {}
+    store = _store(hass, state)
+
+    async def change(n: int) -> int:
+        state[str(n)] = n
+        store.async_changed()
+        await store.async_wait_written()
+        return n
+
+    gone = hass.async_create_task(change(1))
+    staying = hass.async_create_task(change(2))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await staying == 2
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert _on_disk(store)["data"] == {"1": 1, "2": 2}
+    assert not store.dirty
