@@ -31,6 +31,7 @@ from custom_components.sms_gateways.gateways.smsfactor import (
     _fast_answer,
     _response,
 )
+from custom_components.sms_gateways.gateways.transport import form_body
 from custom_components.sms_gateways.gateways.xml import check_xml, child_text
 
 # Characters lxml refuses, escapes, or keeps that a careless writer might not.
@@ -148,6 +149,9 @@ def test_send_document_is_lxml_s(
     references = dict(recipients)
     ours = _outcome(gateway._send_document, prepared, references)
     assert ours == _outcome(lxml_send_document, gateway, prepared, references)
+    # The form posted, quoted piece by piece, is the document's form quoted whole.
+    form = _outcome(gateway._send_form, prepared, references)
+    assert form == (form_body({"XML": ours}) if isinstance(ours, str) else ours)
     if isinstance(ours, str):
         root = etree.fromstring(ours)
         assert root.findtext("message/text") == message
@@ -229,6 +233,9 @@ def answers(draw: st.DrawFn) -> bytes:
                     b"\r",
                     b" ",
                     b"<x/>",
+                    b"\x00",
+                    b"<!DOCTYPE x>",
+                    b"<!ENTITY x 'y'>",
                 ]
             )
         )
@@ -272,6 +279,15 @@ def test_children_are_child_text(body: bytes) -> None:
     fields = _children(root)
     for tag in ["status", "message", "ticket", "credits", "cost", "Status", "a", "x"]:
         assert fields.get(tag) == child_text(root, tag)
+
+
+def test_a_plain_answer_is_bounded_too() -> None:
+    """The fast reader reads nothing larger than the bound: the size check comes first."""
+    text = "x" * (256 * 1024)
+    body = f"<?xml version='1.0' encoding='UTF-8'?><response><message>{text}</message></response>"
+    assert _fast_answer(body.encode()) is not None
+    with pytest.raises(GatewayResponseError, match="larger than"):
+        _answer(body.encode())
 
 
 def test_simulator_answer_is_read_fast() -> None:

@@ -41,6 +41,16 @@ async def server(socket_enabled: None) -> AsyncIterator[tuple[TestServer, list[s
         await asyncio.sleep(2)
         return web.Response(text="late")
 
+    async def chunks(request: web.Request) -> web.StreamResponse:
+        hits.append(request.path)
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for part in (b"OK|", b"a" * 100, b"|end"):
+            await response.write(part)
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
     async def drop(request: web.Request) -> web.Response:
         hits.append(request.path)
         assert request.transport is not None
@@ -55,6 +65,7 @@ async def server(socket_enabled: None) -> AsyncIterator[tuple[TestServer, list[s
             web.post("/huge", huge),
             web.post("/slow", slow),
             web.post("/drop", drop),
+            web.post("/chunks", chunks),
         ]
     )
     test_server = TestServer(app, host="127.0.0.1", port=0)
@@ -72,6 +83,18 @@ async def test_post_returns_the_reply(
     assert reply.status == 200
     assert reply.text == "OK|1"
     assert hits == ["/ok"]
+
+
+async def test_a_reply_in_several_chunks_is_read_whole(
+    server: tuple[TestServer, list[str]], session: aiohttp.ClientSession
+) -> None:
+    """A reply that arrives in pieces is read to its end, and bounded as a whole."""
+    test_server, _hits = server
+    url = str(test_server.make_url("/chunks"))
+    reply = await post(session, url, timeout=FAST)
+    assert reply.body == b"OK|" + b"a" * 100 + b"|end"
+    with pytest.raises(GatewayConnectionError, match="larger than 50 bytes"):
+        await post(session, url, timeout=FAST, max_bytes=50)
 
 
 @pytest.mark.parametrize("path", ["/error", "/drop", "/slow"])

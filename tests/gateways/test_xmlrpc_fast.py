@@ -185,6 +185,14 @@ def _general(data: bytes) -> object:
 )
 @example(b"<methodResponse><params><param><value>a\rb</value></param></params></methodResponse>")
 @example(
+    b"<?xml version='1.0' encoding='utf-16'?><methodResponse><params><param><value>1</value>"
+    b"</param></params></methodResponse>"
+)
+@example(
+    b"<!DOCTYPE x><methodResponse><params><param><value>1</value></param></params></methodResponse>"
+)
+@example(b"<methodResponse><params><param><value>\x00</value></param></params></methodResponse>")
+@example(
     b"<methodResponse><params><param>"
     + b"<value><array><data>" * 300
     + b"</data></array></value>" * 300
@@ -212,6 +220,15 @@ def test_fast_reader_reads_netoxygen_shapes(value: object) -> None:
     fast = _fast_xmlrpc(data)
     assert fast is not None
     assert _same(fast, (value,))
+
+
+def test_a_plain_reply_is_bounded_too() -> None:
+    """The fast path reads nothing larger than the bound: the size check comes first."""
+    data = _reply([["41790000000", 1, "123"]])
+    assert _fast_xmlrpc(data) is not None
+    with pytest.raises(GatewayResponseError, match="larger than"):
+        loads_xmlrpc(data, max_bytes=len(data) - 1)
+    assert loads_xmlrpc(data, max_bytes=len(data)) == _fast_xmlrpc(data)
 
 
 def test_fast_reader_declines_faults() -> None:

@@ -53,7 +53,7 @@ from .models import (
     SendResult,
 )
 from .numbers import e164_digits, from_provider
-from .xml import check_xml, child_text, excerpt, parse_xml
+from .xml import MAX_XML_BYTES, check_xml, child_text, excerpt, parse_xml
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -162,8 +162,8 @@ class SmsFactorGateway(SmsGateway):
     @override
     async def _send(self, prepared: PreparedSms) -> SendResult:
         references = {recipient: secrets.token_hex(8) for recipient in prepared.recipients}
-        document = self._send_document(prepared, references)
-        return self.read_send_reply(await self._post(_SEND_PATH, document), prepared, references)
+        form = self._send_form(prepared, references)
+        return self.read_send_reply(await self._post(_SEND_PATH, form), prepared, references)
 
     def read_send_reply(
         self, body: bytes, prepared: PreparedSms, references: Mapping[str, str]
@@ -247,7 +247,9 @@ class SmsFactorGateway(SmsGateway):
             GatewayResponseError: SMSFactor answered something else than a report.
         """
         answer = _answer(
-            await self._post(_REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
+            await self._post(
+                _REPORT_PATH, _form(self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
+            )
         )
         status = _status(answer)
         if status == _LOGIN_REFUSED:
@@ -299,7 +301,9 @@ class SmsFactorGateway(SmsGateway):
         async def report(message_id: str, ticket: str, reference: str) -> DeliveryReport:
             async with limit:
                 try:
-                    body = await self._post(_REPORT_PATH, self._report_document(ticket, reference))
+                    body = await self._post(
+                        _REPORT_PATH, _form(self._report_document(ticket, reference))
+                    )
                     return self.read_report_reply(body, message_id, reference)
                 except GatewayResponseError as err:
                     unreadable.append(err)
@@ -369,17 +373,19 @@ class SmsFactorGateway(SmsGateway):
 
     # --- the wire ----------------------------------------------------------------------------
 
-    async def _post(self, path: str, document: str) -> bytes:
-        """POST one document and return the bytes of the answer."""
-        # The doc says only "send the XML by POST". The public clients (PHP and Ruby) all post it
-        # as the form field XML=, which is what the PHP side reads ($_POST['XML']), and SMSFactor
-        # pushes inbound SMS the same way; so we do too, URL-encoded.
+    async def _post(self, path: str, form: bytes) -> bytes:
+        """POST one document's form (see ``_form``) and return the bytes of the answer."""
         reply = await transport.post(
-            self._session, self.url(path), data={"XML": document}, timeout=self._timeout
+            self._session,
+            self.url(path),
+            data=form,
+            headers=transport.FORM_HEADERS,
+            timeout=self._timeout,
         )
         return reply.body
 
-    def _send_document(self, prepared: PreparedSms, references: Mapping[str, str]) -> str:
+    def _send_pieces(self, prepared: PreparedSms, references: Mapping[str, str]) -> list[str]:
+        """The send document in pieces: its tags, and each text escaped as lxml writes it."""
         sms = prepared.sms
         fields = [
             ("sender", prepared.sender or ""),
@@ -402,15 +408,27 @@ class SmsFactorGateway(SmsGateway):
                 *(("gsm", text) for recipient in recipients for text in recipient),
             ]
         )
-        message = "".join(f"<{tag}>{_escaped(text)}</{tag}>" for tag, text in fields)
-        gsms = "".join(
-            f'<gsm gsmsmsid="{_escaped_attribute(reference)}">{_escaped(number)}</gsm>'
-            for number, reference in recipients
-        )
-        return (
-            f"<sms>{self._authentication()}<message>{message}</message>"
-            f"<recipients>{gsms}</recipients></sms>"
-        )
+        pieces = ["<sms>", *self._authentication_pieces(), "<message>"]
+        for tag, text in fields:
+            pieces += (f"<{tag}>", _escaped(text), f"</{tag}>")
+        pieces.append("</message><recipients>")
+        for number, reference in recipients:
+            pieces += ('<gsm gsmsmsid="', _escaped_attribute(reference), '">')
+            pieces += (_escaped(number), "</gsm>")
+        pieces.append("</recipients></sms>")
+        return pieces
+
+    def _send_document(self, prepared: PreparedSms, references: Mapping[str, str]) -> str:
+        return "".join(self._send_pieces(prepared, references))
+
+    def _send_form(self, prepared: PreparedSms, references: Mapping[str, str]) -> bytes:
+        """``_form(self._send_document(prepared, references))``, quoted piece by piece.
+
+        Quoting the whole document at every send was a third of what writing it cost: its tags
+        and short texts are quoted once (tests prove the bytes equal, refusals too).
+        """
+        pieces = map(transport.quoted, self._send_pieces(prepared, references))
+        return b"XML=" + "".join(pieces).encode("ascii")
 
     def _report_document(self, ticket: str, reference: str) -> str:
         _refuse_what_xml_cannot_carry(
@@ -429,9 +447,18 @@ class SmsFactorGateway(SmsGateway):
 
     def _authentication(self) -> str:
         """The account's login, the first element of every document (its text checked)."""
+        return "".join(self._authentication_pieces())
+
+    def _authentication_pieces(self) -> tuple[str, ...]:
         return (
-            f"<authentication><username>{_escaped(self._username)}</username>"
-            f"<password>{_escaped(self._password)}</password></authentication>"
+            "<authentication>",
+            "<username>",
+            _escaped(self._username),
+            "</username>",
+            "<password>",
+            _escaped(self._password),
+            "</password>",
+            "</authentication>",
         )
 
     def read_report_reply(self, body: bytes, message_id: str, reference: str) -> DeliveryReport:
@@ -523,6 +550,11 @@ class SmsFactorGateway(SmsGateway):
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def _form(document: str) -> bytes:
+    """The form SMSFactor reads: its one field ``XML`` carries the document."""
+    return transport.form_body({"XML": document})
+
+
 def _refuse_what_xml_cannot_carry(fields: Sequence[tuple[str, str]]) -> None:
     """Refuse, naming the first, a field with characters XML 1.0 cannot carry (as lxml does).
 
@@ -611,9 +643,12 @@ def _answer(body: bytes) -> dict[str, str]:
     Raises:
         GatewayResponseError: not XML, hostile, or not a ``<response>``.
     """
+    # What the fast reader reads cannot hold what ``check_xml`` refuses (its declaration is
+    # UTF-8's, a text has no ``<`` and no NUL): only the size is checked before it.
+    if len(body) <= MAX_XML_BYTES and (fast := _fast_answer(body)) is not None:
+        return fast
     check_xml(body)
-    fast = _fast_answer(body)
-    return fast if fast is not None else _children(_response(body))
+    return _children(_response(body))
 
 
 def _status(root: Mapping[str, str]) -> int:

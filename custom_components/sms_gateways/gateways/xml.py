@@ -218,8 +218,12 @@ def loads_xmlrpc(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tuple[object
         GatewayResponseError: too large, has a DOCTYPE or ENTITY declaration, or is not XML-RPC.
         xmlrpc.client.Fault: the server answered with a fault.
     """
+    # What the fast path reads cannot hold what ``_check`` refuses (only printable ASCII, no
+    # declaration but the plain one, no ``<!``): only the size is checked before it.
+    if len(data) <= max_bytes and (fast := _fast_xmlrpc(data)) is not None:
+        return fast
     _check(data, max_bytes)
-    return _fast_xmlrpc(data) or _decode_xmlrpc(data)
+    return _decode_xmlrpc(data)
 
 
 def _decode_xmlrpc(data: bytes) -> tuple[object, ...]:
