@@ -292,3 +292,27 @@ def test_rows_found_as_before(recipients: list[str], rows: list[object], region:
     """A destination written as we sent it is matched at once, and to the same recipient."""
     found = netoxygen._rows_by_recipient(tuple(recipients), rows, region)
     assert found == _rows_by_recipient_as_before(tuple(recipients), rows, region)
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(["+33612345678", "+41792223344"]),
+    st.one_of(st.lists(_DESTINATIONS, max_size=4), _DESTINATIONS),
+    st.sampled_from(["CH", "FR"]),
+)
+def test_one_row_for_one_recipient_is_its_row(recipient: str, row: object, region: str) -> None:
+    """One row answering one recipient: the shortcut finds what matching each row finds."""
+    found = netoxygen._rows_by_recipient((recipient,), [row], region)
+    assert found == netoxygen._rows_matched((recipient,), [row], region)
+
+
+@settings(max_examples=200)
+@given(_TEXT, _TEXT, st.lists(st.tuples(_TEXT.filter(bool), PARAMS), min_size=1, max_size=3))
+def test_call_text_is_call_body(
+    username: str, password: str, calls: list[tuple[str, list[object]]]
+) -> None:
+    """A call whose start is remembered is the text ``call_body`` writes with the credentials."""
+    gateway = netoxygen.NetOxygenGateway(None, username=username, password=password)  # type: ignore[arg-type]
+    for method, params in [*calls, *calls]:
+        expected = call_body(method, (username, password, *params))  # type: ignore[arg-type]
+        assert gateway._call_text(method, params) == expected  # type: ignore[arg-type]

@@ -474,6 +474,16 @@ def _rows_by_recipient(
     (``0792223344``, ``+41...``). Rows whose destination names no recipient are matched by
     position only when the answer has exactly one row per recipient.
     """
+    if len(rows) == 1 and len(recipients) == 1 and isinstance(rows[0], list):
+        # One row for one recipient is its row, by destination or else by position.
+        return {recipients[0]: rows[0]}
+    return _rows_matched(recipients, rows, region)
+
+
+def _rows_matched(
+    recipients: Sequence[str], rows: list[object], region: str
+) -> dict[str, list[object]]:
+    """``_rows_by_recipient``, each row matched by its destination, then by position."""
     by_digits = {e164_digits(recipient): recipient for recipient in recipients}
     found: dict[str, list[object]] = {}
     unmatched: list[object] = []
@@ -626,8 +636,11 @@ def call_body(method: str, params: Sequence[_Param]) -> str:
     values = "".join(f"<param>\n{_value_text(param)}</param>\n" for param in params)
     return (
         f"<?xml version='1.0'?>\n<methodCall>\n<methodName>{xmlrpc.client.escape(method)}"
-        f"</methodName>\n<params>\n{values}</params>\n</methodCall>\n"
+        f"</methodName>\n<params>\n{values}{_CALL_END}"
     )
+
+
+_CALL_END = "</params>\n</methodCall>\n"
 
 
 class _FaultError(GatewayResponseError):
@@ -686,6 +699,8 @@ class NetOxygenGateway(SmsGateway):
 
     # The ids of unreadable status rows already logged (created at the first one).
     _warned: set[str | None] | None = None
+    # The start of each method's call, the credentials in it (see ``_call_text``).
+    _heads: dict[str, str] | None = None
 
     # --- the wire --------------------------------------------------------------------------
 
@@ -696,7 +711,7 @@ class NetOxygenGateway(SmsGateway):
             GatewayConnectionError: the request failed or may not have been answered.
             GatewayResponseError: the reply is not XML-RPC, or is a fault (``_FaultError``).
         """
-        body = call_body(method, (self._username, self._password, *params))
+        body = self._call_text(method, params)
         reply = await transport.post(
             self._session,
             self.api_url,
@@ -705,6 +720,21 @@ class NetOxygenGateway(SmsGateway):
             timeout=self._timeout,
         )
         return parse_reply(method, reply.body)
+
+    def _call_text(self, method: str, params: Sequence[_Param]) -> str:
+        """``call_body(method, (username, password, *params))``, its start written once a method.
+
+        Tests prove the two equal.
+        """
+        heads = self._heads
+        if heads is None:
+            heads = self._heads = {}
+        head = heads.get(method)
+        if head is None:
+            credentials = call_body(method, (self._username, self._password))
+            head = heads[method] = credentials.removesuffix(_CALL_END)
+        values = "".join([f"<param>\n{_value_text(param)}</param>\n" for param in params])
+        return f"{head}{values}{_CALL_END}"
 
     async def _ask(self, method: str, *params: _Param) -> object:
         """``_call``, where a fault or a FALSE answer is first checked against ``auth``.
