@@ -19,9 +19,11 @@ import pytest
 
 from custom_components.sms_gateways.gateways import (
     GatewayError,
+    GatewayResponseError,
     OutgoingSms,
     SendResult,
     Sms123Gateway,
+    sms123,
 )
 from custom_components.sms_gateways.gateways.sms123 import (
     _CREDENTIAL_CODES,
@@ -301,3 +303,36 @@ def test_json_body_is_what_json_dumps_writes(fields: dict[str, str]) -> None:
             json_body(fields)
     else:
         assert json_body(fields) == expected
+
+
+_REFUSED = GatewayResponseError
+
+
+def _loads(text: str) -> object:
+    """What ``_json_value`` answered when it called ``json.loads``: the value, or the refusal."""
+    too_many = text.count("{") + text.count("[") > 16
+    if too_many and sms123._json_depth(text) > 16:
+        return _REFUSED
+    try:
+        return json.loads(text)
+    except ValueError, RecursionError:
+        return _REFUSED
+
+
+@settings(max_examples=300)
+@given(
+    _json.map(json.dumps)
+    | st.text(alphabet='{}[]",:0123456789.eE+-tfalsenu \t\n\r\ufeff\\x', max_size=30),
+    st.text(alphabet=" \t\n\r\x0b\u00a0\ufeffx", max_size=3),
+    st.text(alphabet=" \t\n\r\x0b\u00a0\ufeffx{", max_size=3),
+)
+def test_json_value_is_json_loads(text: str, before: str, after: str) -> None:
+    """Any text, blanks or other characters around it: the value json.loads gives, or an error."""
+    text = f"{before}{text}{after}"
+    try:
+        ours: object = sms123._json_value(text)
+    except GatewayResponseError:
+        ours = _REFUSED
+    expected = _loads(text)
+    # repr: NaN is never equal to itself, but writes the same.
+    assert ours is expected or repr(ours) == repr(expected)

@@ -198,6 +198,9 @@ _MAX_JSON_DEPTH = 16
 """Deeper JSON is refused before it is parsed (``json`` recurses once per level)."""
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKETS = re.compile(r"[^\[\]{}]+")
+_JSON_DECODER = json.JSONDecoder()
+_JSON_BLANKS = " \t\n\r"
+"""What JSON takes for blanks between values."""
 # Codes that, wherever they come from, say the credentials were refused: send/'s 82, 87, 88,
 # solde/'s E501, E502, E505, and the address book's 501, 502, 505.
 _CREDENTIAL_CODES = frozenset({"82", "87", "88", "501", "502", "505", "E501", "E502", "E505"})
@@ -295,9 +298,14 @@ def _json_value(text: str) -> object:
     if too_many and _json_depth(text) > _MAX_JSON_DEPTH:
         raise GatewayResponseError(f"JSON nested too deeply: {excerpt(text)!r}")
     try:
-        return json.loads(text)
+        # json.loads(text), without its layers: blanks around the value, nothing else after it.
+        start = len(text) - len(text.lstrip(_JSON_BLANKS))
+        value, end = _JSON_DECODER.raw_decode(text, start)
     except (ValueError, RecursionError) as err:
         raise GatewayResponseError(f"Malformed JSON reply: {excerpt(text)!r}") from err
+    if text[end:].strip(_JSON_BLANKS):
+        raise GatewayResponseError(f"Malformed JSON reply: {excerpt(text)!r}")
+    return value
 
 
 def _json_fields(text: str) -> dict[str, str]:
