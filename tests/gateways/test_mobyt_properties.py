@@ -6,19 +6,21 @@ a modest number of examples here, at least 10,000 per reader in ``benchmarks/fuz
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
 
-from custom_components.sms_gateways.gateways import GatewayResponseError
+from custom_components.sms_gateways.gateways import GatewayResponseError, MobytGateway
 from custom_components.sms_gateways.gateways.mobyt import (
     DATE_FORMAT,
     PARIS,
     _decoded,
     parse_date,
 )
+from custom_components.sms_gateways.gateways.transport import form_body
 from tests.gateways.mobyt_fuzz import (
     DOC_FORMS,
     DOC_REPLIES,
@@ -127,3 +129,32 @@ def test_a_date_is_read_by_position(text: str) -> None:
 def test_a_date_outside_utc_is_an_error() -> None:
     with pytest.raises(GatewayResponseError):
         parse_date("00010101000000")
+
+
+_FORM_TEXT = st.text(max_size=12) | st.sampled_from(
+    ["login", "password", "demo", "+33612345678", "a b&c=d%", "é", "\ud800"]
+)
+
+
+def _form_outcome(write: Callable[[], bytes]) -> bytes | type[Exception]:
+    try:
+        return write()
+    except UnicodeEncodeError as err:
+        return type(err)
+
+
+@MODEST
+@given(
+    _FORM_TEXT,
+    _FORM_TEXT,
+    st.none() | st.dictionaries(_FORM_TEXT, _FORM_TEXT, max_size=6),
+)
+def test_form_with_the_login_quoted_once_is_the_whole_form(
+    username: str, password: str, fields: dict[str, str] | None
+) -> None:
+    """Any login and fields (a field named login or password too): the whole form's bytes."""
+    gateway = MobytGateway(None, username=username, password=password)  # type: ignore[arg-type]
+    form = {"login": username, "password": password, **(fields or {})}
+    expected = _form_outcome(lambda: form_body(form))
+    for _ in range(2):  # the login written once, then remembered
+        assert _form_outcome(lambda: gateway._form(fields)) == expected

@@ -90,7 +90,7 @@ from .models import (
     SendResult,
 )
 from .numbers import from_provider, region_of, to_e164
-from .transport import post
+from .transport import FORM_HEADERS, form_body, post
 from .xml import excerpt
 
 _LOGGER = logging.getLogger(__name__)
@@ -468,6 +468,8 @@ class MobytGateway(SmsGateway):
     max_length = 1000
     cancels_whole_batch = True
     _spelling: str | None = None
+    _login_form: bytes | None = None
+    """The login and password as a form (see ``_form``)."""
     """The spelling of ``Mobyt/...`` calls that answered last (see ``_request``)."""
 
     # --- the wire ------------------------------------------------------------------------------
@@ -484,7 +486,7 @@ class MobytGateway(SmsGateway):
             GatewayConnectionError: no answer, or an HTTP error status.
             GatewayResponseError: a reply that is neither ``OK`` nor ``KO``.
         """
-        form = {"login": self._username, "password": self._password, **(fields or {})}
+        form = self._form(fields)
         call = path.removeprefix(SPELLINGS[0])
         if call == path:
             return await self._post(path, form)
@@ -520,9 +522,31 @@ class MobytGateway(SmsGateway):
                 raise reply.error()
         return self._spelling or SPELLINGS[0]
 
-    async def _post(self, path: str, form: Mapping[str, str]) -> list[list[str]] | Refusal:
+    def _form(self, fields: Mapping[str, str] | None) -> bytes:
+        """``form_body({"login": ..., "password": ..., **fields})``, the login quoted once.
+
+        A test proves the bytes equal.
+        """
+        if fields and ("login" in fields or "password" in fields):
+            return form_body({"login": self._username, "password": self._password, **fields})
+        login = self._login_form
+        if login is None:
+            login = self._login_form = form_body(
+                {"login": self._username, "password": self._password}
+            )
+        return b"&".join((login, form_body(fields))) if fields else login
+
+    async def _post(self, path: str, form: bytes) -> list[list[str]] | Refusal:
         reply = read_reply(
-            (await post(self._session, self.url(path), data=form, timeout=self._timeout)).text
+            (
+                await post(
+                    self._session,
+                    self.url(path),
+                    data=form,
+                    headers=FORM_HEADERS,
+                    timeout=self._timeout,
+                )
+            ).text
         )
         for spelling in SPELLINGS:
             if path.startswith(spelling):
