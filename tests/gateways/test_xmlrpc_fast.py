@@ -316,3 +316,45 @@ def test_call_text_is_call_body(
     for method, params in [*calls, *calls]:
         expected = call_body(method, (username, password, *params))  # type: ignore[arg-type]
         assert gateway._call_text(method, params) == expected  # type: ignore[arg-type]
+
+
+def _send_flag_as_before(value: object) -> bool | int | None:
+    """``_send_flag`` reading every status through ``read_code``."""
+    if value is False or value is True:
+        return value
+    code = netoxygen.read_code(value)
+    if code == 0:
+        return False
+    if code == 1:
+        return True
+    return 9 if code == 9 else None
+
+
+def _read_id_as_before(value: object) -> str | None:
+    """``read_id`` asking for a bool and an int before a string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value) if 0 <= value < 10**20 else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text and len(text) <= netoxygen._MAX_ID_LENGTH and not netoxygen._CONTROL.search(text):
+            return text
+    return None
+
+
+_ROW_VALUES = st.one_of(
+    st.integers(-(10**21), 10**21),
+    st.sampled_from([0, 1, 9, 2, -1, 10**9, 10**20, True, False, None, 1.0, "1", " 9 ", "TRUE"]),
+    st.text(max_size=70),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300)
+@given(_ROW_VALUES)
+def test_status_and_id_read_as_before(value: object) -> None:
+    """An int status is read at once, a string id first: both as the general way reads them."""
+    assert netoxygen._send_flag(value) == _send_flag_as_before(value)
+    assert type(netoxygen._send_flag(value)) is type(_send_flag_as_before(value))
+    assert netoxygen.read_id(value) == _read_id_as_before(value)

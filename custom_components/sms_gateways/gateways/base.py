@@ -233,6 +233,8 @@ class SmsGateway(ABC):
         Raises:
             InvalidRecipientError: no recipient, or one that is not a valid number (named).
         """
+        if len(recipients) == 1:  # most sends: nothing to make unique
+            return (to_e164(recipients[0], self.region),)
         if not recipients:
             raise InvalidRecipientError("No recipient given")
         normalized: dict[str, None] = {}
@@ -265,11 +267,15 @@ class SmsGateway(ABC):
             _check_wall_time(moment)
             if moment < (now or datetime.now(UTC)) - _PAST_TOLERANCE:
                 raise SchedulingError(f"The send time {sms.send_at.isoformat()} is in the past")
-        sender = self.validate_sender(sms.sender) if sms.sender else None
-        if sender is None and self.requires_sender:
+        sender = sms.sender
+        if sender:
+            sender = self.validate_sender(sender)
+        elif self.requires_sender:
             raise InvalidSenderError(
                 f"{self.title} needs a sender: set one on the message or in the account's options"
             )
+        else:
+            sender = None
         return PreparedSms(sms, self.normalize_recipients(sms.recipients), info, sender)
 
     def _check_options(self, sms: OutgoingSms) -> None:

@@ -32,7 +32,8 @@ from datetime import UTC, datetime, tzinfo
 import logging
 import math
 import re
-from typing import override
+from types import MappingProxyType
+from typing import Final, override
 import xmlrpc.client
 from zoneinfo import ZoneInfo
 
@@ -173,14 +174,15 @@ def read_id(value: object) -> str | None:
 
     An XML-RPC int, or a string of at most 64 printable characters.
     """
+    if isinstance(value, str):  # the common case first (no str is a bool or an int)
+        text = value.strip()
+        if text and len(text) <= _MAX_ID_LENGTH and not _CONTROL.search(text):
+            return text
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return str(value) if 0 <= value < 10**20 else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text and len(text) <= _MAX_ID_LENGTH and not _CONTROL.search(text):
-            return text
     return None
 
 
@@ -527,10 +529,15 @@ def _refused(recipient: str, code: object) -> RecipientResult:
     )
 
 
+_INT_FLAGS: Final[Mapping[int, bool | int]] = MappingProxyType({0: False, 1: True, 9: 9})
+
+
 def _send_flag(value: object) -> bool | int | None:
     """A ``send_message`` status: False (0, FALSE), True (1, TRUE), 9, or None (any other)."""
     if value is False or value is True:
         return value
+    if type(value) is int:  # the answer read_code and the tests below give an int, at once
+        return _INT_FLAGS.get(value)
     code = read_code(value)
     if code == 0:
         return False
