@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import re
 from typing import override
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways import (
@@ -318,3 +320,44 @@ async def test_every_provider_refuses_the_repeated_hour(provider: str) -> None:
     sms = OutgoingSms(recipients=("+33612345678",), message="Hi", sender="Home", send_at=repeated)
     with pytest.raises(SendTimeError):
         await gateway.send(sms)
+
+
+_ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
+_NUMERIC = re.compile(r"^\+?[0-9]+$")
+
+
+def _sender_as_before(gateway: SmsGateway, sender: str) -> str:
+    """``validate_sender`` as it read senders with regular expressions: the sender, or why not."""
+    sender = sender.strip()
+    if _NUMERIC.match(sender):
+        if len(sender.removeprefix("+")) > gateway.max_numeric_sender_length:
+            return "refused: digits"
+        return sender
+    if len(sender) > gateway.max_sender_length:
+        return "refused: long"
+    if not _ALPHANUMERIC.match(sender):
+        return "refused: characters"
+    return sender
+
+
+def _sender_now(gateway: SmsGateway, sender: str) -> str:
+    try:
+        return gateway.validate_sender(sender)
+    except InvalidSenderError as err:
+        if "digits" in str(err) and "longer" in str(err):
+            return "refused: digits"
+        return "refused: long" if "longer" in str(err) else "refused: characters"
+
+
+@settings(max_examples=300)
+@given(
+    st.text(max_size=14)
+    | st.text(alphabet="+0123456789 \n\t\u00b2\u0663aZ\u00e9_-", max_size=14)
+    | st.sampled_from(["Home", "+33612345678", "+", "", "12345678901", "123456789012", "a\n"])
+)
+def test_senders_read_as_the_regular_expressions_read_them(sender: str) -> None:
+    """Any sender: the same sender back, or the same refusal, as the regular expressions gave."""
+    gateway = LimitedGateway(
+        aiohttp.ClientSession.__new__(aiohttp.ClientSession), username="u", password="p"
+    )
+    assert _sender_now(gateway, sender) == _sender_as_before(gateway, sender)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import socket
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways.errors import GatewayConnectionError
-from custom_components.sms_gateways.gateways.transport import form_body, post
+from custom_components.sms_gateways.gateways.transport import form_body, post, quoted
 
 FAST = aiohttp.ClientTimeout(total=2, sock_connect=1, sock_read=0.5)
 
@@ -152,3 +152,18 @@ def test_form_body_is_what_urlencode_gives(fields: dict[str, str]) -> None:
     else:
         with pytest.raises(expected):
             form_body(fields)
+
+
+@settings(max_examples=300)
+@given(_FORM_TEXT)
+def test_quoted_is_quote_plus(text: str) -> None:
+    """Any text is quoted as ``quote_plus`` quotes it, or refused as it refuses it."""
+    try:
+        expected: str | type[BaseException] = quote_plus(text)
+    except UnicodeEncodeError:
+        expected = UnicodeEncodeError
+    if isinstance(expected, str):
+        assert quoted(text) == expected
+    else:
+        with pytest.raises(expected):
+            quoted(text)

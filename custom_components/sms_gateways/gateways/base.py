@@ -6,7 +6,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-import re
 from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,8 +39,6 @@ from .models import (
 from .numbers import to_e164
 from .transport import DEFAULT_TIMEOUT
 
-_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9]+$")
-_NUMERIC_SENDER = re.compile(r"^\+?[0-9]+$")
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
 
@@ -211,7 +208,11 @@ class SmsGateway(ABC):
             InvalidSenderError: the sender is too long or has characters providers refuse.
         """
         sender = sender.strip()
-        if _NUMERIC_SENDER.match(sender):
+        # ASCII digits after an optional +, or ASCII letters and digits (after strip() no
+        # trailing newline is left for the regular expressions' $): str's own tests, which cost
+        # half of the regular expressions between two round trips, measured.
+        digits = sender.removeprefix("+")
+        if digits.isascii() and digits.isdigit():
             if len(sender.removeprefix("+")) > self.max_numeric_sender_length:
                 raise InvalidSenderError(
                     f"The sender {sender!r} is longer than {self.max_numeric_sender_length} digits"
@@ -221,7 +222,7 @@ class SmsGateway(ABC):
             raise InvalidSenderError(
                 f"The sender {sender!r} is longer than {self.max_sender_length} characters"
             )
-        if not _ALPHANUMERIC_SENDER.match(sender):
+        if not (sender.isascii() and sender.isalnum()):
             raise InvalidSenderError(
                 f"The sender {sender!r} may only have letters and digits (no spaces or accents)"
             )

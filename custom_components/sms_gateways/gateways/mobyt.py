@@ -242,7 +242,7 @@ def read_reply(text: str) -> list[list[str]] | Refusal:
         raise GatewayResponseError(f"Unexpected reply from Mobyt: {excerpt(text)!r}")
     return [
         [_decoded(field) for field in record.split("|")]
-        for record in _RECORD_SEPARATOR.split(body)
+        for record in (_RECORD_SEPARATOR.split(body) if ";" in body or "\n" in body else [body])
         if record
     ]
 
@@ -276,7 +276,8 @@ def error_for(code: str, message: str) -> GatewayError:
 def parse_amount(value: str) -> float | None:
     """A credit count or amount written with ASCII digits, else None."""
     value = value.strip()
-    return float(value) if _AMOUNT.fullmatch(value) else None
+    digits = value.isascii() and value.isdigit() and len(value) <= 15  # str's test first
+    return float(value) if digits or _AMOUNT.fullmatch(value) else None
 
 
 def parse_count(value: str) -> int | None:
@@ -978,7 +979,9 @@ def _sent_order(records: list[list[str]], order_id: str) -> tuple[str, float | N
     """The order id and credits of an ``OK|order_id|count`` reply (ours when it has none)."""
     reply = records[0] if records else []
     sent = reply[0].strip() if reply and reply[0].strip() else order_id
-    if not _PUSH_ORDER_ID.fullmatch(sent):
+    if not (
+        (sent.isascii() and sent.isalnum() and len(sent) <= 32) or _PUSH_ORDER_ID.fullmatch(sent)
+    ):
         sent = order_id
     return sent, parse_amount(reply[1]) if len(reply) > 1 else None
 

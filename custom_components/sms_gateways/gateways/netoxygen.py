@@ -176,8 +176,8 @@ def read_id(value: object) -> str | None:
     """
     if isinstance(value, str):  # the common case first (no str is a bool or an int)
         text = value.strip()
-        if text and len(text) <= _MAX_ID_LENGTH and not _CONTROL.search(text):
-            return text
+        if text and len(text) <= _MAX_ID_LENGTH and (text.isalnum() or not _CONTROL.search(text)):
+            return text  # (letters and digits only have no control character)
         return None
     if isinstance(value, bool):
         return None
