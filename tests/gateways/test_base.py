@@ -29,6 +29,7 @@ from custom_components.sms_gateways.gateways import (
     UnsupportedOperationError,
     create_gateway,
 )
+from custom_components.sms_gateways.gateways.numbers import to_e164
 
 
 class LimitedGateway(SmsGateway):
@@ -361,3 +362,41 @@ def test_senders_read_as_the_regular_expressions_read_them(sender: str) -> None:
         aiohttp.ClientSession.__new__(aiohttp.ClientSession), username="u", password="p"
     )
     assert _sender_now(gateway, sender) == _sender_as_before(gateway, sender)
+
+
+def _recipients_as_before(gateway: SmsGateway, recipients: tuple[str, ...]) -> object:
+    """``normalize_recipients`` making every list unique through a dict, one number too."""
+    if not recipients:
+        return "none"
+    normalized: dict[str, None] = {}
+    try:
+        for number in recipients:
+            normalized[to_e164(number, gateway.region)] = None
+    except InvalidRecipientError as err:
+        return f"refused: {err}"
+    return tuple(normalized)
+
+
+def _recipients_now(gateway: SmsGateway, recipients: tuple[str, ...]) -> object:
+    try:
+        return gateway.normalize_recipients(recipients)
+    except InvalidRecipientError as err:
+        return "none" if not recipients else f"refused: {err}"
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.sampled_from(["+33612345678", "0612345678", " +41791234567 ", "", "x", "+3361234"])
+        | st.text(alphabet="+0123456789 ", max_size=14),
+        max_size=3,
+    )
+)
+def test_one_recipient_is_normalized_as_before(recipients: list[str]) -> None:
+    """One recipient (or more, or none): the numbers or the refusal the dict way gave."""
+    gateway = LimitedGateway(
+        aiohttp.ClientSession.__new__(aiohttp.ClientSession), username="u", password="p"
+    )
+    assert _recipients_now(gateway, tuple(recipients)) == _recipients_as_before(
+        gateway, tuple(recipients)
+    )

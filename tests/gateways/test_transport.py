@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.sms_gateways.gateways import transport
 from custom_components.sms_gateways.gateways.errors import GatewayConnectionError
 from custom_components.sms_gateways.gateways.transport import form_body, post, quoted
 
@@ -167,3 +168,43 @@ def test_quoted_is_quote_plus(text: str) -> None:
     else:
         with pytest.raises(expected):
             quoted(text)
+
+
+class _Chunks:
+    """A stream that gives ``chunks`` one by one, as aiohttp's StreamReader does."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = [chunk for chunk in chunks if chunk]
+
+    async def readany(self) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+    def at_eof(self) -> bool:
+        return not self.chunks
+
+
+async def _read_as_before(content: _Chunks, limit: int) -> bytes:
+    """The bounded read as it was: chunk after chunk until an empty one."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await content.readany():
+        size += len(chunk)
+        if size > limit:
+            raise GatewayConnectionError("larger", request_sent=True)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_outcome(read: object, chunks: list[bytes], limit: int) -> bytes | None:
+    try:
+        return asyncio.run(read(_Chunks(chunks), limit))  # type: ignore[operator]
+    except GatewayConnectionError:
+        return None
+
+
+@settings(max_examples=200)
+@given(st.lists(st.binary(max_size=40), max_size=5), st.integers(0, 120))
+def test_bounded_read_reads_as_before(chunks: list[bytes], limit: int) -> None:
+    """Any chunks and bound: the same body, or the same refusal, as the chunk-by-chunk read."""
+    ours = _read_outcome(transport._read_bounded, chunks, limit)
+    assert ours == _read_outcome(_read_as_before, chunks, limit)

@@ -84,6 +84,21 @@ class HttpReply(NamedTuple):
         return self.body.decode("utf-8", errors="replace")
 
 
+async def _read_bounded(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The (already decompressed) body, at most ``limit`` bytes.
+
+    A reply that came whole is read in one call (the end is seen without asking again), the
+    others chunk by chunk.
+
+    Raises:
+        GatewayConnectionError: the body is larger than ``limit``.
+    """
+    body = await content.readany()
+    if content.at_eof() and len(body) <= limit:
+        return body
+    return await _read_rest(content, body, limit)
+
+
 async def _read_rest(content: aiohttp.StreamReader, first: bytes, limit: int) -> bytes:
     """The body whose first chunk is ``first``, read to its end, at most ``limit`` bytes.
 
@@ -135,12 +150,7 @@ async def post(
             async with session.post(
                 url, data=data, json=json, headers=headers, timeout=timeout
             ) as response:
-                # Read within the bound: a reply that came whole is read in one call (the
-                # end is seen without asking again), the others chunk by chunk.
-                content = response.content
-                body = await content.readany()
-                if not content.at_eof() or len(body) > max_bytes:
-                    body = await _read_rest(content, body, max_bytes)
+                body = await _read_bounded(response.content, max_bytes)
                 reply = HttpReply(response.status, body, response.content_type)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
             # The request never left: safe to try once more.
