@@ -10,6 +10,7 @@ from tests.conftest import session, simulator  # noqa: F401
 from tests.integration.conftest import (  # noqa: F401
     _narrow_platforms,
     auto_enable_custom_integrations,
+    hass_config_dir,
     init_integration,
     mock_config_entry,
     platforms,
