@@ -19,9 +19,9 @@ from custom_components.sms_gateways.gateways import netoxygen
 from custom_components.sms_gateways.gateways.errors import GatewayResponseError
 from custom_components.sms_gateways.gateways.netoxygen import call_body
 from custom_components.sms_gateways.gateways.xml import (
-    _check,
     _decode_xmlrpc,
     _fast_xmlrpc,
+    check_xml,
     loads_xmlrpc,
 )
 
@@ -162,7 +162,7 @@ def documents(draw: st.DrawFn) -> bytes:
 def _general(data: bytes) -> object:
     """What ``loads_xmlrpc`` answered before the fast path: the value, or the error's type."""
     try:
-        _check(data, 256 * 1024)
+        check_xml(data, 256 * 1024)
         return _decode_xmlrpc(data)
     except (GatewayResponseError, xmlrpc.client.Fault) as err:
         return type(err)

@@ -640,11 +640,15 @@ def call_body(method: str, params: Sequence[_Param]) -> str:
 
     Tests prove the two equal for any text, bytes and arrays of them.
     """
-    values = "".join(f"<param>\n{_value_text(param)}</param>\n" for param in params)
     return (
         f"<?xml version='1.0'?>\n<methodCall>\n<methodName>{xmlrpc.client.escape(method)}"
-        f"</methodName>\n<params>\n{values}{_CALL_END}"
+        f"</methodName>\n<params>\n{_params_text(params)}{_CALL_END}"
     )
+
+
+def _params_text(params: Sequence[_Param]) -> str:
+    """The ``<param>`` elements of a call, each as ``xmlrpc.client`` writes it."""
+    return "".join([f"<param>\n{_value_text(param)}</param>\n" for param in params])
 
 
 _CALL_END = "</params>\n</methodCall>\n"
@@ -740,8 +744,7 @@ class NetOxygenGateway(SmsGateway):
         if head is None:
             credentials = call_body(method, (self._username, self._password))
             head = heads[method] = credentials.removesuffix(_CALL_END)
-        values = "".join([f"<param>\n{_value_text(param)}</param>\n" for param in params])
-        return f"{head}{values}{_CALL_END}"
+        return f"{head}{_params_text(params)}{_CALL_END}"
 
     async def _ask(self, method: str, *params: _Param) -> object:
         """``_call``, where a fault or a FALSE answer is first checked against ``auth``.

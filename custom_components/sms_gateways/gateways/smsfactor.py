@@ -416,25 +416,13 @@ class SmsFactorGateway(SmsGateway):
         )
         return fields, recipients
 
-    def _send_document(self, prepared: PreparedSms, references: Mapping[str, str]) -> str:
-        fields, recipients = self._send_fields(prepared, references)
-        message = "".join(f"<{tag}>{_escaped(text)}</{tag}>" for tag, text in fields)
-        gsms = "".join(
-            f'<gsm gsmsmsid="{_escaped_attribute(reference)}">{_escaped(number)}</gsm>'
-            for number, reference in recipients
-        )
-        return (
-            f"<sms>{self._authentication()}<message>{message}</message>"
-            f"<recipients>{gsms}</recipients></sms>"
-        )
-
     def _send_form(self, prepared: PreparedSms, references: Mapping[str, str]) -> bytes:
-        """``_form(self._send_document(prepared, references))``, its markup quoted once.
+        """The send form: the send document in the field ``XML``, its markup quoted once.
 
         ``quote_plus`` quotes each character alone, so the form is the document's pieces quoted
         one by one: the markup and the login are quoted once, the texts at each send (tests
-        prove the bytes equal, refusals too). Quoting the whole document at every send was a
-        third of what writing it cost.
+        prove the bytes equal to the form of the document lxml writes, refusals too). Quoting
+        the whole document at every send was a third of what writing it cost.
         """
         fields, recipients = self._send_fields(prepared, references)
         head = self._form_head

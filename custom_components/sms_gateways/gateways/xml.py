@@ -32,11 +32,15 @@ _ALLOWED_ENCODINGS = frozenset(
 )
 
 
-def _check(data: bytes, max_bytes: int) -> None:
+def check_xml(data: bytes, max_bytes: int = MAX_XML_BYTES) -> None:
     """Refuse what the DOCTYPE check could not see, then any DOCTYPE or ENTITY declaration.
 
-    The check reads bytes, so a document in UTF-16 or UTF-32 (a BOM, NUL bytes, or such an
+    What ``parse_xml`` and ``loads_xmlrpc`` check before parsing, for a reader that may not need
+    lxml. The check reads bytes, so a document in UTF-16 or UTF-32 (a BOM, NUL bytes, or such an
     encoding declared) is refused outright: no provider sends one.
+
+    Raises:
+        GatewayResponseError: too large, not UTF-8, or has a DOCTYPE or ENTITY declaration.
     """
     if len(data) > max_bytes:
         raise GatewayResponseError(f"XML document larger than {max_bytes} bytes")
@@ -47,15 +51,6 @@ def _check(data: bytes, max_bytes: int) -> None:
         raise GatewayResponseError("XML document not in UTF-8 refused")
     if _DOCTYPE.search(data):
         raise GatewayResponseError("XML document with a DOCTYPE or ENTITY declaration refused")
-
-
-def check_xml(data: bytes, max_bytes: int = MAX_XML_BYTES) -> None:
-    """The checks ``parse_xml`` makes before parsing, for a reader that may not need lxml.
-
-    Raises:
-        GatewayResponseError: too large, not UTF-8, or has a DOCTYPE or ENTITY declaration.
-    """
-    _check(data, max_bytes)
 
 
 def _new_parser() -> etree.XMLParser:
@@ -101,7 +96,7 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
             raise GatewayResponseError("XML document that is not valid text refused") from err
     else:
         raw = data
-    _check(raw, max_bytes)
+    check_xml(raw, max_bytes)
     try:
         root = etree.fromstring(raw, parser=_parser())
     except (etree.LxmlError, ValueError) as err:
@@ -226,11 +221,11 @@ def loads_xmlrpc(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> tuple[object
         GatewayResponseError: too large, has a DOCTYPE or ENTITY declaration, or is not XML-RPC.
         xmlrpc.client.Fault: the server answered with a fault.
     """
-    # What the fast path reads cannot hold what ``_check`` refuses (only printable ASCII, no
+    # What the fast path reads cannot hold what ``check_xml`` refuses (only printable ASCII, no
     # declaration but the plain one, no ``<!``): only the size is checked before it.
     if len(data) <= max_bytes and (fast := _fast_xmlrpc(data)) is not None:
         return fast
-    _check(data, max_bytes)
+    check_xml(data, max_bytes)
     return _decode_xmlrpc(data)
 
 
