@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 import json
 from pathlib import Path
+import re
 import shutil
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp.test_utils import TestClient
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
@@ -17,6 +19,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
 from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID
 from tests.conftest import RunningSimulator
@@ -60,6 +63,18 @@ def test_blueprint_loads(name: str) -> None:
 
 def test_every_blueprint_is_tested() -> None:
     assert {path.name for path in FOLDER.glob("*.yaml")} == set(INPUTS)
+
+
+def test_readme_links_each_blueprint() -> None:
+    """The README's import links open Home Assistant's import dialog on each file's raw URL."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(
+        r"\(https://my\.home-assistant\.io/redirect/blueprint_import/\?([^)]+)\)", readme
+    )
+    urls = sorted(parse_qs(query)["blueprint_url"][0] for query in links)
+    repository = URL(MANIFEST["documentation"]).path.strip("/")
+    raw = f"https://raw.githubusercontent.com/{repository}/main/blueprints/automation/sms_gateways/"
+    assert urls == sorted(f"{raw}{name}" for name in INPUTS)
 
 
 async def _use_blueprint(hass: HomeAssistant, name: str, **inputs: Any) -> None:
