@@ -116,8 +116,8 @@ class InboundReceiver:
             gateway: the entry's provider client.
             poll_interval: how often to poll, None to never poll.
             on_auth_failed: called when the provider refuses the credentials while polling.
-            contacts: the account's contacts now (read for each message, so that a recipient
-                added or removed counts at once).
+            contacts: the account's contacts now (read for each batch of received messages,
+                so that a recipient added or removed counts at once); none by default.
         """
         self.hass = hass
         self.entry_id = entry_id
