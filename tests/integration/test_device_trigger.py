@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from hypothesis import given, strategies as st
 import pytest
@@ -49,6 +49,14 @@ async def _our_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, A
     return [trigger for trigger in triggers if trigger["domain"] == DOMAIN]
 
 
+def _recipient_device(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> dr.DeviceEntry:
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{entry.entry_id}_recipient_{name.lower()}"), entry.entry_id
+    )
+    assert device is not None
+    return device
+
+
 def _trigger(device_id: str, **extra: str) -> dict[str, Any]:
     """What the UI stores for the trigger."""
     return {
@@ -60,7 +68,9 @@ def _trigger(device_id: str, **extra: str) -> dict[str, Any]:
     }
 
 
-async def _automation(hass: HomeAssistant, device_id: str, **extra: str) -> list[ServiceCall]:
+async def _automation(
+    hass: HomeAssistant, device_id: str, trigger_type: str = "trusted_sms", **extra: str
+) -> list[ServiceCall]:
     """An automation built in the UI on the trigger; the calls its action makes."""
     calls: list[ServiceCall] = async_mock_service(hass, "test", "automation")
     assert await async_setup_component(
@@ -68,7 +78,7 @@ async def _automation(hass: HomeAssistant, device_id: str, **extra: str) -> list
         "automation",
         {
             "automation": {
-                "triggers": [_trigger(device_id, **extra)],
+                "triggers": [_trigger(device_id, **extra) | {"type": trigger_type}],
                 "actions": [
                     {
                         "action": "test.automation",
@@ -102,18 +112,26 @@ async def _sms(
 
 
 @pytest.mark.parametrize("provider", ["mobyt", "smsfactor"])
-async def test_the_account_device_offers_the_trigger(
+async def test_the_devices_offer_the_triggers(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The account of a provider that receives SMS has the trigger; its recipients do not."""
+    """The account has "from a trusted contact"; each recipient "from this contact"."""
     device = _account_device(hass, init_integration)
     assert await _our_triggers(hass, device.id) == [{**_trigger(device.id), "metadata": {}}]
-    for other in dr.async_entries_for_config_entry(dr.async_get(hass), init_integration.entry_id):
-        if other.id != device.id:
-            assert (
-                await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, other.id)
-                == []
-            )
+    recipients = {
+        other.name: await _our_triggers(hass, other.id)
+        for other in dr.async_entries_for_config_entry(
+            dr.async_get(hass), init_integration.entry_id
+        )
+        if other.id != device.id
+    }
+    assert recipients == {
+        f"{init_integration.title} {name}": [
+            {**_trigger(_recipient_device(hass, init_integration, name).id), "metadata": {}}
+            | {"type": "contact_sms"}
+        ]
+        for name in ("Alice", "Bob")
+    }
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "sms123"])
@@ -168,6 +186,57 @@ async def test_pushed_sms_from_trusted_contacts_only(
     await hass.async_block_till_done()
 
     assert [call.data["text"] for call in calls] == ["Alice: Status please", "Bob: STATUS?"]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_answer_one_contact_without_templates(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """On Alice's device: her SMS with the word is answered through her notify entity.
+
+    Built in the UI with no template at all; Bob, a trusted contact too, does not run it.
+    """
+    client = await hass_client_no_auth()
+    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(init_integration)))
+    alice = _recipient_device(hass, init_integration, "Alice")
+    notify_alice = next(
+        entity.entity_id
+        for entity in er.async_entries_for_device(er.async_get(hass), alice.id)
+        if entity.domain == "notify"
+    )
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": [_trigger(alice.id, containing="STATUS") | {"type": "contact_sms"}],
+                "actions": [
+                    {
+                        "action": "notify.send_message",
+                        "target": {"entity_id": notify_alice},
+                        "data": {"message": "All is well"},
+                    }
+                ],
+            }
+        },
+    )
+    await hass.async_block_till_done()
+
+    await _sms(session, simulator, BOB, "status")
+    await _sms(session, simulator, STRANGER, "status")
+    await _sms(session, simulator, ALICE, "Status?")
+    await hass.async_block_till_done()
+
+    sent = [
+        (message.recipient, message.text)
+        for message in simulator.sim.state.messages.values()
+        if message.provider == "mobyt"
+    ]
+    assert sent == [(ALICE, "All is well")]
 
 
 async def test_polled_sms_without_a_word(
