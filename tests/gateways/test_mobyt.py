@@ -1435,3 +1435,227 @@ async def test_credits_reading(
     else:
         with pytest.raises(InsufficientCreditsError):
             await gateway.send(sms)
+
+
+# --- R23: a KO to an order to several recipients is not proof that nothing was sent -----------
+
+HISTORY = "/mobyt/Mobyt/SMSHISTORY"
+GOOD = tuple(f"+3361234{i:04d}" for i in range(1, 8))
+
+
+def _orders_reaching(simulator: RunningSimulator) -> dict[str, int]:
+    """How many orders reached each number at the simulator (refused numbers never do)."""
+    counts: dict[str, int] = {}
+    for message in simulator.sim.state.messages.values():
+        if message.status != "UNKNRCPT":
+            counts[message.recipient] = counts.get(message.recipient, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("ko_codes", ["numbered", "vendor_only"])
+@pytest.mark.parametrize("bad_recipient", ["whole_order", "whole_order_unnamed"])
+@pytest.mark.parametrize("history_order_id", ["kept", "blank"])
+async def test_a_ko_executed_for_the_good_numbers_sends_nothing_twice(
+    gateway: MobytGateway,
+    simulator: RunningSimulator,
+    ko_codes: str,
+    bad_recipient: str,
+    history_order_id: str,
+) -> None:
+    """Mobyt sent the order to the good numbers and answered KO: nothing is sent again.
+
+    The history lists the order (or a row it cannot rule out): every recipient may have been
+    sent, with the order's id, so that its status can be followed.
+    """
+    simulator.play(
+        mobyt__ko_executed="good_numbers",
+        mobyt__ko_codes=ko_codes,
+        mobyt__bad_recipient=bad_recipient,
+        mobyt__history_order_id=history_order_id,
+    )
+    numbers = (*GOOD, FR_REFUSED)
+    result = await gateway.send(OutgoingSms(recipients=numbers, message="hi"))
+
+    assert _orders_reaching(simulator) == dict.fromkeys(GOOD, 1)
+    assert len(simulator.requests(SEND)) == 1
+    assert len(simulator.requests(HISTORY)) == 1
+    order_id = form_of(simulator.requests(SEND)[0])["order_id"]
+    assert result.batch_id == order_id
+    for message in result.messages:
+        assert (message.accepted, message.status) == (True, DeliveryStatus.UNKNOWN)
+        assert message.message_id == f"{order_id}:{message.recipient}"
+        assert message.error is not None
+        assert "may have been sent" in message.error
+    # Followed like any sent message: Mobyt's status says who got it.
+    reports = await gateway.get_delivery_status([m.message_id or "" for m in result.messages])
+    assert {r.status for r in reports[:-1]} == {DeliveryStatus.QUEUED}
+    assert reports[-1].status is DeliveryStatus.UNKNOWN
+
+
+async def test_a_ko_not_executed_is_split_once_the_history_shows_it(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    """The history proves the KO'd order was not executed: the good numbers go once each."""
+    simulator.play(mobyt__bad_recipient="whole_order_unnamed")
+    numbers = (*GOOD, FR_REFUSED)
+    result = await gateway.send(OutgoingSms(recipients=numbers, message="hi"))
+    assert _orders_reaching(simulator) == dict.fromkeys(GOOD, 1)
+    assert [m.accepted for m in result.messages] == [True] * 7 + [False]
+    refused = result.messages[-1]
+    assert (refused.status, refused.message_id) == (DeliveryStatus.FAILED, None)
+    assert refused.error is not None
+    assert "Invalid recipient" in refused.error
+    # One history request per round of refused orders (8; 4 + 4; 2 + 2; 1 + 1 alone: none).
+    assert len(simulator.requests(HISTORY)) == 3
+    forms = [form_of(r) for r in simulator.requests(HISTORY)]
+    assert all(f["from"] < f["to"] for f in forms)
+
+
+async def test_a_ko_not_executed_but_a_history_without_ids_sends_nothing_again(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    """Rows without an order id (the doc's example) cannot rule our order out."""
+    simulator.play(mobyt__history_order_id="blank")
+    # An earlier order of the account, listed without an id.
+    await gateway.send(OutgoingSms(recipients=(FR_2,), message="earlier"))
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    assert len(simulator.requests(SEND)) == 2
+    assert _orders_reaching(simulator) == {FR_2: 1}
+    assert [(m.accepted, m.status) for m in result.messages] == [
+        (True, DeliveryStatus.UNKNOWN),
+        (True, DeliveryStatus.UNKNOWN),
+    ]
+
+
+@pytest.mark.parametrize("fault", ["malformed", "http500", "drop"])
+async def test_a_ko_whose_history_cannot_be_read_sends_nothing_again(
+    gateway: MobytGateway, simulator: RunningSimulator, fault: str
+) -> None:
+    simulator.play(mobyt__bad_recipient="whole_order_unnamed")
+    simulator.fault(HISTORY, fault, count=2)
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    assert len(simulator.requests(SEND)) == 1
+    assert not _orders_reaching(simulator)
+    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
+
+
+async def test_a_ko_whose_history_is_refused_sends_nothing_again(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    canned.script = ["KO|4|Invalid recipient"]
+    canned.body = "KO|12|Historique indisponible"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    sends = [path for path, _ in canned.received if path.endswith("/SENDSMS")]
+    assert len(sends) == 1
+    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
+
+
+async def test_the_history_lists_our_order_in_another_case(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    """An id written back in capitals is still ours: nothing is sent again."""
+    canned.script = ["KO|4|Invalid recipient"]
+
+    result_task = canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    canned.body = "OK;"  # CREDITS first (the path), then SMSHISTORY
+    # The order id is only known once sent: answer the history with every id it was sent under.
+    original_post = canned_gateway._post
+
+    async def post(path: str, form: bytes) -> object:
+        if path.endswith("SMSHISTORY"):
+            sent = [f for p, f in canned.received if p.endswith("/SENDSMS")]
+            canned.body = f"OK;{sent[0]['order_id'].upper()}|20250101000000|N||2|"
+        return await original_post(path, form)
+
+    canned_gateway._post = post  # type: ignore[method-assign]
+    result = await result_task
+    assert len([p for p, _ in canned.received if p.endswith("/SENDSMS")]) == 1
+    assert {m.status for m in result.messages} == {DeliveryStatus.UNKNOWN}
+
+
+async def test_no_credits_for_several_proven_not_executed_is_no_credits(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = MobytGateway(
+        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
+    )
+    with pytest.raises(InsufficientCreditsError):
+        await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    assert len(simulator.requests(SEND)) == 1
+    assert len(simulator.requests(HISTORY)) == 1
+
+
+async def test_no_credits_for_several_not_proven_may_have_been_sent(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    """Credits may run out half way through an order: without proof, nothing is refused."""
+    canned.script = ["KO|2|Crédit insuffisant"]
+    canned.body = "OK;|20250101000000|N||1|"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
+
+
+# --- a refused recipient is refused: failed, in Mobyt's words ----------------------------------
+
+
+async def test_a_refused_recipient_is_failed_with_mobyts_words(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    good, refused = result.messages
+    assert (good.accepted, good.status) == (True, DeliveryStatus.QUEUED)
+    assert (refused.accepted, refused.status, refused.error_code) == (
+        False,
+        DeliveryStatus.FAILED,
+        "4",
+    )
+    assert refused.error == f"Mobyt refused the request: Invalid recipient: {FR_REFUSED}"
+
+
+async def test_recipients_not_tried_within_the_cap_are_failed(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    simulator.play(mobyt__sender_with_l="refused")
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
+    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
+    result = await gateway.send(sms)
+    assert {(m.accepted, m.status) for m in result.messages} == {(False, DeliveryStatus.FAILED)}
+
+
+# --- a reply that echoes the request never shows the password ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "login=mylogin&password=mypwd&message_type=N",
+        "KO|3|Bad request: login=mylogin&password=mypwd",
+        'KO|99|{"login": "mylogin", "password": "mypwd"}',
+        "<html>POST /Mobyt/CREDITS login=mylogin password=mypwd</html>",
+        "OK;login=mylogin&password=mypwd",
+    ],
+)
+async def test_an_echoed_request_never_shows_the_password(
+    canned: Canned,
+    session: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    body: str,
+) -> None:
+    for password, echoed in (("mypwd", "mypwd"), ("s3cr&t pass", "s3cr%26t+pass")):
+        gateway = MobytGateway(session, username="mylogin", password=password, api_url=canned.url)
+        canned.body = body.replace("mypwd", echoed)
+        canned.script = [canned.body]
+        seen: list[str] = []
+        for call in (
+            gateway.get_balance(),
+            gateway.get_history(datetime.now(UTC) - timedelta(days=1), datetime.now(UTC)),
+            gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi")),
+        ):
+            try:
+                seen.append(repr(await call))
+            except GatewayError as err:
+                seen.extend((str(err), err.provider_message or ""))
+        seen.append(caplog.text)
+        for text in seen:
+            assert password not in text
+            assert echoed not in text
