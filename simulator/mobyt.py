@@ -265,6 +265,8 @@ def credit_pools(account: Account, *, one_pool: bool) -> list[Pool]:
     """The account's credits: each line its own, or one pool per type and nation."""
     pools: dict[tuple[str, str] | int, Pool] = {}
     for index, line in enumerate(credit_lines(account)):
+        if not isinstance(line[2], int | float):
+            continue  # written as text (a test's unreadable line): shown, never debited
         key = (str(line[0]), str(line[1]))
         pool = pools.setdefault(key if one_pool else index, Pool(key, float(line[2]), []))
         pool.lines.append(line)
@@ -621,7 +623,10 @@ class MobytSim(ProviderSim):
             for pool in credit_pools(account, one_pool=one_pool)
             for line in pool.lines
         }
-        rows = [[line[0], line[1], f"{shown[id(line)]:g}"] for line in credit_lines(account)]
+        rows = [
+            [line[0], line[1], f"{shown[id(line)]:g}" if id(line) in shown else str(line[2])]
+            for line in credit_lines(account)
+        ]
         return _table(rows, trailing=False)
 
     # --- received messages ------------------------------------------------------------------

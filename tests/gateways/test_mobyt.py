@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import socket
 from typing import cast
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -1049,7 +1049,10 @@ async def test_doc_history_reply(canned: Canned, canned_gateway: MobytGateway) -
 async def test_doc_credits_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
     canned.body = "OK;N|IT|37;N|IT|37;N|IT|37;L|ES|56;L|ES|56;L|ES|100;EE||81"
     balance = await canned_gateway.get_balance()
-    assert balance.total == 37 * 3 + 56 * 2 + 100 + 81
+    # R25: repeated lines are separate credits or one pool shown on each line: the total and
+    # each line count under the reading that gives less (a low-credit warning is never late).
+    assert balance.total == 37 + 56 + 81
+    assert balance.by_line() == {("N", "IT"): 37, ("L", "ES"): 56, ("EE", None): 81}
     assert [(c.credit_type, c.nation, c.amount) for c in balance.lines] == [
         ("N", "IT", 37),
         ("N", "IT", 37),
@@ -1143,10 +1146,6 @@ CALLS: dict[str, Call] = {
 @pytest.mark.parametrize(
     ("call", "body"),
     [
-        ("balance", "OK;N|FR"),
-        ("balance", "OK;N|FR|lots"),
-        ("balance", "OK;N|FR|3²"),
-        ("balance", "OK;N|FR|nan"),
         ("history", "OK;ABC|20090217164232|N||two|"),
         ("history", "OK;ABC|20090217164232|N||3²|"),
         ("history", "OK;ABC|2009|N||2|"),
@@ -1659,3 +1658,89 @@ async def test_an_echoed_request_never_shows_the_password(
         for text in seen:
             assert password not in text
             assert echoed not in text
+
+
+# --- one unreadable CREDITS line blocks nothing (and repeated lines, R25) ----------------------
+
+
+@pytest.mark.parametrize("amount", ["12,5", "illimité", "lots", "3²", "nan", "", "1e3"])
+async def test_an_unreadable_credit_line_is_unknown_and_the_others_are_kept(
+    canned: Canned, canned_gateway: MobytGateway, amount: str
+) -> None:
+    canned.body = f"OK;N|FR|{quote_plus(amount)};L|FR|40;EE||9"
+    balance = await canned_gateway.get_balance()
+    assert balance.total is None  # a sum without the N line would be a number made of an error
+    assert balance.by_line() == {("N", "FR"): None, ("L", "FR"): 40, ("EE", None): 9}
+    # Sends that the unreadable line may pay are unknown; the others are judged.
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender="S", message_type="N") is None
+    )
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender=None, message_type="L") == 40
+    )
+    assert canned_gateway.credits_for(balance, recipients=[IT_1], sender="S", message_type="N") == 9
+    assert (await canned_gateway.validate_credentials()).balance == balance
+
+
+@pytest.mark.parametrize("line", ["N|FR", "garbage", "N|France|5", "|FR|5", "%FF|FR|5"])
+async def test_a_credit_line_without_a_type_or_nation(
+    canned: Canned, canned_gateway: MobytGateway, line: str
+) -> None:
+    """A line that cannot be placed may be any line: only lines it cannot be are judged."""
+    canned.body = f"OK;{line};L|FR|40"
+    balance = await canned_gateway.get_balance()
+    assert balance.total is None
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender=None, message_type="L") == 40
+    )
+    # Type N to France has no readable line: the unplaced line may be it, not EE.
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender="S", message_type="N") is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ("N|IT|37;N|IT|37;N|IT|37", 37),  # one pool shown three times: 37, not 111
+        ("L|ES|56;L|ES|56;L|ES|100", 56),
+        ("N|IT|-5;N|IT|-5", -10),  # separate debts add up
+        ("N|IT|0;N|IT|0", 0),
+    ],
+)
+async def test_repeated_lines_are_judged_on_the_lower_reading(
+    canned: Canned, canned_gateway: MobytGateway, lines: str, expected: float
+) -> None:
+    canned.body = f"OK;{lines}"
+    balance = await canned_gateway.get_balance()
+    kind = lines[0]
+    nation = lines[2:4]
+    assert balance.by_line() == {(kind, nation): expected}
+    assert balance.total == expected
+    number = {"IT": IT_1, "ES": "+34612345678"}[nation]
+    judged = canned_gateway.credits_for(balance, recipients=[number], sender="S", message_type=kind)
+    assert judged == expected
+
+
+@pytest.mark.parametrize("reading", ["separate", "one_pool"])
+async def test_repeated_lines_under_both_readings(
+    gateway: MobytGateway, simulator: RunningSimulator, reading: str
+) -> None:
+    """R25: the judgement never exceeds what the account can pay for, under either reading."""
+    simulator.play(mobyt__repeated_lines=reading)
+    account = simulator.sim.state.accounts[("mobyt", "demo")]
+    account.extra["lines"] = [["N", "FR", 6], ["N", "FR", 6], ["EE", "", 0]]
+    balance = await gateway.get_balance()
+    judged = gateway.credits_for(balance, recipients=[FR_1], sender="S", message_type="N")
+    assert judged == 6
+    # What the account really pays for, counted at the simulator: never less than judged.
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 13))
+    paid = 0
+    for number in numbers:
+        try:
+            await gateway.send(OutgoingSms(recipients=(number,), message="x", sender="S"))
+        except InsufficientCreditsError:
+            break
+        paid += 1
+    assert paid >= judged
+    assert paid == {"separate": 12, "one_pool": 6}[reading]

@@ -167,6 +167,8 @@ _PUSH_STATUS = re.compile(r"[A-Z0-9_]{1,20}")
 _PUSH_NUMBER = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
 _PUSH_TEXT_MAX = 10_000
 _CODE_MAX = 20
+_CREDIT_TYPE = re.compile(r"[A-Z0-9]{1,4}")
+_NATION = re.compile(r"[A-Z]{2}")
 _PASSWORD_FIELD = re.compile(r"""(password["']?\s*[=:]\s*["']?)[^&\s"';|,<]*""", re.IGNORECASE)
 _REDACT_FROM = 4
 _TEXT_MAX = 500
@@ -303,25 +305,38 @@ def parse_count(value: str) -> int | None:
 def parse_credits(records: list[list[str]]) -> Balance:
     """The CREDITS table: one ``type|nation|amount`` line each, and their total.
 
-    A credit line that cannot be read fails the whole balance: a count made without it could
-    hide the very line that is empty.
-
-    Raises:
-        GatewayResponseError: a line is not ``type|nation|amount``.
+    A line that cannot be read is kept with an unknown amount (and, when its type cannot be
+    read either, no type): the other lines are still shown and judged, the total is unknown.
+    Lines repeating a type and nation count once in the total, under the reading that gives
+    less (see ``Balance.by_line``).
     """
-    lines: list[Credit] = []
-    for record in records:
-        if len(record) < 3:
-            raise GatewayResponseError(
-                f"Unexpected Mobyt credit line: {excerpt('|'.join(record))!r}"
-            )
-        amount = parse_amount(record[2])
-        if amount is None:
-            raise GatewayResponseError(f"Unexpected Mobyt credit amount: {excerpt(record[2])!r}")
-        lines.append(
-            Credit(amount=amount, credit_type=record[0].strip(), nation=record[1].strip() or None)
+    lines = [_credit_line(record) for record in records]
+    by_line = Balance(total=None, lines=tuple(lines)).by_line()
+    known = [amount for amount in by_line.values() if amount is not None]
+    complete = len(known) == len(by_line) and not any(line.credit_type is None for line in lines)
+    return Balance(total=float(sum(known)) if complete else None, lines=tuple(lines))
+
+
+def _credit_line(record: list[str]) -> Credit:
+    """One CREDITS line; what cannot be read of it is None (logged, never with its text)."""
+    credit_type = record[0].strip().upper() if record else ""
+    if not _CREDIT_TYPE.fullmatch(credit_type) or len(record) < 2:
+        _LOGGER.warning(
+            "Mobyt credit line of %d fields left unread: no type and nation", len(record)
         )
-    return Balance(total=sum(line.amount for line in lines), lines=tuple(lines))
+        return Credit(amount=None)
+    nation = record[1].strip().upper()
+    if nation and not _NATION.fullmatch(nation):
+        _LOGGER.warning(
+            "Mobyt %s credit line left unread: its nation is not a country code", credit_type
+        )
+        return Credit(amount=None)
+    amount = parse_amount(record[2]) if len(record) > 2 else None
+    if amount is None:
+        _LOGGER.warning(
+            "Mobyt credit line %s|%s: its amount cannot be read, shown unknown", credit_type, nation
+        )
+    return Credit(amount=amount, credit_type=credit_type, nation=nation or None)
 
 
 def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[HistoryEntry]:
@@ -340,6 +355,20 @@ def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[Hist
     if records and not entries:
         raise GatewayResponseError(f"No Mobyt history row could be read ({len(records)} rows)")
     return entries
+
+
+def listed_orders(records: list[list[str]]) -> set[str] | None:
+    """The order ids an SMSHISTORY table lists (case folded), None if a row has none.
+
+    Only the id column is read: a row whose other fields cannot be read still names its order.
+    """
+    listed: set[str] = set()
+    for record in records:
+        order_id = record[0].strip().casefold() if record else ""
+        if not order_id:
+            return None
+        listed.add(order_id)
+    return listed
 
 
 def _history_entry(record: list[str], zone: ZoneInfo) -> HistoryEntry:
@@ -583,8 +612,10 @@ class MobytGateway(SmsGateway):
             text = _PASSWORD_FIELD.sub(r"\g<1>***", text)
         password = self._password
         if len(password) >= _REDACT_FROM:
-            for form in {password, quote_plus(password), quote(password, safe="")}:
-                if form in text:
+            forms = {password, quote_plus(password), quote(password, safe="")}
+            # Each pass shortens the text: a password next to "***" may form again, not forever.
+            while found := [form for form in forms if form in text]:
+                for form in found:
                     text = text.replace(form, "***")
         return text
 
@@ -815,13 +846,10 @@ class MobytGateway(SmsGateway):
                 "Mobyt refused its history after a refused order: %s", reply.error().message
             )
             return None
-        listed: set[str] = set()
-        for record in reply:
-            order_id = record[0].strip().casefold() if record else ""
-            if not order_id:
-                _LOGGER.warning("Mobyt's history lists an order without an id: it may be ours")
-                return None
-            listed.add(order_id)
+        listed = listed_orders(reply)
+        if listed is None:
+            _LOGGER.warning("Mobyt's history lists an order without an id: it may be ours")
+            return None
         return {order_id for order_id in order_ids if order_id.casefold() in listed}
 
     # --- account ------------------------------------------------------------------------------
@@ -849,29 +877,40 @@ class MobytGateway(SmsGateway):
         recipients: Sequence[str],
         sender: str | None,
         message_type: str | None,
-    ) -> float:
+    ) -> float | None:
         """The credits of the line the sends draw from: their type and the recipient's nation.
 
         A send to a nation the account has a line of that type for is paid from it, any other
         from the ``EE`` (abroad) line; with several nations, the lowest of their lines. Lines
-        that repeat a type and nation add up. Without recipients, the account's own country.
+        that repeat a type and nation count under the reading that gives less (R25). Without
+        recipients, the account's own country. None when a line that may pay is unknown: its
+        amount could not be read, or a line whose type could not be read may be the one.
         """
         if not balance.lines:
             return balance.total
         kind = resolve_message_type(message_type, sender)
-        amounts: dict[tuple[str, str], float] = {}
-        for line in balance.lines:
-            key = ((line.credit_type or "").upper(), (line.nation or "").upper())
-            amounts[key] = amounts.get(key, 0) + line.amount
-        abroad = sum(amount for (kind_, _), amount in amounts.items() if kind_ == ABROAD)
-        has_abroad = any(kind_ == ABROAD for kind_, _ in amounts)
+        amounts = {
+            (credit_type.upper(), (nation or "").upper()): amount
+            for (credit_type, nation), amount in balance.by_line().items()
+        }
+        abroad_lines = [amount for (kind_, _), amount in amounts.items() if kind_ == ABROAD]
+        abroad: float | None = 0.0
+        if None in abroad_lines:
+            abroad = None
+        elif abroad_lines:
+            abroad = min(amount for amount in abroad_lines if amount is not None)
         nations = set(_nations(recipients, self.region)) or {self.region}
-        available = []
+        available: list[float] = []
         for nation in nations:
             if (kind, nation) in amounts:
-                available.append(amounts[kind, nation])
+                amount = amounts[kind, nation]
+            elif balance.has_unattributed:
+                amount = None  # the unreadable line may be this one
             else:
-                available.append(abroad if has_abroad else 0.0)
+                amount = abroad
+            if amount is None:
+                return None
+            available.append(amount)
         return min(available)
 
     # --- following sent messages ------------------------------------------------------------
