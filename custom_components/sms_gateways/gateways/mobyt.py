@@ -783,12 +783,15 @@ class MobytGateway(SmsGateway):
                     may_have_gone = not (
                         isinstance(err, GatewayConnectionError) and not err.request_sent
                     )
+                    # An order that never left was not sent: failed, never "queued".
                     for number in group:
                         results[number] = RecipientResult(
                             recipient=number,
                             accepted=may_have_gone,
                             message_id=message_id(order_id, number) if may_have_gone else None,
-                            status=DeliveryStatus.UNKNOWN if may_have_gone else status,
+                            status=(
+                                DeliveryStatus.UNKNOWN if may_have_gone else DeliveryStatus.FAILED
+                            ),
                             error=str(err),
                         )
                     if may_have_gone:
