@@ -273,6 +273,13 @@ def credit_pools(account: Account, *, one_pool: bool) -> list[Pool]:
     return list(pools.values())
 
 
+def _paying(pools: list[Pool], key: tuple[str, str]) -> list[Pool]:
+    """The pools that pay for ``key``: its own, or every EE pool for a send abroad."""
+    if key[0] == ABROAD:
+        return [pool for pool in pools if pool.key[0] == ABROAD]
+    return [pool for pool in pools if pool.key == key]
+
+
 def _take(pools: list[Pool], amount: float) -> None:
     """Take ``amount`` from ``pools`` in turn (the caller checked that they hold it)."""
     for pool in pools:
@@ -545,17 +552,12 @@ class MobytSim(ProviderSim):
                         )
                     key = (ABROAD, "")
                 by_pools[key] = by_pools.get(key, 0.0) + cost
+            paying = {key: _paying(pools, key) for key in by_pools}
             for key, amount in by_pools.items():
-                matching = [
-                    pool for pool in pools if pool.key == key or pool.key[0] == key[0] == ABROAD
-                ]
-                if amount > sum(pool.amount for pool in matching):
+                if amount > sum(pool.amount for pool in paying[key]):
                     raise KoError(2, f"Not enough credits: {amount:g} {key[0]} credits needed")
             for key, amount in by_pools.items():
-                _take(
-                    [pool for pool in pools if pool.key == key or pool.key[0] == key[0] == ABROAD],
-                    amount,
-                )
+                _take(paying[key], amount)
         for pool in pools:
             pool.write_back()
         account.credits = float(sum(pool.amount for pool in pools))
