@@ -1744,3 +1744,18 @@ async def test_repeated_lines_under_both_readings(
         paid += 1
     assert paid >= judged
     assert paid == {"separate": 12, "one_pool": 6}[reading]
+
+
+async def test_no_credits_for_one_recipient_is_proven_before_it_is_said(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    """Not enough credits hands the message to a fallback account: only once proven."""
+    canned.script = ["KO|2|Crédit insuffisant"]
+    canned.body = "OK;|20250101000000|N||1|"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    [message] = result.messages
+    assert (message.accepted, message.status) == (True, DeliveryStatus.UNKNOWN)
+    canned.script = ["KO|2|Crédit insuffisant"]
+    canned.body = "OK;"
+    with pytest.raises(InsufficientCreditsError):
+        await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))

@@ -657,8 +657,9 @@ class MobytGateway(SmsGateway):
     async def _send(self, prepared: PreparedSms) -> SendResult:
         """One SENDSMS for every recipient, under an order id generated here.
 
-        When Mobyt answers KO to an order to several recipients, SMSHISTORY is asked whether
-        the order was executed all the same (see ``_after_refusal``).
+        When Mobyt answers KO to an order to several recipients, or "not enough credits" (which
+        hands the message to a fallback account), SMSHISTORY is asked whether the order was
+        executed all the same (see ``_after_refusal``).
 
         Raises:
             AuthenticationError: the login was refused.
@@ -673,7 +674,9 @@ class MobytGateway(SmsGateway):
         started = datetime.now(UTC)
         reply = await self._send_order(prepared, recipients, order_id)
         if isinstance(reply, Refusal):
-            if len(recipients) == 1 or reply.code == LOGIN_REFUSED:
+            # A refused login executes nothing. Not enough credits is checked in the history
+            # even for one recipient: it sends the message through the fallback account.
+            if reply.code == LOGIN_REFUSED or (len(recipients) == 1 and reply.code != NO_CREDITS):
                 raise reply.error()
             return await self._after_refusal(prepared, Order(order_id, recipients, reply), started)
         sent, credits_used = _sent_order(reply, order_id)
