@@ -31,7 +31,6 @@ from custom_components.sms_gateways.const import (
 )
 from custom_components.sms_gateways.webhook import (
     MAX_BODY_BYTES,
-    MAX_PUSH_MESSAGES,
     async_webhook_url,
 )
 from tests.conftest import RunningSimulator
@@ -293,6 +292,23 @@ async def test_mobyt_inbound_push_twice_fires_once(
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
+async def test_a_flood_of_forged_ids_never_silences_the_webhook(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Distinct forged ids past the memory's bound: a genuine push is still taken, once."""
+    init_integration.runtime_data.inbound._seen._max_keys = 20
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    for n in range(30):
+        forged = {**MOBYT_INBOUND, "id": str(900_000 + n), "text": "forged"}
+        assert (await _post(client, init_integration, forged))[0] == HTTPStatus.OK
+    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["forged"] * 30 + ["hello world"]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_status_push(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
 ) -> None:
@@ -368,7 +384,9 @@ HOSTILE = [
     pytest.param("smsfactor", _hostile_xml(EXTERNAL_ENTITY), FORM, 400, id="external-entity"),
     pytest.param(
         "smsfactor",
-        _hostile_xml("<inbox><sms from='1' to='2' date='x'>" + "A" * 70_000 + "</sms></inbox>"),
+        _hostile_xml(
+            "<inbox><sms from='1' to='2' date='x'>" + "A" * MAX_BODY_BYTES + "</sms></inbox>"
+        ),
         FORM,
         413,
         id="oversized",
@@ -699,29 +717,28 @@ async def test_multipart_part_with_too_many_headers(
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
-async def test_push_with_too_many_messages(
+async def test_a_push_after_an_outage_is_taken_whole(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
 ) -> None:
-    """A push holds at most MAX_PUSH_MESSAGES messages; one with more is refused whole."""
+    """An inbox holding what SMSFactor kept during an outage is taken, not refused (and lost)."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     client = await hass_client_no_auth()
-
-    def inbox(count: int, text: str) -> str:
-        rows = "".join(
-            f'<sms from="336123{i:05d}" to="33757000001" date="2024-01-15 08:30:00">'
-            f"<![CDATA[{text} {i}]]></sms>"
-            for i in range(count)
-        )
-        return f"<inbox>{rows}</inbox>"
-
-    status, _ = await _post(client, init_integration, {"XML": inbox(MAX_PUSH_MESSAGES + 1, "a")})
-    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    await hass.async_block_till_done()
-    assert events == []
-    status, _ = await _post(client, init_integration, {"XML": inbox(MAX_PUSH_MESSAGES, "b")})
+    full_length = "Alarme cave " * 127  # 1,524 characters: 10 parts
+    rows = "".join(
+        f'<sms from="336123{i:05d}" to="33757000001" date="2024-01-15 08:30:00">'
+        f"<![CDATA[{full_length}{i}]]></sms>"
+        for i in range(1000)
+    )
+    body = urlencode({"XML": f"<inbox>{rows}</inbox>"})
+    assert 1_500_000 < len(body) < MAX_BODY_BYTES
+    status, _ = await _post(client, init_integration, body, FORM)
     assert status == HTTPStatus.OK
     await hass.async_block_till_done()
-    assert len(events) == MAX_PUSH_MESSAGES
+    assert len(events) == 1000
+    assert events[-1].data["message"] == f"{full_length}999"
+
+    status, _ = await _post(client, init_integration, "x" * (MAX_BODY_BYTES + 1), FORM)
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
