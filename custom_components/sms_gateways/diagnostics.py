@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_PHONE_NUMBER
+from .const import CONF_CLOUDHOOK_URL, CONF_PHONE_NUMBER
 from .coordinator import SmsGatewaysConfigEntry
 from .webhook import async_webhook_url
 
@@ -16,10 +17,24 @@ TO_REDACT = {
     CONF_PASSWORD,
     CONF_USERNAME,
     CONF_WEBHOOK_ID,
+    CONF_CLOUDHOOK_URL,
     CONF_PHONE_NUMBER,
     "title",
     "unique_id",
 }
+_PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ./()-]{4,}")
+"""A text that could be a phone number (a numeric sender, a number in an option): 5 digits or more."""
+
+
+def _redact_numbers(data: Any) -> Any:
+    """``data`` with every text that could be a phone number redacted, wherever it is."""
+    if isinstance(data, dict):
+        return {key: _redact_numbers(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_redact_numbers(value) for value in data]
+    if isinstance(data, str) and _PHONE_NUMBER.fullmatch(data.strip()):
+        return REDACTED
+    return data
 
 
 async def async_get_config_entry_diagnostics(
@@ -32,7 +47,7 @@ async def async_get_config_entry_diagnostics(
     inbound = entry.runtime_data.inbound
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     balance = data.balance
-    return {
+    diagnostics = {
         "entry": async_redact_data(
             {
                 "title": entry.title,
@@ -81,3 +96,5 @@ async def async_get_config_entry_diagnostics(
             "last_provider_status": tracker.last.provider_status if tracker.last else None,
         },
     }
+    # A sender or an option may be a phone number: none is shown, whatever its key.
+    return dict(_redact_numbers(diagnostics))
