@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
@@ -11,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUDHOOK_URL, CONF_PHONE_NUMBER
 from .coordinator import SmsGatewaysConfigEntry
+from .gateways import mask_numbers
 from .webhook import async_webhook_url
 
 TO_REDACT = {
@@ -22,17 +22,15 @@ TO_REDACT = {
     "title",
     "unique_id",
 }
-_PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ./()-]{4,}")
-"""A text that could be a phone number (a numeric sender, a number in an option): 5 digits or more."""
 
 
 def _redact_numbers(data: Any) -> Any:
-    """``data`` with every text that could be a phone number redacted, wherever it is."""
+    """``data`` with every text that holds a phone number redacted (a numeric sender, any key)."""
     if isinstance(data, dict):
         return {key: _redact_numbers(value) for key, value in data.items()}
     if isinstance(data, list):
         return [_redact_numbers(value) for value in data]
-    if isinstance(data, str) and _PHONE_NUMBER.fullmatch(data.strip()):
+    if isinstance(data, str) and mask_numbers(data) != data:
         return REDACTED
     return data
 

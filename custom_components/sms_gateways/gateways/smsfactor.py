@@ -53,7 +53,7 @@ from .models import (
     RecipientResult,
     SendResult,
 )
-from .numbers import e164_digits, from_provider
+from .numbers import e164_digits, from_provider, mask_numbers
 from .xml import MAX_XML_BYTES, check_xml, child_text, excerpt, parse_xml
 
 _LOGGER = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ class SmsFactorGateway(SmsGateway):
                     _LOGGER.warning(
                         "SMSFactor's delivery report of %s could not be read; skipped: %s",
                         message_id,
-                        err,
+                        mask_numbers(err),
                     )
                     return DeliveryReport(
                         message_id=message_id,
@@ -370,7 +370,7 @@ class SmsFactorGateway(SmsGateway):
                     "Received SMS %s of %s in an SMSFactor push could not be read; skipped: %s",
                     position,
                     len(records),
-                    err,
+                    mask_numbers(err),
                 )
         if errors and not messages:
             raise errors[0]
