@@ -15,9 +15,15 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
 
@@ -243,7 +249,7 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -
     Until the entry is loaded (setup retry while the provider is down, a reload in progress)
     the webhook answers 503, so that the provider pushes again instead of the push being lost:
     Home Assistant answers 200 for a webhook id it does not know. It stays registered until
-    the entry is removed.
+    the entry is removed or disabled.
     """
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
     registered = hass.data.setdefault(_REGISTERED, set())
@@ -259,6 +265,10 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -
             )
         handler = hass.data.get(_PUSH_HANDLERS, {}).get(entry_id)
         current = hass.config_entries.async_get_entry(entry_id)
+        if current is None or current.disabled_by is not None:
+            # Removed or disabled meanwhile: answered as Home Assistant answers an unknown id.
+            async_unregister_webhook(hass, entry)
+            return web.Response(status=HTTPStatus.OK)
         if handler is None or current is None or current.state is not ConfigEntryState.LOADED:
             _LOGGER.debug("Push to %s while it is not loaded: 503", entry.title)
             return web.Response(
@@ -278,6 +288,30 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -
         allowed_methods=webhook.SUPPORTED_METHODS,
     )
     registered.add(webhook_id)
+
+
+@callback
+def async_track_entry_webhooks(hass: HomeAssistant) -> None:
+    """Register the webhook of every enabled entry, and follow entries as they change.
+
+    A disabled or removed entry's webhook is unregistered: whoever holds its address reaches
+    nothing. An entry enabled (or added) again gets it back before its set-up.
+    """
+    for entry in hass.config_entries.async_entries(
+        DOMAIN, include_ignore=False, include_disabled=False
+    ):
+        async_register_webhook(hass, entry)
+
+    @callback
+    def _changed(change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        if entry.domain != DOMAIN or CONF_WEBHOOK_ID not in entry.data:
+            return
+        if change is ConfigEntryChange.REMOVED or entry.disabled_by is not None:
+            async_unregister_webhook(hass, entry)
+        else:
+            async_register_webhook(hass, entry)
+
+    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _changed)
 
 
 @callback

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -692,6 +692,54 @@ async def test_webhook_removed_with_its_entry(
     await hass.async_block_till_done()
     assert events == []
     assert init_integration.data[CONF_WEBHOOK_ID] not in hass.data.get("webhook", {})
+
+
+async def test_a_disabled_entry_has_no_webhook(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
+) -> None:
+    """Disabled at start, or later: its webhook is unregistered; enabled again, it answers."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    demo = make_entry(simulator, "mobyt")
+    disabled = MockConfigEntry(
+        domain=DOMAIN,
+        title=demo.title,
+        unique_id=demo.unique_id,
+        data=demo.data,
+        disabled_by=ConfigEntryDisabler.USER,
+    )
+    disabled.add_to_hass(hass)
+    enabled = MockConfigEntry(
+        domain=DOMAIN,
+        title="Mobyt other",
+        unique_id="mobyt_other",
+        data={**demo.data, CONF_WEBHOOK_ID: "webhook-other"},
+    )
+    enabled.add_to_hass(hass)
+    with patch("custom_components.sms_gateways.async_setup_entry", return_value=False):
+        await async_setup_component(hass, DOMAIN, {})
+    registered = hass.data["webhook"]
+    assert "webhook-other" in registered  # an enabled entry's answers before its set-up
+    assert disabled.data[CONF_WEBHOOK_ID] not in registered
+    client = await hass_client_no_auth()
+    # Answered as any unknown address is (not 503: nothing is kept for a later retry).
+    assert await _post(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "")
+
+    # Enabled: its webhook answers again and fires.
+    assert await hass.config_entries.async_set_disabled_by(disabled.entry_id, None)
+    await hass.async_block_till_done()
+    assert disabled.state is ConfigEntryState.LOADED
+    assert await _post(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+    assert len(events) == 1
+
+    # Disabled while loaded: unloaded and unregistered.
+    await hass.config_entries.async_set_disabled_by(disabled.entry_id, ConfigEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert disabled.data[CONF_WEBHOOK_ID] not in hass.data["webhook"]
+    forged = {**MOBYT_INBOUND, "id": "87654321"}
+    assert await _post(client, disabled, forged) == (HTTPStatus.OK, "")
+    await hass.async_block_till_done()
+    assert len(events) == 1
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
