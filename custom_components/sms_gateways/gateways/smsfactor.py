@@ -314,7 +314,7 @@ class SmsFactorGateway(SmsGateway):
                     unreadable.append(err)
                     _LOGGER.warning(
                         "SMSFactor's delivery report of %s could not be read; skipped: %s",
-                        message_id,
+                        mask_numbers(message_id),
                         mask_numbers(err),
                     )
                     return DeliveryReport(
