@@ -70,6 +70,8 @@ def test_mask_numbers_in_a_text() -> None:
     assert mask_numbers(text) == (
         "Invalid phone number: 06•••78 or +3361•••5678 (code 42, 2024-01-15 08:30)"
     )
+    hexadecimal = "0405869edd914d54b3ab718edda75fae"  # digits inside a word are no number
+    assert mask_numbers(f"{hexadecimal}:+41791234567") == f"{hexadecimal}:+4179•••4567"
 
 
 @given(

@@ -90,8 +90,9 @@ def region_of(e164: str) -> str:
 
 
 MASK = "•••"
-_NUMBER_IN_TEXT = re.compile(r"\+?[0-9](?: ?[0-9]){5,}")
-"""Six digits or more, maybe after ``+``, maybe spaced: a phone number as it is written."""
+_NUMBER_IN_TEXT = re.compile(r"(?<!\w)\+?[0-9](?: ?[0-9]){5,}(?!\w)")
+"""Six digits or more, maybe after ``+``, maybe spaced: a phone number as it is written (not the
+digits inside a word, such as a hexadecimal id)."""
 
 
 def mask_number(number: str) -> str:
