@@ -17,7 +17,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
-    ConfigEntry,
     ConfigEntryChange,
     ConfigEntryState,
 )
@@ -303,7 +302,8 @@ def async_track_entry_webhooks(hass: HomeAssistant) -> None:
         async_register_webhook(hass, entry)
 
     @callback
-    def _changed(change: ConfigEntryChange, entry: ConfigEntry) -> None:
+    def _changed(change: ConfigEntryChange, entry: SmsGatewaysConfigEntry) -> None:
+        # Every domain's entries pass here; only ours go on.
         if entry.domain != DOMAIN or CONF_WEBHOOK_ID not in entry.data:
             return
         if change is ConfigEntryChange.REMOVED or entry.disabled_by is not None:
