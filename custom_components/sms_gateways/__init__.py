@@ -55,6 +55,7 @@ from .webhook import (
     PushHandler,
     async_attach_push_handler,
     async_register_webhook,
+    async_track_entry_webhooks,
     async_unregister_webhook,
 )
 
@@ -71,9 +72,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and load the legacy notify platform, once for every entry."""
     async_setup_services(hass)
     async_setup_legacy_notify(hass, config)
-    # Every entry's webhook answers from the start, loaded or not (503 until it is loaded).
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        async_register_webhook(hass, entry)
+    # Every enabled entry's webhook answers from the start, loaded or not (503 until it is
+    # loaded); a disabled or removed entry's answers nothing.
+    async_track_entry_webhooks(hass)
     return True
 
 

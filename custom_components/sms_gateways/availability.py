@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .gateways import GatewayError
+from .gateways import GatewayError, mask_numbers
 
 
 class AvailabilityLog:
@@ -34,7 +34,7 @@ class AvailabilityLog:
             "%s is not answering: %s not read (%s); trying again later",
             self._provider,
             self._what,
-            reason,
+            mask_numbers(reason),
         )
 
     def answered(self) -> None:

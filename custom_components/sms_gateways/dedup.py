@@ -14,19 +14,24 @@ DEFAULT_TTL = 7 * 24 * 3600.0
 Neither SMSFactor's nor Mobyt's documentation says whether, how often or for how long a push that
 was not answered 200 is tried again. Webhook senders commonly retry for hours, a few days at most;
 a week covers that with a margin, outlives the 48 h a sent message is followed, and is the same week
-after which a silent webhook lets polling resume. A key is forgotten only when it is that old, never
-to make room: forgetting by count would let a flood of pushes make a real retried push fire again.
+after which a silent webhook lets polling resume.
 """
 MAX_KEYS = 100_000
-"""The hard bound on remembered keys (a few megabytes). A new key beyond it is refused, not made
-room for: the push is answered 503 and the provider tries again once old keys have expired. A home
-gets far fewer than 100,000 messages and delivery reports in a week."""
+"""The bound on remembered keys (a few megabytes). A new key beyond it pushes out the oldest.
+
+Refusing it instead (503 until old keys expire) let anyone holding the webhook address silence
+the home for a week with 100,000 forged ids. Forgetting the oldest lets a copy fire twice only when
+more than 100,000 new keys arrived between a push and its copy: a home gets far fewer in a week,
+so only a flood can, and then only for a copy of a push older than the flood."""
 MAX_KEY_LENGTH = 64
 """A longer key (a pushed id is the provider's text) is kept as a digest of itself."""
 
 
 class DuplicateMemoryFullError(Exception):
-    """The memory of handled keys is full: the message is refused so that it is pushed again."""
+    """No longer raised: a full memory forgets its oldest keys.
+
+    Kept until the callers that still catch it (webhook, inbound, tracking) drop their handlers.
+    """
 
 
 def _bounded(key: str) -> str:
@@ -36,7 +41,9 @@ def _bounded(key: str) -> str:
 
 
 class RecentKeys:
-    """A set of keys, each forgotten ``ttl`` seconds after it was added, never earlier.
+    """A set of keys, each forgotten ``ttl`` seconds after it was added or when pushed out.
+
+    Past ``max_keys`` the oldest keys are forgotten first.
 
     ``add`` checks and records in one synchronous step: called before any ``await``, two copies
     of one push that arrive together cannot both pass.
@@ -58,32 +65,26 @@ class RecentKeys:
         return expiry is not None and expiry > time.time()
 
     def add(self, key: str, *, now: float | None = None) -> bool:
-        """Record ``key``; False if it was already there (a duplicate).
-
-        Raises:
-            DuplicateMemoryFullError: ``key`` is new and the memory is full.
-        """
+        """Record ``key``; False if it was already there (a duplicate)."""
         return self.add_all([key], now=now)[0]
 
     def add_all(self, keys: Iterable[str], *, now: float | None = None) -> list[bool]:
-        """Record every key, or none: for each, False if it was already there.
+        """Record every key: for each, False if it was already there.
 
-        Raises:
-            DuplicateMemoryFullError: the new keys do not all fit; none was recorded.
+        A full memory makes room by forgetting its oldest keys.
         """
         now = time.time() if now is None else now
         self._expire(now)
-        bounded = [_bounded(key) for key in keys]
-        new = {key for key in bounded if key not in self._expiry}
-        if len(self._expiry) + len(new) > self._max_keys:
-            raise DuplicateMemoryFullError
         added: list[bool] = []
-        for key in bounded:
+        for key in map(_bounded, keys):
             if key in self._expiry:
                 added.append(False)
                 continue
             self._expiry[key] = now + self._ttl
             added.append(True)
+        # Insertion order is expiry order (one ttl for all), so the first keys are the oldest.
+        while len(self._expiry) > self._max_keys:
+            self._expiry.popitem(last=False)
         return added
 
     def discard(self, keys: Iterable[str]) -> None:

@@ -8,18 +8,31 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_PHONE_NUMBER
+from .const import CONF_CLOUDHOOK_URL, CONF_PHONE_NUMBER
 from .coordinator import SmsGatewaysConfigEntry
+from .gateways import mask_numbers
 from .webhook import async_webhook_url
 
 TO_REDACT = {
     CONF_PASSWORD,
     CONF_USERNAME,
     CONF_WEBHOOK_ID,
+    CONF_CLOUDHOOK_URL,
     CONF_PHONE_NUMBER,
     "title",
     "unique_id",
 }
+
+
+def _redact_numbers(data: Any) -> Any:
+    """``data`` with every text that holds a phone number redacted (a numeric sender, any key)."""
+    if isinstance(data, dict):
+        return {key: _redact_numbers(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_redact_numbers(value) for value in data]
+    if isinstance(data, str) and mask_numbers(data) != data:
+        return REDACTED
+    return data
 
 
 async def async_get_config_entry_diagnostics(
@@ -32,7 +45,7 @@ async def async_get_config_entry_diagnostics(
     inbound = entry.runtime_data.inbound
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     balance = data.balance
-    return {
+    diagnostics = {
         "entry": async_redact_data(
             {
                 "title": entry.title,
@@ -81,3 +94,5 @@ async def async_get_config_entry_diagnostics(
             "last_provider_status": tracker.last.provider_status if tracker.last else None,
         },
     }
+    # A sender or an option may be a phone number: none is shown, whatever its key.
+    return dict(_redact_numbers(diagnostics))

@@ -62,6 +62,9 @@ class _AccountEvent(EventEntity):
 class InboundSmsEvent(_AccountEvent):
     """Fires ``received`` with the sender, text and time of each received SMS."""
 
+    # The live state shows them; the recorder's history keeps no number and no text.
+    _unrecorded_attributes = frozenset({"sender", "recipient", "message", "keyword"})
+
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """Describe the entity."""
         super().__init__(entry, INBOUND_SMS)
@@ -96,6 +99,9 @@ class InboundSmsEvent(_AccountEvent):
 
 class DeliveryStatusEvent(_AccountEvent):
     """Fires the new status (``delivered``, ``failed``...) of a sent message."""
+
+    # As the last delivery status sensor: no number in the history (Mobyt's ids hold one).
+    _unrecorded_attributes = frozenset({"recipient", "message_id"})
 
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """Describe the entity."""

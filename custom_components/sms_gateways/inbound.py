@@ -24,7 +24,14 @@ from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
 from .contacts import Contact, find_contact
 from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
-from .gateways import AuthenticationError, Capability, GatewayError, InboundSms, SmsGateway
+from .gateways import (
+    AuthenticationError,
+    Capability,
+    GatewayError,
+    InboundPage,
+    InboundSms,
+    SmsGateway,
+)
 from .storage import GroupedStore, WriteError
 
 _LOGGER = logging.getLogger(__name__)
@@ -130,6 +137,11 @@ class InboundReceiver:
         )
         self._seen = RecentKeys()
         self.last_id: int | None = None
+        """Where polling resumes: the highest id a poll of the provider returned."""
+        self._pushed_last_id: int | None = None
+        """The highest id pushed, unproven: anyone holding the webhook address can push any id.
+
+        Used once a poll returns it (see ``_already_pushed``), never as a position by itself."""
         self.push_seen_at: datetime | None = None
         self._polling = False
         self._unsub: CALLBACK_TYPE | None = None
@@ -152,6 +164,8 @@ class InboundReceiver:
         self._seen.load(stored.get("seen", []))
         if isinstance(last_id := stored.get("last_id"), int):
             self.last_id = last_id
+        if isinstance(pushed_last_id := stored.get("pushed_last_id"), int):
+            self._pushed_last_id = pushed_last_id
         self.push_seen_at = stored_datetime(stored.get("push_seen_at"))
         if self._poll_interval is not None and self.gateway.supports(Capability.INBOUND_POLL):
             self._unsub = async_track_time_interval(
@@ -218,11 +232,16 @@ class InboundReceiver:
             if self.push_seen_at is None or now - self.push_seen_at > _PUSH_SEEN_STEP:
                 changed = True
             self.push_seen_at = now
-        # Should polling resume (no push for a week), it starts after what was pushed.
         if ids := [_numeric_id(sms) for sms in messages if _numeric_id(sms)]:
-            last_id = max([*ids, self.last_id or 0])
-            changed = changed or last_id != self.last_id
-            self.last_id = last_id
+            if pushed:
+                # Should polling resume (no push for a week), what was pushed is not fired again.
+                pushed_last_id = max([*ids, self._pushed_last_id or 0])
+                changed = changed or pushed_last_id != self._pushed_last_id
+                self._pushed_last_id = pushed_last_id
+            else:
+                last_id = max([*ids, self.last_id or 0])
+                changed = changed or last_id != self.last_id
+                self.last_id = last_id
         readable: list[tuple[str, ReceivedSms, dict[str, Any]]] = []
         contacts = tuple(self._contacts())
         for sms in messages:
@@ -259,6 +278,7 @@ class InboundReceiver:
         if self._polling:
             return 0
         self._polling = True
+        pushed_last_id = self._pushed_last_id
         try:
             page = await self.gateway.poll_inbound(after_id=self.last_id or 0)
         except AuthenticationError:
@@ -297,7 +317,7 @@ class InboundReceiver:
             self.last_id = max([*ids, page.last_id or 0, 0])
             self._store.async_changed()
             return 0
-        ordered = sorted(messages, key=_numeric_id)
+        ordered = self._already_pushed(page, sorted(messages, key=_numeric_id), pushed_last_id)
         try:
             fired = await self.async_receive(ordered, pushed=False)
         except (DuplicateMemoryFullError, WriteError) as err:
@@ -310,11 +330,36 @@ class InboundReceiver:
             self._store.async_changed()
         return fired
 
+    def _already_pushed(
+        self, page: InboundPage, ordered: list[InboundSms], pushed_last_id: int | None
+    ) -> list[InboundSms]:
+        """The polled messages, less those the webhook handled before polling resumed.
+
+        The last pushed id counts only once the provider returns it in a poll: then every message
+        up to it came while the webhook was in use (their keys may have expired since), and is
+        recorded without firing. A forged id is never returned, so it holds nothing back.
+        """
+        if pushed_last_id is None:
+            return ordered
+        returned = {_numeric_id(sms) for sms in ordered}
+        returned.update(int(row) for row in page.skipped if _NUMERIC_ID.fullmatch(row))
+        if pushed_last_id == self._pushed_last_id:
+            # Proven or disproven by this reply (a push during the poll brought a newer one).
+            self._pushed_last_id = None
+            self._store.async_changed()
+        if pushed_last_id not in returned:
+            return ordered
+        handled = [sms for sms in ordered if 0 < _numeric_id(sms) <= pushed_last_id]
+        self._seen.add_all(sms.dedup_key for sms in handled)
+        self._store.async_changed()
+        return [sms for sms in ordered if not 0 < _numeric_id(sms) <= pushed_last_id]
+
     @callback
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "seen": self._seen.dump(),
             "last_id": self.last_id,
+            "pushed_last_id": self._pushed_last_id,
             "push_seen_at": self.push_seen_at.isoformat() if self.push_seen_at else None,
         }
 

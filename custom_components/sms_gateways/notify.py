@@ -57,6 +57,7 @@ from .const import (
 )
 from .coordinator import SmsGatewaysConfigEntry
 from .entity import recipient_device_info
+from .gateways import mask_numbers
 from .helpers import recipient_numbers, with_title
 from .sending import SendRequest, prepare
 
@@ -309,7 +310,7 @@ class SmsNotificationService(BaseNotificationService):
                 errors.append((entry, err))
         for failed, error in errors[1:]:
             # Only the first is raised: the others are said here, each with its own words.
-            _LOGGER.error("Sending through %s failed too: %s", failed.title, error)
+            _LOGGER.error("Sending through %s failed too: %s", failed.title, mask_numbers(error))
         if errors:
             raise errors[0][1]
 

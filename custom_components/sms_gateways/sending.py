@@ -61,6 +61,7 @@ from .gateways import (
     SendOutcomeUnknownError,
     SendResult,
     SendTimeError,
+    mask_numbers,
 )
 from .gateways.encoding import analyze
 from .helpers import build_sms, gateway_error
@@ -554,7 +555,9 @@ class EntrySending:
         try:
             prepared = prepare(self.hass, fallback, request)
         except HomeAssistantError as err:
-            _LOGGER.warning("The fallback account %s cannot send it: %s", fallback.title, err)
+            _LOGGER.warning(
+                "The fallback account %s cannot send it: %s", fallback.title, mask_numbers(err)
+            )
             return None
         try:
             return await _async_deliver(fallback, prepared)
@@ -563,7 +566,9 @@ class EntrySending:
                 raise gateway_error(self.hass, fallback, err, sending=True) from err
             if isinstance(err, AuthenticationError) and not isinstance(err, AccessDeniedError):
                 fallback.async_start_reauth(self.hass)
-            _LOGGER.warning("The fallback account %s could not take it: %s", fallback.title, err)
+            _LOGGER.warning(
+                "The fallback account %s could not take it: %s", fallback.title, mask_numbers(err)
+            )
             return None
 
     def _title_of(self, entry_id: str) -> str:
@@ -593,8 +598,8 @@ class EntrySending:
         _LOGGER.warning(
             "%s could not be reached; the SMS to %s waits in the outbox (%s)",
             self.entry.title,
-            ", ".join(prepared.recipients),
-            failure,
+            mask_numbers(", ".join(prepared.recipients)),
+            mask_numbers(failure),
         )
         self._publish_all(item, DeliveryStatus.RETRYING, f"Not sent yet, trying again: {failure}")
         self._schedule()
@@ -661,7 +666,7 @@ class EntrySending:
         minutes = round((item.deadline - item.created_at).total_seconds() / 60)
         _LOGGER.warning(
             "Gave up the SMS to %s: %s could not be reached for %s minutes",
-            ", ".join(item.request.recipients),
+            mask_numbers(", ".join(item.request.recipients)),
             self.entry.title,
             minutes,
         )
@@ -710,7 +715,9 @@ class EntrySending:
                 self._publish_all(item, DeliveryStatus.FAILED, f"Not sent: {err}")
             return
         self.outbox.pop(item.item_id, None)
-        _LOGGER.info("The SMS to %s left the outbox", ", ".join(item.request.recipients))
+        _LOGGER.info(
+            "The SMS to %s left the outbox", mask_numbers(", ".join(item.request.recipients))
+        )
         for message in report.messages:
             if not message.accepted:
                 self._publish(message.recipient, DeliveryStatus.FAILED, message.error, None)

@@ -175,6 +175,9 @@ class LastDeliveryStatusSensor(SensorEntity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # The live state shows to whom; the recorder's history keeps no phone number (Mobyt's
+    # message ids hold the recipient's).
+    _unrecorded_attributes = frozenset({"recipient", "message_id"})
     entity_description = LAST_DELIVERY_STATUS
 
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:

@@ -33,6 +33,7 @@ from .gateways import (
     GatewayError,
     SendResult,
     SmsGateway,
+    mask_numbers,
 )
 from .storage import GroupedStore
 
@@ -444,7 +445,7 @@ class DeliveryTracker:
                 self._unreadable.add(message_id)
                 _LOGGER.warning(
                     "Delivery status of %s from %s could not be applied; skipped",
-                    message_id,
+                    mask_numbers(message_id),  # Mobyt's ids hold the recipient's number
                     self.gateway.title,
                 )
             _LOGGER.debug("Report of %s not applied", message_id, exc_info=True)

@@ -15,9 +15,14 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
 
@@ -31,14 +36,20 @@ from .tracking import DeliveryTracker, ReportBeforeSendAnsweredError
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest push body, form-encoded: a 413 above it, and a 413 makes the provider drop the data.
+
+Neither SMSFactor nor Mobyt bounds what one push holds: SMSFactor posts its inbox (its doc's
+example holds two SMS) and may post every SMS it kept while we were unreachable in one. Encoded
+as a form, a 10-part SMS weighs 1.7 KB in plain letters and 9.3 KB at worst (all ``Δ``), one SMS
+of 160 letters 0.3 KB: 4 MiB holds 450 of the worst, 2,500 full-length or 14,000 short ones,
+more than a home receives in a week. It stays a quarter of Home Assistant's 16 MiB request bound,
+and it is read into memory only up to that bound.
+
+It is also the only bound on how many messages a push holds: a readable ``<sms>`` takes at least
+94 bytes (two short numbers, a date, no text), so 4 MiB holds at most 44,600, all of which could
+be genuine; a count bound below that would refuse a genuine push, one above it could not act."""
 MAX_FIELDS = 32
-MAX_PUSH_MESSAGES = 50
-"""The most messages (received SMS or delivery reports) one push may hold; a push with more is
-refused whole (413), before anything fires. SMSFactor posts its inbox as each SMS arrives (its
-doc's example holds two); Mobyt posts one message per request. 50 full-length SMS (1,530
-characters each, 10 parts) already fill the 64 KB body bound, so no real push is refused, while a
-forged push of short messages no longer fires hundreds of events."""
 REPORT_EARLY_RETRY_AFTER = "10"
 """Seconds after which a status pushed before its send was answered is worth pushing again."""
 _FORM = "application/x-www-form-urlencoded"
@@ -149,13 +160,6 @@ async def _read_multipart(request: web.Request) -> dict[str, str]:
     return fields
 
 
-def _check_count(count: int) -> None:
-    if count > MAX_PUSH_MESSAGES:
-        raise PushRefusedError(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"more than {MAX_PUSH_MESSAGES} messages"
-        )
-
-
 def _is_status_report(form: dict[str, str]) -> bool:
     return "order_id" in form and "status" in form
 
@@ -217,7 +221,6 @@ class PushHandler:
         try:
             if _is_status_report(form):
                 reports = self.gateway.parse_status_push(form)
-                _check_count(len(reports))
                 handled = sum(self.tracker.async_apply_report(r, pushed=True) for r in reports)
                 await self.tracker.async_wait_written()
                 return handled
@@ -226,7 +229,6 @@ class PushHandler:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a push of this provider") from err
         except GatewayError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, type(err).__name__) from err
-        _check_count(len(messages))
         return await self.inbound.async_receive(messages, pushed=True)
 
 
@@ -246,7 +248,7 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -
     Until the entry is loaded (setup retry while the provider is down, a reload in progress)
     the webhook answers 503, so that the provider pushes again instead of the push being lost:
     Home Assistant answers 200 for a webhook id it does not know. It stays registered until
-    the entry is removed.
+    the entry is removed or disabled.
     """
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
     registered = hass.data.setdefault(_REGISTERED, set())
@@ -262,6 +264,10 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -
             )
         handler = hass.data.get(_PUSH_HANDLERS, {}).get(entry_id)
         current = hass.config_entries.async_get_entry(entry_id)
+        if current is None or current.disabled_by is not None:
+            # Removed or disabled meanwhile: answered as Home Assistant answers an unknown id.
+            async_unregister_webhook(hass, entry)
+            return web.Response(status=HTTPStatus.OK)
         if handler is None or current is None or current.state is not ConfigEntryState.LOADED:
             _LOGGER.debug("Push to %s while it is not loaded: 503", entry.title)
             return web.Response(
@@ -281,6 +287,31 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -
         allowed_methods=webhook.SUPPORTED_METHODS,
     )
     registered.add(webhook_id)
+
+
+@callback
+def async_track_entry_webhooks(hass: HomeAssistant) -> None:
+    """Register the webhook of every enabled entry, and follow entries as they change.
+
+    A disabled or removed entry's webhook is unregistered: whoever holds its address reaches
+    nothing. An entry enabled (or added) again gets it back before its set-up.
+    """
+    for entry in hass.config_entries.async_entries(
+        DOMAIN, include_ignore=False, include_disabled=False
+    ):
+        async_register_webhook(hass, entry)
+
+    @callback
+    def _changed(change: ConfigEntryChange, entry: SmsGatewaysConfigEntry) -> None:
+        # Every domain's entries pass here; only ours go on.
+        if entry.domain != DOMAIN or CONF_WEBHOOK_ID not in entry.data:
+            return
+        if change is ConfigEntryChange.REMOVED or entry.disabled_by is not None:
+            async_unregister_webhook(hass, entry)
+        else:
+            async_register_webhook(hass, entry)
+
+    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _changed)
 
 
 @callback

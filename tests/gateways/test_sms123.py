@@ -231,7 +231,7 @@ async def test_test_send_answered_as_a_real_send_says_so(
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 2
     assert "test mode" in warnings[0].getMessage()
-    assert "+33612345678" in warnings[0].getMessage()
+    assert "+3361\u2022\u2022\u20225678" in warnings[0].getMessage()  # masked above DEBUG
 
 
 async def test_real_send_outside_test_mode_has_no_error(

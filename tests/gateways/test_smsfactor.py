@@ -716,7 +716,10 @@ GOOD_SMS = '<sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">
     [
         pytest.param({"XML": BILLION_LAUGHS}, id="billion-laughs"),
         pytest.param({"XML": EXTERNAL_ENTITY}, id="external-entity"),
-        pytest.param({"XML": f"<inbox>{GOOD_SMS * 1000}</inbox>"}, id="oversized"),
+        pytest.param(
+            {"XML": f"<inbox>{GOOD_SMS * (4 * 1024 * 1024 // len(GOOD_SMS) + 1)}</inbox>"},
+            id="oversized",
+        ),
         pytest.param({"XML": f"<inbox>{GOOD_SMS}"}, id="malformed"),
         pytest.param(
             {"XML": f'<inbox>{GOOD_SMS}<sms from=\\"1" to="2"></inbox>'}, id="escaped-without-date"

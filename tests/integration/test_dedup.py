@@ -6,9 +6,8 @@ import json
 import time
 
 from homeassistant.helpers.json import json_bytes
-import pytest
 
-from custom_components.sms_gateways.dedup import DuplicateMemoryFullError, RecentKeys
+from custom_components.sms_gateways.dedup import RecentKeys
 
 
 def test_a_key_passes_once() -> None:
@@ -21,21 +20,32 @@ def test_a_key_passes_once() -> None:
     assert 1 not in keys
 
 
-def test_keys_expire_by_age_and_a_full_memory_refuses() -> None:
-    """Old keys are forgotten after the TTL only; past the bound a new key is refused."""
+def test_keys_expire_by_age_and_a_full_memory_forgets_the_oldest() -> None:
+    """Old keys are forgotten after the TTL; past the bound the oldest make room, never refuse."""
     keys = RecentKeys(ttl=10, max_keys=3)
     keys.add("a", now=0)
     assert keys.add("a", now=11) is True  # expired, so new again
     for key in ("b", "c"):
         keys.add(key, now=12)
     assert len(keys) == 3
-    with pytest.raises(DuplicateMemoryFullError):
-        keys.add("d", now=13)
-    assert keys.add("a", now=13) is False  # nothing was pushed out to make room
-    with pytest.raises(DuplicateMemoryFullError):
-        keys.add_all(["e", "b"], now=13)
-    assert "e" not in keys
-    assert keys.add("d", now=22) is True  # "a" expired at 21
+    assert keys.add("d", now=13) is True  # "a", the oldest, made room
+    assert len(keys) == 3
+    assert "a" not in keys
+    assert keys.add_all(["e", "b", "f"], now=14) == [True, False, True]
+    assert len(keys) == 3
+    assert {"d", "e", "f"} == set(keys.dump())
+
+
+def test_a_flood_of_forged_ids_never_silences_the_memory() -> None:
+    """100,000 forged ids and more: a genuine push is still taken, and its copy is a duplicate."""
+    keys = RecentKeys(max_keys=1000)
+    for n in range(5000):
+        assert keys.add(f"id:forged-{n}") is True
+    assert len(keys) == 1000
+    assert keys.add("id:genuine") is True
+    assert keys.add("id:genuine") is False
+    assert "id:forged-0" not in keys
+    assert "id:forged-4999" in keys
 
 
 def test_a_flood_does_not_flush_a_real_key() -> None:

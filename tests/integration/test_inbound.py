@@ -29,7 +29,6 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     EVENT_INBOUND_SMS,
 )
-from custom_components.sms_gateways.dedup import DuplicateMemoryFullError
 from custom_components.sms_gateways.gateways import InboundSms
 from custom_components.sms_gateways.inbound import InboundReceiver
 from custom_components.sms_gateways.storage import WriteError
@@ -197,6 +196,7 @@ async def test_polling_off_while_pushed(
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     client = await hass_client_no_auth()
     simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(entry)))
+    learned = entry.runtime_data.inbound.last_id
     await _receive(session, simulator, "pushed")
     assert [e.data["message"] for e in events] == ["pushed"]
     polls = len(_polled_ids(simulator))
@@ -205,14 +205,58 @@ async def test_polling_off_while_pushed(
     await _next_poll(hass, freezer, minutes=60 * 24)
     assert len(_polled_ids(simulator)) == polls
 
-    # The webhook stops working: after a week without a push, polling takes over, from the
-    # pushed message on (long forgotten by then, it must not fire again).
+    # The webhook stops working: after a week without a push, polling takes over from the last
+    # polled id; the pushed message (long forgotten by then) is returned again, and is known by
+    # its id, which the provider now proves real: it does not fire again.
     del simulator.sim.webhooks["mobyt"]
     missed = await _receive(session, simulator, "missed")
     await _next_poll(hass, freezer, minutes=60 * 24 * 7)
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["pushed", "missed"]
-    assert _polled_ids(simulator)[-1] == str(missed - 1)
+    assert _polled_ids(simulator)[-1] == str(learned)
+    await _next_poll(hass, freezer)
+    assert _polled_ids(simulator)[-1] == str(missed)
+    assert [e.data["message"] for e in events] == ["pushed", "missed"]
+
+
+async def test_a_forged_pushed_id_never_moves_the_polling(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """A push of id 999999999999999999 from whoever holds the webhook address: real SMS fire."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    inbound: InboundReceiver = entry.runtime_data.inbound
+    learned = inbound.last_id
+    client = await hass_client_no_auth()
+    forged = {
+        "id": "999999999999999999",
+        "text": "forged",
+        "sender": SENDER,
+        "recipient": OUR_NUMBER,
+        "delivery_date": "20240115083000",
+    }
+    response = await client.post(webhook_path(entry), data=forged)
+    assert response.status == 200
+    assert inbound.last_id == learned
+    await restart_entry(hass, entry)  # what is stored does not move it either
+    inbound = entry.runtime_data.inbound
+    assert inbound.last_id == learned
+
+    # The forged push turned polling off for a week; then real messages fire, none is lost.
+    real = await _receive(session, simulator, "real")
+    await _next_poll(hass, freezer, minutes=60 * 24 * 7 + 1)
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["forged", "real"]
+    assert _polled_ids(simulator)[-1] == str(learned)
+    later = await _receive(session, simulator, "later")
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["forged", "real", "later"]
+    assert _polled_ids(simulator)[-1] == str(real)
+    assert inbound.last_id == later
 
 
 async def test_poll_failures(
@@ -341,7 +385,7 @@ async def test_unexpected_error_of_a_poll(
 async def test_ids_that_are_not_ascii_numbers(
     hass: HomeAssistant, simulator: RunningSimulator, odd_id: str
 ) -> None:
-    """An id of Unicode digits (or too many) fires like any message, and never moves last_id."""
+    """An id of Unicode digits (or too many) fires like any message; a push never moves last_id."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     inbound: InboundReceiver = entry.runtime_data.inbound
@@ -358,7 +402,7 @@ async def test_ids_that_are_not_ascii_numbers(
     assert await inbound.async_receive(messages, pushed=True) == 2
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["odd", "fine"]
-    assert inbound.last_id == max(41, before)
+    assert inbound.last_id == before  # a pushed id never moves where polling resumes
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
@@ -397,10 +441,10 @@ async def test_fired_only_once_on_disk(
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
-async def test_a_full_memory_refuses_instead_of_forgetting(
+async def test_a_full_memory_forgets_the_oldest_instead_of_refusing(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """Past the bound a new message is refused (pushed again later); none seen is forgotten."""
+    """Past the bound the oldest message is forgotten: a new one still fires, and only once."""
     inbound: InboundReceiver = init_integration.runtime_data.inbound
     inbound._seen._max_keys = 2
     messages = [
@@ -413,9 +457,8 @@ async def test_a_full_memory_refuses_instead_of_forgetting(
         for n in range(3)
     ]
     assert await inbound.async_receive(messages[:2], pushed=True) == 2
-    with pytest.raises(DuplicateMemoryFullError):
-        await inbound.async_receive(messages[2:], pushed=True)
-    assert await inbound.async_receive(messages[:1], pushed=True) == 0
+    assert await inbound.async_receive(messages[2:], pushed=True) == 1
+    assert await inbound.async_receive(messages[1:], pushed=True) == 0
 
 
 async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -31,7 +31,6 @@ from custom_components.sms_gateways.const import (
 )
 from custom_components.sms_gateways.webhook import (
     MAX_BODY_BYTES,
-    MAX_PUSH_MESSAGES,
     async_webhook_url,
 )
 from tests.conftest import RunningSimulator
@@ -299,6 +298,23 @@ async def test_mobyt_inbound_push_twice_fires_once(
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
+async def test_a_flood_of_forged_ids_never_silences_the_webhook(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Distinct forged ids past the memory's bound: a genuine push is still taken, once."""
+    init_integration.runtime_data.inbound._seen._max_keys = 20
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    for n in range(30):
+        forged = {**MOBYT_INBOUND, "id": str(900_000 + n), "text": "forged"}
+        assert (await _post(client, init_integration, forged))[0] == HTTPStatus.OK
+    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in events] == ["forged"] * 30 + ["hello world"]
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_status_push(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
 ) -> None:
@@ -374,7 +390,9 @@ HOSTILE = [
     pytest.param("smsfactor", _hostile_xml(EXTERNAL_ENTITY), FORM, 400, id="external-entity"),
     pytest.param(
         "smsfactor",
-        _hostile_xml("<inbox><sms from='1' to='2' date='x'>" + "A" * 70_000 + "</sms></inbox>"),
+        _hostile_xml(
+            "<inbox><sms from='1' to='2' date='x'>" + "A" * MAX_BODY_BYTES + "</sms></inbox>"
+        ),
         FORM,
         413,
         id="oversized",
@@ -682,6 +700,54 @@ async def test_webhook_removed_with_its_entry(
     assert init_integration.data[CONF_WEBHOOK_ID] not in hass.data.get("webhook", {})
 
 
+async def test_a_disabled_entry_has_no_webhook(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
+) -> None:
+    """Disabled at start, or later: its webhook is unregistered; enabled again, it answers."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    demo = make_entry(simulator, "mobyt")
+    disabled = MockConfigEntry(
+        domain=DOMAIN,
+        title=demo.title,
+        unique_id=demo.unique_id,
+        data=demo.data,
+        disabled_by=ConfigEntryDisabler.USER,
+    )
+    disabled.add_to_hass(hass)
+    enabled = MockConfigEntry(
+        domain=DOMAIN,
+        title="Mobyt other",
+        unique_id="mobyt_other",
+        data={**demo.data, CONF_WEBHOOK_ID: "webhook-other"},
+    )
+    enabled.add_to_hass(hass)
+    with patch("custom_components.sms_gateways.async_setup_entry", return_value=False):
+        await async_setup_component(hass, DOMAIN, {})
+    registered = hass.data["webhook"]
+    assert "webhook-other" in registered  # an enabled entry's answers before its set-up
+    assert disabled.data[CONF_WEBHOOK_ID] not in registered
+    client = await hass_client_no_auth()
+    # Answered as any unknown address is (not 503: nothing is kept for a later retry).
+    assert await _post(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "")
+
+    # Enabled: its webhook answers again and fires.
+    assert await hass.config_entries.async_set_disabled_by(disabled.entry_id, None)
+    await hass.async_block_till_done()
+    assert disabled.state is ConfigEntryState.LOADED
+    assert await _post(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "OK")
+    await hass.async_block_till_done()
+    assert len(events) == 1
+
+    # Disabled while loaded: unloaded and unregistered.
+    await hass.config_entries.async_set_disabled_by(disabled.entry_id, ConfigEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert disabled.data[CONF_WEBHOOK_ID] not in hass.data["webhook"]
+    forged = {**MOBYT_INBOUND, "id": "87654321"}
+    assert await _post(client, disabled, forged) == (HTTPStatus.OK, "")
+    await hass.async_block_till_done()
+    assert len(events) == 1
+
+
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_multipart_part_with_too_many_headers(
     hass: HomeAssistant,
@@ -705,29 +771,28 @@ async def test_multipart_part_with_too_many_headers(
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
-async def test_push_with_too_many_messages(
+async def test_a_push_after_an_outage_is_taken_whole(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
 ) -> None:
-    """A push holds at most MAX_PUSH_MESSAGES messages; one with more is refused whole."""
+    """An inbox holding what SMSFactor kept during an outage is taken, not refused (and lost)."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     client = await hass_client_no_auth()
-
-    def inbox(count: int, text: str) -> str:
-        rows = "".join(
-            f'<sms from="336123{i:05d}" to="33757000001" date="2024-01-15 08:30:00">'
-            f"<![CDATA[{text} {i}]]></sms>"
-            for i in range(count)
-        )
-        return f"<inbox>{rows}</inbox>"
-
-    status, _ = await _post(client, init_integration, {"XML": inbox(MAX_PUSH_MESSAGES + 1, "a")})
-    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    await hass.async_block_till_done()
-    assert events == []
-    status, _ = await _post(client, init_integration, {"XML": inbox(MAX_PUSH_MESSAGES, "b")})
+    full_length = "Alarme cave " * 127  # 1,524 characters: 10 parts
+    rows = "".join(
+        f'<sms from="336123{i:05d}" to="33757000001" date="2024-01-15 08:30:00">'
+        f"<![CDATA[{full_length}{i}]]></sms>"
+        for i in range(1000)
+    )
+    body = urlencode({"XML": f"<inbox>{rows}</inbox>"})
+    assert 1_500_000 < len(body) < MAX_BODY_BYTES
+    status, _ = await _post(client, init_integration, body, FORM)
     assert status == HTTPStatus.OK
     await hass.async_block_till_done()
-    assert len(events) == MAX_PUSH_MESSAGES
+    assert len(events) == 1000
+    assert events[-1].data["message"] == f"{full_length}999"
+
+    status, _ = await _post(client, init_integration, "x" * (MAX_BODY_BYTES + 1), FORM)
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])

@@ -45,6 +45,7 @@ from .models import (
     SendResult,
 )
 from .netoxygen import NetOxygenGateway
+from .numbers import mask_number, mask_numbers
 from .sms123 import Sms123Gateway
 from .smsfactor import SmsFactorGateway
 
@@ -119,4 +120,6 @@ __all__ = [
     "SmsGateway",
     "UnsupportedOperationError",
     "create_gateway",
+    "mask_number",
+    "mask_numbers",
 ]

@@ -99,7 +99,7 @@ from .models import (
     RecipientResult,
     SendResult,
 )
-from .numbers import from_provider, region_of, to_e164
+from .numbers import from_provider, mask_number, mask_numbers, region_of, to_e164
 from .transport import FORM_HEADERS, form_body, post
 from .xml import excerpt
 
@@ -351,7 +351,7 @@ def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[Hist
             entries.append(_history_entry(record, zone))
         except GatewayResponseError as err:
             order = excerpt(record[0], 40) if record else ""
-            _LOGGER.warning("Mobyt history row of order %r left out: %s", order, err)
+            _LOGGER.warning("Mobyt history row of order %r left out: %s", order, mask_numbers(err))
     if records and not entries:
         raise GatewayResponseError(f"No Mobyt history row could be read ({len(records)} rows)")
     return entries
@@ -397,7 +397,7 @@ def parse_status_rows(records: list[list[str]], region: str) -> dict[str, list[s
         if not number:
             continue
         if len(record) > 2 and record[2] and not _DATE.fullmatch(record[2]):
-            _LOGGER.warning("Mobyt status row of %s left out: invalid date", number)
+            _LOGGER.warning("Mobyt status row of %s left out: invalid date", mask_number(number))
             continue
         rows[number] = record
     return rows

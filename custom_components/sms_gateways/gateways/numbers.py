@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+import re
 
 import phonenumbers
 
@@ -86,3 +87,28 @@ def region_of(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return ""
     return phonenumbers.region_code_for_number(parsed) or ""
+
+
+MASK = "•••"
+_NUMBER_IN_TEXT = re.compile(r"(?<!\w)\+?[0-9](?: ?[0-9]){5,}(?!\w)")
+"""Six digits or more, maybe after ``+``, maybe spaced: a phone number as it is written (not the
+digits inside a word, such as a hexadecimal id)."""
+
+
+def mask_number(number: str) -> str:
+    """A number as a log above DEBUG shows it: ``+41791230005`` -> ``+4179•••0005``.
+
+    Enough to tell one's own numbers apart, not enough to call one. The first and last four
+    digits of an international number, two of a shorter one; nothing of one under six digits.
+    """
+    digits = [char for char in number if char.isascii() and char.isdigit()]
+    keep = 4 if len(digits) >= 11 else 2 if len(digits) >= 6 else 0
+    if not keep:
+        return MASK
+    plus = "+" if number.lstrip().startswith("+") else ""
+    return f"{plus}{''.join(digits[:keep])}{MASK}{''.join(digits[-keep:])}"
+
+
+def mask_numbers(text: object) -> str:
+    """``str(text)`` with every phone number in it masked (an error that names a recipient)."""
+    return _NUMBER_IN_TEXT.sub(lambda match: mask_number(match.group()), str(text))

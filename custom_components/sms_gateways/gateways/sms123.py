@@ -66,7 +66,7 @@ from .models import (
     RecipientResult,
     SendResult,
 )
-from .numbers import e164_digits, to_e164
+from .numbers import e164_digits, mask_number, to_e164
 from .xml import excerpt, parse_xml
 
 _LOGGER = logging.getLogger(__name__)
@@ -503,7 +503,7 @@ def _test_mode_ignored(recipient: str, code: str) -> str:
         "123-SMS answered %s (%s) to a send in test mode: a real SMS to %s was sent and billed",
         code,
         SEND_CODES[code].text,
-        recipient,
+        mask_number(recipient),
     )
     return (
         f"A real SMS was sent ({SEND_CODES[code].text}, code {code}) although test mode was "

@@ -53,7 +53,7 @@ from .models import (
     RecipientResult,
     SendResult,
 )
-from .numbers import e164_digits, from_provider
+from .numbers import e164_digits, from_provider, mask_numbers
 from .xml import MAX_XML_BYTES, check_xml, child_text, excerpt, parse_xml
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,8 +69,9 @@ _NO_SUCH_TICKET = "0"
 reads nothing."""
 _REPORT_REQUESTS_AT_ONCE = 4
 """``getDr.php`` answers for one recipient per request: ask for a few at a time, not hundreds."""
-_MAX_PUSH_BYTES = 64 * 1024
-"""Far above a real inbox push, far below what Home Assistant would let through."""
+_MAX_PUSH_BYTES = 4 * 1024 * 1024
+"""As large as the webhook lets a push be: an inbox SMSFactor posts after an outage may hold
+every SMS it kept meanwhile (the doc sets no bound), and one refused is lost."""
 _STATUS = re.compile(r"[+-]?[0-9]{1,9}", re.ASCII)
 _CREDITS = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?", re.ASCII)
 _TICKET = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
@@ -313,8 +314,8 @@ class SmsFactorGateway(SmsGateway):
                     unreadable.append(err)
                     _LOGGER.warning(
                         "SMSFactor's delivery report of %s could not be read; skipped: %s",
-                        message_id,
-                        err,
+                        mask_numbers(message_id),
+                        mask_numbers(err),
                     )
                     return DeliveryReport(
                         message_id=message_id,
@@ -369,7 +370,7 @@ class SmsFactorGateway(SmsGateway):
                     "Received SMS %s of %s in an SMSFactor push could not be read; skipped: %s",
                     position,
                     len(records),
-                    err,
+                    mask_numbers(err),
                 )
         if errors and not messages:
             raise errors[0]

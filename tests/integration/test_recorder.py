@@ -1,0 +1,90 @@
+"""Nothing private in the recorder's history: numbers and texts stay in the live states only."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.history import get_significant_states
+from homeassistant.core import HomeAssistant, State
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from tests.conftest import RunningSimulator
+
+from .common import call_action, entity_id_of, setup_entry, webhook_path
+from .conftest import ALICE, make_entry
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+STRANGER = "+33698765432"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """The recorder first (it must start before Home Assistant), then the integration."""
+
+
+async def test_numbers_and_texts_stay_out_of_the_recorder(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+) -> None:
+    """The live states show who and what; the history the recorder keeps holds neither."""
+    start = dt_util.utcnow()
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt", recipients={"Alice": ALICE}))
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    client = await hass_client_no_auth()
+    response = await client.post(
+        webhook_path(entry),
+        data={
+            "id": "77",
+            "text": "the code is 1234",
+            "sender": STRANGER,
+            "recipient": "+33757000001",
+            "delivery_date": "20240115083000",
+        },
+    )
+    assert response.status == 200
+    await hass.async_block_till_done()
+    entity_ids = [
+        entity_id_of(hass, entry, "sensor", "last_delivery_status"),
+        entity_id_of(hass, entry, "event", "inbound_sms"),
+        entity_id_of(hass, entry, "event", "delivery_status"),
+    ]
+    live = {entity_id: hass.states.get(entity_id) for entity_id in entity_ids}
+    assert live[entity_ids[0]].attributes["recipient"] == ALICE
+    assert live[entity_ids[1]].attributes["sender"] == STRANGER
+    assert live[entity_ids[1]].attributes["message"] == "the code is 1234"
+    assert live[entity_ids[2]].attributes["recipient"] == ALICE
+
+    await async_wait_recording_done(hass)
+    history = await recorder_mock.async_add_executor_job(
+        partial(
+            get_significant_states,
+            hass,
+            start,
+            entity_ids=entity_ids,
+            significant_changes_only=False,
+        )
+    )
+    recorded = [
+        dict(state.attributes)
+        for states in history.values()
+        for state in states
+        if isinstance(state, State)
+    ]
+    assert {attributes.get("event_type") for attributes in recorded} >= {"received", "queued"}
+    text = str(recorded)
+    for private in (ALICE.removeprefix("+"), STRANGER.removeprefix("+"), "1234", "the code"):
+        assert private not in text
+    assert any("received_at" in attributes for attributes in recorded)  # the rest is kept
