@@ -63,7 +63,7 @@ class InboundSmsEvent(_AccountEvent):
     """Fires ``received`` with the sender, text and time of each received SMS."""
 
     # The live state shows them; the recorder's history keeps no number and no text.
-    _unrecorded_attributes = frozenset({"sender", "recipient", "message", "keyword"})
+    _unrecorded_attributes = frozenset({"sender", "recipient", "message", "keyword", "contact"})
 
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """Describe the entity."""

@@ -87,4 +87,7 @@ async def test_numbers_and_texts_stay_out_of_the_recorder(
     text = str(recorded)
     for private in (ALICE.removeprefix("+"), STRANGER.removeprefix("+"), "1234", "the code"):
         assert private not in text
+    # The contact's name is private too: only whether the sender is trusted is kept.
+    assert not any("contact" in attributes for attributes in recorded)
+    assert any("trusted" in attributes for attributes in recorded)
     assert any("received_at" in attributes for attributes in recorded)  # the rest is kept
