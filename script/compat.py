@@ -31,6 +31,8 @@ RECIPIENT, SENDER = "+33612345678", "+33698765432"
 # the lines after it (a traceback, the source line) belong to it.
 RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|\S+:\d+: \w*Warning: )")
 LEVEL = re.compile(r" (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+# Names us: our package or our domain as a word (not the ~/.cache/sms_gateways folder of a path).
+OURS = re.compile(r"custom_components[./]sms_gateways|(?<![\w/.-])sms_gateways(?![\w/-])")
 DEPRECATION = re.compile(
     r"deprecat|will stop working|Detected that custom integration|Detected code that",
     re.IGNORECASE,
@@ -247,7 +249,7 @@ def our_problems(logs: list[Path]) -> list[str]:
                 records[-1].append(line)
         for record in records:
             text = "\n".join(record)
-            if DOMAIN not in text:
+            if not OURS.search(text):
                 continue
             level = LEVEL.search(record[0])
             severe = level is not None and level.group(1) in {"ERROR", "CRITICAL"}
