@@ -52,6 +52,13 @@ class Api:
         self.sim = sim
         self.token: str | None = None
 
+    def raw(self, url: str) -> tuple[str, bytes]:
+        """The content type and the body of a GET (with the token); HTTPError on >= 400."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (loopback)
+            return response.headers.get("Content-Type", ""), response.read()
+
     def call(
         self,
         method: str,
@@ -178,6 +185,13 @@ def add_account(api: Api) -> tuple[str, str]:
     return entry["entry_id"], webhook_url
 
 
+def brand_icon(api: Api) -> None:
+    """Home Assistant serves the icon of the integration's brand/ folder."""
+    kind, body = api.raw(f"{api.ha}/api/brands/integration/{DOMAIN}/icon.png")
+    if not body.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise StepError(f"icon.png is {kind} {body[:16]!r}, not a PNG")
+
+
 def send(api: Api, entry_id: str) -> None:
     """send_sms reaches Mobyt's SENDSMS with the recipient and text, and answers an id."""
     api.call("DELETE", f"{api.sim}/_control/requests")
@@ -253,7 +267,7 @@ def our_problems(logs: list[Path]) -> list[str]:
                 continue
             level = LEVEL.search(record[0])
             severe = level is not None and level.group(1) in {"ERROR", "CRITICAL"}
-            if severe or DEPRECATION.search(text) or "Warning:" in text:
+            if (severe or DEPRECATION.search(text) or "Warning:" in text) and text not in found:
                 found.append(text)
     return found
 
@@ -273,6 +287,7 @@ def main() -> int:
         step("onboard", lambda: onboard(api))
         step("add-mobyt-account", lambda: account.extend(add_account(api)))
         entry_id, webhook_url = account
+        step("brand-icon", lambda: brand_icon(api))
         step("send-sms", lambda: send(api, entry_id))
         step("receive-sms", lambda: receive(api, webhook_url))
     except Exception as err:  # noqa: BLE001 (any failure is reported, with what was answered)
