@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version as installed_version
 import json
 from pathlib import Path
 import re
 
 from awesomeversion import AwesomeVersion
+import homeassistant
 from homeassistant import const as ha_const
 from homeassistant.util.yaml import load_yaml_dict
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "custom_components" / "sms_gateways"
@@ -35,6 +39,44 @@ def test_manifest_version_is_the_top_changelog_entry() -> None:
     headings = re.findall(r"^## .*$", changelog, re.MULTILINE)
     # Only an "Unreleased" section may come before the newest release.
     assert headings[0] in (f"## {releases[0][0]} - {releases[0][1]}", "## Unreleased")
+
+
+def _home_assistant_pins() -> dict[str, set[str]]:
+    """The exact versions Home Assistant's core integrations and constraints pin, by package."""
+    core = Path(homeassistant.__file__).parent
+    lines = [
+        line
+        for manifest in sorted((core / "components").glob("*/manifest.json"))
+        for line in json.loads(manifest.read_text(encoding="utf-8")).get("requirements", [])
+    ]
+    lines += (core / "package_constraints.txt").read_text(encoding="utf-8").splitlines()
+    pins: dict[str, set[str]] = {}
+    for line in lines:
+        if not re.match(r"^[A-Za-z0-9][\w.\-\[\]]*==[\w.]+$", line.strip()):
+            continue
+        requirement = Requirement(line.strip())
+        name = canonicalize_name(requirement.name)
+        pins.setdefault(name, set()).update(spec.version for spec in requirement.specifier)
+    return pins
+
+
+def test_requirements_do_not_fight_other_integrations() -> None:
+    """Ranges, not exact pins, that hold every version Home Assistant's integrations pin.
+
+    Each range holds the version the tests run with and every version that this Home Assistant's
+    own integrations pin (scrape pins lxml), and stops below the next major version.
+    """
+    pins = _home_assistant_pins()
+    assert pins.get("lxml"), "Home Assistant's pins are read"
+    for line in MANIFEST["requirements"]:
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        operators = {spec.operator for spec in requirement.specifier}
+        assert "==" not in operators, line
+        assert {">=", "<"} <= operators, line
+        assert requirement.specifier.contains(installed_version(name)), line
+        for pinned in pins.get(name, ()):
+            assert requirement.specifier.contains(pinned), f"{line} excludes {name}=={pinned}"
 
 
 def test_hacs_manifest() -> None:

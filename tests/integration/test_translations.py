@@ -1,4 +1,4 @@
-"""Every text the integration shows exists, in English, French and German alike."""
+"""Every text the integration shows exists, in English, French, German and Italian alike."""
 
 from __future__ import annotations
 
@@ -39,9 +39,18 @@ def _placeholders(tree: dict[str, Any], prefix: str = "") -> dict[str, set[str]]
     return found
 
 
-@pytest.mark.parametrize("language", ["fr", "de"])
+LANGUAGES = ["fr", "de", "it"]
+
+
+def test_every_translation_is_tested() -> None:
+    """A translation added to translations/ is one the test below checks."""
+    found = {path.stem for path in (PACKAGE / "translations").glob("*.json")}
+    assert found == {"en", *LANGUAGES}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_language_has_every_text(language: str) -> None:
-    """French and German say everything English says, with the same placeholders."""
+    """French, German and Italian say everything English says, with the same placeholders."""
     other = json.loads((PACKAGE / "translations" / f"{language}.json").read_text("utf-8"))
     assert _keys(other) == _keys(ENGLISH)
     assert _placeholders(other) == _placeholders(ENGLISH)
