@@ -115,7 +115,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
         timezone=entry.options.get(CONF_TIME_ZONE),
     )
     coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
-    await coordinator.async_config_entry_first_refresh()
 
     def _reauth() -> None:
         entry.async_start_reauth(hass)
@@ -156,6 +155,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_add_legacy_entry(hass, entry)
+    # Last: set-up never waits for the provider, which may be unreachable at start.
+    await coordinator.async_start()
     # Recipients (subentries), options and credentials take effect through a reload.
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True

@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 ACCOUNT_STATUS_MAX_AGE = timedelta(days=1)
+FIRST_ANSWER_RETRY = timedelta(seconds=30)
+"""The wait before the provider, not answering since the start, is asked again; it doubles."""
+FIRST_ANSWER_RETRY_LONGEST = timedelta(minutes=5)
 
 type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
 type SentListener = Callable[[SendResult], None]
@@ -120,6 +124,61 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
             self._store = credits_store(hass, config_entry.entry_id)
         self._stored_balance: Balance | None = None
         self._status_read_at: datetime | None = None
+        self._unsub_first_answer: CALLBACK_TYPE | None = None
+        self._first_answer_tries = 0
+        # Nothing read yet: the entities are unavailable until the provider answers.
+        self.data = AccountData()
+        self.last_update_success = False
+
+    async def async_start(self) -> None:
+        """Read what is stored; ask the provider in the background, never holding up set-up.
+
+        An account whose provider cannot be reached at start still loads (its sends wait in
+        the outbox). Its readings are unavailable until the provider first answers: it is
+        asked again, waiting longer each time, until it does; only an answer that proves the
+        credentials wrong starts a reauth (the coordinator does so on ``ConfigEntryAuthFailed``).
+        """
+        await self._async_setup()
+        self.config_entry.async_on_unload(self._async_cancel_first_answer)
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_ask_until_answered(), f"{DOMAIN} first credits read"
+        )
+
+    @property
+    def answered(self) -> bool:
+        """Whether the provider answered the last credits read."""
+        return self.last_update_success
+
+    async def _async_ask_until_answered(self) -> None:
+        await self.async_refresh()
+        if self.last_update_success or isinstance(self.last_exception, ConfigEntryAuthFailed):
+            return
+        if self._first_answer_tries == 0:
+            _LOGGER.warning(
+                "%s could not be read at start (%s): its sends wait in the outbox, and its "
+                "credits are shown once it answers",
+                self.config_entry.title,
+                self.last_exception,
+            )
+        wait = min(FIRST_ANSWER_RETRY * 2**self._first_answer_tries, FIRST_ANSWER_RETRY_LONGEST)
+        self._first_answer_tries += 1
+        self._unsub_first_answer = async_call_later(self.hass, wait, self._async_ask_again)
+
+    @callback
+    def _async_ask_again(self, _now: datetime) -> None:
+        self._unsub_first_answer = None
+        if self.last_update_success:
+            # A send or a scheduled poll has had its answer meanwhile.
+            return
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_ask_until_answered(), f"{DOMAIN} credits read"
+        )
+
+    @callback
+    def _async_cancel_first_answer(self) -> None:
+        if self._unsub_first_answer is not None:
+            self._unsub_first_answer()
+            self._unsub_first_answer = None
 
     @override
     async def _async_setup(self) -> None:

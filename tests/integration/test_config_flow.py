@@ -277,7 +277,7 @@ async def test_reauth_after_failed_setup(hass: HomeAssistant, simulator: Running
     entry = make_entry(simulator, "mobyt", password="old-password")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]

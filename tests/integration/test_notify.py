@@ -71,7 +71,7 @@ async def test_send_message_entity_refused(
     entry = make_entry(simulator, "sms123", recipients={"Nobody": REFUSED})
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             NOTIFY_DOMAIN,
@@ -156,7 +156,7 @@ async def test_legacy_service_without_recipients(
     entry = make_entry(simulator, "mobyt")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True
@@ -247,7 +247,7 @@ async def test_legacy_services_follow_the_entries(
 
     # Reloaded, the same services come back once: a call sends once.
     assert await hass.config_entries.async_reload(sms123.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await _notify(hass, "123_sms_net_demo", message="Once")
     assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Once")]
 
@@ -256,7 +256,7 @@ async def test_legacy_services_follow_the_entries(
     await hass.async_block_till_done()
     assert _our_services(hass) == set()
     assert await hass.config_entries.async_setup(netoxygen.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert "netoxygen_demo" in _our_services(hass)
     assert "sms_gateways" in _our_services(hass)
 
@@ -333,7 +333,7 @@ async def test_account_service_stays_with_its_account(
     simulator.sim.state.messages.clear()
 
     assert await hass.config_entries.async_reload(first.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await _notify(hass, "sms", message="Still?")
     assert _sent(simulator) == [("netoxygen", ALICE.lstrip("+"), "Still?")]
 

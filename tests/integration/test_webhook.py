@@ -634,7 +634,7 @@ async def test_push_while_in_setup_retry_is_pushed_again(
         entry, data={**entry.data, CONF_API_URL: simulator.api_url("mobyt")}
     )
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
     assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
     assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
