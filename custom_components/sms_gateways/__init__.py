@@ -42,11 +42,7 @@ from .coordinator import (
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
-from .notify import (
-    async_add_legacy_entry,
-    async_remove_legacy_entry,
-    async_setup_legacy_notify,
-)
+from .notify import async_setup_legacy_notify, async_update_legacy_services
 from .sending import EntrySending, outbox_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
@@ -154,7 +150,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    await async_add_legacy_entry(hass, entry)
+    await async_update_legacy_services(hass)
     # Last: set-up never waits for the provider, which may be unreachable at start.
     await coordinator.async_start()
     # Recipients (subentries), options and credentials take effect through a reload.
@@ -183,7 +179,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
     """Unload the entities and the notify service; leave no repair issue behind."""
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
-    await async_remove_legacy_entry(hass, entry)
+    await async_update_legacy_services(hass)
     ir.async_delete_issue(hass, DOMAIN, no_credits_issue_id(entry.entry_id))
     return True
 

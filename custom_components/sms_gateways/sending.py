@@ -285,6 +285,21 @@ class ScheduledSend:
         )
 
 
+class EntryStoppedError(HomeAssistantError):
+    """The account unloaded before the send began: nothing was sent or kept.
+
+    The callers send it again through the entry set up next (``loading.async_send_through``).
+    """
+
+    def __init__(self, title: str) -> None:
+        """Said in the user's words, should it ever reach them."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="account_not_loaded",
+            translation_placeholders={"account": title, "reason": ""},
+        )
+
+
 class _NotSentError(Exception):
     """Neither the account nor its fallback could take the send; nothing was sent."""
 
@@ -428,13 +443,18 @@ class EntrySending:
             self._unsub_timer = None
         for calls in self._notify.values():
             for _number, future in calls:
-                if not future.done():
-                    future.cancel()
+                # Not begun: each caller sends it again through the entry set up next.
+                _settle(future, EntryStoppedError(self.entry.title))
         self._notify.clear()
         await self._async_save_now()
 
     def _running(self) -> bool:
         return not self._stopped
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the entry unloads: a send must go through the entry set up next."""
+        return self._stopped
 
     @property
     def keep_trying(self) -> bool:
@@ -494,7 +514,14 @@ class EntrySending:
         )
 
     async def async_send_report(self, request: SendRequest) -> SendReport:
-        """Send like ``async_send``, a report even when the provider refused every recipient."""
+        """Send like ``async_send``, a report even when the provider refused every recipient.
+
+        Raises:
+            EntryStoppedError: the account unloads; nothing was sent (send it again through
+                the entry set up next).
+        """
+        if self._stopped:
+            raise EntryStoppedError(self.entry.title)
         prepared = prepare(self.hass, self.entry, request)
         try:
             return await self._async_send_once(request, prepared)
@@ -502,6 +529,9 @@ class EntrySending:
             failure = err.error
         if not (_unreachable(failure) and self.keep_trying):
             raise gateway_error(self.hass, self.entry, failure, sending=True) from failure
+        if self._stopped:
+            # Unloaded while it was tried: the outbox of the entry set up next keeps it.
+            raise EntryStoppedError(self.entry.title) from failure
         return await self._async_keep(request, prepared, failure)
 
     async def _async_send_once(self, request: SendRequest, prepared: PreparedSms) -> SendReport:
@@ -841,6 +871,8 @@ class EntrySending:
         target entity of ``notify.send_message`` separately, all at once) go out as one send;
         each call still gets its own recipient's error.
         """
+        if self._stopped:
+            raise EntryStoppedError(self.entry.title)
         loop = self.hass.loop
         future: asyncio.Future[None] = loop.create_future()
         calls = self._notify.get(text)
@@ -854,7 +886,9 @@ class EntrySending:
     def _start_notify(self, text: str) -> None:
         calls = self._notify.pop(text, [])
         if calls:
-            self.entry.async_create_background_task(
+            # Not a background task: an unload waits for a send under way, never cancels it
+            # (its callers would wait for ever, the message perhaps sent).
+            self.entry.async_create_task(
                 self.hass, self._async_notify(text, calls), f"{DOMAIN} notify"
             )
 
