@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.const import (
     CONF_PASSWORD,
@@ -23,10 +25,15 @@ from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
     CONF_API_URL,
     CONF_CLOUDHOOK_URL,
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
+    CONF_KEEP_TRYING,
+    CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
+    CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
@@ -60,6 +67,18 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+LIVE_OPTIONS = frozenset(
+    {
+        CONF_SENDER,
+        CONF_MESSAGE_TYPE,
+        CONF_KEEP_TRYING,
+        CONF_GIVE_UP_AFTER,
+        CONF_FALLBACK_ENTRY_ID,
+        CONF_LOW_CREDITS_THRESHOLD,
+        CONF_SCAN_INTERVAL,
+    }
+)
+"""Options read at each use: saving them needs no reload."""
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -153,8 +172,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     await async_update_legacy_services(hass)
     # Last: set-up never waits for the provider, which may be unreachable at start.
     await coordinator.async_start()
-    # Recipients (subentries), options and credentials take effect through a reload.
-    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    # Recipients (subentries), credentials and most options take effect through a reload.
+    entry.async_on_unload(entry.add_update_listener(_updater(entry)))
     return True
 
 
@@ -170,9 +189,31 @@ async def _async_ensure_cloudhook(hass: HomeAssistant, entry: SmsGatewaysConfigE
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_CLOUDHOOK_URL: url})
 
 
-async def _async_update_listener(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Reload the entry when it changed."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+def _set_up_with(entry: SmsGatewaysConfigEntry) -> tuple[Any, ...]:
+    """What a change of needs a reload: all but the options read at each use."""
+    options = {key: value for key, value in entry.options.items() if key not in LIVE_OPTIONS}
+    subentries = {key: (sub.title, dict(sub.data)) for key, sub in entry.subentries.items()}
+    return (entry.title, dict(entry.data), options, subentries)
+
+
+def _updater(
+    entry: SmsGatewaysConfigEntry,
+) -> Callable[[HomeAssistant, SmsGatewaysConfigEntry], Coroutine[Any, Any, None]]:
+    """The entry's update listener: a reload, unless only options read at each use changed.
+
+    A reload takes the notify entities away for a moment, and Home Assistant's
+    ``notify.send_message`` skips a missing entity without a word: saving the sender, the
+    fallback account or the outbox's options must not open that window.
+    """
+    set_up_with = _set_up_with(entry)
+
+    async def _async_updated(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+        if _set_up_with(entry) != set_up_with:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        entry.runtime_data.coordinator.async_options_updated()
+
+    return _async_updated
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> bool:

@@ -234,6 +234,16 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         self._async_update_credits_issue(balance)
         return AccountData(balance=balance, account_status=status)
 
+    @callback
+    def async_options_updated(self) -> None:
+        """Apply options saved without a reload: the polling interval, what sends draw from."""
+        if self.update_interval is not None:
+            minutes = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            self.update_interval = timedelta(minutes=minutes)
+        if self.data is not None and self.answered:
+            self._async_update_credits_issue(self.data.balance)
+        self.async_update_listeners()
+
     async def async_set_credits(self, credits_left: float) -> None:
         """Show the credits a send response carried, and remember them if we cannot ask."""
         balance = Balance(total=credits_left)
