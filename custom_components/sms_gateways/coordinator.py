@@ -36,6 +36,7 @@ from .gateways import (
     GatewayConnectionError,
     GatewayError,
     GatewayResponseError,
+    PreparedSms,
     SendResult,
     SmsGateway,
 )
@@ -289,6 +290,20 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
             recipients=recipients,
             sender=sender or None,
             message_type=entry.options.get(CONF_MESSAGE_TYPE),
+        )
+
+    def credits_for_message(self, prepared: PreparedSms) -> float | None:
+        """The credits the last read leaves for this message's line; None if never read.
+
+        Mobyt: the line of the message's type and its recipients' nation.
+        """
+        if self.data is None or self.data.balance is None:
+            return None
+        return self.gateway.credits_for(
+            self.data.balance,
+            recipients=prepared.recipients,
+            sender=prepared.sender,
+            message_type=prepared.sms.message_type,
         )
 
     def _known_balance(self) -> Balance | None:

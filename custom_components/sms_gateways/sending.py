@@ -535,12 +535,24 @@ class EntrySending:
         return await self._async_keep(request, prepared, failure)
 
     async def _async_send_once(self, request: SendRequest, prepared: PreparedSms) -> SendReport:
-        """This account, else at once its fallback.
+        """This account, else at once its fallback; the fallback first if this one cannot pay.
 
         Raises:
             _NotSentError: neither could take it, and nothing was sent (this account's error).
             HomeAssistantError: a provider refused it, or may have taken it.
         """
+        fell_back = False
+        if self._fallback_id() is not None and self._cannot_pay(prepared):
+            # Known empty: a try here could end in a fault that leaves the outcome unknown,
+            # and the fallback could then never send it. Nothing is sent here, so no double.
+            _LOGGER.info(
+                "%s has too few credits for the message: it goes through its fallback account",
+                self.entry.title,
+            )
+            if (report := await self._async_fall_back(request)) is not None:
+                return report
+            # The fallback certainly took nothing: this account is tried after all.
+            fell_back = True
         try:
             return await _async_deliver(self.entry, prepared)
         except GatewayError as err:
@@ -550,14 +562,34 @@ class EntrySending:
         _LOGGER.debug("%s could not take the send: %s", self.entry.title, failure)
         if isinstance(failure, AuthenticationError) and not isinstance(failure, AccessDeniedError):
             self.entry.async_start_reauth(self.hass)
-        report = await self._async_fall_back(request)
+        report = None if fell_back else await self._async_fall_back(request)
         if report is None:
             raise _NotSentError(failure)
         return report
 
-    def _fallback(self) -> SmsGatewaysConfigEntry | None:
-        entry_id = self.entry.options.get(CONF_FALLBACK_ENTRY_ID)
+    def _cannot_pay(self, prepared: PreparedSms) -> bool:
+        """Whether the last credits read says the account cannot pay for this message.
+
+        Only for a provider that is asked for its credits (polled, so that a top-up is seen):
+        a count learned from send responses alone would send every message elsewhere for good.
+        """
+        runtime = self.entry.runtime_data
+        if not runtime.gateway.supports(Capability.BALANCE):
+            return False
+        available = runtime.coordinator.credits_for_message(prepared)
+        if available is None:
+            return False
+        return available < prepared.info.segments * len(prepared.recipients)
+
+    def _fallback_id(self) -> str | None:
+        entry_id: str | None = self.entry.options.get(CONF_FALLBACK_ENTRY_ID)
         if not entry_id or entry_id == self.entry.entry_id:
+            return None
+        return entry_id
+
+    def _fallback(self) -> SmsGatewaysConfigEntry | None:
+        entry_id = self._fallback_id()
+        if entry_id is None:
             return None
         fallback: SmsGatewaysConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
         if (

@@ -22,7 +22,12 @@ from homeassistant.components.notify import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady, ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -31,7 +36,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.sms_gateways import sending
-from custom_components.sms_gateways.const import CONF_API_URL, CONF_SENDER, DOMAIN
+from custom_components.sms_gateways.const import (
+    CONF_API_URL,
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_SENDER,
+    DOMAIN,
+)
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
 
@@ -269,3 +279,89 @@ async def test_send_to_an_entry_waiting_to_retry_is_refused_in_words(
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "account_setup_retry"
     assert "disk busy" in str(err.value)
+
+
+# --- 3. a known empty account hands the alert over ----------------------------------------------
+
+
+async def _with_fallback(
+    hass: HomeAssistant, simulator: RunningSimulator, provider: str, **primary: Any
+) -> tuple[MockConfigEntry, MockConfigEntry]:
+    other = "netoxygen" if provider == "mobyt" else "mobyt"
+    fallback = await setup_entry(hass, make_entry(simulator, other))
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator, provider, options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id}, **primary
+        ),
+    )
+    return entry, fallback
+
+
+async def test_known_empty_account_hands_over_to_its_fallback(
+    hass: HomeAssistant, simulator: RunningSimulator, issue_registry: ir.IssueRegistry
+) -> None:
+    """Credits 0 at the last read: the fallback sends it; this account is not even asked."""
+    entry, fallback = await _with_fallback(
+        hass, simulator, "netoxygen", username="empty", password="empty-password"
+    )
+    assert issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry.entry_id}")
+    asked = len(simulator.requests("/netoxygen/"))
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert response is not None
+    assert [(m["accepted"], m["sent_by"]) for m in response["messages"]] == [
+        (True, fallback.entry_id)
+    ]
+    assert len(simulator.requests("/netoxygen/")) == asked
+    assert _sent(simulator, "mobyt") == [(ALICE, "Alarm")]
+
+
+async def test_known_empty_account_without_fallback_is_tried(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Without a fallback it is tried as before: NetOxygen's fault leaves the outcome unknown."""
+    entry = await setup_entry(
+        hass, make_entry(simulator, "netoxygen", username="empty", password="empty-password")
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert err.value.translation_key == "send_outcome_unknown"
+
+
+async def test_too_few_credits_for_the_parts_hands_over(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """One credit left: a one-part message goes here, a two-part one through the fallback."""
+    simulator.sim.state.accounts[("netoxygen", "demo")].credits = 1
+    entry, fallback = await _with_fallback(hass, simulator, "netoxygen")
+    long = "x" * 200
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message=long)
+    assert response is not None
+    assert response["segments"] == 2
+    assert response["messages"][0]["sent_by"] == fallback.entry_id
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Short")
+    assert response is not None
+    assert response["messages"][0]["sent_by"] == entry.entry_id
+    assert _sent(simulator, "netoxygen") == [(ALICE, "Short")]
+    assert _sent(simulator, "mobyt") == [(ALICE, long)]
+
+
+async def test_mobyt_empty_line_hands_over(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Mobyt: judged on the line the message draws from (its type, its recipient's nation)."""
+    account = simulator.sim.state.accounts[("mobyt", "demo")]
+    account.extra["lines"] = [["N", "FR", 100], ["L", "FR", 0], ["EE", "", 50]]
+    # Without a sender of its own, a message is SMS Direct (L): that line is empty.
+    entry, fallback = await _with_fallback(hass, simulator, "mobyt")
+    response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Direct")
+    assert response is not None
+    assert response["messages"][0]["sent_by"] == fallback.entry_id
+    # With a sender, SMS Top (N): its line has credits.
+    response = await call_action(
+        hass, entry, "send_sms", recipients=[BOB], message="Top", sender="Home"
+    )
+    assert response is not None
+    assert response["messages"][0]["sent_by"] == entry.entry_id
+    assert _sent(simulator, "mobyt") == [(BOB, "Top")]
+    assert _sent(simulator, "netoxygen") == [(BOB, "Direct")]
