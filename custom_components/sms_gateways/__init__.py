@@ -50,6 +50,7 @@ from .entity import account_device_info
 from .gateways import GATEWAYS, Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
 from .notify import async_setup_legacy_notify, async_update_legacy_services
+from .outbox_watch import OutboxWatch
 from .sending import EntrySending, outbox_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
@@ -152,11 +153,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     await inbound.async_start()
     entry.async_on_unload(inbound.async_stop)
     sending = EntrySending(hass, entry)
+    outbox_watch = OutboxWatch(hass, entry)
     entry.runtime_data = SmsGatewaysData(
-        gateway=gateway, coordinator=coordinator, tracker=tracker, inbound=inbound, sending=sending
+        gateway=gateway,
+        coordinator=coordinator,
+        tracker=tracker,
+        inbound=inbound,
+        sending=sending,
+        outbox_watch=outbox_watch,
     )
     await sending.async_start()
     entry.async_on_unload(sending.async_stop)
+    entry.async_on_unload(outbox_watch.async_start())
     entry.async_on_unload(entry.runtime_data.async_add_sent_listener(tracker.async_track_send))
     entry.async_on_unload(
         async_attach_push_handler(

@@ -44,6 +44,7 @@ from .inbound import InboundReceiver
 from .tracking import DeliveryTracker
 
 if TYPE_CHECKING:
+    from .outbox_watch import OutboxWatch
     from .sending import EntrySending
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class SmsGatewaysData:
     """Fires each received SMS once, from the webhook or from polling."""
     sending: EntrySending
     """The one send path of the account: fallback, outbox, gathered notify calls."""
+    outbox_watch: OutboxWatch
+    """How many SMS wait in the outbox, and the repair issue when they wait long."""
     sent_listeners: list[SentListener] = field(default_factory=list)
 
     @callback

@@ -401,6 +401,7 @@ class EntrySending:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._retrying = False
         self._stopped = False
+        self._outbox_listeners: list[CALLBACK_TYPE] = []
 
     # --- life -------------------------------------------------------------------------------
 
@@ -674,7 +675,20 @@ class EntrySending:
         )
 
     @callback
+    def async_add_outbox_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Be told whenever the outbox may have changed (its sensor and repair issue).
+
+        Returns:
+            A callback that removes the listener.
+        """
+        self._outbox_listeners.append(listener)
+        return lambda: self._outbox_listeners.remove(listener)
+
+    @callback
     def _schedule(self) -> None:
+        # Called after every change of the outbox: what shows it follows.
+        for listener in list(self._outbox_listeners):
+            listener()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None

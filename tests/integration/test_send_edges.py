@@ -39,13 +39,14 @@ from custom_components.sms_gateways import sending
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_FALLBACK_ENTRY_ID,
+    CONF_GIVE_UP_AFTER,
     CONF_SENDER,
     DOMAIN,
 )
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
 
-from .common import call_action, setup_entry
+from .common import call_action, entity_id_of, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -365,3 +366,64 @@ async def test_mobyt_empty_line_hands_over(
     assert response["messages"][0]["sent_by"] == entry.entry_id
     assert _sent(simulator, "mobyt") == [(BOB, "Top")]
     assert _sent(simulator, "netoxygen") == [(BOB, "Direct")]
+
+
+# --- 4. a provider that stays unreachable is visible ---------------------------------------------
+
+
+async def test_waiting_sms_are_counted_and_a_repair_issue_says_so(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A count of the SMS waiting; after 5 minutes an issue with how many and since when."""
+    entry = await setup_entry(hass, _entry(simulator, "netoxygen", **{CONF_API_URL: CLOSED}))
+    waiting = entity_id_of(hass, entry, "sensor", "outbox")
+    assert hass.states.get(waiting).state == "0"
+    await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Fire")
+    await _later(hass, freezer, 60)
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Smoke")
+    assert hass.states.get(waiting).state == "3"
+    issue_id = f"outbox_waiting_{entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    await _later(hass, freezer, 4 * 60 + 1)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "outbox_waiting"
+    placeholders = issue.translation_placeholders or {}
+    assert placeholders["account"] == entry.title
+    assert placeholders["count"] == "3"
+    assert placeholders["since"]
+    assert placeholders["provider"] == "NetOxygen"
+
+    # The provider is back: they leave, the count falls to 0 and the issue goes.
+    entry.runtime_data.gateway._api_url = simulator.api_url("netoxygen")
+    await _later(hass, freezer, 5 * 60)
+    assert len(_sent(simulator, "netoxygen")) == 3
+    assert hass.states.get(waiting).state == "0"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_repair_issue_goes_when_they_are_given_up(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Given up at the deadline: nothing waits any more, the issue goes."""
+    entry = await setup_entry(
+        hass,
+        _entry(simulator, "netoxygen", options={CONF_GIVE_UP_AFTER: 10}, **{CONF_API_URL: CLOSED}),
+    )
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Fire")
+    issue_id = f"outbox_waiting_{entry.entry_id}"
+    for _ in range(6):
+        await _later(hass, freezer, 60)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    for _ in range(5):
+        await _later(hass, freezer, 60)
+    assert not entry.runtime_data.sending.outbox
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert hass.states.get(entity_id_of(hass, entry, "sensor", "outbox")).state == "0"
