@@ -45,7 +45,8 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert not {service, DOMAIN, f"{DOMAIN}_{service}_alice"} & set(
+    # The services stay while the entry exists: a call says it is not loaded, never nothing.
+    assert {service, DOMAIN, f"{DOMAIN}_{service}_alice"} <= set(
         hass.services.async_services_for_domain(NOTIFY_DOMAIN)
     )
     assert all(
@@ -182,10 +183,12 @@ async def test_notify_service_name_taken(
     assert "notify.netoxygen_demo already exists" in caplog.text
     assert caplog.text.count("already exists") == 1
 
-    # Unloading the second entry leaves the first one's service alone.
-    await hass.config_entries.async_unload(second.entry_id)
+    # Removing the second entry leaves the first one's service alone.
+    assert await hass.config_entries.async_remove(second.entry_id)
+    await hass.async_block_till_done()
     assert hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
-    assert await hass.config_entries.async_unload(first.entry_id)
+    assert await hass.config_entries.async_remove(first.entry_id)
+    await hass.async_block_till_done()
     assert not hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
 
 
