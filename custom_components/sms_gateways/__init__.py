@@ -198,8 +198,16 @@ async def _async_ensure_cloudhook(hass: HomeAssistant, entry: SmsGatewaysConfigE
 
 
 def _set_up_with(entry: SmsGatewaysConfigEntry) -> tuple[Any, ...]:
-    """What a change of needs a reload: all but the options read at each use."""
+    """What a change of needs a reload: all but the options read at each use.
+
+    An option the set-up reads is taken as it applies (its default when not given), so that
+    the options form saving the defaults it shows is no change.
+    """
+    gateway = GATEWAYS[entry.data[CONF_PROVIDER]]
     options = {key: value for key, value in entry.options.items() if key not in LIVE_OPTIONS}
+    options[CONF_REGION] = options.get(CONF_REGION) or gateway.default_region
+    options[CONF_TIME_ZONE] = options.get(CONF_TIME_ZONE) or str(gateway.timezone)
+    options.setdefault(CONF_INBOUND_SCAN_INTERVAL, DEFAULT_INBOUND_SCAN_INTERVAL)
     subentries = {key: (sub.title, dict(sub.data)) for key, sub in entry.subentries.items()}
     return (entry.title, dict(entry.data), options, subentries)
 

@@ -40,6 +40,7 @@ from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
+    CONF_LOW_CREDITS_THRESHOLD,
     CONF_SENDER,
     DOMAIN,
 )
@@ -427,3 +428,35 @@ async def test_repair_issue_goes_when_they_are_given_up(
     assert not entry.runtime_data.sending.outbox
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert hass.states.get(entity_id_of(hass, entry, "sensor", "outbox")).state == "0"
+
+
+async def test_saving_the_fallback_needs_no_reload(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Options read at each use are saved without a reload: the notify entities never go away."""
+    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    entry = await setup_entry(hass, _entry(simulator, "netoxygen"))
+    runtime = entry.runtime_data
+    states: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: (
+            states.append(event.data["new_state"].state)
+            if event.data["entity_id"] == "notify.netoxygen_demo_alice" and event.data["new_state"]
+            else None
+        ),
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**entry.options, CONF_FALLBACK_ENTRY_ID: fallback.entry_id, CONF_LOW_CREDITS_THRESHOLD: 0},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_FALLBACK_ENTRY_ID] == fallback.entry_id
+    assert entry.runtime_data is runtime
+    assert STATE_UNAVAILABLE not in states
+    # Used at once: this account is cut off, the fallback sends.
+    entry.runtime_data.gateway._api_url = CLOSED
+    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Now")
+    assert response is not None
+    assert response["messages"][0]["sent_by"] == fallback.entry_id
