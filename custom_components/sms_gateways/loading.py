@@ -54,7 +54,10 @@ def _coming(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
         # Loaded, its send path stopping: an unload has begun.
         return True
     # Not loaded yet while Home Assistant starts: its set-up comes.
-    return entry.state is ConfigEntryState.NOT_LOADED and hass.state is not CoreState.running
+    return entry.state is ConfigEntryState.NOT_LOADED and hass.state in (
+        CoreState.not_running,
+        CoreState.starting,
+    )
 
 
 async def async_wait_loaded(
