@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.const import (
     CONF_PASSWORD,
@@ -23,10 +25,15 @@ from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
     CONF_API_URL,
     CONF_CLOUDHOOK_URL,
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
+    CONF_KEEP_TRYING,
+    CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
+    CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
@@ -43,11 +50,8 @@ from .coordinator import (
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
-from .notify import (
-    async_add_legacy_entry,
-    async_remove_legacy_entry,
-    async_setup_legacy_notify,
-)
+from .notify import async_setup_legacy_notify, async_update_legacy_services
+from .outbox_watch import OutboxWatch
 from .sending import EntrySending, outbox_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
@@ -66,6 +70,18 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+LIVE_OPTIONS = frozenset(
+    {
+        CONF_SENDER,
+        CONF_MESSAGE_TYPE,
+        CONF_KEEP_TRYING,
+        CONF_GIVE_UP_AFTER,
+        CONF_FALLBACK_ENTRY_ID,
+        CONF_LOW_CREDITS_THRESHOLD,
+        CONF_SCAN_INTERVAL,
+    }
+)
+"""Options read at each use: saving them needs no reload."""
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -117,7 +133,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
         timezone=entry.options.get(CONF_TIME_ZONE),
     )
     coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
-    await coordinator.async_config_entry_first_refresh()
 
     def _reauth() -> None:
         entry.async_start_reauth(hass)
@@ -141,11 +156,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     await inbound.async_start()
     entry.async_on_unload(inbound.async_stop)
     sending = EntrySending(hass, entry)
+    outbox_watch = OutboxWatch(hass, entry)
     entry.runtime_data = SmsGatewaysData(
-        gateway=gateway, coordinator=coordinator, tracker=tracker, inbound=inbound, sending=sending
+        gateway=gateway,
+        coordinator=coordinator,
+        tracker=tracker,
+        inbound=inbound,
+        sending=sending,
+        outbox_watch=outbox_watch,
     )
     await sending.async_start()
     entry.async_on_unload(sending.async_stop)
+    entry.async_on_unload(outbox_watch.async_start())
     entry.async_on_unload(entry.runtime_data.async_add_sent_listener(tracker.async_track_send))
     entry.async_on_unload(
         async_attach_push_handler(
@@ -158,9 +180,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    await async_add_legacy_entry(hass, entry)
-    # Recipients (subentries), options and credentials take effect through a reload.
-    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    await async_update_legacy_services(hass)
+    # Last: set-up never waits for the provider, which may be unreachable at start.
+    await coordinator.async_start()
+    # Recipients (subentries), credentials and most options take effect through a reload.
+    entry.async_on_unload(entry.add_update_listener(_updater(entry)))
     return True
 
 
@@ -176,16 +200,46 @@ async def _async_ensure_cloudhook(hass: HomeAssistant, entry: SmsGatewaysConfigE
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_CLOUDHOOK_URL: url})
 
 
-async def _async_update_listener(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Reload the entry when it changed."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+def _set_up_with(entry: SmsGatewaysConfigEntry) -> tuple[Any, ...]:
+    """What a change of needs a reload: all but the options read at each use.
+
+    An option the set-up reads is taken as it applies (its default when not given), so that
+    the options form saving the defaults it shows is no change.
+    """
+    gateway = GATEWAYS[entry.data[CONF_PROVIDER]]
+    options = {key: value for key, value in entry.options.items() if key not in LIVE_OPTIONS}
+    options[CONF_REGION] = options.get(CONF_REGION) or gateway.default_region
+    options[CONF_TIME_ZONE] = options.get(CONF_TIME_ZONE) or str(gateway.timezone)
+    options.setdefault(CONF_INBOUND_SCAN_INTERVAL, DEFAULT_INBOUND_SCAN_INTERVAL)
+    subentries = {key: (sub.title, dict(sub.data)) for key, sub in entry.subentries.items()}
+    return (entry.title, dict(entry.data), options, subentries)
+
+
+def _updater(
+    entry: SmsGatewaysConfigEntry,
+) -> Callable[[HomeAssistant, SmsGatewaysConfigEntry], Coroutine[Any, Any, None]]:
+    """The entry's update listener: a reload, unless only options read at each use changed.
+
+    A reload takes the notify entities away for a moment, and Home Assistant's
+    ``notify.send_message`` skips a missing entity without a word: saving the sender, the
+    fallback account or the outbox's options must not open that window.
+    """
+    set_up_with = _set_up_with(entry)
+
+    async def _async_updated(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+        if _set_up_with(entry) != set_up_with:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        entry.runtime_data.coordinator.async_options_updated()
+
+    return _async_updated
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> bool:
     """Unload the entities and the notify service; leave no repair issue behind."""
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
-    await async_remove_legacy_entry(hass, entry)
+    await async_update_legacy_services(hass)
     ir.async_delete_issue(hass, DOMAIN, no_credits_issue_id(entry.entry_id))
     return True
 

@@ -32,19 +32,20 @@ async def async_setup_entry(
     """Add the low-credits sensor where the credits are known."""
     gateway = entry.runtime_data.gateway
     if gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND):
-        threshold = float(
-            entry.options.get(CONF_LOW_CREDITS_THRESHOLD, DEFAULT_LOW_CREDITS_THRESHOLD)
-        )
-        async_add_entities([LowCreditsSensor(entry.runtime_data.coordinator, threshold)])
+        async_add_entities([LowCreditsSensor(entry.runtime_data.coordinator)])
 
 
 class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
     """On when the credits the sends draw from are below the threshold."""
 
-    def __init__(self, coordinator: SmsGatewaysCoordinator, threshold: float) -> None:
-        """Compare against the threshold of the options."""
+    def __init__(self, coordinator: SmsGatewaysCoordinator) -> None:
+        """Compare against the threshold of the options (saved without a reload)."""
         super().__init__(coordinator, LOW_CREDITS)
-        self._threshold = threshold
+
+    @property
+    def _threshold(self) -> float:
+        options = self.coordinator.config_entry.options
+        return float(options.get(CONF_LOW_CREDITS_THRESHOLD, DEFAULT_LOW_CREDITS_THRESHOLD))
 
     @property
     def is_on(self) -> bool | None:

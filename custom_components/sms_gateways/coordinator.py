@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -35,6 +36,7 @@ from .gateways import (
     GatewayConnectionError,
     GatewayError,
     GatewayResponseError,
+    PreparedSms,
     SendResult,
     SmsGateway,
 )
@@ -42,11 +44,15 @@ from .inbound import InboundReceiver
 from .tracking import DeliveryTracker
 
 if TYPE_CHECKING:
+    from .outbox_watch import OutboxWatch
     from .sending import EntrySending
 
 _LOGGER = logging.getLogger(__name__)
 
 ACCOUNT_STATUS_MAX_AGE = timedelta(days=1)
+FIRST_ANSWER_RETRY = timedelta(seconds=30)
+"""The wait before the provider, not answering since the start, is asked again; it doubles."""
+FIRST_ANSWER_RETRY_LONGEST = timedelta(minutes=5)
 
 type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
 type SentListener = Callable[[SendResult], None]
@@ -73,6 +79,8 @@ class SmsGatewaysData:
     """Fires each received SMS once, from the webhook or from polling."""
     sending: EntrySending
     """The one send path of the account: fallback, outbox, gathered notify calls."""
+    outbox_watch: OutboxWatch
+    """How many SMS wait in the outbox, and the repair issue when they wait long."""
     sent_listeners: list[SentListener] = field(default_factory=list)
 
     @callback
@@ -120,6 +128,61 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
             self._store = credits_store(hass, config_entry.entry_id)
         self._stored_balance: Balance | None = None
         self._status_read_at: datetime | None = None
+        self._unsub_first_answer: CALLBACK_TYPE | None = None
+        self._first_answer_tries = 0
+        # Nothing read yet: the entities are unavailable until the provider answers.
+        self.data = AccountData()
+        self.last_update_success = False
+
+    async def async_start(self) -> None:
+        """Read what is stored; ask the provider in the background, never holding up set-up.
+
+        An account whose provider cannot be reached at start still loads (its sends wait in
+        the outbox). Its readings are unavailable until the provider first answers: it is
+        asked again, waiting longer each time, until it does; only an answer that proves the
+        credentials wrong starts a reauth (the coordinator does so on ``ConfigEntryAuthFailed``).
+        """
+        await self._async_setup()
+        self.config_entry.async_on_unload(self._async_cancel_first_answer)
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_ask_until_answered(), f"{DOMAIN} first credits read"
+        )
+
+    @property
+    def answered(self) -> bool:
+        """Whether the provider answered the last credits read."""
+        return self.last_update_success
+
+    async def _async_ask_until_answered(self) -> None:
+        await self.async_refresh()
+        if self.last_update_success or isinstance(self.last_exception, ConfigEntryAuthFailed):
+            return
+        if self._first_answer_tries == 0:
+            _LOGGER.warning(
+                "%s could not be read at start (%s): its sends wait in the outbox, and its "
+                "credits are shown once it answers",
+                self.config_entry.title,
+                self.last_exception,
+            )
+        wait = min(FIRST_ANSWER_RETRY * 2**self._first_answer_tries, FIRST_ANSWER_RETRY_LONGEST)
+        self._first_answer_tries += 1
+        self._unsub_first_answer = async_call_later(self.hass, wait, self._async_ask_again)
+
+    @callback
+    def _async_ask_again(self, _now: datetime) -> None:
+        self._unsub_first_answer = None
+        if self.last_update_success:
+            # A send or a scheduled poll has had its answer meanwhile.
+            return
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_ask_until_answered(), f"{DOMAIN} credits read"
+        )
+
+    @callback
+    def _async_cancel_first_answer(self) -> None:
+        if self._unsub_first_answer is not None:
+            self._unsub_first_answer()
+            self._unsub_first_answer = None
 
     @override
     async def _async_setup(self) -> None:
@@ -175,6 +238,16 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         self._async_update_credits_issue(balance)
         return AccountData(balance=balance, account_status=status)
 
+    @callback
+    def async_options_updated(self) -> None:
+        """Apply options saved without a reload: the polling interval, what sends draw from."""
+        if self.update_interval is not None:
+            minutes = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            self.update_interval = timedelta(minutes=minutes)
+        if self.data is not None and self.answered:
+            self._async_update_credits_issue(self.data.balance)
+        self.async_update_listeners()
+
     async def async_set_credits(self, credits_left: float) -> None:
         """Show the credits a send response carried, and remember them if we cannot ask."""
         balance = Balance(total=credits_left)
@@ -220,6 +293,20 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
             recipients=recipients,
             sender=sender or None,
             message_type=entry.options.get(CONF_MESSAGE_TYPE),
+        )
+
+    def credits_for_message(self, prepared: PreparedSms) -> float | None:
+        """The credits the last read leaves for this message's line; None if never read.
+
+        Mobyt: the line of the message's type and its recipients' nation.
+        """
+        if self.data is None or self.data.balance is None:
+            return None
+        return self.gateway.credits_for(
+            self.data.balance,
+            recipients=prepared.recipients,
+            sender=prepared.sender,
+            message_type=prepared.sms.message_type,
         )
 
     def _known_balance(self) -> Balance | None:

@@ -15,6 +15,7 @@ the loaded accounts:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 import logging
 from typing import Any, override
 
@@ -30,16 +31,21 @@ from homeassistant.components.notify.const import (
     NotifyEntityFeature,
 )
 from homeassistant.components.notify.legacy import BaseNotificationService, async_reload
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigSubentry,
+)
 from homeassistant.const import CONF_DESCRIPTION, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, discovery
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.service import async_set_service_schema
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import slugify
-from homeassistant.util.hass_dict import HassKey
 import probatio
 
 from .const import (
@@ -59,12 +65,10 @@ from .coordinator import SmsGatewaysConfigEntry
 from .entity import recipient_device_info
 from .gateways import mask_numbers
 from .helpers import recipient_numbers, with_title
-from .sending import SendRequest, prepare
+from .loading import async_send_through, async_wait_loaded, not_loaded_error
+from .sending import SendReport, SendRequest, prepare
 
 _LOGGER = logging.getLogger(__name__)
-
-LEGACY_ENTRIES: HassKey[dict[str, SmsGatewaysConfigEntry]] = HassKey(f"{DOMAIN}_legacy_notify")
-"""The loaded entries the legacy services send through, in the order they were loaded."""
 
 PARALLEL_UPDATES = 0
 
@@ -117,33 +121,43 @@ class RecipientNotifyEntity(NotifyEntity):
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message, the title on its first line, with the other entities called now.
 
-        ``notify.send_message`` to several recipients of one account makes one send.
+        ``notify.send_message`` to several recipients of one account makes one send. Called
+        while the account reloads, it goes through the account set up again.
         """
-        await self._entry.runtime_data.sending.async_notify(
-            self._number, with_title(message, title)
+        number = self._number
+        text = with_title(message, title)
+        await async_send_through(
+            self.hass,
+            self._entry.entry_id,
+            lambda entry: entry.runtime_data.sending.async_notify(number, text),
         )
 
 
 @callback
 def async_setup_legacy_notify(hass: HomeAssistant, config: ConfigType) -> None:
     """Load the legacy notify platform, once for every entry (as ``mobile_app`` does)."""
-    hass.data[LEGACY_ENTRIES] = {}
     hass.async_create_task(
         discovery.async_load_platform(hass, Platform.NOTIFY, DOMAIN, {CONF_NAME: DOMAIN}, config),
         eager_start=True,
     )
 
+    @callback
+    def _entry_changed(change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
+        if entry.domain == DOMAIN and change is ConfigEntryChange.REMOVED:
+            # A removed account's services go with it.
+            hass.async_create_task(async_reload(hass, DOMAIN), eager_start=True)
 
-async def async_add_legacy_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Give a loaded entry its legacy services."""
-    hass.data[LEGACY_ENTRIES][entry.entry_id] = entry
+    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
+
+
+async def async_update_legacy_services(hass: HomeAssistant) -> None:
+    """Bring the legacy services in line with the accounts and their recipients.
+
+    An account's services stay while it unloads, reloads or waits to be set up again: a call
+    meanwhile waits for it, or is refused with a translated error. They go when the account is
+    removed or disabled.
+    """
     await async_reload(hass, DOMAIN)
-
-
-async def async_remove_legacy_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Take an unloaded entry's legacy services away (all of them with the last entry)."""
-    if hass.data[LEGACY_ENTRIES].pop(entry.entry_id, None) is not None:
-        await async_reload(hass, DOMAIN)
 
 
 async def async_get_service(
@@ -180,7 +194,8 @@ class SmsNotificationService(BaseNotificationService):
 
     @property
     def _entries(self) -> list[SmsGatewaysConfigEntry]:
-        return list(self.hass.data.get(LEGACY_ENTRIES, {}).values())
+        """Every account that is not disabled, loaded or not (a call waits for it)."""
+        return self.hass.config_entries.async_entries(DOMAIN, include_disabled=False)
 
     @property
     @override
@@ -201,11 +216,9 @@ class SmsNotificationService(BaseNotificationService):
         await super().async_register_services()
         # A name belongs to the first account set up with that title, loaded or not, so that
         # it never moves to another account while its own reloads, nor between restarts.
-        owners: dict[str, str] = {}
-        for entry in self.hass.config_entries.async_entries(DOMAIN, include_disabled=False):
-            owners.setdefault(slugify(entry.title), entry.entry_id)
-        loaded = {entry.entry_id for entry in self._entries}
-        wanted = {name: entry_id for name, entry_id in owners.items() if entry_id in loaded}
+        wanted: dict[str, str] = {}
+        for entry in self._entries:
+            wanted.setdefault(slugify(entry.title), entry.entry_id)
         for name in [name for name in self._accounts if name not in wanted]:
             del self._accounts[name]
             self.hass.services.async_remove(NOTIFY_DOMAIN, name)
@@ -251,10 +264,10 @@ class SmsNotificationService(BaseNotificationService):
         self._warned.clear()
 
     async def _async_account_service(self, call: ServiceCall) -> None:
-        """``notify.<account>``: through that account only."""
-        entry = self.hass.data[LEGACY_ENTRIES].get(self._accounts.get(call.service, ""))
+        """``notify.<account>``: through that account only (waited for while it reloads)."""
+        entry = self.hass.config_entries.async_get_entry(self._accounts.get(call.service, ""))
         if entry is None:
-            # Called while its account unloads, before the service is taken away.
+            # Called while its account is removed, before the service is taken away.
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="notify_account_not_loaded",
@@ -287,25 +300,33 @@ class SmsNotificationService(BaseNotificationService):
                 translation_key="invalid_notify_data",
                 translation_placeholders={"error": str(err)},
             ) from err
+        # An account that loads or reloads is waited for. The loaded ones come first, so that
+        # a number several accounts list goes through one that can send it.
+        loaded = {entry.entry_id for entry in entries if await async_wait_loaded(self.hass, entry)}
+        entries = sorted(entries, key=lambda entry: entry.entry_id not in loaded)
         numbers = _numbers_by_entry(entries, fields.get(ATTR_TARGET) or [])
         if not numbers:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="notify_no_recipients"
             )
         text = with_title(message, fields.get(ATTR_TITLE))
-        requests = [
-            (entry, SendRequest.of(numbers[entry.entry_id], text, options))
-            for entry in entries
-            if entry.entry_id in numbers
-        ]
+        errors: list[tuple[SmsGatewaysConfigEntry, HomeAssistantError]] = []
+        requests: list[tuple[SmsGatewaysConfigEntry, SendRequest]] = []
+        for entry in entries:
+            if entry.entry_id not in numbers:
+                continue
+            if entry.entry_id not in loaded:
+                # Not coming: said so (after the others have sent), never left out silently.
+                errors.append((entry, not_loaded_error(entry)))
+                continue
+            requests.append((entry, SendRequest.of(numbers[entry.entry_id], text, options)))
         # Every account's message is checked before any is sent: an option one provider lacks
         # fails the call with nothing sent, not after another account has sent.
         for entry, request in requests:
             prepare(self.hass, entry, request)
-        errors: list[tuple[SmsGatewaysConfigEntry, HomeAssistantError]] = []
         for entry, request in requests:
             try:
-                await entry.runtime_data.sending.async_send(request)
+                await async_send_through(self.hass, entry.entry_id, partial(_async_send, request))
             except HomeAssistantError as err:
                 errors.append((entry, err))
         for failed, error in errors[1:]:
@@ -313,6 +334,10 @@ class SmsNotificationService(BaseNotificationService):
             _LOGGER.error("Sending through %s failed too: %s", failed.title, mask_numbers(error))
         if errors:
             raise errors[0][1]
+
+
+async def _async_send(request: SendRequest, entry: SmsGatewaysConfigEntry) -> SendReport:
+    return await entry.runtime_data.sending.async_send(request)
 
 
 def _numbers_by_entry(

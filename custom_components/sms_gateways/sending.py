@@ -286,6 +286,21 @@ class ScheduledSend:
         )
 
 
+class EntryStoppedError(HomeAssistantError):
+    """The account unloaded before the send began: nothing was sent or kept.
+
+    The callers send it again through the entry set up next (``loading.async_send_through``).
+    """
+
+    def __init__(self, title: str) -> None:
+        """Said in the user's words, should it ever reach them."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="account_not_loaded",
+            translation_placeholders={"account": title, "reason": ""},
+        )
+
+
 class _NotSentError(Exception):
     """Neither the account nor its fallback could take the send; nothing was sent."""
 
@@ -387,6 +402,7 @@ class EntrySending:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._retrying = False
         self._stopped = False
+        self._outbox_listeners: list[CALLBACK_TYPE] = []
 
     # --- life -------------------------------------------------------------------------------
 
@@ -429,13 +445,18 @@ class EntrySending:
             self._unsub_timer = None
         for calls in self._notify.values():
             for _number, future in calls:
-                if not future.done():
-                    future.cancel()
+                # Not begun: each caller sends it again through the entry set up next.
+                _settle(future, EntryStoppedError(self.entry.title))
         self._notify.clear()
         await self._async_save_now()
 
     def _running(self) -> bool:
         return not self._stopped
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the entry unloads: a send must go through the entry set up next."""
+        return self._stopped
 
     @property
     def keep_trying(self) -> bool:
@@ -495,7 +516,14 @@ class EntrySending:
         )
 
     async def async_send_report(self, request: SendRequest) -> SendReport:
-        """Send like ``async_send``, a report even when the provider refused every recipient."""
+        """Send like ``async_send``, a report even when the provider refused every recipient.
+
+        Raises:
+            EntryStoppedError: the account unloads; nothing was sent (send it again through
+                the entry set up next).
+        """
+        if self._stopped:
+            raise EntryStoppedError(self.entry.title)
         prepared = prepare(self.hass, self.entry, request)
         try:
             return await self._async_send_once(request, prepared)
@@ -503,15 +531,30 @@ class EntrySending:
             failure = err.error
         if not (_unreachable(failure) and self.keep_trying):
             raise gateway_error(self.hass, self.entry, failure, sending=True) from failure
+        if self._stopped:
+            # Unloaded while it was tried: the outbox of the entry set up next keeps it.
+            raise EntryStoppedError(self.entry.title) from failure
         return await self._async_keep(request, prepared, failure)
 
     async def _async_send_once(self, request: SendRequest, prepared: PreparedSms) -> SendReport:
-        """This account, else at once its fallback.
+        """This account, else at once its fallback; the fallback first if this one cannot pay.
 
         Raises:
             _NotSentError: neither could take it, and nothing was sent (this account's error).
             HomeAssistantError: a provider refused it, or may have taken it.
         """
+        fell_back = False
+        if self._fallback_id() is not None and self._cannot_pay(prepared):
+            # Known empty: a try here could end in a fault that leaves the outcome unknown,
+            # and the fallback could then never send it. Nothing is sent here, so no double.
+            _LOGGER.info(
+                "%s has too few credits for the message: it goes through its fallback account",
+                self.entry.title,
+            )
+            if (report := await self._async_fall_back(request)) is not None:
+                return report
+            # The fallback certainly took nothing: this account is tried after all.
+            fell_back = True
         try:
             return await _async_deliver(self.entry, prepared)
         except GatewayError as err:
@@ -521,14 +564,34 @@ class EntrySending:
         _LOGGER.debug("%s could not take the send: %s", self.entry.title, failure)
         if isinstance(failure, AuthenticationError) and not isinstance(failure, AccessDeniedError):
             self.entry.async_start_reauth(self.hass)
-        report = await self._async_fall_back(request)
+        report = None if fell_back else await self._async_fall_back(request)
         if report is None:
             raise _NotSentError(failure)
         return report
 
-    def _fallback(self) -> SmsGatewaysConfigEntry | None:
-        entry_id = self.entry.options.get(CONF_FALLBACK_ENTRY_ID)
+    def _cannot_pay(self, prepared: PreparedSms) -> bool:
+        """Whether the last credits read says the account cannot pay for this message.
+
+        Only for a provider that is asked for its credits (polled, so that a top-up is seen):
+        a count learned from send responses alone would send every message elsewhere for good.
+        """
+        runtime = self.entry.runtime_data
+        if not runtime.gateway.supports(Capability.BALANCE):
+            return False
+        available = runtime.coordinator.credits_for_message(prepared)
+        if available is None:
+            return False
+        return available < prepared.info.segments * len(prepared.recipients)
+
+    def _fallback_id(self) -> str | None:
+        entry_id: str | None = self.entry.options.get(CONF_FALLBACK_ENTRY_ID)
         if not entry_id or entry_id == self.entry.entry_id:
+            return None
+        return entry_id
+
+    def _fallback(self) -> SmsGatewaysConfigEntry | None:
+        entry_id = self._fallback_id()
+        if entry_id is None:
             return None
         fallback: SmsGatewaysConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
         if (
@@ -617,7 +680,20 @@ class EntrySending:
         )
 
     @callback
+    def async_add_outbox_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Be told whenever the outbox may have changed (its sensor and repair issue).
+
+        Returns:
+            A callback that removes the listener.
+        """
+        self._outbox_listeners.append(listener)
+        return lambda: self._outbox_listeners.remove(listener)
+
+    @callback
     def _schedule(self) -> None:
+        # Called after every change of the outbox: what shows it follows.
+        for listener in list(self._outbox_listeners):
+            listener()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -848,6 +924,8 @@ class EntrySending:
         target entity of ``notify.send_message`` separately, all at once) go out as one send;
         each call still gets its own recipient's error.
         """
+        if self._stopped:
+            raise EntryStoppedError(self.entry.title)
         loop = self.hass.loop
         future: asyncio.Future[None] = loop.create_future()
         calls = self._notify.get(text)
@@ -861,7 +939,9 @@ class EntrySending:
     def _start_notify(self, text: str) -> None:
         calls = self._notify.pop(text, [])
         if calls:
-            self.entry.async_create_background_task(
+            # Not a background task: an unload waits for a send under way, never cancels it
+            # (its callers would wait for ever, the message perhaps sent).
+            self.entry.async_create_task(
                 self.hass, self._async_notify(text, calls), f"{DOMAIN} notify"
             )
 

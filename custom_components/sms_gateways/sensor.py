@@ -115,7 +115,7 @@ async def async_setup_entry(
 
     _async_add_credit_lines()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_credit_lines))
-    async_add_entities([LastDeliveryStatusSensor(entry)])
+    async_add_entities([LastDeliveryStatusSensor(entry), OutboxSensor(entry)])
 
 
 class SmsGatewaysSensor(SmsGatewaysEntity, SensorEntity):
@@ -218,3 +218,38 @@ class LastDeliveryStatusSensor(SensorEntity):
             "provider_status": update.provider_status if update else None,
             "updated_at": updated_at.isoformat() if updated_at else None,
         }
+
+
+OUTBOX = SensorEntityDescription(
+    key="outbox",
+    translation_key="outbox",
+    state_class=SensorStateClass.MEASUREMENT,
+)
+
+
+class OutboxSensor(SensorEntity):
+    """The SMS waiting in the outbox: never reached the provider yet, tried again later.
+
+    Read from the outbox itself, so it is there while the provider is unreachable.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description = OUTBOX
+
+    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
+        """The count of the account's outbox."""
+        self._watch = entry.runtime_data.outbox_watch
+        self._attr_unique_id = f"{entry.unique_id}_{OUTBOX.key}"
+        self._attr_device_info = account_device_info(entry)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the outbox."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._watch.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> int:
+        """How many SMS wait (one per recipient)."""
+        return self._watch.waiting

@@ -17,7 +17,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers import config_validation as cv
 import probatio
 
 from .const import (
@@ -51,6 +51,7 @@ from .const import (
 from .coordinator import SmsGatewaysConfigEntry
 from .gateways import Capability, Contact, DeliveryReport
 from .helpers import local_datetime, translate_errors
+from .loading import async_send_through
 from .sending import SendRequest, preview
 
 SERVICE_SEND_SMS = "send_sms"
@@ -149,13 +150,10 @@ class Action:
     response_only: bool = False
 
 
-def _entry(
-    hass: HomeAssistant, call: ServiceCall, capability: Capability | None
-) -> SmsGatewaysConfigEntry:
-    """The loaded entry the call names, if its provider can do what is asked."""
-    entry: SmsGatewaysConfigEntry = service.async_get_config_entry(
-        hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
-    )
+def _check_capability(
+    entry: SmsGatewaysConfigEntry, call: ServiceCall, capability: Capability | None
+) -> None:
+    """Refuse an action the entry's provider cannot do."""
     gateway = entry.runtime_data.gateway
     if capability is not None and not gateway.supports(capability):
         raise ServiceValidationError(
@@ -163,7 +161,6 @@ def _entry(
             translation_key="action_not_supported",
             translation_placeholders={"action": call.service, "provider": gateway.title},
         )
-    return entry
 
 
 async def _send_sms(
@@ -350,8 +347,12 @@ ACTIONS: dict[str, Action] = {
 
 
 async def _async_handle(action: Action, hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    entry = _entry(hass, call, action.capability)
-    return await action.handler(hass, entry, call)
+    async def _async_run(entry: SmsGatewaysConfigEntry) -> ServiceResponse:
+        _check_capability(entry, call, action.capability)
+        return await action.handler(hass, entry, call)
+
+    # The entry the call names, waited for while it loads or reloads.
+    return await async_send_through(hass, call.data[ATTR_CONFIG_ENTRY_ID], _async_run)
 
 
 @callback

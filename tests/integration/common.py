@@ -37,7 +37,8 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     """Add and set up ``entry``."""
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    # The first credits read is in the background: set-up never waits for the provider.
+    await hass.async_block_till_done(wait_background_tasks=True)
     return entry
 
 
@@ -46,7 +47,8 @@ async def restart_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    # The first credits read is in the background: set-up never waits for the provider.
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry, domain: str, key: str) -> str:

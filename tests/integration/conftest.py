@@ -144,7 +144,8 @@ async def init_integration(
     """The entry, set up."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    # The first credits read is in the background: set-up never waits for the provider.
+    await hass.async_block_till_done(wait_background_tasks=True)
     return mock_config_entry
 
 

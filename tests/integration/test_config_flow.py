@@ -277,12 +277,14 @@ async def test_reauth_of_a_loaded_entry(
 
 
 async def test_reauth_after_failed_setup(hass: HomeAssistant, simulator: RunningSimulator) -> None:
-    """An entry whose password was refused at setup loads once reauthenticated."""
+    """An entry whose password was refused at setup reads its credits once reauthenticated."""
     entry = make_entry(simulator, "mobyt", password="old-password")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_ERROR
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # Loaded all the same (its sends can still go through a fallback account).
+    assert entry.state is ConfigEntryState.LOADED
+    assert not entry.runtime_data.coordinator.answered
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
@@ -290,8 +292,9 @@ async def test_reauth_after_failed_setup(hass: HomeAssistant, simulator: Running
         flows[0]["flow_id"], {CONF_PASSWORD: "demo-password"}
     )
     assert result["reason"] == "reauth_successful"
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.answered
 
 
 async def test_reconfigure(
@@ -339,11 +342,13 @@ async def test_reconfigure(
 async def test_reconfigure_of_an_entry_that_did_not_load(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
-    """An entry pointed at a dead address is repaired by reconfiguring it."""
+    """An entry pointed at a dead address (loaded, never answered) is repaired by reconfiguring."""
     entry = make_entry(simulator, "sms123", **{CONF_API_URL: UNREACHABLE})
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert not entry.runtime_data.coordinator.answered
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
@@ -353,8 +358,9 @@ async def test_reconfigure_of_an_entry_that_did_not_load(
         result["flow_id"], _credentials(simulator, "sms123")
     )
     assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.answered
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])

@@ -172,7 +172,7 @@ async def test_restart_fires_unseen_messages_once(
     await _receive(session, simulator, "two")
     await _receive(session, simulator, "three")
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     # Fired at start-up, not one poll interval later.
     assert [e.data["message"] for e in events] == ["one", "two", "three"]
     await _next_poll(hass, freezer)

@@ -45,7 +45,8 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert not {service, DOMAIN, f"{DOMAIN}_{service}_alice"} & set(
+    # The services stay while the entry exists: a call says it is not loaded, never nothing.
+    assert {service, DOMAIN, f"{DOMAIN}_{service}_alice"} <= set(
         hass.services.async_services_for_domain(NOTIFY_DOMAIN)
     )
     assert all(
@@ -56,28 +57,44 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
 
     # Loaded again, the same service comes back (once).
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert service in hass.services.async_services_for_domain(NOTIFY_DOMAIN)
 
 
 async def test_provider_unreachable(hass: HomeAssistant, simulator: RunningSimulator) -> None:
-    """A provider that cannot be reached is retried later."""
+    """Unreachable at start: the entry loads, its credits come when the provider answers."""
     entry = make_entry(simulator, "mobyt", **{CONF_API_URL: UNREACHABLE})
     entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.mobyt_demo_credits").state == STATE_UNAVAILABLE
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+    # Asked again soon (not an hour later), and again, until it answers.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("sensor.mobyt_demo_credits").state == STATE_UNAVAILABLE
+    entry.runtime_data.gateway._api_url = simulator.api_url("mobyt")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=95))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("sensor.mobyt_demo_credits").state == "250"
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
 async def test_credentials_refused(
     hass: HomeAssistant, simulator: RunningSimulator, provider: str
 ) -> None:
-    """Refused credentials stop the setup and ask the user to re-authenticate."""
+    """Refused credentials ask the user to re-authenticate; the entry stays loaded meanwhile.
+
+    Its sends still go to its fallback account, or fail with the provider's refusal.
+    """
     entry = make_entry(simulator, provider, password="wrong-password")
     entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert not entry.runtime_data.coordinator.answered
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
@@ -130,7 +147,7 @@ async def test_no_credits_repair_issue(
     entry = make_entry(simulator, "sms123", username="empty", password="empty-password")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     issue = issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_key == "no_credits"
@@ -157,19 +174,21 @@ async def test_notify_service_name_taken(
     second = make_entry(simulator, "mobyt")
     first.add_to_hass(hass)
     await hass.config_entries.async_setup(first.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     second.add_to_hass(hass)
     hass.config_entries.async_update_entry(second, title=first.title)
     await hass.config_entries.async_setup(second.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert "notify.netoxygen_demo already exists" in caplog.text
     assert caplog.text.count("already exists") == 1
 
-    # Unloading the second entry leaves the first one's service alone.
-    await hass.config_entries.async_unload(second.entry_id)
+    # Removing the second entry leaves the first one's service alone.
+    assert await hass.config_entries.async_remove(second.entry_id)
+    await hass.async_block_till_done()
     assert hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
-    assert await hass.config_entries.async_unload(first.entry_id)
+    assert await hass.config_entries.async_remove(first.entry_id)
+    await hass.async_block_till_done()
     assert not hass.services.has_service(NOTIFY_DOMAIN, "netoxygen_demo")
 
 
@@ -200,7 +219,7 @@ async def test_removing_the_entry_forgets_stored_credits(
     hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": {"credits": 42}}
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "42"
 
     await hass.config_entries.async_remove(entry.entry_id)

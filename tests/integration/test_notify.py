@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import MappingProxyType
+from unittest.mock import patch
 
 from homeassistant.components.notify import (
     ATTR_DATA,
@@ -22,7 +23,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
-from custom_components.sms_gateways.notify import LEGACY_ENTRIES
 from tests.conftest import RunningSimulator
 
 from .common import setup_entry
@@ -71,7 +71,7 @@ async def test_send_message_entity_refused(
     entry = make_entry(simulator, "sms123", recipients={"Nobody": REFUSED})
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             NOTIFY_DOMAIN,
@@ -156,7 +156,7 @@ async def test_legacy_service_without_recipients(
     entry = make_entry(simulator, "mobyt")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True
@@ -236,29 +236,35 @@ async def test_legacy_services_follow_the_entries(
     assert err.value.translation_key == "notify_target_unknown"
     assert simulator.sim.state.messages == {}
 
-    # Unloaded, an account's services go; the other account's stay.
+    # Unloaded, an account keeps its services: a call says it is not loaded, never nothing.
     assert await hass.config_entries.async_unload(netoxygen.entry_id)
     await hass.async_block_till_done()
-    assert _our_services(hass) == {
-        "sms_gateways",
-        "123_sms_net_demo",
-        "sms_gateways_123_sms_net_demo_carol",
-    }
+    assert _our_services(hass) >= {"sms_gateways", "netoxygen_demo", "123_sms_net_demo"}
+    with pytest.raises(ServiceValidationError) as err:
+        await _notify(hass, "netoxygen_demo", message="Lost?")
+    assert err.value.translation_key == "account_not_loaded"
+    with pytest.raises(ServiceValidationError) as err:
+        await _notify(hass, "sms_gateways", message="Everyone")
+    assert err.value.translation_key == "account_not_loaded"
+    # The other account did send, to Bob too (a recipient of both): only Alice is left out.
+    assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Everyone")]
+    simulator.sim.state.messages.clear()
 
-    # Reloaded, the same services come back once: a call sends once.
+    # Reloaded, the same services are still there once: a call sends once.
     assert await hass.config_entries.async_reload(sms123.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await _notify(hass, "123_sms_net_demo", message="Once")
     assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Once")]
 
-    # The last account unloaded, nothing is left; loaded again, all comes back.
-    assert await hass.config_entries.async_unload(sms123.entry_id)
+    # Removed, an account's services go; the last one removed, nothing is left.
+    assert await hass.config_entries.async_remove(netoxygen.entry_id)
+    await hass.async_block_till_done()
+    assert "netoxygen_demo" not in _our_services(hass)
+    assert "sms_gateways_netoxygen_demo_alice" not in _our_services(hass)
+    assert "123_sms_net_demo" in _our_services(hass)
+    assert await hass.config_entries.async_remove(sms123.entry_id)
     await hass.async_block_till_done()
     assert _our_services(hass) == set()
-    assert await hass.config_entries.async_setup(netoxygen.entry_id)
-    await hass.async_block_till_done()
-    assert "netoxygen_demo" in _our_services(hass)
-    assert "sms_gateways" in _our_services(hass)
 
 
 async def test_legacy_service_of_a_new_recipient(
@@ -333,7 +339,7 @@ async def test_account_service_stays_with_its_account(
     simulator.sim.state.messages.clear()
 
     assert await hass.config_entries.async_reload(first.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await _notify(hass, "sms", message="Still?")
     assert _sent(simulator) == [("netoxygen", ALICE.lstrip("+"), "Still?")]
 
@@ -341,9 +347,11 @@ async def test_account_service_stays_with_its_account(
 async def test_account_service_while_its_account_unloads(
     hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    """Called between the account's unload and the service's removal: an error, not silence."""
-    hass.data[LEGACY_ENTRIES].pop(init_integration.entry_id)
-    with pytest.raises(HomeAssistantError) as err:
+    """Called while its account is removed, before the service goes: an error, not silence."""
+    with (
+        patch.object(hass.config_entries, "async_get_entry", return_value=None),
+        pytest.raises(HomeAssistantError) as err,
+    ):
         await _notify(hass, "netoxygen_demo", message="Lost?")
     assert err.value.translation_key == "notify_account_not_loaded"
     assert _sent(simulator) == []

@@ -33,7 +33,7 @@ async def test_no_secret_in_the_logs(
     entry = make_entry(simulator, provider, password=OLD_PASSWORD, sender="Home")
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     async def send(recipients: list[str], message: str) -> None:
         await hass.services.async_call(

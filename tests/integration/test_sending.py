@@ -424,11 +424,10 @@ async def test_no_fallback_after_an_undocumented_fault(
     """NetOxygen's undocumented no-credits fault: the fallback does not send it again.
 
     No fault is documented, so "Not enough credits" may come after a send: the user is told it
-    may have been sent (issue 8).
+    may have been sent (issue 8). The credits ran out after the last read, which said enough.
     """
-    entry, _fallback = await _two_accounts(
-        hass, simulator, username="empty", password="empty-password"
-    )
+    entry, _fallback = await _two_accounts(hass, simulator)
+    simulator.sim.state.accounts[("netoxygen", "demo")].credits = 0
     with pytest.raises(HomeAssistantError) as err:
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     assert err.value.translation_key == "send_outcome_unknown"

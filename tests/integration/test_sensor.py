@@ -70,7 +70,7 @@ async def test_low_credits_threshold(hass: HomeAssistant, simulator: RunningSimu
     entry = make_entry(simulator, "sms123", options={CONF_LOW_CREDITS_THRESHOLD: 50})
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("binary_sensor.123_sms_net_demo_low_credits").state == STATE_OFF
 
     account = simulator.sim.state.accounts[("sms123", "demo")]
@@ -92,7 +92,7 @@ async def test_smsfactor_credits_survive_a_restart(
     entry = make_entry(simulator, "smsfactor", sender="Home")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == STATE_UNKNOWN
     assert (
         hass.states.get("binary_sensor.smsfactor_demo_example_com_low_credits").state
@@ -110,7 +110,7 @@ async def test_smsfactor_credits_survive_a_restart(
 
     # Restarted (reloaded): the sensor shows the last known count again.
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == "99"
     assert (
         hass.states.get("binary_sensor.smsfactor_demo_example_com_low_credits").state == STATE_OFF
@@ -124,7 +124,7 @@ async def test_mobyt_credit_lines_come_and_go(
     entry = make_entry(simulator, "mobyt")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     account = simulator.sim.state.accounts[("mobyt", "demo")]
     account.extra["lines"] = [["N", "FR", 80], ["N", "IT", 10], ["N", "IT", 5], ["EE", "", 50]]
     account.credits = 145
@@ -149,7 +149,7 @@ async def test_smsfactor_manual_update_keeps_the_credits(
     entry = make_entry(simulator, "smsfactor", sender="Home")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await hass.services.async_call(
         DOMAIN,
         "send_sms",

@@ -36,7 +36,7 @@ ALL_PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     return entry
 
 

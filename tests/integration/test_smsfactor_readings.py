@@ -70,7 +70,7 @@ async def test_minus5_says_the_message_may_have_been_sent(
     entry = make_entry(simulator, "smsfactor", **{CONF_SENDER: "Home"})
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     simulator.sim.requests.clear()
 
     with pytest.raises(HomeAssistantError) as err:
