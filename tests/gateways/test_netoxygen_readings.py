@@ -61,6 +61,9 @@ def test_every_reading_of_the_doc_is_declared() -> None:
         "unknown_id",
         "string_encoding",
         "dest_type",
+        "sender",
+        "current_error",
+        "cancel_false",
     }
 
 
@@ -197,10 +200,17 @@ async def test_no_number_is_made_of_a_failed_clean_number(
 ) -> None:
     simulator.play(netoxygen__clean_number_failure=reading)
     gateway = make_gateway(simulator, session)
-    expected = GatewayResponseError if reading == "fault" else InvalidRecipientError
+    # FALSE gives no reason (R32): NetOxygen's answer is quoted, never "invalid number".
+    expected = {"fault": GatewayResponseError, "false": GatewayError}.get(
+        reading, InvalidRecipientError
+    )
     with pytest.raises(expected) as err:
         await gateway.normalize_number(number)
+    assert type(err.value) is expected
     assert not isinstance(err.value, AuthenticationError)
+    if reading == "false":
+        assert "FALSE" in str(err.value)
+        assert "nvalid" not in str(err.value)
     assert await gateway.normalize_number("022/364 8000") == "+41223648000"
 
 
