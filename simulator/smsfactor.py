@@ -191,8 +191,11 @@ def answer(status: int, message: str, *children: etree._Element, **fields: str) 
 
 
 async def read_document(request: web.Request, root_tag: str, body: str) -> etree._Element:
-    """The posted document, where R30 reads it (``body``): the form field ``XML``, the raw
-    body, or either (the field of a form, else the raw body)."""
+    """The posted document, where R30 reads it (``body``).
+
+    ``form``: the form field ``XML``; ``raw``: the raw body; ``either``: the field of a form,
+    else the raw body.
+    """
     is_form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
     if body == "form" or (body == "either" and is_form):
         field = (await request.post()).get("XML") if is_form else None

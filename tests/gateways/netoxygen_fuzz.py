@@ -308,7 +308,7 @@ def check_cancel_rows(answer: object) -> None:
                 rows.setdefault(read_id(row[0]), read_code(row[1]))
     for result in results:
         flag = rows.get(result.message_id)
-        assert result.canceled is {1: True, 0: False}.get(flag) if flag is not None else None
+        assert result.canceled is ({1: True, 0: False}.get(flag) if flag is not None else None)
         if result.canceled is not True:
             assert result.error
             assert "scheduled message of this account" not in result.error  # R32: no reason
@@ -331,8 +331,9 @@ def check_number(value: object) -> None:
         assert value is not False  # FALSE is quoted, never "invalid number" (R32)
         return
     except GatewayError as err:
+        words = str(err)
         assert value is False
-        assert "FALSE" in str(err)
+        assert "FALSE" in words
         return
     digits = number.removeprefix("+")
     assert number.startswith("+")

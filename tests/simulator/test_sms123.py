@@ -562,6 +562,7 @@ async def test_codes_that_do_not_say_whether_it_left_r24_r33(
     session: aiohttp.ClientSession,
     numero: str,
     point: str,
+    *,
     code: str,
     played: str,
 ) -> None:
