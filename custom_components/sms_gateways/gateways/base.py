@@ -247,13 +247,13 @@ class SmsGateway(ABC):
                     limit=self.max_numeric_sender_length,
                 )
             return sender
-        check_printable_sender(sender)
         if self.max_sender_length is not None and len(sender) > self.max_sender_length:
             raise InvalidSenderError(
                 f"The sender {sender!r} is longer than {self.max_sender_length} characters",
                 reason=InvalidSenderError.TOO_LONG,
                 limit=self.max_sender_length,
             )
+        check_printable_sender(sender)
         if not (sender.isascii() and sender.isalnum()):
             raise InvalidSenderError(
                 f"The sender {sender!r} may only have letters and digits (no spaces or accents)",
