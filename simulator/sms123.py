@@ -615,7 +615,8 @@ class Sms123Sim(ProviderSim):
     # --- solde/ ------------------------------------------------------------------------------
 
     def _solde(self, account: Account, _params: Params) -> Outcome:
-        return f"{account.credits:g}", {"solde": account.credits}
+        # The balance is the reply ("Valeur retour : Solde du compte"), whatever code it equals.
+        return f"{account.credits:g}", {"message": "Solde du compte", "solde": account.credits}
 
     # --- group/ and contact/ -----------------------------------------------------------------
 

@@ -388,7 +388,7 @@ def _balance(reply: Reply) -> float:
     The doc calls the balance the "valeur retour" but shows no reply. A balance is read from a
     field named like one (``solde``...), or from a reply holding nothing but a number: then it is
     the balance even when it equals another function's code (82, 505...: R33), since solde/'s
-    own codes are -1, -2, -3 and E501, E502, E505. A code next to a message
+    own codes are -1, -2, -3 and E501, E502, E505. A code next to a message and no balance
     (``{"code": "505", "message": "..."}``) is a return code, never a balance.
 
     Raises:
@@ -399,15 +399,15 @@ def _balance(reply: Reply) -> float:
     if code in BALANCE_CODES:
         raise _error(code, BALANCE_CODES[code], reply.message)
     alone = reply.form == "bare" or set(reply.fields) <= {"code"}
-    if code in _CREDENTIAL_CODES and not alone:
+    raw = next((reply.fields[key] for key in _BALANCE_KEYS if key in reply.fields), None)
+    if raw is None and alone and code is not None:
+        raw = code
+    if raw is None and code in _CREDENTIAL_CODES:
         raise AuthenticationError(
             "The username or API key is not valid",
             provider_code=code,
             provider_message=reply.message,
         )
-    raw = next((reply.fields[key] for key in _BALANCE_KEYS if key in reply.fields), None)
-    if raw is None and alone and code is not None:
-        raw = code
     amount = _amount(raw) if raw is not None else None
     if amount is None:
         raise GatewayResponseError(
