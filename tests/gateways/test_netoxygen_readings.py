@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways.errors import (
@@ -21,7 +22,12 @@ from custom_components.sms_gateways.gateways.errors import (
     SendOutcomeUnknownError,
 )
 from custom_components.sms_gateways.gateways.models import DeliveryStatus, OutgoingSms
-from custom_components.sms_gateways.gateways.netoxygen import ONE_BY_ONE, NetOxygenGateway
+from custom_components.sms_gateways.gateways.netoxygen import (
+    ONE_BY_ONE,
+    NetOxygenGateway,
+    delivery_status,
+    may_change,
+)
 from simulator.netoxygen import READINGS
 from tests.conftest import RunningSimulator
 
@@ -419,3 +425,18 @@ async def test_a_cancel_answered_false_invents_no_reason(
         assert again.canceled is True
     else:
         assert by_id[scheduled.message_id or ""].canceled is True
+
+
+@given(
+    st.one_of(st.none(), st.integers(min_value=0, max_value=12)),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=12)),
+)
+def test_a_current_code_is_never_final_nor_failed(sent: int | None, last: int | None) -> None:
+    """R31, for any pair of codes: 2-4 (and 7 with OK) are unknown, followed, never failed."""
+    status = delivery_status(sent, last)
+    if may_change(sent, last):
+        assert status is DeliveryStatus.UNKNOWN
+        assert not status.is_final
+    if sent in (2, 3, 4) or (sent in (None, 1) and last == 7):
+        assert may_change(sent, last)
+        assert status is not DeliveryStatus.FAILED

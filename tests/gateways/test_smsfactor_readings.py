@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways import (
@@ -20,7 +21,7 @@ from custom_components.sms_gateways.gateways import (
     OutgoingSms,
     SmsFactorGateway,
 )
-from custom_components.sms_gateways.gateways.smsfactor import _form
+from custom_components.sms_gateways.gateways.smsfactor import DELIVERY_STATUSES, _form
 from simulator.smsfactor import READINGS
 from tests.conftest import RunningSimulator
 
@@ -233,3 +234,54 @@ async def test_senders_the_doc_allows_are_taken(
     assert result.messages[0].accepted
     (message,) = simulator.sim.state.messages.values()
     assert message.sender == sender.removeprefix("+")
+
+
+# --- R34, property: any case, and the row chosen only where it surely is the recipient's ---------
+
+_GATEWAY = SmsFactorGateway(None, username="u", password="p")  # type: ignore[arg-type]
+
+
+@given(
+    st.sampled_from(sorted(DELIVERY_STATUSES)),
+    st.sampled_from([str.lower, str.upper, str.capitalize, str.swapcase, str.title]),
+)
+def test_status_words_are_read_in_any_case(word: str, case: Any) -> None:
+    body = (
+        "<response><status>1</status><message/>"
+        f'<gsm number="33612345678" gsmsmsid="r">{case(word)}</gsm></response>'
+    ).encode()
+    report = _GATEWAY.read_report_reply(body, "t:r", "r")
+    assert report.status is DELIVERY_STATUSES[word]
+
+
+_ROWS = st.lists(
+    st.tuples(st.sampled_from([None, "r", "x", ""]), st.sampled_from(["33612345678", "336999"])),
+    max_size=4,
+)
+
+
+@given(_ROWS, st.sampled_from([None, "33612345678"]))
+def test_the_row_chosen_is_surely_the_recipients(
+    rows: list[tuple[str | None, str]], number: str | None
+) -> None:
+    """Its reference; else a row naming none that is alone, or alone to have its number."""
+    parts = []
+    for index, (reference, digits) in enumerate(rows):
+        attribute = "" if reference is None else f' gsmsmsid="{reference}"'
+        parts.append(f'<gsm number="{digits}"{attribute}>w{index}</gsm>')
+    body = f"<response><status>1</status><message/>{''.join(parts)}</response>".encode()
+
+    report = _GATEWAY.read_report_reply(body, "t:r", "r", number)
+
+    named = [index for index, (reference, _) in enumerate(rows) if reference == "r"]
+    unnamed = [index for index, (reference, _) in enumerate(rows) if not reference]
+    by_number = [index for index in unnamed if number and rows[index][1] == number]
+    if named:
+        expected = f"w{named[0]}"
+    elif len(by_number) == 1:
+        expected = f"w{by_number[0]}"
+    elif len(rows) == 1 and unnamed:
+        expected = f"w{unnamed[0]}"
+    else:
+        expected = ""
+    assert report.provider_status == expected
