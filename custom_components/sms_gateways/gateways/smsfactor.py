@@ -12,7 +12,12 @@ Every reader here is total: any bytes give a model or a ``GatewayError``. Where 
 answer open (``shared/providers/READINGS.md`` R9 to R11) the adapter stays safe under each reading:
 the time zone is the account's option (Paris by default); a ``getDr.php`` row's status is read from
 its text, a ``status`` attribute or a ``<status>`` child, and is ``unknown`` when it has none; a
-send answered -5 may have reached the other recipients, so it is never called refused.
+send answered -5 may have reached the other recipients, so it is never called refused. And R27 to
+R34: the sender is held to "11 caractères alphanumériques", the text to 1,120 characters as
+typed (a server counting septets refuses the rest itself); a server that reads the raw body, not
+the ``XML`` field, is found by its -2 and spoken to so from then on (see "the wire"); status words
+are read in any case, and a row that names no reference is the recipient's only where it surely
+is (the answer's only row, or the only one with its number).
 """
 
 from __future__ import annotations
