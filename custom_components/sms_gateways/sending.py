@@ -906,7 +906,10 @@ class EntrySending:
                 error="The provider said nothing of this recipient",
             )
             error: HomeAssistantError | None = None
-            if not (outcome.accepted or outcome.status is DeliveryStatus.RETRYING):
+            if outcome.status is DeliveryStatus.UNKNOWN or not (
+                outcome.accepted or outcome.status is DeliveryStatus.RETRYING
+            ):
+                # A notification has no response to read: "may have been sent" is said.
                 error = self._not_taken(outcome)
             for future in futures:
                 _settle(future, error)

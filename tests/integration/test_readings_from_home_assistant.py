@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -259,3 +260,45 @@ async def test_a_current_error_is_shown_and_still_followed(
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
         assert message_id not in entry.runtime_data.tracker.pending
+
+
+async def test_a_notification_that_may_have_been_sent_says_so(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Two notify entities, one send: the unknown one hears "may have been sent".
+
+    A notification has no response to read, so it is said; the other succeeds; nothing is
+    repeated, nothing waits in the outbox.
+    """
+    entry = await setup_entry(
+        hass,
+        make_entry(simulator, "sms123", recipients={"Alice": "+33612345601", "Tech": TECHNICAL}),
+    )
+
+    async def notify(entity: str) -> BaseException | None:
+        try:
+            await hass.services.async_call(
+                "notify",
+                "send_message",
+                {"entity_id": entity, "message": "Alarm"},
+                blocking=True,
+            )
+        except HomeAssistantError as err:
+            return err
+        return None
+
+    alice, tech = await asyncio.gather(
+        notify("notify.123_sms_net_demo_alice"), notify("notify.123_sms_net_demo_tech")
+    )
+    sends = simulator.requests("/sms123/api/send/")
+    outcomes = {"alice": alice, "tech": tech}
+    failed = {name: err for name, err in outcomes.items() if err is not None}
+    # -2 to the first request of a send stops it for every caller (the others are not tried);
+    # to a later one, only the technical number's caller hears it.
+    assert set(failed) == ({"tech"} if len(sends) == 2 else {"alice", "tech"})
+    assert all(
+        isinstance(err, HomeAssistantError)
+        and (err.translation_key or "").startswith("send_outcome_unknown")
+        for err in failed.values()
+    )
+    assert entry.runtime_data.sending.outbox == {}
