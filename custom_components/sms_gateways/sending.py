@@ -61,6 +61,7 @@ from .gateways import (
     SendOutcomeUnknownError,
     SendResult,
     SendTimeError,
+    SendTimeRangeError,
 )
 from .gateways.encoding import analyze
 from .helpers import build_sms, gateway_error
@@ -321,6 +322,8 @@ def prepare(
                 "time_zone": err.zone,
             },
         ) from err
+    except SendTimeRangeError as err:
+        raise gateway_error(hass, entry, err) from err
     except SchedulingError as err:
         send_at = sms.send_at.isoformat() if sms.send_at else ""
         raise ServiceValidationError(

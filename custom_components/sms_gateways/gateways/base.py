@@ -20,6 +20,7 @@ from .errors import (
     MessageTooLongError,
     SchedulingError,
     SendTimeError,
+    TooManyRecipientsError,
     UnsupportedOperationError,
 )
 from .models import (
@@ -38,6 +39,7 @@ from .models import (
 )
 from .numbers import to_e164
 from .transport import DEFAULT_TIMEOUT
+from .user_input import check_encodable, check_visible, instant
 
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
@@ -122,6 +124,14 @@ class SmsGateway(ABC):
     """The most digits of a sender that is a phone number."""
     requires_sender: ClassVar[bool] = False
     """The provider refuses a message without a sender (SMSFactor)."""
+    max_recipients: ClassVar[int] = 500
+    """The most recipients one send takes; more are refused before any request.
+
+    No doc sets a number (SMSFactor's says "Limite : aucune"), so the bound is the size of a
+    request and of its answer: NetOxygen answers one row of about 150 bytes per recipient, and
+    an answer larger than ``xml.MAX_XML_BYTES`` (256 KiB) could not be read although the SMS
+    went; 500 recipients keep that answer near 75 KB and every provider's request under 40 KB,
+    far below the 1 MiB body limit common web servers start with."""
     cancels_whole_batch: ClassVar[bool] = False
     """Cancelling one message cancels every message of its send (Mobyt cancels an order)."""
 
@@ -196,10 +206,11 @@ class SmsGateway(ABC):
 
         Raises:
             SchedulingError: ``when`` has no time zone.
+            SendTimeRangeError: ``when`` is too far from today for any time zone to convert.
         """
         if when.tzinfo is None or when.utcoffset() is None:
             raise SchedulingError("The send time must include a time zone")
-        return when.astimezone(self.timezone)
+        return instant(when).astimezone(self.timezone)
 
     def validate_sender(self, sender: str) -> str:
         """Check a sender: up to 11 letters and digits, or a phone number.
@@ -233,25 +244,38 @@ class SmsGateway(ABC):
 
         Raises:
             InvalidRecipientError: no recipient, or one that is not a valid number (named).
+            TooManyRecipientsError: more numbers than ``max_recipients`` (found without reading
+                the numbers beyond it).
         """
         if len(recipients) == 1:  # most sends: nothing to make unique
             return (to_e164(recipients[0], self.region),)
         if not recipients:
             raise InvalidRecipientError("No recipient given")
         normalized: dict[str, None] = {}
+        limit = self.max_recipients
         for number in recipients:
             normalized[to_e164(number, self.region)] = None
+            if len(normalized) > limit:
+                raise TooManyRecipientsError(
+                    f"{len(recipients)} recipients given; {self.title} takes at most {limit} "
+                    "in one send",
+                    count=len(recipients),
+                    limit=limit,
+                )
         return tuple(normalized)
 
     def prepare(self, sms: OutgoingSms, *, now: datetime | None = None) -> PreparedSms:
         """Check a message against this provider's rules before anything is sent.
 
         Raises:
-            EmptyMessageError, MessageTooLongError, InvalidSenderError, InvalidRecipientError,
-            SchedulingError, UnsupportedOperationError: what is wrong, before any request.
+            EmptyMessageError, MessageTooLongError, InvalidTextError, InvalidSenderError,
+            InvalidRecipientError, TooManyRecipientsError, SchedulingError,
+            UnsupportedOperationError: what is wrong, before any request.
         """
+        check_encodable("message", sms.message)
         if not sms.message.strip():
             raise EmptyMessageError("The message is empty")
+        check_visible(sms.message)
         info = analyze(sms.message)
         if self.max_length is not None and info.length > self.max_length:
             raise MessageTooLongError(
@@ -270,6 +294,7 @@ class SmsGateway(ABC):
                 raise SchedulingError(f"The send time {sms.send_at.isoformat()} is in the past")
         sender = sms.sender
         if sender:
+            check_encodable("sender", sender)
             sender = self.validate_sender(sender)
         elif self.requires_sender:
             raise InvalidSenderError(
@@ -287,6 +312,7 @@ class SmsGateway(ABC):
             self._require(Capability.MESSAGE_TYPE, "choose a message type")
         if sms.bookmark_url is not None:
             self._require(Capability.BOOKMARK, "send a bookmark link")
+            check_encodable("bookmark_url", sms.bookmark_url)
         if sms.tts:
             self._require(Capability.TTS, "send voice messages")
         if sms.test:
