@@ -871,8 +871,16 @@ class EntrySending:
                 _settle(future, gateway_error(self.hass, self.entry, err))
                 continue
             waiting.setdefault(normalized, []).append(future)
-        if not waiting:
-            return
+        # More recipients than one send takes go out in several sends, each with its answers.
+        numbers = list(waiting)
+        for start in range(0, len(numbers), gateway.max_recipients):
+            group = numbers[start : start + gateway.max_recipients]
+            await self._async_notify_group(text, {number: waiting[number] for number in group})
+
+    async def _async_notify_group(
+        self, text: str, waiting: dict[str, list[asyncio.Future[None]]]
+    ) -> None:
+        """One send of ``text`` to these numbers; each caller gets its recipient's outcome."""
         try:
             report = await self.async_send_report(
                 SendRequest(recipients=tuple(waiting), message=text)
