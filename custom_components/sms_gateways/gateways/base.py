@@ -7,11 +7,13 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
+import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from yarl import URL
 
+from . import redact
 from .encoding import analyze
 from .errors import (
     EmptyMessageError,
@@ -156,6 +158,9 @@ class SmsGateway(ABC):
         self._session = session
         self._username = username
         self._password = password
+        # Masked in every excerpt of a reply while this gateway lives (an echo of the request).
+        redact.hide(password)
+        weakref.finalize(self, redact.forget, password)
         base = api_url or self.default_api_url
         self._api_url = base if base.endswith("/") else f"{base}/"
         self.region = (region or self.default_region).upper()
