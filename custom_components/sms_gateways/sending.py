@@ -64,6 +64,7 @@ from .gateways import (
     SendTimeRangeError,
 )
 from .gateways.encoding import analyze
+from .gateways.user_input import check_message
 from .helpers import build_sms, gateway_error
 from .storage import WriteError
 from .tracking import DeliveryUpdate
@@ -936,6 +937,15 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_exception(error)
 
 
+def _sendable(message: str) -> bool:
+    """Whether any provider could take ``message``: not empty, visible, no lone surrogate."""
+    try:
+        check_message(message)
+    except GatewayError:
+        return False
+    return True
+
+
 def preview(entry: SmsGatewaysConfigEntry, message: str) -> dict[str, Any]:
     """What ``send_sms`` would report for ``message``, and whether the provider takes it."""
     gateway = entry.runtime_data.gateway
@@ -947,5 +957,5 @@ def preview(entry: SmsGatewaysConfigEntry, message: str) -> dict[str, Any]:
         "length": info.length,
         "segments": info.segments,
         "max_length": max_length,
-        "fits": bool(message.strip()) and (max_length is None or info.length <= max_length),
+        "fits": _sendable(message) and (max_length is None or info.length <= max_length),
     }

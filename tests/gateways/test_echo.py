@@ -132,3 +132,18 @@ def test_a_gone_account_is_no_longer_masked() -> None:
 
     gc.collect()
     assert redact("a only-here b") == "a only-here b"
+
+
+def test_short_passwords_are_not_masked() -> None:
+    """A password shorter than SHORTEST would mask the provider's own words."""
+    gateway = create_gateway("mobyt", None, username="u", password="passe")  # type: ignore[arg-type]
+    assert redact("Mot de passe incorrect") == "Mot de passe incorrect"
+    del gateway
+
+
+def test_the_longer_of_two_passwords_is_masked_whole() -> None:
+    """One account's password inside another's: the longer is masked first, leaving nothing."""
+    first = create_gateway("mobyt", None, username="a", password="secret")  # type: ignore[arg-type]
+    second = create_gateway("sms123", None, username="b", password="secret-sauce")  # type: ignore[arg-type]
+    assert redact("x secret-sauce y secret z") == f"x {MASK} y {MASK} z"
+    del first, second

@@ -157,3 +157,41 @@ async def test_notify_entities_beyond_the_cap_go_in_several_sends(
         blocking=True,
     )
     assert _sends(simulator) == 2
+
+
+@pytest.mark.parametrize(
+    "message", ["\u200b\u2060", "Door \ud800 open", "   "], ids=["invisible", "surrogate", "blank"]
+)
+async def test_preview_says_what_send_refuses_does_not_fit(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    message: str,
+) -> None:
+    """preview_sms answers (it sends nothing), and says such a message does not fit."""
+    response = await call_action(hass, init_integration, "preview_sms", message=message)
+    assert response is not None
+    assert response["fits"] is False
+
+
+@pytest.mark.parametrize("provider", ["mobyt"])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("0001-01-01T00:00:00+14:00", "2026-01-01T00:00:00+00:00"),
+        ("2026-01-01T00:00:00+00:00", "9999-12-31T23:59:00+00:00"),
+    ],
+)
+async def test_history_dates_out_of_range(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    start: str,
+    end: str,
+) -> None:
+    """get_history with a date Python cannot convert: a translated error, no request."""
+    before = len(simulator.sim.requests)
+    with pytest.raises(ServiceValidationError) as caught:
+        await call_action(hass, init_integration, "get_history", start=start, end=end)
+    assert caught.value.translation_key == "send_at_out_of_range"
+    assert len(simulator.sim.requests) == before

@@ -16,7 +16,6 @@ from yarl import URL
 from . import redact
 from .encoding import analyze
 from .errors import (
-    EmptyMessageError,
     InvalidRecipientError,
     InvalidSenderError,
     MessageTooLongError,
@@ -41,7 +40,7 @@ from .models import (
 )
 from .numbers import to_e164
 from .transport import DEFAULT_TIMEOUT
-from .user_input import check_encodable, check_visible, instant
+from .user_input import check_encodable, check_message, instant
 
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
@@ -277,10 +276,7 @@ class SmsGateway(ABC):
             InvalidRecipientError, TooManyRecipientsError, SchedulingError,
             UnsupportedOperationError: what is wrong, before any request.
         """
-        check_encodable("message", sms.message)
-        if not sms.message.strip():
-            raise EmptyMessageError("The message is empty")
-        check_visible(sms.message)
+        check_message(sms.message)
         info = analyze(sms.message)
         if self.max_length is not None and info.length > self.max_length:
             raise MessageTooLongError(

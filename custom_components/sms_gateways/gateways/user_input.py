@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 import unicodedata
 
-from .errors import InvalidTextError, InvisibleMessageError, SendTimeRangeError
+from .errors import EmptyMessageError, InvalidTextError, InvisibleMessageError, SendTimeRangeError
 
 EARLIEST_TIME = datetime(2, 1, 1, tzinfo=UTC)
 """The first instant taken: year 1 is left as room for any time zone's offset."""
@@ -56,6 +56,19 @@ def check_visible(message: str) -> None:
     """
     if not any(map(_shows, message)):
         raise InvisibleMessageError("The message has no visible character")
+
+
+def check_message(message: str) -> None:
+    """Refuse a message that cannot be sent whatever the provider.
+
+    Raises:
+        InvalidTextError: a lone surrogate.
+        EmptyMessageError: nothing but blanks (``InvisibleMessageError``: nothing that shows).
+    """
+    check_encodable("message", message)
+    if not message.strip():
+        raise EmptyMessageError("The message is empty")
+    check_visible(message)
 
 
 def check_encodable(field: str, text: str) -> None:
