@@ -15,6 +15,7 @@ from custom_components.sms_gateways.gateways import (
     GatewayError,
     InvalidTextError,
     InvisibleMessageError,
+    MessageTooLongError,
     OutgoingSms,
     SendTimeRangeError,
     SmsGateway,
@@ -55,6 +56,8 @@ HOSTILE: dict[str, tuple[dict[str, Any], type[GatewayError]]] = {
         {"message": "\u3164\ufe0f \u115f"},
         InvisibleMessageError,
     ),
+    "a text of 256 parts": ({"message": "a" * (255 * 153 + 1)}, MessageTooLongError),
+    "a text of 1 MB": ({"message": "ж" * 1_000_000}, MessageTooLongError),
     "10,000 recipients": (
         {"recipients": tuple(f"+3361{n:07d}" for n in range(10_000))},
         TooManyRecipientsError,
@@ -121,6 +124,17 @@ async def test_a_date_just_inside_the_range_is_scheduled(
     gateway = make(provider, simulator, session)
     result = await gateway.send(sms(send_at=datetime(9998, 12, 31, 12, tzinfo=UTC)))
     assert result.accepted
+
+
+@pytest.mark.parametrize(("text", "limit"), [("a" * 39_015, 39_015), ("ж" * 17_085, 17_085)])
+def test_255_parts_is_the_longest_sms(text: str, limit: int) -> None:
+    """GSM 03.40 numbers parts in one octet: 255 parts of 153 septets or 67 units."""
+    for provider in ("netoxygen", "sms123"):  # no documented limit of their own
+        gateway = GATEWAYS[provider](None, username="demo", password="x")  # type: ignore[arg-type]
+        assert gateway.prepare(sms(message=text)).info.segments == 255
+        with pytest.raises(MessageTooLongError) as caught:
+            gateway.prepare(sms(message=text + text[0]))
+        assert caught.value.limit == limit
 
 
 def test_visible_texts_are_sent() -> None:

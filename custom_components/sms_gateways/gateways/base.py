@@ -14,7 +14,7 @@ import aiohttp
 from yarl import URL
 
 from . import redact
-from .encoding import analyze
+from .encoding import GSM7_PART, UCS2_PART, analyze
 from .errors import (
     InvalidRecipientError,
     InvalidSenderError,
@@ -31,6 +31,7 @@ from .models import (
     Capability,
     Contact,
     DeliveryReport,
+    Encoding,
     HistoryEntry,
     InboundPage,
     InboundSms,
@@ -41,6 +42,11 @@ from .models import (
 from .numbers import to_e164
 from .transport import DEFAULT_TIMEOUT
 from .user_input import check_encodable, check_message, instant
+
+MAX_PARTS = 255
+"""GSM 03.40 numbers the parts of a long SMS in one octet (SMSFactor's doc: "le standard permet
+théoriquement jusqu'à 255 segments"): a longer text is no SMS, whatever the provider. It also
+bounds the request of a provider that documents no limit."""
 
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
@@ -284,6 +290,14 @@ class SmsGateway(ABC):
                 f"{self.title} accepts at most {self.max_length}",
                 length=info.length,
                 limit=self.max_length,
+            )
+        if info.segments > MAX_PARTS:
+            limit = MAX_PARTS * (GSM7_PART if info.encoding is Encoding.GSM7 else UCS2_PART)
+            raise MessageTooLongError(
+                f"The message is {info.length} characters long; no SMS has more than "
+                f"{MAX_PARTS} parts ({limit} characters)",
+                length=info.length,
+                limit=limit,
             )
         self._check_options(sms)
         if sms.send_at is not None:
