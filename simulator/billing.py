@@ -95,15 +95,22 @@ class Bill:
     parts: int
 
 
-def septets(text: str) -> list[int] | None:
+def septets(text: str, *, cedilla: bool = False) -> list[int] | None:
     """``text`` encoded in GSM 03.38 (an extension character as the escape and its code).
+
+    Args:
+        text: the message.
+        cedilla: write lowercase ``ç`` as code 0x09, the table's ``Ç`` (R28: what providers
+            commonly do; the table itself has no lowercase ``ç``).
 
     Returns:
         The septets, or None when a character is in neither table.
     """
     encoded: list[int] = []
     for char in text:
-        if (code := DEFAULT_TABLE.get(char)) is not None:
+        if cedilla and char == "ç":
+            encoded.append(DEFAULT_TABLE["Ç"])
+        elif (code := DEFAULT_TABLE.get(char)) is not None:
             encoded.append(code)
         elif (code := EXTENSION_TABLE.get(char)) is not None:
             encoded += (ESCAPE, code)
@@ -157,16 +164,17 @@ def cut(encoding: str, units: list[int]) -> list[list[int]]:
     return parts
 
 
-def bill(text: str, *, gsm_only: bool = False) -> Bill:
+def bill(text: str, *, gsm_only: bool = False, cedilla: bool = False) -> Bill:
     """The SMS ``text`` costs per recipient.
 
     Args:
         text: the message as the provider received it.
         gsm_only: the provider sends GSM 03.38 only and converts any other character to the
             closest one (SMSFactor's doc); otherwise such a text is sent in UCS-2.
+        cedilla: the provider writes lowercase ``ç`` as the table's ``Ç`` (R28).
     """
     if gsm_only:
         text = closest_gsm(text)
-    encoded = septets(text)
+    encoded = septets(text, cedilla=cedilla)
     encoding, units = ("gsm7", encoded) if encoded is not None else ("ucs2", utf16_units(text))
     return Bill(encoding, len(units), len(cut(encoding, units)))

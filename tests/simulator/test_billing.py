@@ -17,6 +17,7 @@ from simulator.billing import (
     EXTENSION_TABLE,
     PART,
     SINGLE,
+    Bill,
     bill,
     closest_gsm,
     cut,
@@ -76,6 +77,13 @@ def test_smsfactor_converts_to_the_closest_character() -> None:
     assert bill("ë" * 160, gsm_only=True) == bill("e" * 160)
     assert bill("😀" * 160, gsm_only=True).parts == 1
     assert bill("€" * 80, gsm_only=True).units == 160  # in the norm: kept, two septets
+
+
+def test_lowercase_c_cedilla_either_way() -> None:
+    """R28: UCS-2 as the table reads, or GSM's Ç as providers commonly send it."""
+    assert bill("ç" * 100) == Bill("ucs2", 100, 2)
+    assert bill("ç" * 100, cedilla=True) == Bill("gsm7", 100, 1)
+    assert septets("ç", cedilla=True) == [DEFAULT_TABLE["Ç"]]
 
 
 def test_a_cut_never_splits_an_escape_or_a_surrogate_pair() -> None:
