@@ -11,6 +11,7 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways.encoding import analyze
+from custom_components.sms_gateways.gateways.smsfactor import _as_billed
 from simulator.billing import (
     DEFAULT_TABLE,
     ESCAPE,
@@ -143,3 +144,11 @@ def test_any_text_is_counted_alike(text: str) -> None:
         info.length,
         info.segments,
     )
+
+
+@given(ANY_TEXT)
+def test_smsfactor_conversion_is_counted_alike(text: str) -> None:
+    """SMSFactor converts: the adapter counts one septet each, the simulator converts."""
+    info = _as_billed(analyze(text), text)
+    billed = bill(text, gsm_only=True)
+    assert (billed.encoding, billed.units, billed.parts) == ("gsm7", info.length, info.segments)
