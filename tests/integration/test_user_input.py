@@ -83,7 +83,7 @@ async def test_send_sms_refuses_before_anything_leaves(
 
 
 @pytest.mark.parametrize(
-    ("provider", "limit"), [("netoxygen", 500), ("smsfactor", 500), ("mobyt", 500), ("sms123", 37)]
+    ("provider", "limit"), [("netoxygen", 500), ("smsfactor", 500), ("mobyt", 500), ("sms123", 29)]
 )
 async def test_too_many_recipients(
     hass: HomeAssistant,
