@@ -7,8 +7,9 @@ event loop as Home Assistant's test instance, so both sides pay the simulator's 
   identical body (captured from the simulator's request log) with the same session, median of
   ``OVERHEAD_RUNS`` pairs;
 - bulk: 100 recipients (123-SMS.net: the 29 one send takes) through ``sms_gateways.send_sms``,
-  against one blocking ``requests`` call per recipient in the executor, one after the other (how ``twilio_sms``-style core notifiers
-  send), and against the limit: the same requests we made, replayed raw.
+  against one blocking ``requests`` call per recipient in the executor, one after the other
+  (how ``twilio_sms``-style core notifiers send), and against the limit: the same requests we
+  made, replayed raw.
 """
 
 from __future__ import annotations
