@@ -246,7 +246,11 @@ def steps(run: Run, token: str, log: Path | None) -> None:  # noqa: PLR0915 (one
             page.goto(f"{HA}/config/integrations/dashboard")
             page.get_by_role("button", name="Add integration").click()
             page.get_by_placeholder("Search for a brand name").fill("SMS Gateways")
-            page.get_by_text("SMS Gateways", exact=True).last.click()
+            # Look inside the dialog only: an account created by an earlier step puts the same
+            # words on the dashboard behind it.
+            brand = page.locator("dialog-add-integration").get_by_text("SMS Gateways", exact=True)
+            expect(brand).to_be_visible()
+            brand.click()
             expect(page.get_by_text("Which provider is your SMS account at?")).to_be_visible()
             page.get_by_text(menu, exact=True).click()
             expect(page.locator("input[name='username']")).to_be_visible()
@@ -325,13 +329,22 @@ def steps(run: Run, token: str, log: Path | None) -> None:  # noqa: PLR0915 (one
     def recipient() -> None:
         page.goto(f"{HA}/config/integrations/integration/{DOMAIN}")
         page.get_by_role("button", name="Add recipient").first.click()
-        # With several accounts Home Assistant first asks which one.
-        page.get_by_text(mobyt["title"], exact=True).last.click()
-        page.locator("input[name='name']").fill(RECIPIENT_NAME)
-        page.locator("input[name='phone_number']").fill(RECIPIENT_NUMBER)
-        page.get_by_role("button", name="Submit").click()
-        page.get_by_role("button", name="Finish").click()
-        expect(page.get_by_role("button", name="Finish")).to_have_count(0)
+        # With several accounts Home Assistant first asks which one, in a dialog of its own. The
+        # title is also on the account's card behind that dialog: look inside the dialog only.
+        account = page.locator("dialog-pick-config-entry").get_by_text(mobyt["title"], exact=True)
+        expect(account).to_be_visible()
+        account.click()
+        flow = page.locator("dialog-data-entry-flow")
+        name = flow.locator("input[name='name']")
+        expect(name).to_be_visible()
+        name.fill(RECIPIENT_NAME)
+        flow.locator("input[name='phone_number']").fill(RECIPIENT_NUMBER)
+        flow.get_by_role("button", name="Submit").click()
+        finish = flow.get_by_role("button", name="Finish")
+        expect(finish).to_be_visible()
+        finish.click()
+        # The dialog's element stays in the page once closed; its button does not.
+        expect(finish).to_have_count(0)
         expect(page.get_by_text(RECIPIENT_NAME, exact=True).first).to_be_visible()
 
     run.step("mobyt-recipient", recipient)

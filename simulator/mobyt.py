@@ -16,19 +16,25 @@ Under ``ko_codes=vendor_only`` only 1 and 2 keep their number; every other refus
 with a French text whose words an adapter could misread ("Identifiant de commande inconnu").
 
 The other points the doc leaves open are readings too (``python -m simulator --help``):
-``sender_with_l``, ``bad_recipient``, ``cancelled_status``, ``path`` and ``credits``.
+``sender_with_l``, ``bad_recipient``, ``cancelled_status``, ``path``, ``credits``,
+``ko_executed``, ``history_order_id`` and ``repeated_lines``.
 
 Choices where the doc is vague:
 - SMS Top (``N``) needs a sender (the doc lists it among the required fields; KO 5 without one);
   what SMS Direct (``L``) does with one is the reading ``sender_with_l``. A sender is up to 11
   letters and digits, or a phone number of up to 11 digits after an optional ``+``.
 - A request with any invalid or refused recipient is refused whole (KO 4 naming every such
-  number; nothing is sent, nothing is debited), or not: the reading ``bad_recipient``.
-- Credits are lines ``(type, nation, amount)``; a message to a country the account has a line of
-  that type for is debited there, any other from the ``EE`` (abroad) line; one credit per segment
-  (160 septets, then 153 per part; the GSM extension characters count two; a text outside
-  GSM 03.38 in UCS-2 parts of 70, then 67) per recipient, counted by ``billing.bill``.
-  A request the lines cannot pay for is refused whole (KO 2).
+  number; nothing is sent, nothing is debited), or not: the reading ``bad_recipient``. Whether
+  a KO may still have been executed for the good numbers is the reading ``ko_executed`` (R23);
+  SMSHISTORY lists what was executed, from the simulator's own records, with the order ids or
+  with the id column empty as in the doc's example (``history_order_id``).
+- Credits, in the doc's words: each CREDITS line gives "le type de crédit, la nation
+  d'appartenance ... et la disponibilité", plus "les crédits pour l'envoi à l'étranger (code
+  EE)". A send is paid per recipient with the credits of its type belonging to the recipient's
+  nation, else with EE credits; one credit per SMS billed (the doc: "x SMS de 153 caractères
+  seront débités"; ``billing.bill`` counts them). A request the credits cannot pay for is
+  refused whole (KO 2). Lines repeating a type and nation are separate credits or one pool
+  shown on each line: the reading ``repeated_lines`` (R25).
 - A cancelled order is forgotten: SMSSTATUS answers KO 9 for it (or the reading
   ``cancelled_status``), SMSHISTORY leaves it out.
   Credits are not given back (the doc does not say they are).
@@ -38,6 +44,7 @@ Choices where the doc is vague:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 import re
 from typing import Any
@@ -55,6 +62,8 @@ DATE_FORMAT = "%Y%m%d%H%M%S"
 MAX_LENGTH = 1000
 EXTENDED_CHARACTERS = frozenset("^{}\\[~]|€")
 ORDER_ID_LENGTH = 32
+ABROAD = "EE"
+"""The doc: "les crédits pour l'envoi à l'étranger (code EE)"."""
 
 _RECIPIENT = re.compile(r"^(\+|00)[0-9]{7,16}$")
 # The doc: "une suite de caractères alphanumériques jusqu'à un maximum de 11 caractères"; a
@@ -114,8 +123,28 @@ READINGS = (
     Reading(
         "credits",
         ("per_line", "pooled"),
-        "R17: what pays a send. per_line: the line of its type and the recipient's nation, "
-        "else EE; pooled: any line, from the total",
+        "R17: what pays a send. per_line: the credits of its type belonging to the recipient's "
+        "nation, else the credits for sending abroad (EE); pooled: any line, from the total",
+    ),
+    Reading(
+        "ko_executed",
+        ("no", "good_numbers"),
+        'R23: a KO to an order with a bad number. no: nothing of it is executed ("toutes les '
+        'requêtes non exécutées renvoient ... KO"); good_numbers: the order is executed for the '
+        "good numbers (sent, debited, listed by SMSHISTORY and SMSSTATUS) and still answered KO",
+    ),
+    Reading(
+        "history_order_id",
+        ("kept", "blank"),
+        "R23: the id column of SMSHISTORY. kept: the order_id of each order; blank: empty, as in "
+        "the first and last rows of the doc's example",
+    ),
+    Reading(
+        "repeated_lines",
+        ("separate", "one_pool"),
+        "R25: CREDITS lines that repeat a type and nation (the doc's example lists N|IT|37 "
+        "three times). separate: each line is its own credits, debited in turn; one_pool: they "
+        "are one pool listed once per line, each line showing the whole pool",
     ),
 )
 
@@ -216,6 +245,47 @@ def credit_lines(account: Account) -> list[list[Any]]:
         ]
     lines: list[list[Any]] = account.extra["lines"]
     return lines
+
+
+@dataclass
+class Pool:
+    """Credits of one type and nation, and the CREDITS lines that show them."""
+
+    key: tuple[str, str]
+    amount: float
+    lines: list[list[Any]]
+
+    def write_back(self) -> None:
+        """Every line of the pool shows what is left in it."""
+        for line in self.lines:
+            line[2] = self.amount
+
+
+def credit_pools(account: Account, *, one_pool: bool) -> list[Pool]:
+    """The account's credits: each line its own, or one pool per type and nation."""
+    pools: dict[tuple[str, str] | int, Pool] = {}
+    for index, line in enumerate(credit_lines(account)):
+        if not isinstance(line[2], int | float):
+            continue  # written as text (a test's unreadable line): shown, never debited
+        key = (str(line[0]), str(line[1]))
+        pool = pools.setdefault(key if one_pool else index, Pool(key, float(line[2]), []))
+        pool.lines.append(line)
+    return list(pools.values())
+
+
+def _paying(pools: list[Pool], key: tuple[str, str]) -> list[Pool]:
+    """The pools that pay for ``key``: its own, or every EE pool for a send abroad."""
+    if key[0] == ABROAD:
+        return [pool for pool in pools if pool.key[0] == ABROAD]
+    return [pool for pool in pools if pool.key == key]
+
+
+def _take(pools: list[Pool], amount: float) -> None:
+    """Take ``amount`` from ``pools`` in turn (the caller checked that they hold it)."""
+    for pool in pools:
+        taken = min(amount, max(pool.amount, 0.0))
+        pool.amount -= taken
+        amount -= taken
 
 
 class MobytSim(ProviderSim):
@@ -346,6 +416,10 @@ class MobytSim(ProviderSim):
         if message_type not in {"N", "L"}:
             raise KoError(7, f"Invalid message_type: {message_type}")
         recipients, wrong = self._recipients(recipients_field)
+        refusal = self._refusal_for(recipients, wrong)
+        executed_anyway = bool(recipients) and self.reading("ko_executed") == "good_numbers"
+        if refusal is not None and not executed_anyway:
+            raise refusal
         sender = params.get("sender") or None
         with_l = self.reading("sender_with_l")
         if sender is None and message_type == "N":
@@ -388,6 +462,9 @@ class MobytSim(ProviderSim):
                     extra={"message_type": message_type},
                 )
             )
+        if refusal is not None:
+            # ko_executed=good_numbers: the good numbers went, and the answer is still a KO.
+            raise refusal
         for recipient in wrong:
             # bad_recipient=others_sent: the wrong number is listed, never sent nor debited.
             self.state.add_message(
@@ -408,22 +485,28 @@ class MobytSim(ProviderSim):
         count = f"{used:g}" if params.get("returnCredits") == "true" else str(len(recipients))
         return f"OK|{quote_plus(order_id)}|{count}"
 
-    def _recipients(self, field: str) -> tuple[list[str], list[str]]:
-        """The recipients to send to in E.164, each once, and the wrong ones.
-
-        With a wrong one, the whole list is refused, naming it or not, or only the wrong ones are
-        left out: the reading ``bad_recipient``.
-        """
+    @staticmethod
+    def _recipients(field: str) -> tuple[list[str], list[str]]:
+        """The good recipients in E.164, each once, and the wrong ones as written."""
         numbers = [number.strip() for number in field.split(",")]
         wrong = [n for n in numbers if not _RECIPIENT.match(n) or is_refused(n)]
         good = [n for n in numbers if n not in wrong]
-        reading = self.reading("bad_recipient")
-        if wrong and (reading == "whole_order" or not good):
-            raise KoError(4, f"Invalid recipient: {','.join(wrong)}")
-        if wrong and reading == "whole_order_unnamed":
-            raise KoError(4, "Invalid recipient")
         normalized = ["+" + n.removeprefix("+").removeprefix("00") for n in good]
         return list(dict.fromkeys(normalized)), wrong
+
+    def _refusal_for(self, good: list[str], wrong: list[str]) -> KoError | None:
+        """The KO a list with wrong numbers gets, naming them or not (``bad_recipient``).
+
+        None when every number is good, or when only the wrong ones are left out (others_sent).
+        """
+        if not wrong:
+            return None
+        reading = self.reading("bad_recipient")
+        if reading == "whole_order" or not good:
+            return KoError(4, f"Invalid recipient: {','.join(wrong)}")
+        if reading == "whole_order_unnamed":
+            return KoError(4, "Invalid recipient")
+        return None
 
     def _order_id(self, account: Account, params: Params) -> str:
         order_id = params.get("order_id", "")[:ORDER_ID_LENGTH]
@@ -441,40 +524,44 @@ class MobytSim(ProviderSim):
     def _debit(
         self, account: Account, message_type: str, recipients: list[str], cost: int
     ) -> float:
-        """Debit ``cost`` per recipient from the matching lines, or refuse the whole request.
+        """Take ``cost`` credits per recipient, or refuse the whole request (KO 2).
 
-        Under ``credits=pooled`` any line pays, the fullest first.
+        The doc: CREDITS lists "le type de crédit, la nation d'appartenance (vide si le crédit
+        est international) et la disponibilité", and "les crédits pour l'envoi à l'étranger
+        (code EE)". So a send of type N or L to a number of a nation is paid with credits of
+        that type belonging to that nation; where the account has none of them, it is a send
+        abroad, paid with EE credits (``credits=per_line``). Under ``credits=pooled`` any
+        credits pay, the largest first. Credits of one type and nation are each line's own, or
+        one pool that every such line shows (``repeated_lines``).
         """
-        lines = credit_lines(account)
+        pools = credit_pools(account, one_pool=self.reading("repeated_lines") == "one_pool")
+        wanted = float(cost * len(recipients))
         if self.reading("credits") == "pooled":
-            needed_total = float(cost * len(recipients))
-            if needed_total > sum(line[2] for line in lines):
-                raise KoError(2, f"Not enough credits: {needed_total:g} credits needed")
-            left = needed_total
-            for line in sorted(lines, key=lambda line: -line[2]):
-                taken = min(left, max(line[2], 0))
-                line[2] -= taken
-                left -= taken
-            account.credits = float(sum(line[2] for line in lines))
-            return needed_total
-        abroad = next((i for i, line in enumerate(lines) if line[0] == "EE"), None)
-        needed = [0.0] * len(lines)
-        for recipient in recipients:
-            nation = nation_of(recipient)
-            index = next(
-                (i for i, line in enumerate(lines) if (line[0], line[1]) == (message_type, nation)),
-                abroad,
-            )
-            if index is None:
-                raise KoError(2, f"Not enough credits: no {message_type} credits for {nation}")
-            needed[index] += cost
-        for line, amount in zip(lines, needed, strict=True):
-            if amount > line[2]:
-                raise KoError(2, f"Not enough credits: {amount:g} {line[0]} credits needed")
-        for line, amount in zip(lines, needed, strict=True):
-            line[2] -= amount
-        account.credits = float(sum(line[2] for line in lines))
-        return float(sum(needed))
+            if wanted > sum(pool.amount for pool in pools):
+                raise KoError(2, f"Not enough credits: {wanted:g} credits needed")
+            _take(sorted(pools, key=lambda pool: -pool.amount), wanted)
+        else:
+            by_pools: dict[tuple[str, str], float] = {}
+            for recipient in recipients:
+                nation = nation_of(recipient)
+                key = (message_type, nation)
+                if not any(pool.key == key for pool in pools):
+                    if not any(pool.key[0] == ABROAD for pool in pools):
+                        raise KoError(
+                            2, f"Not enough credits: no {message_type} credits for {nation}"
+                        )
+                    key = (ABROAD, "")
+                by_pools[key] = by_pools.get(key, 0.0) + cost
+            paying = {key: _paying(pools, key) for key in by_pools}
+            for key, amount in by_pools.items():
+                if amount > sum(pool.amount for pool in paying[key]):
+                    raise KoError(2, f"Not enough credits: {amount:g} {key[0]} credits needed")
+            for key, amount in by_pools.items():
+                _take(paying[key], amount)
+        for pool in pools:
+            pool.write_back()
+        account.credits = float(sum(pool.amount for pool in pools))
+        return wanted
 
     # --- following sent messages ------------------------------------------------------------
 
@@ -520,7 +607,7 @@ class MobytSim(ProviderSim):
             first = messages[0]
             rows.append(
                 [
-                    order_id,
+                    order_id if self.reading("history_order_id") == "kept" else "",
                     _fmt(first.created_at),
                     str(first.extra.get("message_type", "N")),
                     first.sender or "",
@@ -531,7 +618,17 @@ class MobytSim(ProviderSim):
         return _table(rows, trailing=False)
 
     def _credits(self, account: Account, _params: Params) -> str:
-        rows = [[line[0], line[1], f"{line[2]:g}"] for line in credit_lines(account)]
+        """One row per line; under ``repeated_lines=one_pool`` each shows its whole pool."""
+        one_pool = self.reading("repeated_lines") == "one_pool"
+        shown = {
+            id(line): pool.amount
+            for pool in credit_pools(account, one_pool=one_pool)
+            for line in pool.lines
+        }
+        rows = [
+            [line[0], line[1], f"{shown[id(line)]:g}" if id(line) in shown else str(line[2])]
+            for line in credit_lines(account)
+        ]
         return _table(rows, trailing=False)
 
     # --- received messages ------------------------------------------------------------------

@@ -32,6 +32,7 @@ from .const import (
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DOMAIN,
 )
+from .contacts import account_contacts
 from .coordinator import (
     SmsGatewaysConfigEntry,
     SmsGatewaysCoordinator,
@@ -132,6 +133,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
             timedelta(minutes=minutes) if gateway.supports(Capability.INBOUND_POLL) else None
         ),
         on_auth_failed=_reauth,
+        contacts=lambda: account_contacts(entry, gateway.region),
     )
     await tracker.async_start()
     entry.async_on_unload(tracker.async_stop)

@@ -48,8 +48,12 @@ class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool | None:
-        """Unknown until the credits are known; judged on the credits the sends draw from."""
+        """Unknown until the credits are known; judged on the credits the sends draw from.
+
+        Unknown too while a line that may pay them could not be read.
+        """
         balance = self.coordinator.data.balance
         if balance is None:
             return None
-        return self.coordinator.credits_for_sends(balance) < self._threshold
+        credits_left = self.coordinator.credits_for_sends(balance)
+        return None if credits_left is None else credits_left < self._threshold

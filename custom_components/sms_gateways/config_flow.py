@@ -81,6 +81,7 @@ from .gateways import (
     AuthenticationError,
     Capability,
     GatewayConnectionError,
+    GatewayError,
     GatewayResponseError,
     InvalidRecipientError,
     InvalidSenderError,
@@ -365,11 +366,37 @@ async def _async_check_account(
         placeholders["error"] = str(err)
     except AuthenticationError:
         errors["base"] = "invalid_auth"
-    except GatewayConnectionError, GatewayResponseError:
+    except GatewayConnectionError:
         errors["base"] = "cannot_connect"
+    except GatewayResponseError as err:
+        if err.provider_code is None and err.provider_message is None:
+            # Not the provider's words (a proxy's page, a truncated reply): not reached.
+            errors["base"] = "cannot_connect"
+        else:
+            _provider_refused(gateway, err, errors, placeholders)
+    except GatewayError as err:
+        _provider_refused(gateway, err, errors, placeholders)
     except Exception:
         _LOGGER.exception("Unexpected error checking the %s account", gateway.title)
         errors["base"] = "unknown"
+
+
+def _provider_refused(
+    gateway: SmsGateway, err: GatewayError, errors: dict[str, str], placeholders: dict[str, str]
+) -> None:
+    """A refusal in a form the provider's doc does not give: shown in the provider's words."""
+    errors["base"] = "provider_refused"
+    placeholders["provider"] = gateway.title
+    placeholders["provider_error"] = _provider_words(err)
+
+
+def _provider_words(err: GatewayError) -> str:
+    """The provider's own code and words of ``err`` (our message when it has none)."""
+    words = (err.provider_message or "").strip()
+    code = (err.provider_code or "").strip()
+    if words and code:
+        return f"{code}: {words}"
+    return words or (f"{code}: {err.message}" if code else err.message)
 
 
 def _pushes(gateway: SmsGateway | type[SmsGateway]) -> bool:

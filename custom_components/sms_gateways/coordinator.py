@@ -201,8 +201,8 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         self._status_read_at = now
         return status
 
-    def credits_for_sends(self, balance: Balance) -> float:
-        """The credits the account's sends draw from, not the sum of every line.
+    def credits_for_sends(self, balance: Balance) -> float | None:
+        """The credits the account's sends draw from, not the sum of every line (None: unknown).
 
         Mobyt pays a send from the line of its message type and the recipient's nation (the
         ``EE`` line abroad): with ``N|FR|0;L|FR|500;EE||20``, type N to France has 0 credits.
@@ -236,7 +236,10 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         if balance is None:
             return
         issue_id = no_credits_issue_id(self.config_entry.entry_id)
-        if self.credits_for_sends(balance) > 0:
+        credits_left = self.credits_for_sends(balance)
+        if credits_left is None:
+            return  # a line that may pay could not be read: neither raised nor cleared
+        if credits_left > 0:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
         ir.async_create_issue(

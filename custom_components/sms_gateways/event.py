@@ -88,6 +88,7 @@ class InboundSmsEvent(_AccountEvent):
                 "message": sms.message,
                 "received_at": sms.received_at.isoformat(),
                 "keyword": sms.keyword,
+                **received.contact_data(),
             },
         )
         self.async_write_ha_state()

@@ -7,7 +7,7 @@ keys of recent messages are stored, so a restart neither misses nor repeats a me
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
+from .contacts import Contact, find_contact
 from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
 from .gateways import AuthenticationError, Capability, GatewayError, InboundSms, SmsGateway
 from .storage import GroupedStore, WriteError
@@ -54,6 +55,15 @@ class ReceivedSms:
     """A received SMS as events show it."""
 
     sms: InboundSms
+    contact: Contact | None = None
+    """The account's recipient who sent it; None for anyone else (who is never trusted)."""
+
+    def contact_data(self) -> dict[str, Any]:
+        """Who sent it: ``contact`` (the recipient's name, or None) and ``trusted``."""
+        return {
+            "contact": self.contact.name if self.contact else None,
+            "trusted": self.contact is not None,
+        }
 
     def event_data(self, entry_id: str, provider: str) -> dict[str, Any]:
         """The data of ``sms_gateways_inbound_sms``."""
@@ -66,6 +76,7 @@ class ReceivedSms:
             "message": self.sms.message,
             "received_at": self.sms.received_at.isoformat(),
             "keyword": self.sms.keyword,
+            **self.contact_data(),
         }
 
 
@@ -95,6 +106,7 @@ class InboundReceiver:
         gateway: SmsGateway,
         poll_interval: timedelta | None,
         on_auth_failed: Callable[[], None],
+        contacts: Callable[[], Iterable[Contact]] = tuple,
     ) -> None:
         """Nothing is read or polled until ``async_start``.
 
@@ -104,12 +116,15 @@ class InboundReceiver:
             gateway: the entry's provider client.
             poll_interval: how often to poll, None to never poll.
             on_auth_failed: called when the provider refuses the credentials while polling.
+            contacts: the account's contacts now (read for each batch of received messages,
+                so that a recipient added or removed counts at once); none by default.
         """
         self.hass = hass
         self.entry_id = entry_id
         self.gateway = gateway
         self._poll_interval = poll_interval
         self._on_auth_failed = on_auth_failed
+        self._contacts = contacts
         self._store = GroupedStore(
             hass, inbound_store_key(entry_id), self._data_to_save, version=STORAGE_VERSION
         )
@@ -209,9 +224,10 @@ class InboundReceiver:
             changed = changed or last_id != self.last_id
             self.last_id = last_id
         readable: list[tuple[str, ReceivedSms, dict[str, Any]]] = []
+        contacts = tuple(self._contacts())
         for sms in messages:
-            received = ReceivedSms(sms)
             try:
+                received = ReceivedSms(sms, find_contact(sms.sender, contacts, self.gateway.region))
                 key = sms.dedup_key
                 data = received.event_data(self.entry_id, self.gateway.provider)
             except Exception:  # noqa: BLE001  # one bad message never blocks the others

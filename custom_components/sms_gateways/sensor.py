@@ -54,7 +54,9 @@ SENSORS: tuple[SmsGatewaysSensorEntityDescription, ...] = (
         key="credits",
         translation_key="credits",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda data: _amount(data.balance.total) if data.balance else None,
+        value_fn=lambda data: (
+            _amount(data.balance.total) if data.balance and data.balance.total is not None else None
+        ),
         exists_fn=lambda gateway: (
             gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND)
         ),
@@ -77,17 +79,15 @@ type CreditLineKey = tuple[str, str | None]
 """A Mobyt credit line: its type (``N``, ``L``, ``EE``) and country (None: international)."""
 
 
-def _credit_lines(data: AccountData | None) -> dict[CreditLineKey, float]:
-    """The credits per type and country; lines that repeat a type and country add up."""
-    lines: dict[CreditLineKey, float] = {}
+def _credit_lines(data: AccountData | None) -> dict[CreditLineKey, float | None]:
+    """The credits per type and country (None: unknown), repeated lines read safely.
+
+    Lines that repeat a type and country are shown under the reading that gives less
+    (``Balance.by_line``): one pool listed twice is not counted twice.
+    """
     if data is None or data.balance is None:
-        return lines
-    for line in data.balance.lines:
-        if line.credit_type is None:
-            continue
-        key = (line.credit_type, line.nation)
-        lines[key] = lines.get(key, 0) + line.amount
-    return lines
+        return {}
+    return data.balance.by_line()
 
 
 async def async_setup_entry(

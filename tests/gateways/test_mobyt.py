@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import socket
 from typing import cast
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -1049,7 +1049,10 @@ async def test_doc_history_reply(canned: Canned, canned_gateway: MobytGateway) -
 async def test_doc_credits_reply(canned: Canned, canned_gateway: MobytGateway) -> None:
     canned.body = "OK;N|IT|37;N|IT|37;N|IT|37;L|ES|56;L|ES|56;L|ES|100;EE||81"
     balance = await canned_gateway.get_balance()
-    assert balance.total == 37 * 3 + 56 * 2 + 100 + 81
+    # R25: repeated lines are separate credits or one pool shown on each line: the total and
+    # each line count under the reading that gives less (a low-credit warning is never late).
+    assert balance.total == 37 + 56 + 81
+    assert balance.by_line() == {("N", "IT"): 37, ("L", "ES"): 56, ("EE", None): 81}
     assert [(c.credit_type, c.nation, c.amount) for c in balance.lines] == [
         ("N", "IT", 37),
         ("N", "IT", 37),
@@ -1143,10 +1146,6 @@ CALLS: dict[str, Call] = {
 @pytest.mark.parametrize(
     ("call", "body"),
     [
-        ("balance", "OK;N|FR"),
-        ("balance", "OK;N|FR|lots"),
-        ("balance", "OK;N|FR|3²"),
-        ("balance", "OK;N|FR|nan"),
         ("history", "OK;ABC|20090217164232|N||two|"),
         ("history", "OK;ABC|20090217164232|N||3²|"),
         ("history", "OK;ABC|2009|N||2|"),
@@ -1435,3 +1434,328 @@ async def test_credits_reading(
     else:
         with pytest.raises(InsufficientCreditsError):
             await gateway.send(sms)
+
+
+# --- R23: a KO to an order to several recipients is not proof that nothing was sent -----------
+
+HISTORY = "/mobyt/Mobyt/SMSHISTORY"
+GOOD = tuple(f"+3361234{i:04d}" for i in range(1, 8))
+
+
+def _orders_reaching(simulator: RunningSimulator) -> dict[str, int]:
+    """How many orders reached each number at the simulator (refused numbers never do)."""
+    counts: dict[str, int] = {}
+    for message in simulator.sim.state.messages.values():
+        if message.status != "UNKNRCPT":
+            counts[message.recipient] = counts.get(message.recipient, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("ko_codes", ["numbered", "vendor_only"])
+@pytest.mark.parametrize("bad_recipient", ["whole_order", "whole_order_unnamed"])
+@pytest.mark.parametrize("history_order_id", ["kept", "blank"])
+async def test_a_ko_executed_for_the_good_numbers_sends_nothing_twice(
+    gateway: MobytGateway,
+    simulator: RunningSimulator,
+    ko_codes: str,
+    bad_recipient: str,
+    history_order_id: str,
+) -> None:
+    """Mobyt sent the order to the good numbers and answered KO: nothing is sent again.
+
+    The history lists the order (or a row it cannot rule out): every recipient may have been
+    sent, with the order's id, so that its status can be followed.
+    """
+    simulator.play(
+        mobyt__ko_executed="good_numbers",
+        mobyt__ko_codes=ko_codes,
+        mobyt__bad_recipient=bad_recipient,
+        mobyt__history_order_id=history_order_id,
+    )
+    numbers = (*GOOD, FR_REFUSED)
+    result = await gateway.send(OutgoingSms(recipients=numbers, message="hi"))
+
+    assert _orders_reaching(simulator) == dict.fromkeys(GOOD, 1)
+    assert len(simulator.requests(SEND)) == 1
+    assert len(simulator.requests(HISTORY)) == 1
+    order_id = form_of(simulator.requests(SEND)[0])["order_id"]
+    assert result.batch_id == order_id
+    for message in result.messages:
+        assert (message.accepted, message.status) == (True, DeliveryStatus.UNKNOWN)
+        assert message.message_id == f"{order_id}:{message.recipient}"
+        assert message.error is not None
+        assert "may have been sent" in message.error
+    # Followed like any sent message: Mobyt's status says who got it.
+    reports = await gateway.get_delivery_status([m.message_id or "" for m in result.messages])
+    assert {r.status for r in reports[:-1]} == {DeliveryStatus.QUEUED}
+    assert reports[-1].status is DeliveryStatus.UNKNOWN
+
+
+async def test_a_ko_not_executed_is_split_once_the_history_shows_it(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    """The history proves the KO'd order was not executed: the good numbers go once each."""
+    simulator.play(mobyt__bad_recipient="whole_order_unnamed")
+    numbers = (*GOOD, FR_REFUSED)
+    result = await gateway.send(OutgoingSms(recipients=numbers, message="hi"))
+    assert _orders_reaching(simulator) == dict.fromkeys(GOOD, 1)
+    assert [m.accepted for m in result.messages] == [True] * 7 + [False]
+    refused = result.messages[-1]
+    assert (refused.status, refused.message_id) == (DeliveryStatus.FAILED, None)
+    assert refused.error is not None
+    assert "Invalid recipient" in refused.error
+    # One history request per round of refused orders (8; 4 + 4; 2 + 2; 1 + 1 alone: none).
+    assert len(simulator.requests(HISTORY)) == 3
+    forms = [form_of(r) for r in simulator.requests(HISTORY)]
+    assert all(f["from"] < f["to"] for f in forms)
+
+
+async def test_a_ko_not_executed_but_a_history_without_ids_sends_nothing_again(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    """Rows without an order id (the doc's example) cannot rule our order out."""
+    simulator.play(mobyt__history_order_id="blank")
+    # An earlier order of the account, listed without an id.
+    await gateway.send(OutgoingSms(recipients=(FR_2,), message="earlier"))
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    assert len(simulator.requests(SEND)) == 2
+    assert _orders_reaching(simulator) == {FR_2: 1}
+    assert [(m.accepted, m.status) for m in result.messages] == [
+        (True, DeliveryStatus.UNKNOWN),
+        (True, DeliveryStatus.UNKNOWN),
+    ]
+
+
+@pytest.mark.parametrize("fault", ["malformed", "http500", "drop"])
+async def test_a_ko_whose_history_cannot_be_read_sends_nothing_again(
+    gateway: MobytGateway, simulator: RunningSimulator, fault: str
+) -> None:
+    simulator.play(mobyt__bad_recipient="whole_order_unnamed")
+    simulator.fault(HISTORY, fault, count=2)
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    assert len(simulator.requests(SEND)) == 1
+    assert not _orders_reaching(simulator)
+    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
+
+
+async def test_a_ko_whose_history_is_refused_sends_nothing_again(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    canned.script = ["KO|4|Invalid recipient"]
+    canned.body = "KO|12|Historique indisponible"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    sends = [path for path, _ in canned.received if path.endswith("/SENDSMS")]
+    assert len(sends) == 1
+    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
+
+
+async def test_the_history_lists_our_order_in_another_case(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    """An id written back in capitals is still ours: nothing is sent again."""
+    canned.script = ["KO|4|Invalid recipient"]
+
+    result_task = canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    canned.body = "OK;"  # CREDITS first (the path), then SMSHISTORY
+    # The order id is only known once sent: answer the history with every id it was sent under.
+    original_post = canned_gateway._post
+
+    async def post(path: str, form: bytes) -> object:
+        if path.endswith("SMSHISTORY"):
+            sent = [f for p, f in canned.received if p.endswith("/SENDSMS")]
+            canned.body = f"OK;{sent[0]['order_id'].upper()}|20250101000000|N||2|"
+        return await original_post(path, form)
+
+    canned_gateway._post = post  # type: ignore[method-assign]
+    result = await result_task
+    assert len([p for p, _ in canned.received if p.endswith("/SENDSMS")]) == 1
+    assert {m.status for m in result.messages} == {DeliveryStatus.UNKNOWN}
+
+
+async def test_no_credits_for_several_proven_not_executed_is_no_credits(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    gateway = MobytGateway(
+        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
+    )
+    with pytest.raises(InsufficientCreditsError):
+        await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    assert len(simulator.requests(SEND)) == 1
+    assert len(simulator.requests(HISTORY)) == 1
+
+
+async def test_no_credits_for_several_not_proven_may_have_been_sent(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    """Credits may run out half way through an order: without proof, nothing is refused."""
+    canned.script = ["KO|2|Crédit insuffisant"]
+    canned.body = "OK;|20250101000000|N||1|"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
+    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
+
+
+# --- a refused recipient is refused: failed, in Mobyt's words ----------------------------------
+
+
+async def test_a_refused_recipient_is_failed_with_mobyts_words(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    result = await gateway.send(OutgoingSms(recipients=(FR_1, FR_REFUSED), message="hi"))
+    good, refused = result.messages
+    assert (good.accepted, good.status) == (True, DeliveryStatus.QUEUED)
+    assert (refused.accepted, refused.status, refused.error_code) == (
+        False,
+        DeliveryStatus.FAILED,
+        "4",
+    )
+    assert refused.error == f"Mobyt refused the request: Invalid recipient: {FR_REFUSED}"
+
+
+async def test_recipients_not_tried_within_the_cap_are_failed(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> None:
+    simulator.play(mobyt__sender_with_l="refused")
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
+    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
+    result = await gateway.send(sms)
+    assert {(m.accepted, m.status) for m in result.messages} == {(False, DeliveryStatus.FAILED)}
+
+
+# --- a reply that echoes the request never shows the password ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "login=mylogin&password=mypwd&message_type=N",
+        "KO|3|Bad request: login=mylogin&password=mypwd",
+        'KO|99|{"login": "mylogin", "password": "mypwd"}',
+        "<html>POST /Mobyt/CREDITS login=mylogin password=mypwd</html>",
+        "OK;login=mylogin&password=mypwd",
+    ],
+)
+async def test_an_echoed_request_never_shows_the_password(
+    canned: Canned,
+    session: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    body: str,
+) -> None:
+    for password, echoed in (("mypwd", "mypwd"), ("s3cr&t pass", "s3cr%26t+pass")):
+        gateway = MobytGateway(session, username="mylogin", password=password, api_url=canned.url)
+        canned.body = body.replace("mypwd", echoed)
+        canned.script = [canned.body]
+        seen: list[str] = []
+        for call in (
+            gateway.get_balance(),
+            gateway.get_history(datetime.now(UTC) - timedelta(days=1), datetime.now(UTC)),
+            gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi")),
+        ):
+            try:
+                seen.append(repr(await call))
+            except GatewayError as err:
+                seen.extend((str(err), err.provider_message or ""))
+        seen.append(caplog.text)
+        for text in seen:
+            assert password not in text
+            assert echoed not in text
+
+
+# --- one unreadable CREDITS line blocks nothing (and repeated lines, R25) ----------------------
+
+
+@pytest.mark.parametrize("amount", ["12,5", "illimité", "lots", "3²", "nan", "", "1e3"])
+async def test_an_unreadable_credit_line_is_unknown_and_the_others_are_kept(
+    canned: Canned, canned_gateway: MobytGateway, amount: str
+) -> None:
+    canned.body = f"OK;N|FR|{quote_plus(amount)};L|FR|40;EE||9"
+    balance = await canned_gateway.get_balance()
+    assert balance.total is None  # a sum without the N line would be a number made of an error
+    assert balance.by_line() == {("N", "FR"): None, ("L", "FR"): 40, ("EE", None): 9}
+    # Sends that the unreadable line may pay are unknown; the others are judged.
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender="S", message_type="N") is None
+    )
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender=None, message_type="L") == 40
+    )
+    assert canned_gateway.credits_for(balance, recipients=[IT_1], sender="S", message_type="N") == 9
+    assert (await canned_gateway.validate_credentials()).balance == balance
+
+
+@pytest.mark.parametrize("line", ["N|FR", "garbage", "N|France|5", "|FR|5", "%FF|FR|5"])
+async def test_a_credit_line_without_a_type_or_nation(
+    canned: Canned, canned_gateway: MobytGateway, line: str
+) -> None:
+    """A line that cannot be placed may be any line: only lines it cannot be are judged."""
+    canned.body = f"OK;{line};L|FR|40"
+    balance = await canned_gateway.get_balance()
+    assert balance.total is None
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender=None, message_type="L") == 40
+    )
+    # Type N to France has no readable line: the unplaced line may be it, not EE.
+    assert (
+        canned_gateway.credits_for(balance, recipients=[FR_1], sender="S", message_type="N") is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ("N|IT|37;N|IT|37;N|IT|37", 37),  # one pool shown three times: 37, not 111
+        ("L|ES|56;L|ES|56;L|ES|100", 56),
+        ("N|IT|-5;N|IT|-5", -10),  # separate debts add up
+        ("N|IT|0;N|IT|0", 0),
+    ],
+)
+async def test_repeated_lines_are_judged_on_the_lower_reading(
+    canned: Canned, canned_gateway: MobytGateway, lines: str, expected: float
+) -> None:
+    canned.body = f"OK;{lines}"
+    balance = await canned_gateway.get_balance()
+    kind = lines[0]
+    nation = lines[2:4]
+    assert balance.by_line() == {(kind, nation): expected}
+    assert balance.total == expected
+    number = {"IT": IT_1, "ES": "+34612345678"}[nation]
+    judged = canned_gateway.credits_for(balance, recipients=[number], sender="S", message_type=kind)
+    assert judged == expected
+
+
+@pytest.mark.parametrize("reading", ["separate", "one_pool"])
+async def test_repeated_lines_under_both_readings(
+    gateway: MobytGateway, simulator: RunningSimulator, reading: str
+) -> None:
+    """R25: the judgement never exceeds what the account can pay for, under either reading."""
+    simulator.play(mobyt__repeated_lines=reading)
+    account = simulator.sim.state.accounts[("mobyt", "demo")]
+    account.extra["lines"] = [["N", "FR", 6], ["N", "FR", 6], ["EE", "", 0]]
+    balance = await gateway.get_balance()
+    judged = gateway.credits_for(balance, recipients=[FR_1], sender="S", message_type="N")
+    assert judged == 6
+    # What the account really pays for, counted at the simulator: never less than judged.
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 13))
+    paid = 0
+    for number in numbers:
+        try:
+            await gateway.send(OutgoingSms(recipients=(number,), message="x", sender="S"))
+        except InsufficientCreditsError:
+            break
+        paid += 1
+    assert paid >= judged
+    assert paid == {"separate": 12, "one_pool": 6}[reading]
+
+
+async def test_no_credits_for_one_recipient_is_proven_before_it_is_said(
+    canned: Canned, canned_gateway: MobytGateway
+) -> None:
+    """Not enough credits hands the message to a fallback account: only once proven."""
+    canned.script = ["KO|2|Crédit insuffisant"]
+    canned.body = "OK;|20250101000000|N||1|"
+    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
+    [message] = result.messages
+    assert (message.accepted, message.status) == (True, DeliveryStatus.UNKNOWN)
+    canned.script = ["KO|2|Crédit insuffisant"]
+    canned.body = "OK;"
+    with pytest.raises(InsufficientCreditsError):
+        await canned_gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
@@ -18,6 +18,9 @@ from custom_components.sms_gateways.gateways.mobyt import (
     DATE_FORMAT,
     PARIS,
     _decoded,
+    listed_orders,
+    parse_amount,
+    parse_credits,
     parse_date,
 )
 from custom_components.sms_gateways.gateways.transport import form_body
@@ -158,3 +161,91 @@ def test_form_with_the_login_quoted_once_is_the_whole_form(
     expected = _form_outcome(lambda: form_body(form))
     for _ in range(2):  # the login written once, then remembered
         assert _form_outcome(lambda: gateway._form(fields)) == expected
+
+
+# --- CREDITS, SMSHISTORY ids and the password taken out of replies -----------------------------
+
+_CREDIT_FIELD = st.sampled_from(["N", "L", "EE", "FR", "IT", "", "37", "12,5", "illimité", "-5"])
+_CREDIT_RECORDS = st.lists(
+    st.lists(_CREDIT_FIELD | st.text(max_size=6), min_size=0, max_size=4), max_size=8
+)
+
+
+@MODEST
+@given(_CREDIT_RECORDS)
+@example([["N", "IT", "37"], ["N", "IT", "37"], ["N", "IT", "37"], ["EE", "", "81"]])
+@example([["N", "FR", "12,5"], ["L", "FR", "40"]])
+@example([["garbage"], ["L", "FR", "40"]])
+def test_credits_read_line_by_line(rows: list[list[str]]) -> None:
+    """Any table: a balance; a readable line keeps its amount whatever the others hold."""
+    balance = parse_credits(rows)
+    assert len(balance.lines) == len(rows)
+    by_line = balance.by_line()
+    for row, line in zip(rows, balance.lines, strict=True):
+        if len(row) >= 3 and parse_amount(row[2]) is not None and line.credit_type is not None:
+            assert line.amount == parse_amount(row[2])
+        if line.credit_type is None:
+            assert line.amount is None
+    for (credit_type, nation), amount in by_line.items():
+        listed = [
+            line.amount
+            for line in balance.lines
+            if (line.credit_type, line.nation) == (credit_type, nation)
+        ]
+        if None in listed:
+            assert amount is None
+        else:
+            known = [value for value in listed if value is not None]
+            # Never more than either reading: separate credits (the sum) or one pool (a line).
+            assert amount is not None
+            assert amount <= sum(known)
+            assert amount <= min(known)
+    if balance.total is not None:
+        assert not balance.has_unattributed
+        assert balance.total == sum(value for value in by_line.values() if value is not None)
+    else:
+        assert balance.has_unattributed or None in by_line.values()
+
+
+@MODEST
+@given(st.lists(st.lists(st.text(max_size=8), max_size=3), max_size=6))
+def test_history_ids(rows: list[list[str]]) -> None:
+    """Every id the table holds, or None (cannot rule out) as soon as a row has none."""
+    listed = listed_orders(rows)
+    if any(not row or not row[0].strip() for row in rows):
+        assert listed is None
+    else:
+        assert listed == {row[0].strip().casefold() for row in rows}
+
+
+_PASSWORDS = st.text(min_size=4, max_size=12) | st.sampled_from(
+    ["demo-password", "s3cr&t pass", "****", "a***", "%2B%2B", "password=x"]
+)
+
+
+@MODEST
+@given(_PASSWORDS, st.text(max_size=30), st.text(max_size=30))
+@example("a***", "a", "")
+@example("****", "*", "*")
+def test_no_reply_keeps_the_password(password: str, before: str, after: str) -> None:
+    """A reply that echoes the password, as typed or in a form, never keeps it."""
+    gateway = MobytGateway(None, username="demo", password=password)  # type: ignore[arg-type]
+    echoes = [
+        password,
+        quote_plus(password),
+        quote(password, safe=""),
+        form_body({"login": "demo", "password": password}).decode(),
+    ]
+    for echo in echoes:
+        text = gateway._redacted(f"{before}{echo}{after}")
+        assert password not in text
+        assert quote_plus(password) not in text
+
+
+@MODEST
+@given(replies)
+def test_redaction_leaves_a_reply_without_the_password_alone(text: str) -> None:
+    """A reply that holds neither the password nor a password field reads as it did."""
+    gateway = MobytGateway(None, username="demo", password="demo-password")  # type: ignore[arg-type]
+    if "assword" not in text and "demo-password" not in text:
+        assert gateway._redacted(text) == text

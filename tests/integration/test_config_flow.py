@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     SOURCE_USER,
@@ -15,6 +18,7 @@ from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.translation import async_get_translations
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -553,3 +557,106 @@ async def test_remove_recipient(hass: HomeAssistant, init_integration: MockConfi
     await hass.async_block_till_done()
     assert hass.states.get("notify.netoxygen_demo_bob") is None
     assert hass.states.get("notify.netoxygen_demo_alice") is not None
+
+
+# --- a refusal in a form the doc does not give: the provider's words, never "Unexpected error" --
+
+_UNDOCUMENTED_REFUSALS = {
+    "mobyt": ("text/plain", "KO|77|Compte+suspendu", "77: Compte suspendu"),
+    "netoxygen": (
+        "text/xml",
+        (
+            '<?xml version="1.0"?><methodResponse><fault><value><struct>'
+            "<member><name>faultCode</name><value><int>42</int></value></member>"
+            "<member><name>faultString</name><value><string>Compte suspendu</string></value>"
+            "</member></struct></value></fault></methodResponse>"
+        ),
+        "42: Compte suspendu",
+    ),
+    "sms123": (
+        "application/json",
+        '{"code": "777", "message": "Compte suspendu"}',
+        "777: Compte suspendu",
+    ),
+}
+
+
+@pytest.fixture
+async def refusing(socket_enabled: None) -> AsyncIterator[str]:
+    """A provider that answers every call with an undocumented refusal; its base URL.
+
+    The provider is the first path segment (``/mobyt/...``), so one server plays them all.
+    """
+
+    async def answer(request: web.Request) -> web.Response:
+        provider = request.path.strip("/").split("/", 1)[0]
+        content_type, body, _words = _UNDOCUMENTED_REFUSALS[provider]
+        return web.Response(text=body, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield str(server.make_url("/"))
+    finally:
+        await server.close()
+
+
+def _assert_provider_words(result: Any, provider: str) -> None:
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "provider_refused"}
+    placeholders = result["description_placeholders"]
+    assert placeholders["provider_error"] == _UNDOCUMENTED_REFUSALS[provider][2]
+    assert placeholders["provider"] == {"mobyt": "Mobyt", "netoxygen": "NetOxygen"}.get(
+        provider, placeholders["provider"]
+    )
+
+
+@pytest.mark.parametrize("provider", sorted(_UNDOCUMENTED_REFUSALS))
+async def test_an_undocumented_refusal_quotes_the_provider(
+    hass: HomeAssistant, simulator: RunningSimulator, refusing: str, provider: str
+) -> None:
+    flow_id = await _start(hass, provider)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        _credentials(simulator, provider, **{CONF_API_URL: f"{refusing}{provider}/"}),
+    )
+    _assert_provider_words(result, provider)
+    # The words reach the user in their language.
+    translations = await async_get_translations(hass, "fr", "config", [DOMAIN])
+    text = translations[f"component.{DOMAIN}.config.error.provider_refused"]
+    shown = text.format(**result["description_placeholders"])
+    assert _UNDOCUMENTED_REFUSALS[provider][2] in shown
+    # Fixed at the provider, the entry is created.
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _credentials(simulator, provider)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("provider", sorted(_UNDOCUMENTED_REFUSALS))
+async def test_an_undocumented_refusal_at_reauth_quotes_the_provider(
+    hass: HomeAssistant, simulator: RunningSimulator, refusing: str, provider: str
+) -> None:
+    entry = make_entry(simulator, provider, **{CONF_API_URL: f"{refusing}{provider}/"})
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "new-password"}
+    )
+    _assert_provider_words(result, provider)
+
+
+@pytest.mark.parametrize("provider", sorted(_UNDOCUMENTED_REFUSALS))
+async def test_an_undocumented_refusal_at_reconfigure_quotes_the_provider(
+    hass: HomeAssistant, simulator: RunningSimulator, refusing: str, provider: str
+) -> None:
+    entry = make_entry(simulator, provider)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        _credentials(simulator, provider, **{CONF_API_URL: f"{refusing}{provider}/"}),
+    )
+    _assert_provider_words(result, provider)

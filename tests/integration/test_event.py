@@ -83,6 +83,8 @@ async def test_received_sms_on_the_event_entity(
             "message",
             "received_at",
             "keyword",
+            "contact",
+            "trusted",
         )
     }
     assert attributes == {
@@ -93,6 +95,8 @@ async def test_received_sms_on_the_event_entity(
         "message": "Portail ouvert",
         "received_at": "2024-07-15T21:05:09+02:00",
         "keyword": None,
+        "contact": None,
+        "trusted": False,
     }
 
     await restart_entry(hass, init_integration)

@@ -110,6 +110,8 @@ async def test_first_poll_learns_then_new_messages_fire(
             "message": "Alarme cave",
             "received_at": "2024-01-15T08:30:00+01:00",
             "keyword": "ALARME",
+            "contact": None,
+            "trusted": False,
         },
         {
             "config_entry_id": entry.entry_id,
@@ -120,6 +122,8 @@ async def test_first_poll_learns_then_new_messages_fire(
             "message": "stop",
             "received_at": "2024-07-15T21:05:09+02:00",
             "keyword": None,
+            "contact": None,
+            "trusted": False,
         },
     ]
     state = hass.states.get(entity_id_of(hass, entry, "event", "inbound_sms"))

@@ -38,7 +38,9 @@ async def _setup(
 ) -> str:
     account = simulator.sim.state.accounts[("mobyt", "demo")]
     account.extra["lines"] = [list(line) for line in lines or LINES]
-    account.credits = float(sum(line[2] for line in account.extra["lines"]))
+    account.credits = float(
+        sum(line[2] for line in account.extra["lines"] if isinstance(line[2], int | float))
+    )
     entry = make_entry(
         simulator,
         "mobyt",
@@ -111,8 +113,9 @@ async def test_type_n_to_france_with_an_empty_n_line(
         ),
         # No recipients: the account's own country.
         ({CONF_SENDER: "Maison"}, {}, LINES, STATE_ON, True),
-        # Lines that repeat a type and nation add up (the doc's own example repeats them).
-        ({CONF_SENDER: "Maison"}, {}, [["N", "FR", 6], ["N", "FR", 6]], STATE_OFF, False),
+        # Lines that repeat a type and nation (the doc's own example repeats them) may be one
+        # pool shown twice: 6, not 12 (R25; both readings are played below).
+        ({CONF_SENDER: "Maison"}, {}, [["N", "FR", 6], ["N", "FR", 6]], STATE_ON, False),
     ],
 )
 async def test_the_line_the_sends_draw_from(  # noqa: PLR0917
@@ -129,3 +132,45 @@ async def test_the_line_the_sends_draw_from(  # noqa: PLR0917
     assert hass.states.get(LOW).state == state
     issue = issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry_id}")
     assert (issue is not None) is repair
+
+
+@pytest.mark.parametrize("reading", ["separate", "one_pool"])
+async def test_repeated_lines_never_warn_late(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    issue_registry: ir.IssueRegistry,
+    reading: str,
+) -> None:
+    """R25: N|FR listed twice is 12 credits or one pool of 6; judged on 6 under both."""
+    simulator.play(mobyt__repeated_lines=reading)
+    lines = [["N", "FR", 6], ["N", "FR", 6], ["L", "FR", 500], ["EE", "", 20]]
+    entry_id = await _setup(hass, simulator, SMS_TOP, {"Bob": BOB}, lines)
+    assert hass.states.get("sensor.mobyt_demo_sms_top_credits_fr").state == "6"
+    assert hass.states.get("sensor.mobyt_demo_credits").state == "526"
+    assert hass.states.get(LOW).state == STATE_ON
+    assert issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry_id}") is None
+
+
+@pytest.mark.parametrize("amount", ["12,5", "illimité"])
+async def test_an_unreadable_line_blocks_nothing(
+    hass: HomeAssistant, simulator: RunningSimulator, amount: str
+) -> None:
+    """Set-up carries on; that line is unknown, the others are shown and judged."""
+    lines = [["N", "FR", amount], ["L", "FR", 5], ["EE", "", 20]]
+    entry_id = await _setup(hass, simulator, {CONF_MESSAGE_TYPE: "L"}, {"Bob": BOB}, lines)
+    assert hass.config_entries.async_get_entry(entry_id).state.name == "LOADED"
+    assert hass.states.get("sensor.mobyt_demo_sms_top_credits_fr").state == "unknown"
+    assert hass.states.get("sensor.mobyt_demo_sms_direct_credits_fr").state == "5"
+    assert hass.states.get("sensor.mobyt_demo_sms_abroad_credits").state == "20"
+    assert hass.states.get("sensor.mobyt_demo_credits").state == "unknown"
+    # SMS Direct to France is paid by the L line: 5 < 10, on.
+    assert hass.states.get(LOW).state == STATE_ON
+
+
+async def test_an_unreadable_line_that_may_pay_leaves_the_check_unknown(
+    hass: HomeAssistant, simulator: RunningSimulator, issue_registry: ir.IssueRegistry
+) -> None:
+    lines = [["N", "FR", "12,5"], ["L", "FR", 0], ["EE", "", 0]]
+    entry_id = await _setup(hass, simulator, SMS_TOP, {"Bob": BOB}, lines)
+    assert hass.states.get(LOW).state == "unknown"
+    assert issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry_id}") is None

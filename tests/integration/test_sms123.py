@@ -91,7 +91,10 @@ async def test_an_error_code_is_never_a_balance(
     result = await _flow(hass, simulator, "demo", "demo-password")
 
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"]["base"] in ("invalid_auth", "cannot_connect")
+    # A bare number may be a code or a balance: then it is shown in the provider's words.
+    assert result["errors"]["base"] in ("invalid_auth", "cannot_connect", "provider_refused")
+    if result["errors"]["base"] == "provider_refused":
+        assert code in result["description_placeholders"]["provider_error"]
 
 
 async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(

@@ -151,6 +151,8 @@ async def test_smsfactor_inbox_with_several_messages(
             "message": "Alarme: porte <garage> & fenêtre ouvertes",
             "received_at": "2024-01-15T08:30:00+01:00",
             "keyword": None,
+            "contact": "Bob",
+            "trusted": True,
         },
         {
             "config_entry_id": init_integration.entry_id,
@@ -161,6 +163,8 @@ async def test_smsfactor_inbox_with_several_messages(
             "message": "Stop",
             "received_at": "2024-07-15T21:05:09+02:00",
             "keyword": None,
+            "contact": "Alice",
+            "trusted": True,
         },
     ]
     state = hass.states.get(entity_id_of(hass, init_integration, "event", "inbound_sms"))
@@ -213,6 +217,8 @@ async def test_mobyt_inbound_push(
             "message": "hello world",
             "received_at": "2009-03-09T11:39:10+01:00",
             "keyword": None,
+            "contact": None,
+            "trusted": False,
         }
     ]
 

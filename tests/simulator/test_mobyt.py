@@ -479,3 +479,96 @@ async def test_a_number_of_no_known_country_is_debited_abroad(
 ) -> None:
     assert (await send(simulator, session, recipient="+0001234567")).startswith("OK|")
     assert lines(simulator) == [["N", "FR", 100], ["L", "FR", 100], ["EE", "", 49]]
+
+
+# --- R23 and R25: a KO executed for the good numbers, a history without ids, repeated lines ----
+
+
+def _window() -> dict[str, str]:
+    now = datetime.now(PARIS)
+    return {
+        "from": (now - timedelta(minutes=1)).strftime("%Y%m%d%H%M%S"),
+        "to": (now + timedelta(minutes=1)).strftime("%Y%m%d%H%M%S"),
+    }
+
+
+@pytest.mark.parametrize("bad_recipient", ["whole_order", "whole_order_unnamed"])
+async def test_a_ko_executed_for_the_good_numbers(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, bad_recipient: str
+) -> None:
+    simulator.play(mobyt__ko_executed="good_numbers", mobyt__bad_recipient=bad_recipient)
+    reply = await send(simulator, session, recipient=f"{FR_1},+33612349999", order_id="K1")
+    assert reply.startswith("KO|4|")
+    assert sorted(simulator.sim.state.messages) == [f"K1:{FR_1}"]
+    assert lines(simulator)[0] == ["N", "FR", 99]
+    history = table(await call(simulator, session, "Mobyt/SMSHISTORY", _window()))
+    assert [row[0] for row in history] == ["K1"]
+    status = table(await call(simulator, session, "Mobyt/SMSSTATUS", {"order_id": "K1"}))
+    assert [row[:2] for row in status] == [[FR_1, "WAITING"]]
+
+
+async def test_a_ko_not_executed_by_default(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    reply = await send(simulator, session, recipient=f"{FR_1},+33612349999", order_id="K2")
+    assert reply.startswith("KO|4|")
+    assert simulator.sim.state.messages == {}
+    assert await call(simulator, session, "Mobyt/SMSHISTORY", _window()) == "OK;"
+
+
+async def test_a_ko_for_other_reasons_is_never_executed(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """good_numbers plays only a KO about some numbers: a bad sender sends nothing."""
+    simulator.play(mobyt__ko_executed="good_numbers")
+    reply = await send(simulator, session, recipient=f"{FR_1},+33612349999", sender="Far too long")
+    assert reply.startswith("KO|")
+    assert simulator.sim.state.messages == {}
+
+
+async def test_a_history_without_order_ids(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    simulator.play(mobyt__history_order_id="blank")
+    await send(simulator, session, recipient=f"{FR_1},{FR_2}", order_id="B1", sender="Home")
+    rows = table(await call(simulator, session, "Mobyt/SMSHISTORY", _window()))
+    assert [[row[0], *row[2:]] for row in rows] == [["", "N", "Home", "2", ""]]
+
+
+@pytest.mark.parametrize(
+    ("reading", "listed", "after", "sent"),
+    [
+        # Two separate lines of 6: 12 credits, 7 taken from the first, then the second.
+        ("separate", "OK;N|FR|6;N|FR|6;EE||0", "OK;N|FR|0;N|FR|5;EE||0", True),
+        # One pool of 6 listed twice: 7 credits are too many.
+        ("one_pool", "OK;N|FR|6;N|FR|6;EE||0", "OK;N|FR|6;N|FR|6;EE||0", False),
+    ],
+)
+async def test_repeated_lines(  # noqa: PLR0917
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    reading: str,
+    listed: str,
+    after: str,
+    sent: bool,
+) -> None:
+    simulator.play(mobyt__repeated_lines=reading)
+    account = simulator.sim.state.accounts[("mobyt", "demo")]
+    account.extra["lines"] = [["N", "FR", 6], ["N", "FR", 6], ["EE", "", 0]]
+    assert await call(simulator, session, "Mobyt/CREDITS") == listed
+    recipients = ",".join(f"+3361234{i:04d}" for i in range(1, 8))
+    reply = await send(simulator, session, recipient=recipients)
+    assert reply.startswith("OK|") is sent
+    assert await call(simulator, session, "Mobyt/CREDITS") == after
+
+
+async def test_one_pool_is_debited_once_and_shown_on_every_line(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The doc's own example: N|IT|37 three times, one pool of 37."""
+    simulator.play(mobyt__repeated_lines="one_pool")
+    account = simulator.sim.state.accounts[("mobyt", "demo")]
+    account.extra["lines"] = [["N", "IT", 37], ["N", "IT", 37], ["N", "IT", 37], ["EE", "", 81]]
+    await send(simulator, session, recipient=IT_1)
+    assert await call(simulator, session, "Mobyt/CREDITS") == "OK;N|IT|36;N|IT|36;N|IT|36;EE||81"
+    assert account.credits == 36 + 81

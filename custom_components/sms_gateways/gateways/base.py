@@ -372,8 +372,10 @@ class SmsGateway(ABC):
         recipients: Sequence[str],
         sender: str | None,
         message_type: str | None,
-    ) -> float:
+    ) -> float | None:
         """The credits that sends of this kind draw from (Mobyt: one line per type and nation).
+
+        None when they are not known (a line the provider listed could not be read).
 
         Args:
             balance: the account's credits.

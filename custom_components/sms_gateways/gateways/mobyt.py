@@ -33,16 +33,26 @@ words are never read for a meaning (a keyword that started a reauth would be our
     2  not enough credits          InsufficientCreditsError
     *  anything else               GatewayError with Mobyt's code and text
 
-What a KO does prove is that the request was not executed ("requête non exécutée"): nothing of a
-refused SENDSMS was sent. So when an order to several recipients is refused (the reply has no
-per-recipient rows, and one bad number may refuse the whole order), the recipients are sent again
-in smaller orders, each only after a KO for it, until every recipient is either sent or refused
-alone; a number the KO's text names is tried apart at once. At most ``MAX_APART_ORDERS`` orders
-follow the first: a KO about the message itself (a sender Mobyt refuses) would otherwise cost
-2n - 1 requests for n recipients; the recipients not tried by then are reported refused with the
-KO of the order they were in, which is true. Nothing that may have gone is sent again: after an
-unreadable reply or a lost connection, those recipients are reported with an unknown outcome and
-their order id.
+A KO to an order to several recipients (READINGS.md R23). The doc says that "toutes les requêtes
+non exécutées" answer KO, not that a KO was not executed: Mobyt may have sent the order to the
+good numbers and still answered KO for a bad one. So the recipients of a refused order are sent
+again only when Mobyt's own records prove that it was not executed: every order carries an
+``order_id`` of ours, and SMSHISTORY (the orders sent between two dates) is asked for it before
+the order is split. An order the history lists, or cannot rule out (no readable answer, a row
+without an id), may have been sent: its recipients are accepted with an unknown status and
+their message id, never refused, never sent again. An order proven not executed is split in two
+(a number the KO's text names apart), and each part is sent, until every recipient is sent,
+refused alone, or may have been sent. At most ``MAX_APART_ORDERS`` orders follow the first: a KO
+about the message itself (a sender Mobyt refuses) would otherwise cost 2n - 1 requests for n
+recipients; the recipients not tried by then are refused with the KO of the last order they
+were in, which the history showed was not executed. A recipient Mobyt refused is reported
+``accepted=False``, status ``failed``, with Mobyt's words. Nothing that may have gone is sent
+again: after an unreadable reply or a lost connection, those recipients are reported with an
+unknown outcome and their order id.
+
+A reply that echoes the request (a proxy, or a provider that quotes it in an error) would put
+the password into an error or a log line: the password is taken out of every reply before it
+is read (see ``_redacted``).
 
 Every reader of Mobyt data is total: any text gives a model or a ``GatewayError``. Ids, counts
 and dates are read with ASCII digits only (``str.isdigit`` takes ``²``, which ``int`` refuses).
@@ -54,13 +64,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import logging
 import os
 import re
 from types import MappingProxyType
 from typing import Final, override
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 from zoneinfo import ZoneInfo
 
 from .base import PreparedSms, SmsGateway
@@ -139,6 +149,8 @@ ERROR_CODES: Final[Mapping[str, type[GatewayError]]] = MappingProxyType(
 MAX_APART_ORDERS = 32
 """The most orders sent after a refused order to several recipients, to find who is refused:
 enough to set apart two bad numbers among a hundred (about 2 log2 n orders each)."""
+HISTORY_MARGIN = timedelta(days=1)
+"""How far before the first order and after now SMSHISTORY is asked for a refused order."""
 
 _ORDER_ID_LENGTH = 32
 _RECORD_SEPARATOR = re.compile(r";|\r?\n")
@@ -155,6 +167,10 @@ _PUSH_STATUS = re.compile(r"[A-Z0-9_]{1,20}")
 _PUSH_NUMBER = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
 _PUSH_TEXT_MAX = 10_000
 _CODE_MAX = 20
+_CREDIT_TYPE = re.compile(r"[A-Z0-9]{1,4}")
+_NATION = re.compile(r"[A-Z]{2}")
+_PASSWORD_FIELD = re.compile(r"""(password["']?\s*[=:]\s*["']?)[^&\s"';|,<]*""", re.IGNORECASE)
+_REDACT_FROM = 4
 _TEXT_MAX = 500
 
 
@@ -289,25 +305,38 @@ def parse_count(value: str) -> int | None:
 def parse_credits(records: list[list[str]]) -> Balance:
     """The CREDITS table: one ``type|nation|amount`` line each, and their total.
 
-    A credit line that cannot be read fails the whole balance: a count made without it could
-    hide the very line that is empty.
-
-    Raises:
-        GatewayResponseError: a line is not ``type|nation|amount``.
+    A line that cannot be read is kept with an unknown amount (and, when its type cannot be
+    read either, no type): the other lines are still shown and judged, the total is unknown.
+    Lines repeating a type and nation count once in the total, under the reading that gives
+    less (see ``Balance.by_line``).
     """
-    lines: list[Credit] = []
-    for record in records:
-        if len(record) < 3:
-            raise GatewayResponseError(
-                f"Unexpected Mobyt credit line: {excerpt('|'.join(record))!r}"
-            )
-        amount = parse_amount(record[2])
-        if amount is None:
-            raise GatewayResponseError(f"Unexpected Mobyt credit amount: {excerpt(record[2])!r}")
-        lines.append(
-            Credit(amount=amount, credit_type=record[0].strip(), nation=record[1].strip() or None)
+    lines = [_credit_line(record) for record in records]
+    by_line = Balance(total=None, lines=tuple(lines)).by_line()
+    known = [amount for amount in by_line.values() if amount is not None]
+    complete = len(known) == len(by_line) and not any(line.credit_type is None for line in lines)
+    return Balance(total=float(sum(known)) if complete else None, lines=tuple(lines))
+
+
+def _credit_line(record: list[str]) -> Credit:
+    """One CREDITS line; what cannot be read of it is None (logged, never with its text)."""
+    credit_type = record[0].strip().upper() if record else ""
+    if not _CREDIT_TYPE.fullmatch(credit_type) or len(record) < 2:
+        _LOGGER.warning(
+            "Mobyt credit line of %d fields left unread: no type and nation", len(record)
         )
-    return Balance(total=sum(line.amount for line in lines), lines=tuple(lines))
+        return Credit(amount=None)
+    nation = record[1].strip().upper()
+    if nation and not _NATION.fullmatch(nation):
+        _LOGGER.warning(
+            "Mobyt %s credit line left unread: its nation is not a country code", credit_type
+        )
+        return Credit(amount=None)
+    amount = parse_amount(record[2]) if len(record) > 2 else None
+    if amount is None:
+        _LOGGER.warning(
+            "Mobyt credit line %s|%s: its amount cannot be read, shown unknown", credit_type, nation
+        )
+    return Credit(amount=amount, credit_type=credit_type, nation=nation or None)
 
 
 def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[HistoryEntry]:
@@ -326,6 +355,20 @@ def parse_history(records: list[list[str]], zone: ZoneInfo = PARIS) -> list[Hist
     if records and not entries:
         raise GatewayResponseError(f"No Mobyt history row could be read ({len(records)} rows)")
     return entries
+
+
+def listed_orders(records: list[list[str]]) -> set[str] | None:
+    """The order ids an SMSHISTORY table lists (case folded), None if a row has none.
+
+    Only the id column is read: a row whose other fields cannot be read still names its order.
+    """
+    listed: set[str] = set()
+    for record in records:
+        order_id = record[0].strip().casefold() if record else ""
+        if not order_id:
+            return None
+        listed.add(order_id)
+    return listed
 
 
 def _history_entry(record: list[str], zone: ZoneInfo) -> HistoryEntry:
@@ -539,20 +582,42 @@ class MobytGateway(SmsGateway):
 
     async def _post(self, path: str, form: bytes) -> list[list[str]] | Refusal:
         reply = read_reply(
-            (
-                await post(
-                    self._session,
-                    self.url(path),
-                    data=form,
-                    headers=FORM_HEADERS,
-                    timeout=self._timeout,
-                )
-            ).text
+            self._redacted(
+                (
+                    await post(
+                        self._session,
+                        self.url(path),
+                        data=form,
+                        headers=FORM_HEADERS,
+                        timeout=self._timeout,
+                    )
+                ).text
+            )
         )
         for spelling in SPELLINGS:
             if path.startswith(spelling):
                 self._spelling = spelling
         return reply
+
+    def _redacted(self, text: str) -> str:
+        """``text`` without the password, so that no excerpt of a reply can show it.
+
+        Mobyt's answers never hold it, but one that echoes the request (a proxy's error page,
+        a provider quoting the form) does: a ``password=`` or ``"password": ...`` field loses
+        its value, and the password itself (as typed or URL-encoded, from 4 characters: a
+        shorter one would blank digits of real data) becomes ``***``. A field that held it
+        is then unreadable, never read as something else.
+        """
+        if "assword" in text:
+            text = _PASSWORD_FIELD.sub(r"\g<1>***", text)
+        password = self._password
+        if len(password) >= _REDACT_FROM:
+            forms = {password, quote_plus(password), quote(password, safe="")}
+            # Each pass shortens the text: a password next to "***" may form again, not forever.
+            while found := [form for form in forms if form in text]:
+                for form in found:
+                    text = text.replace(form, "***")
+        return text
 
     async def _call(self, path: str, fields: Mapping[str, str] | None = None) -> list[list[str]]:
         """A read: the records of its ``OK`` reply.
@@ -592,22 +657,28 @@ class MobytGateway(SmsGateway):
     async def _send(self, prepared: PreparedSms) -> SendResult:
         """One SENDSMS for every recipient, under an order id generated here.
 
-        When Mobyt refuses an order to several recipients (a KO: nothing was sent), the
-        recipients are sent again in smaller orders until each is sent or refused alone.
+        When Mobyt answers KO to an order to several recipients, or "not enough credits" (which
+        hands the message to a fallback account), SMSHISTORY is asked whether the order was
+        executed all the same (see ``_after_refusal``).
 
         Raises:
-            AuthenticationError, InsufficientCreditsError: the whole order was refused for that.
+            AuthenticationError: the login was refused.
+            InsufficientCreditsError: not enough credits, and Mobyt's history shows that the
+                order was not executed.
             GatewayError: the order to one recipient was refused (Mobyt's words): nothing sent.
             GatewayConnectionError: no answer (the message may have been sent if request_sent).
             SendOutcomeUnknownError: the reply could not be read; it may have been sent.
         """
         recipients = prepared.recipients
         order_id = _new_order_id()
+        started = datetime.now(UTC)
         reply = await self._send_order(prepared, recipients, order_id)
         if isinstance(reply, Refusal):
-            if len(recipients) == 1 or reply.code in ERROR_CODES:
+            # A refused login executes nothing. Not enough credits is checked in the history
+            # even for one recipient: it sends the message through the fallback account.
+            if reply.code == LOGIN_REFUSED or (len(recipients) == 1 and reply.code != NO_CREDITS):
                 raise reply.error()
-            return await self._send_apart(prepared, reply)
+            return await self._after_refusal(prepared, Order(order_id, recipients, reply), started)
         sent, credits_used = _sent_order(reply, order_id)
         status = _initial_status(prepared)
         return SendResult(
@@ -664,61 +735,88 @@ class MobytGateway(SmsGateway):
                 reference=order_id,
             ) from err
 
-    async def _send_apart(self, prepared: PreparedSms, first: Refusal) -> SendResult:
-        """Send the recipients of a refused order in smaller orders, each after a KO only.
+    async def _after_refusal(
+        self, prepared: PreparedSms, first: Order, started: datetime
+    ) -> SendResult:
+        """What became of the recipients of a refused order to several of them.
 
-        A group refused whole is split in two (the numbers the KO names first, apart) until a
-        recipient refused alone is known to be refused; an order that may have gone is never
-        sent again: its recipients are reported with their order id and an unknown outcome.
+        The doc says that a request not executed answers KO, not that a KO was not executed:
+        the order may have gone to the good numbers. So a recipient is sent again only when
+        SMSHISTORY, asked for every order of a round at once, does not list the order that
+        held it; the recipients of an order it lists, or of one it cannot rule out, may have
+        been sent: accepted with an unknown status and their order id, never sent again.
+        A refused order proven not executed is split in two (the numbers its KO names apart),
+        until each recipient is sent or refused alone; at most ``MAX_APART_ORDERS`` orders
+        follow the first, and a recipient not tried by then is refused with the KO of the
+        last order it was in, which was not executed.
         """
         results: dict[str, RecipientResult] = {}
         orders: list[str] = []
         costs: list[float | None] = []
         status = _initial_status(prepared)
-        queue = [(group, first) for group in _split(prepared.recipients, first)]
+        refused = [first]
         budget = MAX_APART_ORDERS
-        while queue:
-            group, refused_in = queue.pop(0)
-            if budget == 0:
-                # Not tried: refused, like every order it was part of.
-                _refuse(results, group, refused_in)
-                continue
-            budget -= 1
-            order_id = _new_order_id()
-            try:
-                reply = await self._send_order(prepared, group, order_id)
-            except GatewayError as err:
-                may_have_gone = not (
-                    isinstance(err, GatewayConnectionError) and not err.request_sent
-                )
+        while refused:
+            executed = await self._executed_orders(
+                [order.order_id for order in refused], started, prepared.sms.send_at
+            )
+            parts: list[tuple[tuple[str, ...], Refusal]] = []
+            for order in refused:
+                if executed is None or order.order_id in executed:
+                    _may_have_gone(results, order, proven=executed is not None)
+                    orders.append(order.order_id)
+                    costs.append(None)
+                elif order.refusal.code in ERROR_CODES:
+                    if order is first:
+                        raise order.refusal.error()
+                    _refuse(results, order.recipients, order.refusal)
+                else:
+                    parts.extend((part, order.refusal) for part in _split(order))
+            refused = []
+            for group, refused_in in parts:
+                if budget == 0:
+                    # Not tried: refused, like the order it was last in (not executed).
+                    _refuse(results, group, refused_in)
+                    continue
+                budget -= 1
+                order_id = _new_order_id()
+                try:
+                    reply = await self._send_order(prepared, group, order_id)
+                except GatewayError as err:
+                    may_have_gone = not (
+                        isinstance(err, GatewayConnectionError) and not err.request_sent
+                    )
+                    # An order that never left was not sent: failed, never "queued".
+                    for number in group:
+                        results[number] = RecipientResult(
+                            recipient=number,
+                            accepted=may_have_gone,
+                            message_id=message_id(order_id, number) if may_have_gone else None,
+                            status=(
+                                DeliveryStatus.UNKNOWN if may_have_gone else DeliveryStatus.FAILED
+                            ),
+                            error=str(err),
+                        )
+                    if may_have_gone:
+                        orders.append(order_id)
+                        costs.append(None)
+                    continue
+                if isinstance(reply, Refusal):
+                    if len(group) == 1 or reply.code == LOGIN_REFUSED:
+                        _refuse(results, group, reply)
+                    else:
+                        refused.append(Order(order_id, group, reply))
+                    continue
+                sent, used = _sent_order(reply, order_id)
+                orders.append(sent)
+                costs.append(used)
                 for number in group:
                     results[number] = RecipientResult(
                         recipient=number,
-                        accepted=may_have_gone,
-                        message_id=message_id(order_id, number) if may_have_gone else None,
-                        status=DeliveryStatus.UNKNOWN if may_have_gone else status,
-                        error=str(err),
+                        accepted=True,
+                        message_id=message_id(sent, number),
+                        status=status,
                     )
-                if may_have_gone:
-                    orders.append(order_id)
-                    costs.append(None)
-                continue
-            if isinstance(reply, Refusal):
-                if len(group) > 1 and reply.code not in ERROR_CODES:
-                    queue.extend((part, reply) for part in _split(group, reply))
-                else:
-                    _refuse(results, group, reply)
-                continue
-            sent, used = _sent_order(reply, order_id)
-            orders.append(sent)
-            costs.append(used)
-            for number in group:
-                results[number] = RecipientResult(
-                    recipient=number,
-                    accepted=True,
-                    message_id=message_id(sent, number),
-                    status=status,
-                )
         known_credits = [used for used in costs if used is not None]
         return SendResult(
             messages=tuple(results[number] for number in prepared.recipients),
@@ -726,6 +824,39 @@ class MobytGateway(SmsGateway):
             batch_id=orders[0] if len(orders) == 1 else None,
             credits_used=sum(known_credits) if len(known_credits) == len(costs) and costs else None,
         )
+
+    async def _executed_orders(
+        self, order_ids: Sequence[str], started: datetime, send_at: datetime | None
+    ) -> set[str] | None:
+        """Which of ``order_ids`` SMSHISTORY lists; None when it cannot rule any out.
+
+        The history is asked from a day before the first order to a day after now (or after
+        the scheduled time, in case Mobyt lists an order by when it leaves), so that a clock
+        or a time zone that is off by hours still finds it. It cannot rule an order out when
+        it does not answer readably, or lists a row without an order id (the doc's example
+        has such rows): that row may be ours.
+        """
+        now = datetime.now(UTC)
+        end = max(now, send_at or now) + HISTORY_MARGIN
+        fields = {
+            "from": format_date(started - HISTORY_MARGIN, self.timezone),
+            "to": format_date(end, self.timezone),
+        }
+        try:
+            reply = await self._request("Mobyt/SMSHISTORY", fields)
+        except GatewayError as err:
+            _LOGGER.warning("Mobyt's history could not be read after a refused order: %s", err)
+            return None
+        if isinstance(reply, Refusal):
+            _LOGGER.warning(
+                "Mobyt refused its history after a refused order: %s", reply.error().message
+            )
+            return None
+        listed = listed_orders(reply)
+        if listed is None:
+            _LOGGER.warning("Mobyt's history lists an order without an id: it may be ours")
+            return None
+        return {order_id for order_id in order_ids if order_id.casefold() in listed}
 
     # --- account ------------------------------------------------------------------------------
 
@@ -752,29 +883,40 @@ class MobytGateway(SmsGateway):
         recipients: Sequence[str],
         sender: str | None,
         message_type: str | None,
-    ) -> float:
+    ) -> float | None:
         """The credits of the line the sends draw from: their type and the recipient's nation.
 
         A send to a nation the account has a line of that type for is paid from it, any other
         from the ``EE`` (abroad) line; with several nations, the lowest of their lines. Lines
-        that repeat a type and nation add up. Without recipients, the account's own country.
+        that repeat a type and nation count under the reading that gives less (R25). Without
+        recipients, the account's own country. None when a line that may pay is unknown: its
+        amount could not be read, or a line whose type could not be read may be the one.
         """
         if not balance.lines:
             return balance.total
         kind = resolve_message_type(message_type, sender)
-        amounts: dict[tuple[str, str], float] = {}
-        for line in balance.lines:
-            key = ((line.credit_type or "").upper(), (line.nation or "").upper())
-            amounts[key] = amounts.get(key, 0) + line.amount
-        abroad = sum(amount for (kind_, _), amount in amounts.items() if kind_ == ABROAD)
-        has_abroad = any(kind_ == ABROAD for kind_, _ in amounts)
+        amounts = {
+            (credit_type.upper(), (nation or "").upper()): amount
+            for (credit_type, nation), amount in balance.by_line().items()
+        }
+        abroad_lines = [amount for (kind_, _), amount in amounts.items() if kind_ == ABROAD]
+        abroad: float | None = 0.0
+        if None in abroad_lines:
+            abroad = None
+        elif abroad_lines:
+            abroad = min(amount for amount in abroad_lines if amount is not None)
         nations = set(_nations(recipients, self.region)) or {self.region}
-        available = []
+        available: list[float] = []
         for nation in nations:
             if (kind, nation) in amounts:
-                available.append(amounts[kind, nation])
+                amount = amounts[kind, nation]
+            elif balance.has_unattributed:
+                amount = None  # the unreadable line may be this one
             else:
-                available.append(abroad if has_abroad else 0.0)
+                amount = abroad
+            if amount is None:
+                return None
+            available.append(amount)
         return min(available)
 
     # --- following sent messages ------------------------------------------------------------
@@ -986,17 +1128,53 @@ def _sent_order(records: list[list[str]], order_id: str) -> tuple[str, float | N
     return sent, parse_amount(reply[1]) if len(reply) > 1 else None
 
 
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A SENDSMS answered KO: its id, its recipients and Mobyt's words."""
+
+    order_id: str
+    recipients: tuple[str, ...]
+    refusal: Refusal
+
+
 def _refuse(results: dict[str, RecipientResult], group: Sequence[str], refusal: Refusal) -> None:
     """Every recipient of ``group`` refused, with the words of the KO of its order."""
     error = refusal.error()
     for number in group:
         results[number] = RecipientResult(
-            recipient=number, accepted=False, error=error.message, error_code=refusal.code or None
+            recipient=number,
+            accepted=False,
+            status=DeliveryStatus.FAILED,
+            error=error.message,
+            error_code=refusal.code or None,
         )
 
 
-def _split(group: Sequence[str], refusal: Refusal) -> list[tuple[str, ...]]:
-    """A refused group in two: the numbers the KO names apart, else two halves."""
+def _may_have_gone(results: dict[str, RecipientResult], order: Order, *, proven: bool) -> None:
+    """Every recipient of a refused ``order`` that may have been executed: never sent again."""
+    why = (
+        "Mobyt's history lists it"
+        if proven
+        else "Mobyt's history cannot show that it was not executed"
+    )
+    text = (
+        f"{order.refusal.error().message}, yet {why}: it may have been sent "
+        f"(Mobyt order {order.order_id}); not sent again"
+    )
+    for number in order.recipients:
+        results[number] = RecipientResult(
+            recipient=number,
+            accepted=True,
+            message_id=message_id(order.order_id, number),
+            status=DeliveryStatus.UNKNOWN,
+            error=text,
+            error_code=order.refusal.code or None,
+        )
+
+
+def _split(order: Order) -> list[tuple[str, ...]]:
+    """A refused order's recipients in two: the numbers the KO names apart, else two halves."""
+    group, refusal = order.recipients, order.refusal
     named = {
         token.lstrip("+").removeprefix("00") for token in _NUMBER_IN_TEXT.findall(refusal.message)
     }

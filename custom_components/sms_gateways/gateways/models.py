@@ -202,19 +202,60 @@ class InboundPage:
 class Credit:
     """One line of an account's credits: a message type and destination country, or the total."""
 
-    amount: float
+    amount: float | None
+    """None: the provider's amount could not be read (``12,5``, ``illimité``)."""
     credit_type: str | None = None
-    """Mobyt: ``N`` (SMS Top), ``L`` (SMS Direct) or ``EE`` (abroad)."""
+    """Mobyt: ``N`` (SMS Top), ``L`` (SMS Direct) or ``EE`` (abroad); None: unreadable."""
     nation: str | None = None
     """ISO 3166 country code, or None for international credits."""
 
 
+type LineKey = tuple[str, str | None]
+"""A credit line's type and nation (None: international)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Balance:
-    """The credits left on an account."""
+    """The credits left on an account.
 
-    total: float
+    ``total`` is None when a line could not be read: a sum without it would be a number made
+    out of an error.
+    """
+
+    total: float | None
     lines: tuple[Credit, ...] = field(default_factory=tuple)
+
+    def by_line(self) -> dict[LineKey, float | None]:
+        """The credits of each type and nation, safe under both readings of a repeated line.
+
+        A provider may list one type and nation on several lines (Mobyt's doc repeats
+        ``N|IT|37``): separate credits that add up, or one pool shown on each line
+        (READINGS.md R25). The lower of the two readings is kept, so that a low-credit
+        warning never comes late; None when one of those lines could not be read. Lines
+        whose type could not be read are left out (see ``has_unattributed``).
+        """
+        listed: dict[LineKey, list[float | None]] = {}
+        for line in self.lines:
+            if line.credit_type is not None:
+                listed.setdefault((line.credit_type, line.nation), []).append(line.amount)
+        return {key: lowest_reading(amounts) for key, amounts in listed.items()}
+
+    @property
+    def has_unattributed(self) -> bool:
+        """Whether a line could not be read far enough to know its type and nation."""
+        return any(line.credit_type is None for line in self.lines)
+
+
+def lowest_reading(amounts: list[float | None]) -> float | None:
+    """The credits of lines repeating one type and nation, under the reading that gives less.
+
+    Separate credits add up; one pool listed on each line has one line's amount (the lowest,
+    should the lines differ). None when any of them is unknown.
+    """
+    known = [amount for amount in amounts if amount is not None]
+    if len(known) < len(amounts):
+        return None
+    return min(sum(known), *known)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,78 @@
+"""An account's contacts (its recipients), and which of them, if any, sent a received SMS.
+
+Only an SMS from a contact may make the house act or answer, so the sender is compared with the
+recipients as E.164 numbers: ``06 12 34 56 78`` received in France is ``+33612345678``. A sender
+that is not a phone number (a name, a short code) is nobody's contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+import re
+from typing import TYPE_CHECKING
+
+from .const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
+from .gateways import InvalidRecipientError
+from .gateways.numbers import from_provider, to_e164
+
+if TYPE_CHECKING:
+    from .coordinator import SmsGatewaysConfigEntry
+
+_PHONE_NUMBER_TEXT = re.compile(r"\+?\(?[0-9][0-9 ()./-]*")
+"""What a phone number looks like written out: digits and separators, no letters.
+
+The number library reads letters as keypad digits (``0800 FLOWERS``); an alphanumeric sender
+must never be read as somebody's number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A recipient of the account: its name and its number in E.164."""
+
+    name: str
+    number: str
+
+
+def account_contacts(entry: SmsGatewaysConfigEntry, region: str) -> tuple[Contact, ...]:
+    """The recipients of ``entry`` as contacts (a subentry whose number is not valid is none).
+
+    The flow stores numbers in E.164; ``region`` reads one stored otherwise.
+    """
+    contacts: list[Contact] = []
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_RECIPIENT:
+            continue
+        number = str(subentry.data.get(CONF_PHONE_NUMBER, ""))
+        if (e164 := sender_number(number, region)) is not None:
+            contacts.append(Contact(name=subentry.title, number=e164))
+    return tuple(contacts)
+
+
+def sender_number(sender: str, region: str) -> str | None:
+    """The sender in E.164, national numbers read in ``region``; None when it is not a number.
+
+    Providers write numbers with or without ``+``, or in the national form; an alphanumeric
+    sender, a short code or a number that is not valid gives None.
+    """
+    text = sender.strip()
+    if not _PHONE_NUMBER_TEXT.fullmatch(text):
+        return None
+    try:
+        return to_e164(from_provider(text, region), region)
+    except InvalidRecipientError:
+        return None
+
+
+def find_contact(sender: str, contacts: Iterable[Contact], region: str) -> Contact | None:
+    """The contact whose number sent an SMS, None when the sender is not one of them.
+
+    Args:
+        sender: the sender as the provider gave it (E.164, digits, national form or a name).
+        contacts: the account's contacts.
+        region: the account's country, to read a national number.
+    """
+    number = sender_number(sender, region)
+    if number is None:
+        return None
+    return next((contact for contact in contacts if contact.number == number), None)
