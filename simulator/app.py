@@ -6,7 +6,9 @@ Control API (JSON, under ``/_control/``):
     POST   /_control/faults   {"path", "kind", "count"=1, "seconds"=5}
            kind: ``delay`` (answer after ``seconds``), ``http500``, ``drop`` (handle the request,
            then close the connection without answering), ``drop_before`` (close without handling),
-           ``malformed`` (answer 200 with a body that is not the provider's format)
+           ``malformed`` (answer 200 with a body that is not the provider's format),
+           ``echo`` (answer 200 with the request's own body, credentials included, as a proxy
+           or a debugging page may)
     DELETE /_control/faults
     POST   /_control/accounts {"provider", "username", "password", "credits", "blocked_ip", ...}
     GET    /_control/messages                every message accepted, with its status
@@ -42,7 +44,7 @@ from .state import PARIS, Account, SimInbound, SimMessage, SimState
 
 _LOGGER = logging.getLogger(__name__)
 
-FAULT_KINDS = frozenset({"delay", "http500", "drop", "drop_before", "malformed"})
+FAULT_KINDS = frozenset({"delay", "http500", "drop", "drop_before", "malformed", "echo"})
 MALFORMED_BODY = b"<html><body>502 Bad Gateway \x00\xff</body>"
 
 
@@ -178,6 +180,11 @@ class Simulator:
             return web.Response(status=500, text="Internal Server Error")
         if fault.kind == "malformed":
             return web.Response(body=MALFORMED_BODY, content_type="text/html")
+        if fault.kind == "echo":
+            # A proxy or a debugging page that answers with the request it got, password and all.
+            return web.Response(
+                body=await request.read(), content_type=request.content_type or "text/plain"
+            )
         if fault.kind == "drop":
             await handler(request)
         # drop / drop_before: close the connection without an answer.

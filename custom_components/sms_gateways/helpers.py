@@ -40,11 +40,15 @@ from .gateways import (
     InsufficientCreditsError,
     InvalidRecipientError,
     InvalidSenderError,
+    InvalidTextError,
+    InvisibleMessageError,
     MessageRejectedError,
     MessageTooLongError,
     OutgoingSms,
     SchedulingError,
     SendOutcomeUnknownError,
+    SendTimeRangeError,
+    TooManyRecipientsError,
     UnsupportedOperationError,
 )
 
@@ -204,8 +208,27 @@ def gateway_error(
             key, invalid_input = "authentication_failed", False
         case InvalidRecipientError():
             key, placeholders = "invalid_recipient", {"number": err.number or str(err)}
+        case TooManyRecipientsError():
+            key = "too_many_recipients"
+            placeholders = {**names, "count": str(err.count), "limit": str(err.limit)}
+        case InvisibleMessageError():
+            key = "message_not_visible"
         case EmptyMessageError():
             key = "empty_message"
+        case InvalidTextError():
+            key = "invalid_character"
+            placeholders = {
+                "field": err.field,
+                "position": str(err.position),
+                "character": err.character,
+            }
+        case SendTimeRangeError():
+            key = "send_at_out_of_range"
+            placeholders = {
+                "send_at": err.when.isoformat(),
+                "earliest": err.earliest.date().isoformat(),
+                "latest": err.latest.date().isoformat(),
+            }
         case MessageTooLongError():
             key = "message_too_long"
             placeholders = {**names, "length": str(err.length), "limit": str(err.limit)}

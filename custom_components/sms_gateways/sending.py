@@ -61,9 +61,11 @@ from .gateways import (
     SendOutcomeUnknownError,
     SendResult,
     SendTimeError,
+    SendTimeRangeError,
     mask_numbers,
 )
 from .gateways.encoding import analyze
+from .gateways.user_input import check_message
 from .helpers import build_sms, gateway_error
 from .storage import WriteError
 from .tracking import DeliveryUpdate
@@ -337,6 +339,8 @@ def prepare(
                 "time_zone": err.zone,
             },
         ) from err
+    except SendTimeRangeError as err:
+        raise gateway_error(hass, entry, err) from err
     except SchedulingError as err:
         send_at = sms.send_at.isoformat() if sms.send_at else ""
         raise ServiceValidationError(
@@ -967,8 +971,16 @@ class EntrySending:
                 _settle(future, gateway_error(self.hass, self.entry, err))
                 continue
             waiting.setdefault(normalized, []).append(future)
-        if not waiting:
-            return
+        # More recipients than one send takes go out in several sends, each with its answers.
+        numbers = list(waiting)
+        for start in range(0, len(numbers), gateway.max_recipients):
+            group = numbers[start : start + gateway.max_recipients]
+            await self._async_notify_group(text, {number: waiting[number] for number in group})
+
+    async def _async_notify_group(
+        self, text: str, waiting: dict[str, list[asyncio.Future[None]]]
+    ) -> None:
+        """One send of ``text`` to these numbers; each caller gets its recipient's outcome."""
         try:
             report = await self.async_send_report(
                 SendRequest(recipients=tuple(waiting), message=text)
@@ -1027,6 +1039,15 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_exception(error)
 
 
+def _sendable(message: str) -> bool:
+    """Whether any provider could take ``message``: not empty, visible, no lone surrogate."""
+    try:
+        check_message(message)
+    except GatewayError:
+        return False
+    return True
+
+
 def preview(entry: SmsGatewaysConfigEntry, message: str) -> dict[str, Any]:
     """What ``send_sms`` would report for ``message``, and whether the provider takes it."""
     gateway = entry.runtime_data.gateway
@@ -1038,6 +1059,5 @@ def preview(entry: SmsGatewaysConfigEntry, message: str) -> dict[str, Any]:
         "length": info.length,
         "segments": info.segments,
         "max_length": max_length,
-        "fits": bool(message.strip())
-        and (max_length is None or gateway.measure(info) <= max_length),
+        "fits": _sendable(message) and (max_length is None or gateway.measure(info) <= max_length),
     }

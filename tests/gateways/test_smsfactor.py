@@ -26,6 +26,7 @@ from custom_components.sms_gateways.gateways import (
     InsufficientCreditsError,
     InvalidRecipientError,
     InvalidSenderError,
+    InvalidTextError,
     MessageRejectedError,
     OutgoingSms,
     SchedulingError,
@@ -242,8 +243,13 @@ async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGate
 async def test_text_that_xml_cannot_carry_is_refused_before_sending(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(MessageRejectedError, match="text"):
+    with pytest.raises(InvalidTextError) as caught:
         await gateway.send(sms("0612345678", message="page\fbreak"))
+    assert (caught.value.field, caught.value.position, caught.value.character) == (
+        "message",
+        5,
+        "U+000C",
+    )
     assert simulator.requests() == []
 
 

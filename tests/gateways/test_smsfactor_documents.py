@@ -16,6 +16,7 @@ import pytest
 
 from custom_components.sms_gateways.gateways import (
     GatewayResponseError,
+    InvalidTextError,
     MessageRejectedError,
     OutgoingSms,
 )
@@ -86,11 +87,18 @@ def lxml_report_document(gateway: SmsFactorGateway, ticket: str, reference: str)
     return etree.tostring(root, encoding="unicode")
 
 
+# The tag of the document that holds each field the user typed.
+_FIELD_TAGS = {"message": "text", "sender": "sender", "bookmark_url": "bookmark"}
+
+
 def _outcome(write: object, *args: object) -> str | tuple[type[Exception], str]:
+    """The text written, or the refusal and the tag of the field refused."""
     try:
         return write(*args)  # type: ignore[operator,no-any-return]
+    except InvalidTextError as err:
+        return (MessageRejectedError, _FIELD_TAGS[err.field])
     except MessageRejectedError as err:
-        return (MessageRejectedError, str(err))
+        return (MessageRejectedError, str(err).split()[1])
 
 
 def _gateway(username: str, password: str) -> SmsFactorGateway:

@@ -21,6 +21,11 @@ TEXTS = {
     "lowercase ç is not": "ç" * 100,
     "emoji": "Alarm 🚨" * 12,
     "surrogate pair at a part boundary": "a" * 66 + "😀" + "a" * 5,
+    "Mobyt's doubled characters, 80": ("^{}\\[~]|€" * 9)[:80],
+    "Mobyt's doubled characters, 81": ("^{}\\[~]|€" * 9)[:81],
+    "two parts of 153, then a third": "a" * 307,
+    "UCS-2 parts of 67, then a third": "ж" * 135,
+    "SMSFactor's ë => e": "Noël " * 40,
 }
 
 

@@ -187,6 +187,18 @@ async def test_faults(
         assert (await resp.text()).startswith("OK|")
 
 
+async def test_echo_fault_answers_the_request_itself(
+    running: tuple[Simulator, aiohttp.ClientSession, str, list[str]],
+) -> None:
+    """As a proxy or a debugging page may: the request's body, credentials and all, unhandled."""
+    sim, client, _url, _pushes = running
+    await client.post("/_control/faults", json={"path": "/echo/send", "kind": "echo"})
+    async with client.post("/echo/send", data={"to": "+33612345678", "pass": "s3cret"}) as resp:
+        assert resp.status == 200
+        assert await resp.text() == "to=%2B33612345678&pass=s3cret"
+    assert sim.state.messages == {}
+
+
 async def test_delay_fault_and_control_errors(
     running: tuple[Simulator, aiohttp.ClientSession, str, list[str]],
 ) -> None:

@@ -8,19 +8,21 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 import unicodedata
+import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from yarl import URL
 
-from .encoding import analyze
+from . import redact
+from .encoding import GSM7_PART, UCS2_PART, analyze
 from .errors import (
-    EmptyMessageError,
     InvalidRecipientError,
     InvalidSenderError,
     MessageTooLongError,
     SchedulingError,
     SendTimeError,
+    TooManyRecipientsError,
     UnsupportedOperationError,
 )
 from .models import (
@@ -30,6 +32,7 @@ from .models import (
     Capability,
     Contact,
     DeliveryReport,
+    Encoding,
     HistoryEntry,
     InboundPage,
     InboundSms,
@@ -39,6 +42,12 @@ from .models import (
 )
 from .numbers import to_e164
 from .transport import DEFAULT_TIMEOUT
+from .user_input import check_encodable, check_message, instant
+
+MAX_PARTS = 255
+"""GSM 03.40 numbers the parts of a long SMS in one octet (SMSFactor's doc: "le standard permet
+théoriquement jusqu'à 255 segments"): a longer text is no SMS, whatever the provider. It also
+bounds the request of a provider that documents no limit."""
 
 # A send time this far in the past is a mistake, not clock skew between us and the provider.
 _PAST_TOLERANCE = timedelta(minutes=1)
@@ -146,6 +155,14 @@ class SmsGateway(ABC):
     """The most digits of a sender that is a phone number (``validate_sender``'s rule)."""
     requires_sender: ClassVar[bool] = False
     """The provider refuses a message without a sender (SMSFactor)."""
+    max_recipients: ClassVar[int] = 500
+    """The most recipients one send takes; more are refused before any request.
+
+    No doc sets a number (SMSFactor's says "Limite : aucune"), so the bound is the size of a
+    request and of its answer: NetOxygen answers one row of about 150 bytes per recipient, and
+    an answer larger than ``xml.MAX_XML_BYTES`` (256 KiB) could not be read although the SMS
+    went; 500 recipients keep that answer near 75 KB and every provider's request under 40 KB,
+    far below the 1 MiB body limit common web servers start with."""
     cancels_whole_batch: ClassVar[bool] = False
     """Cancelling one message cancels every message of its send (Mobyt cancels an order)."""
 
@@ -170,6 +187,9 @@ class SmsGateway(ABC):
         self._session = session
         self._username = username
         self._password = password
+        # Masked in every excerpt of a reply while this gateway lives (an echo of the request).
+        redact.hide(password)
+        weakref.finalize(self, redact.forget, password)
         base = api_url or self.default_api_url
         self._api_url = base if base.endswith("/") else f"{base}/"
         self.region = (region or self.default_region).upper()
@@ -220,10 +240,11 @@ class SmsGateway(ABC):
 
         Raises:
             SchedulingError: ``when`` has no time zone.
+            SendTimeRangeError: ``when`` is too far from today for any time zone to convert.
         """
         if when.tzinfo is None or when.utcoffset() is None:
             raise SchedulingError("The send time must include a time zone")
-        return when.astimezone(self.timezone)
+        return instant(when).astimezone(self.timezone)
 
     def validate_sender(self, sender: str) -> str:
         """Check a sender against "11 alphanumeric characters" (SMSFactor's and Mobyt's docs).
@@ -266,25 +287,35 @@ class SmsGateway(ABC):
 
         Raises:
             InvalidRecipientError: no recipient, or one that is not a valid number (named).
+            TooManyRecipientsError: more numbers than ``max_recipients`` (found without reading
+                the numbers beyond it).
         """
         if len(recipients) == 1:  # most sends: nothing to make unique
             return (to_e164(recipients[0], self.region),)
         if not recipients:
             raise InvalidRecipientError("No recipient given")
         normalized: dict[str, None] = {}
+        limit = self.max_recipients
         for number in recipients:
             normalized[to_e164(number, self.region)] = None
+            if len(normalized) > limit:
+                raise TooManyRecipientsError(
+                    f"{len(recipients)} recipients given; {self.title} takes at most {limit} "
+                    "in one send",
+                    count=len(recipients),
+                    limit=limit,
+                )
         return tuple(normalized)
 
     def prepare(self, sms: OutgoingSms, *, now: datetime | None = None) -> PreparedSms:
         """Check a message against this provider's rules before anything is sent.
 
         Raises:
-            EmptyMessageError, MessageTooLongError, InvalidSenderError, InvalidRecipientError,
-            SchedulingError, UnsupportedOperationError: what is wrong, before any request.
+            EmptyMessageError, MessageTooLongError, InvalidTextError, InvalidSenderError,
+            InvalidRecipientError, TooManyRecipientsError, SchedulingError,
+            UnsupportedOperationError: what is wrong, before any request.
         """
-        if not sms.message.strip():
-            raise EmptyMessageError("The message is empty")
+        check_message(sms.message)
         info = analyze(sms.message)
         if self.max_length is not None and (length := self.measure(info)) > self.max_length:
             raise MessageTooLongError(
@@ -292,6 +323,14 @@ class SmsGateway(ABC):
                 f"{self.title} accepts at most {self.max_length}",
                 length=length,
                 limit=self.max_length,
+            )
+        if info.segments > MAX_PARTS:
+            limit = MAX_PARTS * (GSM7_PART if info.encoding is Encoding.GSM7 else UCS2_PART)
+            raise MessageTooLongError(
+                f"The message is {info.length} characters long; no SMS has more than "
+                f"{MAX_PARTS} parts ({limit} characters)",
+                length=info.length,
+                limit=limit,
             )
         self._check_options(sms)
         if sms.send_at is not None:
@@ -303,6 +342,7 @@ class SmsGateway(ABC):
                 raise SchedulingError(f"The send time {sms.send_at.isoformat()} is in the past")
         sender = sms.sender
         if sender:
+            check_encodable("sender", sender)
             sender = self.validate_sender(sender)
         elif self.requires_sender:
             raise InvalidSenderError(
@@ -324,6 +364,7 @@ class SmsGateway(ABC):
             self._require(Capability.MESSAGE_TYPE, "choose a message type")
         if sms.bookmark_url is not None:
             self._require(Capability.BOOKMARK, "send a bookmark link")
+            check_encodable("bookmark_url", sms.bookmark_url)
         if sms.tts:
             self._require(Capability.TTS, "send voice messages")
         if sms.test:

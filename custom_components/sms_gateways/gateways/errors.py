@@ -7,6 +7,8 @@ Every error carries the provider's own code and text when there is one.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class GatewayError(Exception):
     """Base of every error the gateway clients raise."""
@@ -100,6 +102,34 @@ class SendTimeError(SchedulingError):
         self.skipped = skipped
 
 
+class SendTimeRangeError(SchedulingError):
+    """A time beyond the dates the library can convert and keep (year 1, or 9999 and later).
+
+    Python's dates run from year 1 to 9999: an instant a time zone moves past either end cannot
+    be converted, and the bookkeeping after a send (a time kept until, a time to ask again) needs
+    room after it.
+    """
+
+    def __init__(
+        self, message: str, *, when: datetime, earliest: datetime, latest: datetime
+    ) -> None:
+        """Name the time refused, the first instant taken and the first one refused after it."""
+        super().__init__(message)
+        self.when = when
+        self.earliest = earliest
+        self.latest = latest
+
+
+class TooManyRecipientsError(GatewayError):
+    """More recipients than one send of this provider may carry (refused before any request)."""
+
+    def __init__(self, message: str, *, count: int, limit: int) -> None:
+        """Say how many recipients there are and how many one send takes."""
+        super().__init__(message)
+        self.count = count
+        self.limit = limit
+
+
 class UnsupportedOperationError(GatewayError):
     """The provider has no such function."""
 
@@ -136,6 +166,21 @@ class SendOutcomeUnknownError(GatewayResponseError):
 
 class EmptyMessageError(MessageRejectedError):
     """The message has no text."""
+
+
+class InvisibleMessageError(EmptyMessageError):
+    """The message has characters, but none that shows (spaces, zero-width characters...)."""
+
+
+class InvalidTextError(MessageRejectedError):
+    """A text has a character no request can carry (a lone UTF-16 surrogate): nothing is sent."""
+
+    def __init__(self, message: str, *, field: str, position: int, character: str) -> None:
+        """Name the field (``message``, ``sender``...), the 1-based position and the character."""
+        super().__init__(message)
+        self.field = field
+        self.position = position
+        self.character = character
 
 
 class MessageTooLongError(MessageRejectedError):

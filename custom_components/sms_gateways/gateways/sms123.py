@@ -596,6 +596,12 @@ class Sms123Gateway(SmsGateway):
     )
     # The doc's 160-character limit holds only for accounts without the long-SMS option.
     max_length = None
+    max_recipients = 29
+    """One request per recipient, the first alone and then ``_CONCURRENCY`` at a time. When
+    every request waits its whole timeout (``transport.DEFAULT_TIMEOUT``: 30 s, after a connect
+    attempt of up to 5 s), and the first recipient also waits for the two ``solde/`` requests that
+    find the pair of credentials, 29 recipients take 3 + 7 rounds of 35 s: under six minutes,
+    the longest a send may keep its caller waiting."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """The pair of credentials is not known until the provider took one."""

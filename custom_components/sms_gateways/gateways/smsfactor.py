@@ -43,6 +43,7 @@ from .errors import (
     GatewayError,
     GatewayResponseError,
     InsufficientCreditsError,
+    InvalidTextError,
     MessageRejectedError,
     SchedulingError,
     SendOutcomeUnknownError,
@@ -664,6 +665,8 @@ class SmsFactorGateway(SmsGateway):
 
 
 # What lxml refuses in a text or an attribute: what XML 1.0 cannot carry.
+# The fields of the document that hold what the user typed, by the name the user knows them by.
+_TYPED_FIELDS = {"text": "message", "sender": "sender", "bookmark": "bookmark_url"}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -719,14 +722,26 @@ def _refuse_what_xml_cannot_carry(fields: Sequence[tuple[str, str]]) -> None:
     what a send cost. Tests prove the text equal to lxml's for any text, and the refusals too.
 
     Raises:
-        MessageRejectedError: the first such field, named by its tag.
+        InvalidTextError: the first such character of what the user typed (its field, position
+            and code point).
+        MessageRejectedError: the first other such field, named by its tag.
     """
     joined = "".join([text for _tag, text in fields])
     if (joined.isascii() and joined.isprintable()) or not _NOT_XML.search(joined):
         return  # printable ASCII has none of them: str's own test, no regular expression
     for tag, text in fields:
-        if _NOT_XML.search(text):
-            raise MessageRejectedError(f"The {tag} has characters SMSFactor cannot receive")
+        if (found := _NOT_XML.search(text)) is None:
+            continue
+        if (field := _TYPED_FIELDS.get(tag)) is not None:
+            code = f"U+{ord(found.group()):04X}"
+            raise InvalidTextError(
+                f"The {field} has a character SMSFactor cannot receive at position "
+                f"{found.start() + 1} ({code}: XML 1.0 cannot carry it)",
+                field=field,
+                position=found.start() + 1,
+                character=code,
+            )
+        raise MessageRejectedError(f"The {tag} has characters SMSFactor cannot receive")
 
 
 def _escaped(text: str) -> str:

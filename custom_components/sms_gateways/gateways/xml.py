@@ -12,15 +12,20 @@ import xmlrpc.client
 from lxml import etree
 
 from .errors import GatewayResponseError
+from .redact import redact
 
 MAX_XML_BYTES = 256 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def excerpt(data: bytes | str, limit: int = 80) -> str:
-    """A short, printable start of a reply, for error messages (never the whole body)."""
+    """A short, printable start of a reply, for error messages (never the whole body).
+
+    Every live account's password is masked first (``redact``): a provider or a proxy that
+    echoes the request would otherwise put it in an error or a log line.
+    """
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-    text = " ".join(text.split())
+    text = " ".join(redact(text).split())
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
