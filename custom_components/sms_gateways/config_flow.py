@@ -261,7 +261,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
             await _async_check_account(gateway, errors, placeholders)
             if not errors:
                 return self._async_update_and_reload(
-                    entry, {CONF_PASSWORD: user_input[CONF_PASSWORD]}
+                    entry, {CONF_PASSWORD: user_input[CONF_PASSWORD]}, reason="reauth_successful"
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -295,6 +295,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
                         CONF_API_URL: api_url,
                     },
+                    reason="reconfigure_successful",
                 )
         schema = _account_schema(entry.data[CONF_API_URL], with_sender=False)
         suggested = {CONF_USERNAME: entry.data[CONF_USERNAME], **(user_input or {})}
@@ -317,12 +318,15 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _async_update_and_reload(
-        self, entry: SmsGatewaysConfigEntry, data_updates: Mapping[str, Any]
+        self, entry: SmsGatewaysConfigEntry, data_updates: Mapping[str, Any], reason: str
     ) -> ConfigFlowResult:
-        """Update the entry; a loaded one is reloaded by its update listener."""
+        """Update the entry; a loaded one is reloaded by its update listener.
+
+        The reason is always passed: without one Home Assistant shows its own generic text.
+        """
         if entry.update_listeners:
-            return self.async_update_and_abort(entry, data_updates=data_updates)
-        return self.async_update_reload_and_abort(entry, data_updates=data_updates)
+            return self.async_update_and_abort(entry, data_updates=data_updates, reason=reason)
+        return self.async_update_reload_and_abort(entry, data_updates=data_updates, reason=reason)
 
 
 def _entry_gateway(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> SmsGateway:
@@ -597,6 +601,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                         title=name,
                         unique_id=number,
                         data={CONF_PHONE_NUMBER: number},
+                        reason="reconfigure_successful",
                     )
                 else:
                     return self.async_create_entry(
