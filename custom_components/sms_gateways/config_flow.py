@@ -115,12 +115,17 @@ REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELE
 
 
 def _account_schema(
-    api_url: str, *, with_sender: bool, sender_required: bool = False
+    api_url: str,
+    *,
+    with_sender: bool,
+    sender_required: bool = False,
+    password_required: bool = True,
 ) -> probatio.Schema:
     """The credentials, a sender (required where the provider needs one), and the API address."""
+    password_marker = probatio.Required if password_required else probatio.Optional
     schema: dict[probatio.Marker, Any] = {
         probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
-        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+        password_marker(CONF_PASSWORD): PASSWORD_SELECTOR,
     }
     if with_sender:
         marker = probatio.Required if sender_required else probatio.Optional
@@ -192,7 +197,9 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             api_url = user_input.get(CONF_API_URL, GATEWAYS[provider].default_api_url)
-            gateway = self._gateway(provider, user_input[CONF_USERNAME], user_input, api_url)
+            gateway = self._gateway(
+                provider, user_input[CONF_USERNAME], user_input[CONF_PASSWORD], api_url
+            )
             await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
             self._abort_if_unique_id_configured()
             sender = user_input.get(CONF_SENDER, "").strip()
@@ -242,20 +249,45 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The provider refused the credentials: ask for the password again."""
-        return await self.async_step_reauth_confirm()
+        return await self._async_step_reauth(None)
 
-    async def async_step_reauth_confirm(
+    # One reauth and one reconfigure form per provider, named like the set-up forms, so that
+    # each field says the provider's words (Mobyt's "Login", 123-SMS.net's API key).
+    async def async_step_reauth_netoxygen(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """A new password for a NetOxygen account."""
+        return await self._async_step_reauth(user_input)
+
+    async def async_step_reauth_smsfactor(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A new password for an SMSFactor account."""
+        return await self._async_step_reauth(user_input)
+
+    async def async_step_reauth_mobyt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A new password for a Mobyt login."""
+        return await self._async_step_reauth(user_input)
+
+    async def async_step_reauth_sms123(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A new API key (or password) for a 123-SMS.net account."""
+        return await self._async_step_reauth(user_input)
+
+    async def _async_step_reauth(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         """Check the new password with the provider."""
         entry: SmsGatewaysConfigEntry = self._get_reauth_entry()
+        provider: str = entry.data[CONF_PROVIDER]
         errors: dict[str, str] = {}
         placeholders = {CONF_USERNAME: entry.data[CONF_USERNAME], CONF_NAME: entry.title}
         if user_input is not None:
             gateway = self._gateway(
-                entry.data[CONF_PROVIDER],
+                provider,
                 entry.data[CONF_USERNAME],
-                user_input,
+                user_input[CONF_PASSWORD],
                 entry.data[CONF_API_URL],
             )
             await _async_check_account(gateway, errors, placeholders)
@@ -264,7 +296,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry, {CONF_PASSWORD: user_input[CONF_PASSWORD]}, reason="reauth_successful"
                 )
         return self.async_show_form(
-            step_id="reauth_confirm",
+            step_id=f"reauth_{provider}",
             data_schema=REAUTH_SCHEMA,
             errors=errors,
             description_placeholders=placeholders,
@@ -274,13 +306,42 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the credentials (or the API address) of the same account."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_netoxygen(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the credentials of a NetOxygen account."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_smsfactor(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the credentials of an SMSFactor account."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_mobyt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the credentials of a Mobyt login."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_sms123(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the credentials of a 123-SMS.net account."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def _async_step_reconfigure(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """Check the changed credentials; an empty password keeps the stored one."""
         entry: SmsGatewaysConfigEntry = self._get_reconfigure_entry()
         provider: str = entry.data[CONF_PROVIDER]
         errors: dict[str, str] = {}
         placeholders = {CONF_NAME: entry.title}
         if user_input is not None:
             api_url = user_input.get(CONF_API_URL, entry.data[CONF_API_URL])
-            gateway = self._gateway(provider, user_input[CONF_USERNAME], user_input, api_url)
+            password = user_input.get(CONF_PASSWORD) or entry.data[CONF_PASSWORD]
+            gateway = self._gateway(provider, user_input[CONF_USERNAME], password, api_url)
             await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
             self._abort_if_unique_id_mismatch(reason="wrong_account")
             if not _valid_url(api_url):
@@ -292,28 +353,34 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry,
                     {
                         CONF_USERNAME: user_input[CONF_USERNAME].strip(),
-                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        CONF_PASSWORD: password,
                         CONF_API_URL: api_url,
                     },
                     reason="reconfigure_successful",
                 )
-        schema = _account_schema(entry.data[CONF_API_URL], with_sender=False)
-        suggested = {CONF_USERNAME: entry.data[CONF_USERNAME], **(user_input or {})}
+        schema = _account_schema(
+            entry.data[CONF_API_URL],
+            with_sender=False,
+            password_required=False,
+        )
+        # The password is never shown back: left empty, the stored one stays.
+        suggested = {
+            CONF_USERNAME: entry.data[CONF_USERNAME],
+            **{key: value for key, value in (user_input or {}).items() if key != CONF_PASSWORD},
+        }
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id=f"reconfigure_{provider}",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders=placeholders,
         )
 
-    def _gateway(
-        self, provider: str, username: str, user_input: Mapping[str, Any], api_url: str
-    ) -> SmsGateway:
+    def _gateway(self, provider: str, username: str, password: str, api_url: str) -> SmsGateway:
         return create_gateway(
             provider,
             async_get_clientsession(self.hass),
             username=username.strip(),
-            password=user_input[CONF_PASSWORD],
+            password=password,
             api_url=api_url,
         )
 

@@ -80,6 +80,20 @@ def _says_our_text(result: Any, reason: str) -> None:
     assert result.get("translation_domain") in (None, DOMAIN)
 
 
+async def _start_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, *, advanced: bool = True
+) -> Any:
+    """Open the reconfigure form of ``entry`` (in advanced mode: with the API address)."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={
+            "source": SOURCE_RECONFIGURE,
+            "entry_id": entry.entry_id,
+            "show_advanced_options": advanced,
+        },
+    )
+
+
 def _credentials(simulator: RunningSimulator, provider: str, **extra: Any) -> dict[str, Any]:
     username, password = DEMO_ACCOUNTS[provider]
     return {
@@ -266,7 +280,7 @@ async def test_reauth_of_a_loaded_entry(
     entry = init_integration
     simulator.sim.state.accounts[("netoxygen", "demo")].password = "new-password"
     result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "reauth_netoxygen"
     assert result["description_placeholders"][CONF_USERNAME] == "demo"
 
     result = await hass.config_entries.flow.async_configure(
@@ -310,11 +324,8 @@ async def test_reconfigure(
 ) -> None:
     """The credentials and API address change; another account is refused."""
     entry = init_integration
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
-    )
-    assert result["step_id"] == "reconfigure"
+    result = await _start_reconfigure(hass, entry)
+    assert result["step_id"] == "reconfigure_netoxygen"
     flow_id = result["flow_id"]
     good = _credentials(simulator, "netoxygen")
 
@@ -336,7 +347,7 @@ async def test_reconfigure(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
 
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_USERNAME: " demo ", CONF_PASSWORD: "demo-password"}
     )
@@ -358,10 +369,7 @@ async def test_reconfigure_of_an_entry_that_did_not_load(
     assert entry.state is ConfigEntryState.LOADED
     assert not entry.runtime_data.coordinator.answered
 
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
-    )
+    result = await _start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _credentials(simulator, "sms123")
     )
@@ -669,9 +677,66 @@ async def test_an_undocumented_refusal_at_reconfigure_quotes_the_provider(
 ) -> None:
     entry = make_entry(simulator, provider)
     entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
+    result = await _start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         _credentials(simulator, provider, **{CONF_API_URL: f"{refusing}{provider}/"}),
     )
     _assert_provider_words(result, provider)
+
+
+@pytest.mark.parametrize(
+    ("provider", "username_label", "password_label"),
+    [
+        ("netoxygen", "Username", "Password"),
+        ("smsfactor", "Email", "Password"),
+        ("mobyt", "Login", "Password"),
+        ("sms123", "User", "API key"),
+    ],
+)
+async def test_reauth_and_reconfigure_use_the_provider_words(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    provider: str,
+    username_label: str,
+    password_label: str,
+) -> None:
+    """Each provider's forms name its fields as its set-up form does (123-SMS.net: its key)."""
+    entry = make_entry(simulator, provider)
+    entry.add_to_hass(hass)
+    translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    steps = f"component.{DOMAIN}.config.step"
+
+    reauth = await entry.start_reauth_flow(hass)
+    assert reauth["step_id"] == f"reauth_{provider}"
+    assert translations[f"{steps}.{reauth['step_id']}.data.password"] == password_label
+    reauth_help = translations[f"{steps}.{reauth['step_id']}.data_description.password"]
+    assert ("123-SMS" in reauth_help or "cleAPI" in reauth_help) == (provider == "sms123")
+
+    result = await _start_reconfigure(hass, entry)
+    step = result["step_id"]
+    assert step == f"reconfigure_{provider}"
+    assert translations[f"{steps}.{step}.data.username"] == username_label
+    assert translations[f"{steps}.{step}.data.password"] == password_label
+    assert (
+        translations[f"{steps}.{step}.data.username"]
+        == (translations[f"{steps}.{provider}.data.username"])
+    )
+
+
+async def test_reconfigure_keeps_the_password_left_empty(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Changing only the API address does not ask for the password again."""
+    entry = make_entry(simulator, "netoxygen", **{CONF_API_URL: UNREACHABLE})
+    entry.add_to_hass(hass)
+    result = await _start_reconfigure(hass, entry)
+    assert not _is_required(result, CONF_PASSWORD)
+    new_url = simulator.api_url("netoxygen")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "demo", CONF_API_URL: new_url}
+    )
+    _says_our_text(result, "reconfigure_successful")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.data[CONF_API_URL] == new_url
+    assert entry.data[CONF_PASSWORD] == DEMO_ACCOUNTS["netoxygen"][1]
