@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import re
 import socket
 from urllib.parse import quote_plus, urlencode
 
@@ -18,6 +19,10 @@ from custom_components.sms_gateways.gateways.errors import GatewayConnectionErro
 from custom_components.sms_gateways.gateways.transport import form_body, post, quoted
 
 FAST = aiohttp.ClientTimeout(total=2, sock_connect=1, sock_read=0.5)
+
+
+_CLASS_NAME = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:Error|Exception)")
+"""A Python class name such as ClientConnectorError or ServerDisconnectedError."""
 
 
 @pytest.fixture
@@ -108,6 +113,7 @@ async def test_a_request_that_may_have_arrived_is_never_repeated(
         await post(session, str(test_server.make_url(path)), data={"a": "1"}, timeout=FAST)
     assert err.value.request_sent is True
     assert hits == [path]
+    assert not _CLASS_NAME.search(str(err.value)), str(err.value)
 
 
 async def test_oversized_reply_is_refused(
@@ -130,6 +136,9 @@ async def test_refused_connection_is_reported_as_not_sent(
         await post(session, f"http://127.0.0.1:{port}/x", timeout=FAST)
     assert err.value.request_sent is False
     assert "Cannot connect" in str(err.value)
+    # The user reads the error (in an action's error, a repair): plain words, no class name.
+    assert not _CLASS_NAME.search(str(err.value)), str(err.value)
+    assert "refused" in str(err.value)
 
 
 _FORM_TEXT = st.one_of(

@@ -68,6 +68,27 @@ def form_body(fields: Mapping[str, str]) -> bytes:
     return "&".join(pairs).encode("ascii")
 
 
+def _plain_reason(err: BaseException) -> str:
+    """What went wrong, in words a user reads (the class name stays in the debug log)."""
+    match err:
+        case aiohttp.ClientConnectorDNSError():
+            return "its address was not found"
+        case aiohttp.ClientConnectorCertificateError() | aiohttp.ClientSSLError():
+            return "its certificate was not accepted"
+        case aiohttp.ConnectionTimeoutError():
+            return "no connection in time"
+        case aiohttp.ClientConnectorError():
+            return "the connection was refused or the network is unreachable"
+        case aiohttp.ServerDisconnectedError():
+            return "it closed the connection"
+        case TimeoutError():
+            return "no answer in time"
+        case aiohttp.ClientPayloadError():
+            return "its reply was cut off"
+        case _:
+            return "the connection broke"
+
+
 class HttpReply(NamedTuple):
     """A provider's answer, read in full (within the size bound).
 
@@ -158,15 +179,17 @@ async def post(
                 attempt += 1
                 _LOGGER.debug("Connecting to %s failed (%s), trying once more", url, type(err))
                 continue
+            _LOGGER.debug("Connecting to %s failed again (%s)", url, type(err))
             raise GatewayConnectionError(
-                f"Cannot connect to the provider: {err.__class__.__name__}", request_sent=False
+                f"Cannot connect to the provider ({_plain_reason(err)})", request_sent=False
             ) from err
         except (TimeoutError, aiohttp.ClientError) as err:
             # ServerDisconnectedError, a read timeout, ClientPayloadError...: the provider may have
             # acted on the request. Never re-send.
+            _LOGGER.debug("No full answer from %s (%s)", url, type(err))
             raise GatewayConnectionError(
                 "The provider did not answer; the request may have been received "
-                f"({err.__class__.__name__})",
+                f"({_plain_reason(err)})",
                 request_sent=True,
             ) from err
         break
