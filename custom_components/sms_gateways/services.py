@@ -185,6 +185,13 @@ async def _cancel_sms(
     if ATTR_MESSAGE_ID not in call.data:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="cancel_what")
     message_id: str = call.data[ATTR_MESSAGE_ID]
+    if entry.runtime_data.tracker.was_canceled(message_id):
+        # Not asked again: 123-SMS.net would read a second cancel as a new send.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="already_canceled",
+            translation_placeholders={"message_id": message_id},
+        )
     with translate_errors(hass, entry, canceling=message_id):
         results = await entry.runtime_data.gateway.cancel([message_id])
     result = next((result for result in results if result.message_id == message_id), None)

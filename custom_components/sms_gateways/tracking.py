@@ -72,6 +72,11 @@ def signal_delivery(entry_id: str) -> str:
     return f"{DOMAIN}_delivery_{entry_id}"
 
 
+_CANCELED_TTL = 90 * 24 * 3600.0
+"""How long a cancelled message is remembered (a second cancel is said to be one)."""
+_MAX_CANCELED = 10_000
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryUpdate:
     """A message's status as the entities and events show it."""
@@ -181,6 +186,8 @@ class DeliveryTracker:
         self.pending: dict[str, PendingMessage] = {}
         self.last: DeliveryUpdate | None = None
         self._seen = RecentKeys()
+        self._canceled = RecentKeys(ttl=_CANCELED_TTL, max_keys=_MAX_CANCELED)
+        """The messages cancelled here: a second cancel is answered without asking the provider."""
         self._push_seen_at: datetime | None = None
         self._polling = False
         self._unsub: CALLBACK_TYPE | None = None
@@ -216,6 +223,7 @@ class DeliveryTracker:
             except KeyError, ValueError, TypeError:
                 self.last = None
         self._seen.load(stored.get("seen", []))
+        self._canceled.load(stored.get("canceled", {}))
         if isinstance(stored.get("messages"), dict):
             self.messages.update(stored["messages"])
         self._push_seen_at = stored_datetime(stored.get("push_seen_at"))
@@ -354,8 +362,14 @@ class DeliveryTracker:
                     replace(other.update, status=DeliveryStatus.CANCELED, provider_status=None)
                 )
         for update in canceled:
+            if update.message_id is not None:
+                self._canceled.add(update.message_id)
             self._publish(update)
         self._save()
+
+    def was_canceled(self, message_id: str) -> bool:
+        """Whether a cancel of ``message_id`` succeeded here (in the last months)."""
+        return message_id in self._canceled
 
     @callback
     def async_publish(self, update: DeliveryUpdate, *, event: bool = True) -> None:
@@ -500,6 +514,7 @@ class DeliveryTracker:
             "pending": [message.as_dict() for message in self.pending.values()],
             "last": self.last.as_dict() if self.last else None,
             "seen": self._seen.dump(),
+            "canceled": self._canceled.dump(),
             "messages": dict(self.messages),
             "push_seen_at": self._push_seen_at.isoformat() if self._push_seen_at else None,
         }

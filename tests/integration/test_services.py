@@ -252,7 +252,7 @@ async def test_schedule_and_cancel(
     init_integration: MockConfigEntry,
     provider: str,
 ) -> None:
-    """A message scheduled for tomorrow is cancelled; cancelling it again fails."""
+    """A message scheduled for tomorrow is cancelled; cancelling it again says it already was."""
     send_at = (dt_util.now() + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
     response = await call_action(
         hass,
@@ -271,9 +271,19 @@ async def test_schedule_and_cancel(
     assert response == {"message_id": message_id, "canceled": True}
     assert [message.status for message in sent] == ["canceled"]
 
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await call_action(hass, init_integration, "cancel_sms", message_id=message_id)
+    assert err.value.translation_key == "already_canceled"
     assert message_id in str(err.value)
+    assert [message.status for message in sent] == ["canceled"]
+
+    # Remembered across a restart of the integration.
+    await init_integration.runtime_data.tracker.async_flush()
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_action(hass, init_integration, "cancel_sms", message_id=message_id)
+    assert err.value.translation_key == "already_canceled"
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt"])
