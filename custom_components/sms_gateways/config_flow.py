@@ -17,6 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -100,6 +101,8 @@ PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+SECTION_ADVANCED = "advanced"
+"""The folded section of the account forms that holds the API address."""
 
 RECIPIENT_SCHEMA = probatio.Schema(
     {
@@ -130,8 +133,18 @@ def _account_schema(
     if with_sender:
         marker = probatio.Required if sender_required else probatio.Optional
         schema[marker(CONF_SENDER)] = TextSelector()
-    schema[probatio.Optional(CONF_API_URL, default=api_url)] = URL_SELECTOR
+    # Folded away: the documented address is the default, changed only to reach another server.
+    schema[probatio.Required(SECTION_ADVANCED)] = section(
+        probatio.Schema({probatio.Optional(CONF_API_URL, default=api_url): URL_SELECTOR}),
+        {"collapsed": True},
+    )
     return probatio.Schema(schema)
+
+
+def _api_url(user_input: Mapping[str, Any], default: str) -> str:
+    """The API address of the form's advanced section (the default when not given)."""
+    advanced: Mapping[str, Any] = user_input.get(SECTION_ADVANCED) or {}
+    return str(advanced.get(CONF_API_URL) or default)
 
 
 def _valid_url(url: str) -> bool:
@@ -196,7 +209,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            api_url = user_input.get(CONF_API_URL, GATEWAYS[provider].default_api_url)
+            api_url = _api_url(user_input, GATEWAYS[provider].default_api_url)
             gateway = self._gateway(
                 provider, user_input[CONF_USERNAME], user_input[CONF_PASSWORD], api_url
             )
@@ -204,7 +217,7 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_configured()
             sender = user_input.get(CONF_SENDER, "").strip()
             if not _valid_url(api_url):
-                errors[CONF_API_URL] = "invalid_url"
+                errors["base"] = "invalid_api_url"
             elif sender and (refused := _sender_error(gateway, sender, placeholders)):
                 errors[CONF_SENDER] = refused
             elif not sender and gateway.requires_sender:
@@ -339,13 +352,13 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders = {CONF_NAME: entry.title}
         if user_input is not None:
-            api_url = user_input.get(CONF_API_URL, entry.data[CONF_API_URL])
+            api_url = _api_url(user_input, entry.data[CONF_API_URL])
             password = user_input.get(CONF_PASSWORD) or entry.data[CONF_PASSWORD]
             gateway = self._gateway(provider, user_input[CONF_USERNAME], password, api_url)
             await self.async_set_unique_id(f"{provider}_{gateway.account_id}")
             self._abort_if_unique_id_mismatch(reason="wrong_account")
             if not _valid_url(api_url):
-                errors[CONF_API_URL] = "invalid_url"
+                errors["base"] = "invalid_api_url"
             else:
                 await _async_check_account(gateway, errors, placeholders)
             if not errors:

@@ -13,6 +13,7 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
+from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_CLOUDHOOK_URL,
@@ -56,7 +57,7 @@ async def _create(hass: HomeAssistant, simulator: RunningSimulator, provider: st
         {
             CONF_USERNAME: username,
             CONF_PASSWORD: password,
-            CONF_API_URL: simulator.api_url(provider),
+            SECTION_ADVANCED: {CONF_API_URL: simulator.api_url(provider)},
             CONF_SENDER: "Home",
         },
     )

@@ -23,6 +23,7 @@ import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_FALLBACK_ENTRY_ID,
@@ -80,27 +81,23 @@ def _says_our_text(result: Any, reason: str) -> None:
     assert result.get("translation_domain") in (None, DOMAIN)
 
 
-async def _start_reconfigure(
-    hass: HomeAssistant, entry: MockConfigEntry, *, advanced: bool = True
-) -> Any:
-    """Open the reconfigure form of ``entry`` (in advanced mode: with the API address)."""
-    return await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={
-            "source": SOURCE_RECONFIGURE,
-            "entry_id": entry.entry_id,
-            "show_advanced_options": advanced,
-        },
+async def _start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """Open the reconfigure form of ``entry``; its API address is folded away."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
+    assert result["data_schema"].schema[SECTION_ADVANCED].options["collapsed"] is True
+    return result
 
 
 def _credentials(simulator: RunningSimulator, provider: str, **extra: Any) -> dict[str, Any]:
     username, password = DEMO_ACCOUNTS[provider]
+    api_url = extra.pop(CONF_API_URL, simulator.api_url(provider))
     return {
         CONF_USERNAME: username,
         CONF_PASSWORD: password,
-        CONF_API_URL: simulator.api_url(provider),
         **extra,
+        SECTION_ADVANCED: {CONF_API_URL: api_url},
     }
 
 
@@ -139,17 +136,19 @@ async def test_create_entry(
 
 
 async def test_api_url_defaults_to_the_documented_base(hass: HomeAssistant) -> None:
-    """The API address is asked too, prefilled with the provider's documented base."""
+    """The API address is folded away, prefilled with the provider's documented base."""
     flow_id = await _start(hass, "mobyt")
     form = await hass.config_entries.flow.async_configure(flow_id)
     assert list(form["data_schema"].schema) == [
         CONF_USERNAME,
         CONF_PASSWORD,
         CONF_SENDER,
-        CONF_API_URL,
+        SECTION_ADVANCED,
     ]
-    filled = form["data_schema"]({CONF_USERNAME: "u", CONF_PASSWORD: "p"})
-    assert filled[CONF_API_URL] == "https://api.moby.fr/"
+    advanced = form["data_schema"].schema[SECTION_ADVANCED]
+    assert advanced.options["collapsed"] is True
+    filled = form["data_schema"]({CONF_USERNAME: "u", CONF_PASSWORD: "p", SECTION_ADVANCED: {}})
+    assert filled[SECTION_ADVANCED][CONF_API_URL] == "https://api.moby.fr/"
 
 
 @pytest.mark.parametrize(
@@ -157,7 +156,7 @@ async def test_api_url_defaults_to_the_documented_base(hass: HomeAssistant) -> N
     [
         ("netoxygen", {CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}),
         ("mobyt", {CONF_API_URL: UNREACHABLE}, {"base": "cannot_connect"}),
-        ("sms123", {CONF_API_URL: "ftp://example.com/"}, {CONF_API_URL: "invalid_url"}),
+        ("sms123", {CONF_API_URL: "ftp://example.com/"}, {"base": "invalid_api_url"}),
         ("netoxygen", {CONF_SENDER: "Home\u0007Alarm"}, {CONF_SENDER: "sender_unprintable"}),
         ("sms123", {CONF_SENDER: "Far too long a sender"}, {CONF_SENDER: "sender_too_long"}),
     ],
@@ -172,7 +171,7 @@ async def test_errors_then_recover(
     """A refused or unreachable account shows the error; fixed, the entry is created."""
     flow_id = await _start(hass, provider)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**_credentials(simulator, provider), **changes}
+        flow_id, _credentials(simulator, provider, **changes)
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == error
@@ -330,13 +329,13 @@ async def test_reconfigure(
     good = _credentials(simulator, "netoxygen")
 
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**good, CONF_API_URL: "not a url"}
+        flow_id, _credentials(simulator, "netoxygen", **{CONF_API_URL: "not a url"})
     )
-    assert result["errors"] == {CONF_API_URL: "invalid_url"}
+    assert result["errors"] == {"base": "invalid_api_url"}
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**good, CONF_API_URL: "http://[bad"}
+        flow_id, _credentials(simulator, "netoxygen", **{CONF_API_URL: "http://[bad"})
     )
-    assert result["errors"] == {CONF_API_URL: "invalid_url"}
+    assert result["errors"] == {"base": "invalid_api_url"}
     result = await hass.config_entries.flow.async_configure(
         flow_id, {**good, CONF_PASSWORD: "wrong"}
     )
@@ -349,7 +348,8 @@ async def test_reconfigure(
 
     result = await _start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_USERNAME: " demo ", CONF_PASSWORD: "demo-password"}
+        result["flow_id"],
+        {CONF_USERNAME: " demo ", CONF_PASSWORD: "demo-password", SECTION_ADVANCED: {}},
     )
     _says_our_text(result, "reconfigure_successful")
     await hass.async_block_till_done()
@@ -734,7 +734,7 @@ async def test_reconfigure_keeps_the_password_left_empty(
     assert not _is_required(result, CONF_PASSWORD)
     new_url = simulator.api_url("netoxygen")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_USERNAME: "demo", CONF_API_URL: new_url}
+        result["flow_id"], {CONF_USERNAME: "demo", SECTION_ADVANCED: {CONF_API_URL: new_url}}
     )
     _says_our_text(result, "reconfigure_successful")
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_FALLBACK_ENTRY_ID,
@@ -166,7 +167,7 @@ async def _configure(
             CONF_USERNAME: username,
             CONF_PASSWORD: password,
             CONF_SENDER: sender,
-            CONF_API_URL: simulator.api_url(provider),
+            SECTION_ADVANCED: {CONF_API_URL: simulator.api_url(provider)},
         },
     )
 

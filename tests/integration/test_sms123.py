@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import CONF_API_URL, DOMAIN, EVENT_DELIVERY_STATUS
 from custom_components.sms_gateways.gateways.sms123 import encode_message_id
 from custom_components.sms_gateways.storage import GroupedStore
@@ -35,7 +36,11 @@ async def _flow(hass: HomeAssistant, simulator: RunningSimulator, login: str, se
     )
     return await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_USERNAME: login, CONF_PASSWORD: secret, CONF_API_URL: simulator.api_url("sms123")},
+        {
+            CONF_USERNAME: login,
+            CONF_PASSWORD: secret,
+            SECTION_ADVANCED: {CONF_API_URL: simulator.api_url("sms123")},
+        },
     )
 
 

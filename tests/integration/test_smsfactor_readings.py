@@ -9,6 +9,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 
+from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import CONF_API_URL, CONF_SENDER, DOMAIN
 from tests.conftest import RunningSimulator
 
@@ -38,7 +39,7 @@ async def test_login_not_checked_by_getdr_ends_in_a_reauth_at_the_first_send(
             CONF_USERNAME: "demo@example.com",
             CONF_PASSWORD: "a wrong password",
             CONF_SENDER: "Home",
-            CONF_API_URL: simulator.api_url("smsfactor"),
+            SECTION_ADVANCED: {CONF_API_URL: simulator.api_url("smsfactor")},
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY  # getDr answered: nothing better exists
