@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -31,7 +33,7 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.sms_gateways.sending import outbox_store
+from custom_components.sms_gateways.sending import outbox_store_key
 from tests.conftest import RunningSimulator
 
 from .common import call_action, entity_id_of, restart_entry, setup_entry
@@ -69,6 +71,24 @@ def _cut(entry: MockConfigEntry) -> None:
 def _restore(entry: MockConfigEntry, simulator: RunningSimulator, provider: str) -> None:
     """The account's provider accepts connections again."""
     entry.runtime_data.gateway._api_url = simulator.api_url(provider)
+
+
+def _outbox_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    return Path(hass.config.path(".storage", outbox_store_key(entry.entry_id)))
+
+
+def _stored_outbox(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The outbox as it is on disk now."""
+    data: dict[str, Any] = json.loads(_outbox_path(hass, entry).read_text("utf-8"))["data"]
+    return data
+
+
+def _put_outbox(hass: HomeAssistant, entry: MockConfigEntry, items: list[dict[str, Any]]) -> None:
+    """An outbox on disk, as a previous run left it."""
+    path = _outbox_path(hass, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = outbox_store_key(entry.entry_id)
+    path.write_text(json.dumps({"version": 1, "key": key, "data": {"outbox": items}}), "utf-8")
 
 
 async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
@@ -291,7 +311,7 @@ async def test_outbox_survives_a_restart(
     entry = init_integration
     _cut(entry)
     await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    stored = hass_storage[outbox_store(hass, entry.entry_id).key]["data"]["outbox"]
+    stored = _stored_outbox(hass, entry)["outbox"]
     assert [item["request"]["recipients"] for item in stored] == [[ALICE]]
     await restart_entry(hass, entry)  # the restarted entry reaches the provider
     assert len(entry.runtime_data.sending.outbox) == 1
@@ -308,22 +328,20 @@ async def test_outbox_interrupted_attempt_is_not_sent_again(
     """An attempt that was under way when Home Assistant stopped may have gone out: dropped."""
     entry = make_entry(simulator, "netoxygen")
     now = dt_util.utcnow()
-    hass_storage[f"{DOMAIN}.{entry.entry_id}.outbox"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}.outbox",
-        "data": {
-            "outbox": [
-                {
-                    "item_id": "abc",
-                    "request": {"recipients": [ALICE], "message": "Alarm", "options": {}},
-                    "created_at": now.isoformat(),
-                    "deadline": (now + timedelta(hours=1)).isoformat(),
-                    "next_try": now.isoformat(),
-                    "in_flight": True,
-                }
-            ]
-        },
-    }
+    _put_outbox(
+        hass,
+        entry,
+        [
+            {
+                "item_id": "abc",
+                "request": {"recipients": [ALICE], "message": "Alarm", "options": {}},
+                "created_at": now.isoformat(),
+                "deadline": (now + timedelta(hours=1)).isoformat(),
+                "next_try": now.isoformat(),
+                "in_flight": True,
+            }
+        ],
+    )
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await setup_entry(hass, entry)
     assert not entry.runtime_data.sending.outbox
