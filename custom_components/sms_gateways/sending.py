@@ -316,6 +316,7 @@ def prepare(
             translation_key="no_recipients",
             translation_placeholders={"account": entry.title},
         )
+    _check_text(request)
     sms = build_sms(entry, request.recipients, request.message, request.options)
     try:
         return entry.runtime_data.gateway.prepare(sms)
@@ -338,6 +339,28 @@ def prepare(
         ) from err
     except GatewayError as err:
         raise gateway_error(hass, entry, err) from err
+
+
+def _check_text(request: SendRequest) -> None:
+    """Refuse text that is not Unicode (a lone surrogate, which only a template can make).
+
+    No provider can be sent it and no file can hold it: kept in the outbox, it would fail every
+    write after it.
+
+    Raises:
+        ServiceValidationError: the message or a text option is not Unicode text.
+    """
+    texts = [("message", request.message)]
+    texts += [(key, value) for key, value in request.options.items() if isinstance(value, str)]
+    for name, text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="text_not_unicode",
+                translation_placeholders={"field": name, "position": str(err.start + 1)},
+            ) from err
 
 
 async def _async_deliver(entry: SmsGatewaysConfigEntry, prepared: PreparedSms) -> SendReport:
