@@ -20,6 +20,7 @@ import logging
 import re
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
@@ -203,8 +204,7 @@ class InboundReceiver:
             if isinstance(key, str) and (received := ReceivedSms.from_stored(data)) is not None:
                 self._unfired[key] = received
         if self._unfired:
-            # Once Home Assistant has started: the automations that wait for them are loaded.
-            self._unsub_started = async_at_started(self.hass, self._async_fire_unfired)
+            self._unsub_started = async_at_started(self.hass, self._started)
         if self._poll_interval is not None and self.gateway.supports(Capability.INBOUND_POLL):
             self._unsub = async_track_time_interval(
                 self.hass,
@@ -234,9 +234,33 @@ class InboundReceiver:
             self._unsub_started = None
         await self._store.async_close()
 
-    async def _async_fire_unfired(self, _hass: HomeAssistant) -> None:
-        """Fire again what a previous run recorded as received but is not known to have fired."""
+    @callback
+    def _started(self, hass: HomeAssistant) -> None:
+        """Home Assistant has started (its automations are loaded): fire once the entry is.
+
+        The entry's event entity listens from then on.
+        """
         self._unsub_started = None
+        entry = hass.config_entries.async_get_entry(self.entry_id)
+        if entry is None or entry.state is ConfigEntryState.LOADED:
+            self._fire_unfired()
+            return
+        waiting = True
+
+        @callback
+        def _state_changed() -> None:
+            nonlocal waiting
+            if waiting and entry.state is ConfigEntryState.LOADED:
+                waiting = False
+                self._fire_unfired()
+            elif entry.state is not ConfigEntryState.SETUP_IN_PROGRESS:
+                waiting = False
+
+        self._unsub_started = entry.async_on_state_change(_state_changed)
+
+    @callback
+    def _fire_unfired(self) -> None:
+        """Fire again what a previous run recorded as received but is not known to have fired."""
         keys = [key for key in self._unfired if key not in self._firing]
         if keys:
             _LOGGER.info(
