@@ -212,7 +212,10 @@ class PushHandler:
     async def _dispatch(self, form: dict[str, str]) -> int:
         """Parse and hand on a push; answered once what it holds is on disk.
 
-        Parsed and recorded before the first ``await``: duplicates are caught before any.
+        Parsed and recorded before the first ``await``: duplicates are caught before any. A
+        received SMS is recorded as received, fired, then recorded as fired before the answer:
+        a push answered 200 has fired (a kill between the record and the firing leaves it to
+        fire again, marked redelivered, at the next start or on this push's retry).
         """
         try:
             if _is_status_report(form):
