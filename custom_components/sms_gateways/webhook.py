@@ -213,9 +213,10 @@ class PushHandler:
         """Parse and hand on a push; answered once what it holds is on disk.
 
         Parsed and recorded before the first ``await``: duplicates are caught before any. A
-        received SMS is recorded as received, fired, then recorded as fired before the answer:
-        a push answered 200 has fired (a kill between the record and the firing leaves it to
-        fire again, marked redelivered, at the next start or on this push's retry).
+        received SMS is on disk as received, then fired, before the answer (its record as fired
+        goes with the next write): a push answered 200 has fired. A kill between the record and
+        that next write leaves it to fire again, marked redelivered, at the next start or on
+        this push's retry.
         """
         try:
             if _is_status_report(form):
