@@ -419,9 +419,9 @@ class EntrySending:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._retrying: asyncio.Future[None] | None = None
         """Done when the attempts under way have ended (None when none is)."""
-        self._stopping = False
-        """No attempt starts any more."""
-        self._stopped: asyncio.Task[None] | None = None
+        self._stopped = False
+        """Stopping or stopped: no attempt starts any more."""
+        self._stop_task: asyncio.Task[None] | None = None
 
     # --- life -------------------------------------------------------------------------------
 
@@ -477,14 +477,14 @@ class EntrySending:
         stop. The attempt under way is not cancelled (its request may be out), so this waits
         at most the provider's request timeout.
         """
-        if self._stopped is None:
-            self._stopped = self.hass.async_create_task(
+        if self._stop_task is None:
+            self._stop_task = self.hass.async_create_task(
                 self._async_stop(), f"{DOMAIN} stop outbox {self.entry.title}", eager_start=True
             )
-        await asyncio.shield(self._stopped)
+        await asyncio.shield(self._stop_task)
 
     async def _async_stop(self) -> None:
-        self._stopping = True
+        self._stopped = True
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -501,7 +501,7 @@ class EntrySending:
             del outboxes[self.entry.entry_id]
 
     def _running(self) -> bool:
-        return not self._stopping
+        return not self._stopped
 
     @property
     def keep_trying(self) -> bool:
@@ -710,7 +710,7 @@ class EntrySending:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
-        if self._stopping:
+        if self._stopped:
             return
         waiting = [item for item in self.outbox.values() if not item.in_flight]
         if not waiting:
@@ -721,7 +721,7 @@ class EntrySending:
     @callback
     def _due(self, _now: datetime) -> None:
         self._unsub_timer = None
-        if not self._stopping:
+        if not self._stopped:
             # The entry's task, not a background one: an unload waits for it, never cancels it.
             self.entry.async_create_task(
                 self.hass, self.async_retry_due(), f"{DOMAIN} outbox {self.entry.title}"
@@ -729,7 +729,7 @@ class EntrySending:
 
     async def async_retry_due(self) -> None:
         """Try every message whose time has come; give up those past their deadline."""
-        if self._retrying is not None or self._stopping:
+        if self._retrying is not None or self._stopped:
             return
         self._retrying = self.hass.loop.create_future()
         try:
