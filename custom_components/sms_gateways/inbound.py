@@ -361,14 +361,16 @@ class InboundReceiver:
         new: list[tuple[str, ReceivedSms]] = []
         again: list[tuple[str, ReceivedSms]] = []
         for (key, received), is_new in zip(readable, added, strict=True):
-            if is_new:
+            if key in self._unfired:
+                if key not in self._firing:
+                    # Pushed again after a run recorded it and may not have fired it (checked
+                    # first: should the memory of keys have let its key go, it is no new one).
+                    self._firing.add(key)
+                    again.append((key, self._unfired[key]))
+            elif is_new:
                 self._unfired[key] = received
                 self._firing.add(key)
                 new.append((key, received))
-            elif key in self._unfired and key not in self._firing:
-                # Pushed again after a run recorded it and may not have fired it.
-                self._firing.add(key)
-                again.append((key, self._unfired[key]))
         if len(new) + len(again) < len(readable):
             _LOGGER.debug("%s received SMS already handled", len(readable) - len(new) - len(again))
         if new or changed:
