@@ -14,8 +14,15 @@ What it plays by default is listed here; every point the doc leaves open (R1 to 
 - ``auth`` answers False for bad credentials; ``get_credits``, ``get_guid`` and
   ``account_status`` answer False too.
 - A message longer than 10 parts (1530 GSM-7 septets, 670 UCS-2 units) is refused with error 8.
-- A sender is 1 to 11 letters and digits, or a phone number (digits, optional ``+``, at most
-  16); anything else is error 6.
+- The sender, from the doc's own words: "If the field is empty or the current user is not
+  allowed to change the sender the default sender for this user is used. Otherwise, if no
+  default sender is set, "textobox.ch" is used." No limit is stated, so any text is taken as it
+  is; an account whose ``extra["fixed_sender"]`` is set may not change it (its default, else
+  ``textobox.ch``, is used). R27 (``sender``) plays a network that refuses long or non
+  alphanumeric senders with error 6 "Invalid source number".
+- A recipient whose number ends in ``2222`` meets "the current error code" 2 (Gateway error)
+  with status 7 once sent (R31, ``current_error``): transient, it is delivered after; final, it
+  stays so.
 - ``clean_number`` answers an empty string when it cannot make a number of its argument.
 - ``get_status`` and ``cancel_message`` answer ``[id, False]`` for an id the account does not own.
 - A ``send_message`` row is ``[destination, 1, id]`` when sent now, ``[destination, 9, id]``
@@ -114,7 +121,8 @@ READINGS = (
     Reading(
         "clean_number_failure",
         ("empty", "false", "fault", "echo"),
-        "R4: clean_number of no number answers '' (empty), FALSE, a fault, or the input back.",
+        "R4: clean_number of no number answers '' (empty), FALSE, a fault, or the input back "
+        "(FALSE, whose reason the doc does not give, is R32 too).",
     ),
     Reading(
         "max_length",
@@ -141,10 +149,35 @@ READINGS = (
         "R8: how dest is read. string: its digits as written; int: as a number, so a leading 0 "
         "is lost (a national 0791234567 becomes 791234567, another number).",
     ),
+    Reading(
+        "sender",
+        ("any", "network_rule"),
+        "R27: the sender (the doc states no limit and names textobox.ch as its default). any: "
+        "any text is taken as it is; network_rule: a sender of more than 11 characters, or "
+        "other than letters and digits, and not a number (+ and up to 16 digits), is error 6.",
+    ),
+    Reading(
+        "current_error",
+        ("transient", "final"),
+        'R31: the error codes 2-4 and status 7 ("the current error code"). A recipient ending '
+        "in 2222 gets 2/7 Gateway error once sent; transient: it is delivered after; final: "
+        "it stays 2/7.",
+    ),
+    Reading(
+        "cancel_false",
+        ("not_scheduled", "any_failure"),
+        "R32: what FALSE from cancel_message means (the doc gives no reason). not_scheduled: "
+        "the message is no longer scheduled (sent, or cancelled already); any_failure: the "
+        "first cancel of a scheduled message answers FALSE and it stays scheduled.",
+    ),
 )
 
+GATEWAY_ERROR_SUFFIX = "2222"
+"""A recipient ending so meets NetOxygen's current error 2 / status 7 once sent (R31)."""
+
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_SENDER = re.compile(r"^(?:[A-Za-z0-9]{1,11}|\+?[0-9]{3,16})$")
+_NETWORK_SENDER = re.compile(r"^(?:[A-Za-z0-9]{1,11}|\+?[0-9]{1,16})$")
+"""R27 network_rule: what a network commonly takes (the doc sets no rule)."""
 _NUMBER_PUNCTUATION = frozenset(" /-.()")
 
 
@@ -380,7 +413,7 @@ class NetOxygenSim(ProviderSim):
                     username=user,
                     recipient=number,
                     text=message,
-                    sender=sender or None,
+                    sender=self._sender(opened, sender),
                     created_at=now,
                     status="scheduled" if scheduled else "queued",
                     scheduled_at=when if scheduled else None,
@@ -389,6 +422,14 @@ class NetOxygenSim(ProviderSim):
                 )
             )
         return rows
+
+    @staticmethod
+    def _sender(account: Account, given: str) -> str:
+        """The sender the message goes with: the doc's words (see the module's docstring)."""
+        default = str(account.extra.get("default_sender") or DEFAULT_SENDER)
+        if not given or account.extra.get("fixed_sender"):
+            return default
+        return given
 
     @staticmethod
     def _send_time(value: object) -> datetime | None:
@@ -405,7 +446,11 @@ class NetOxygenSim(ProviderSim):
         """The error code of one recipient's row, or 0 when it is accepted."""
         if not number or is_refused(given):
             return 5
-        if sender and not _SENDER.match(sender):
+        if (
+            sender
+            and self.reading("sender") == "network_rule"
+            and not _NETWORK_SENDER.match(sender)
+        ):
             return 6
         if not message.strip():
             return 7
@@ -441,13 +486,18 @@ class NetOxygenSim(ProviderSim):
                 rows.append([message_id, self._status_of(message)])
         return rows
 
-    @staticmethod
-    def _status_of(message: SimMessage) -> dict[str, object]:
+    def _status_of(self, message: SimMessage) -> dict[str, object]:
         sent, last = LIFECYCLE_CODES.get(message.status, (2, 7))
+        if message.recipient.endswith(GATEWAY_ERROR_SUFFIX):
+            # R31: "the current error code", 2 (Gateway error), while sent; then delivered
+            # (transient) or so for good (final).
+            final = self.reading("current_error") == "final"
+            if message.status == "sent" or (final and message.status == "delivered"):
+                sent, last = 2, 7
         sent_date = message.scheduled_at or message.created_at
         last_date = message.delivered_at or sent_date
         return {
-            "from": message.sender or DEFAULT_SENDER,
+            "from": message.sender,
             "to": message.recipient,
             "length": int(message.extra.get("characters", len(message.text))),
             "sent_date": _wire_date(sent_date),
@@ -471,6 +521,10 @@ class NetOxygenSim(ProviderSim):
                 self._unknown_id(message_id, rows, struct=False)
                 continue
             canceled = message.status == "scheduled"
+            if canceled and self.reading("cancel_false") == "any_failure":
+                # R32: FALSE for a reason of the provider's; the message stays scheduled.
+                canceled = bool(message.extra.get("cancel_failed_once"))
+                message.extra["cancel_failed_once"] = True
             if canceled:
                 message.status = "canceled"
                 opened.credits += message.segments

@@ -25,7 +25,16 @@ Choices where the doc is vague (it shows no reply body):
 - The readings (``READINGS``, R18-R22 of READINGS.md) play the other answers the doc allows:
   the reply's body, the two pairs of credentials, the test value, a cancel that matches
   nothing, the form of ``numero`` and the time zone of ``diff``.
-- ``senderid``: up to 11 letters and digits, or ``+`` and up to 10 digits (the ``+`` counts).
+- ``senderid``, in the doc's words: "il ne doit pas dépasser 11 caractères", a length only
+  (every character counts, a ``+`` too); R27 (``sender``) plays a server that also wants
+  letters and digits (or ``+`` and digits), else 97.
+- A recipient whose number ends in ``2020`` gets ``-2`` "Erreur technique" (R24,
+  ``technical_error``: nothing sent, or sent and billed all the same); one ending in ``1010``
+  gets ``101`` "Info : le numéro de mobile est bloqué et/ou blacklisté" (R33, ``info_101``).
+- ``solde/`` answers the balance itself, so a balance of 82 is the bare ``82`` (R33).
+- A cancel (``diff`` + ``s``) that matches a scheduled message answers 94; R26
+  (``cancel_answer``) plays a technical error (-2, kept), an undocumented code (deleted) or a
+  reply that is no code at all (deleted).
 - ``contact/upd/`` reads ``groupe`` as ONE group name (``--`` splits groups only in
   ``contact/add/``), so ``A--B`` there is a group that does not exist (517).
 - A scheduled date more than two minutes in the past is refused with 85 like a malformed one;
@@ -99,8 +108,10 @@ TEXTS = {
     "517": "Erreur : le groupe à supprimer n'existe pas",
 }
 
-# "il ne doit pas dépasser 11 caractères": letters and digits, or a number whose '+' counts.
-_SENDER = re.compile(r"^(?:[A-Za-z0-9]{1,11}|\+[0-9]{1,10})$")
+_MAX_SENDER = 11
+"""senderid: "il ne doit pas dépasser 11 caractères"."""
+_ALPHANUMERIC_SENDER = re.compile(r"^(?:[A-Za-z0-9]+|\+[0-9]+)$")
+"""R27 alphanumeric: what a stricter server takes (the doc sets a length only)."""
 # The doc gives test mode as "« o » ou vide" and as "« 0 »": both are read as test mode unless
 # the account's ``test_value`` names the one it reads (the other then sends for real).
 _TEST_VALUES = ("o", "0")
@@ -276,7 +287,35 @@ READINGS = (
         ("paris", "utc"),
         "R22: the time zone diff is read in (none is named). paris or utc.",
     ),
+    Reading(
+        "technical_error",
+        ("not_sent", "sent"),
+        'R24: -2 "Erreur technique" to a send (a recipient ending in 2020). not_sent: nothing '
+        "left; sent: the message left and was billed all the same.",
+    ),
+    Reading(
+        "cancel_answer",
+        ("documented", "technical_error", "undocumented", "unreadable"),
+        "R26: the answer to a cancel (diff + s) that matches a scheduled message. documented: "
+        "94; technical_error: -2, the message stays scheduled; undocumented: deleted, answered "
+        "99 (no table has it); unreadable: deleted, answered a body that is no code.",
+    ),
+    Reading(
+        "sender",
+        ("length", "alphanumeric"),
+        'R27: senderid "ne doit pas dépasser 11 caractères". length: any text of up to 11 '
+        "characters; alphanumeric: also only letters and digits, or + and digits (else 97).",
+    ),
+    Reading(
+        "info_101",
+        ("not_sent", "sent"),
+        'R33: 101 "Info : le numéro de mobile est bloqué et/ou blacklisté" (a recipient ending '
+        "in 1010), neither Succès nor Erreur. not_sent: nothing left; sent: it left, billed.",
+    ),
 )
+
+_TECHNICAL_SUFFIX = "2020"
+_BLOCKED_SUFFIX = "1010"
 
 
 class Sms123Sim(ProviderSim):
@@ -426,7 +465,11 @@ class Sms123Sim(ProviderSim):
         if params.get("test", "") not in ("", *_TEST_VALUES):
             return "-1", {}
         sender = params.get("senderid", "")
-        if sender and not _SENDER.match(sender):
+        if len(sender) > _MAX_SENDER or (
+            sender
+            and self.reading("sender") == "alphanumeric"
+            and not _ALPHANUMERIC_SENDER.match(sender)
+        ):
             return "97", {}
         if (
             sender
@@ -439,6 +482,8 @@ class Sms123Sim(ProviderSim):
         if diff.endswith("s"):
             code = self._cancel(account, number, message, diff.removesuffix("s"))
             played = self.reading("cancel_mismatch")
+            if code == "94":
+                return self._cancel_answer(account, number, message, diff.removesuffix("s"))
             if code != "95" or played == "refuse":
                 return code, {}
             # Read as a send: at the date without its "s", or at once.
@@ -448,8 +493,9 @@ class Sms123Sim(ProviderSim):
             scheduled_at = _parse_diff(diff, self._diff_zone())
             if scheduled_at is None or scheduled_at < now - _PAST_TOLERANCE:
                 return "85", {}
-        if number.endswith("1010"):
-            return "101", {}
+        answer = self._trouble(number)
+        if answer is not None and not self._sent_all_the_same(answer):
+            return answer, {}
         if number.startswith(_DOM_TOM) and not account.extra.get("dom_tom"):
             return "93", {}
         if self._is_duplicate(account, number, message, now):
@@ -487,7 +533,45 @@ class Sms123Sim(ProviderSim):
                 },
             )
         )
-        return ("81" if scheduled_at else "80"), {}
+        return answer or ("81" if scheduled_at else "80"), {}
+
+    @staticmethod
+    def _trouble(number: str) -> str | None:
+        """-2 or 101 for the recipients that meet them (R24, R33), else None."""
+        if number.endswith(_TECHNICAL_SUFFIX):
+            return "-2"
+        if number.endswith(_BLOCKED_SUFFIX):
+            return "101"
+        return None
+
+    def _sent_all_the_same(self, code: str) -> bool:
+        """Whether the message leaves although the answer is ``code`` (R24, R33)."""
+        point = "technical_error" if code == "-2" else "info_101"
+        return self.reading(point) == "sent"
+
+    def _cancel_answer(self, account: Account, number: str, message: str, diff: str) -> Outcome:
+        """R26: the answer to a cancel that deleted a scheduled message (94 by the doc)."""
+        match self.reading("cancel_answer"):
+            case "technical_error":
+                self._uncancel(account, number, message, diff)
+                return "-2", {}
+            case "undocumented":
+                return "99", {}
+            case "unreadable":
+                return "OK", {}
+        return "94", {}
+
+    def _uncancel(self, account: Account, number: str, message: str, diff: str) -> None:
+        when = _parse_diff(diff, self._diff_zone())
+        for sent in self.state.messages_of(KEY, account.username):
+            if (
+                sent.status == "canceled"
+                and sent.recipient == f"+{number}"
+                and (sent.text == message and sent.scheduled_at == when)
+            ):
+                sent.status = "scheduled"
+                account.credits -= sent.segments
+                return
 
     def _numero(self, numero: str) -> str | None:
         """The recipient as international digits, in the forms the ``numero`` reading takes."""
@@ -531,7 +615,8 @@ class Sms123Sim(ProviderSim):
     # --- solde/ ------------------------------------------------------------------------------
 
     def _solde(self, account: Account, _params: Params) -> Outcome:
-        return f"{account.credits:g}", {"solde": account.credits}
+        # The balance is the reply ("Valeur retour : Solde du compte"), whatever code it equals.
+        return f"{account.credits:g}", {"message": "Solde du compte", "solde": account.credits}
 
     # --- group/ and contact/ -----------------------------------------------------------------
 

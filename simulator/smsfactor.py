@@ -4,9 +4,11 @@ Strict per the doc: every answer is HTTP 200 with a ``<response>``; a document t
 follow the doc gets its error code. Where the doc is vague this simulator decides:
 
 - The document is read from the form field ``XML`` (what public clients send) or, failing a
-  form, from the raw request body.
-- A sender longer than 11 characters, or a text longer than 1120, is refused with -2 (Erreur
-  XML): both are limits of the document's schema (``smsfactor.xsd``).
+  form, from the raw request body (R30, ``body``: only the field, or only the raw body).
+- The sender, in the doc's words: "Limite : 11 caractères alphanumériques" (ASCII letters and
+  digits, 1 to 11 of them); the text: "Limite : 1120 caractères", counted in characters (R29,
+  ``text_limit``: in septets, an extension character of GSM 03.38 counting two). Beyond
+  either, -2 (Erreur XML): both are limits of the document's schema (``smsfactor.xsd``).
 - Credits are debited per recipient per part: one part up to 160 septets, else parts of 153
   (the doc's rule; SMSFactor turns every text into GSM 7-bit, an extension character costing
   two septets), counted by ``billing.bill``.
@@ -18,14 +20,17 @@ follow the doc gets its error code. Where the doc is vague this simulator decide
   try again later"; ``getdr_unknown`` plays -2 or -99 instead), so a recipient sent without a
   reference cannot be followed.
 - A ``<gsm>`` row of ``getDr.php`` carries the status as its text (the doc's row shows none;
-  ``getdr_status`` puts it in an attribute, a ``<status>`` child, or nowhere).
+  ``getdr_status`` puts it in an attribute, a ``<status>`` child, or nowhere), in the doc's
+  capitals (R34, ``getdr_case``: lower case, or capitalised), with the reference
+  (``getdr_reference=missing``: rows without ``gsmsmsid``).
 - Status -5 refuses the whole send (``minus5=others_sent``: the valid recipients are sent).
 - ``delay`` and the inbox's ``date`` are Paris time (``timezone`` plays UTC or London).
 - An account whose ``extra["answer_status"]`` is set answers every send with that status (for
   codes a correct client cannot provoke: -2, -4, and -6, -7, -8, -99 of the newer API).
 
-Where the doc allows more than one answer, the simulator plays each (``READINGS`` below, R9 to R11
-of ``shared/providers/READINGS.md``): ``--variant smsfactor.getdr_status=attribute`` and so on.
+Where the doc allows more than one answer, the simulator plays each (``READINGS`` below, R9 to
+R11, R29, R30 and R34 of ``shared/providers/READINGS.md``): ``--variant
+smsfactor.getdr_status=attribute`` and so on.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ PREFIX = "/smsfactor/API/"
 OK = 1
 MAX_SENDER = 11
 MAX_TEXT = 1120
+EXTENSION = "\f^{}\\[~]|€"
+"""GSM 03.38's extension table: two septets each (escape + character)."""
 DELAY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 
 MESSAGES = {
@@ -111,6 +118,31 @@ READINGS = (
         "gets an answer, so only a send can prove the credentials wrong).",
     ),
     Reading(
+        "text_limit",
+        ("characters", "septets"),
+        'R29: "Limite : 1120 caractères" (characters: as typed; septets: GSM 03.38 septets, '
+        "an extension character such as € counting two). Beyond it: -2.",
+    ),
+    Reading(
+        "body",
+        ("either", "form", "raw"),
+        "R30: how a document is posted (the doc names the XML= field only for its pushes). "
+        "either: the field XML of a form, else the raw body; form: only the field (a raw body "
+        "is -2); raw: only the raw body (a form is not XML: -2).",
+    ),
+    Reading(
+        "getdr_case",
+        ("upper", "lower", "capitalized"),
+        "R34: the case of getDr.php's status words (upper: DELIVERED as the doc writes them; "
+        "lower: delivered; capitalized: Delivered).",
+    ),
+    Reading(
+        "getdr_reference",
+        ("echoed", "missing"),
+        "R34: whether getDr.php's rows carry the gsmsmsid asked for (echoed) or not "
+        "(missing: <gsm number> only, so a row is known by its number or by being alone).",
+    ),
+    Reading(
         "minus5",
         ("whole_refused", "others_sent"),
         'R11: status -5 "the list of recipients has an error" (whole_refused: nothing is sent; '
@@ -158,10 +190,15 @@ def answer(status: int, message: str, *children: etree._Element, **fields: str) 
     return web.Response(body=body, content_type="text/xml", charset="utf-8")
 
 
-async def read_document(request: web.Request, root_tag: str) -> etree._Element:
-    """The posted document: the form field ``XML``, or the raw body when it is not a form."""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        field = (await request.post()).get("XML")
+async def read_document(request: web.Request, root_tag: str, body: str) -> etree._Element:
+    """The posted document, where R30 reads it (``body``).
+
+    ``form``: the form field ``XML``; ``raw``: the raw body; ``either``: the field of a form,
+    else the raw body.
+    """
+    is_form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if body == "form" or (body == "either" and is_form):
+        field = (await request.post()).get("XML") if is_form else None
         if not isinstance(field, str) or not field.strip():
             raise RefusalError(-2, "aucun flux XML")
         data = field.encode()
@@ -258,7 +295,7 @@ class SmsFactorSim(ProviderSim):
 
     async def _send(self, request: web.Request) -> web.Response:
         try:
-            root = await read_document(request, "sms")
+            root = await read_document(request, "sms", self.reading("body"))
             return self._accept(self._account(root), root)
         except RefusalError as refusal:
             return answer(refusal.status, refusal.message, **refusal.fields)
@@ -273,11 +310,11 @@ class SmsFactorSim(ProviderSim):
         sender, text = text_of(message, "sender"), message.findtext("text") or ""
         if not sender:
             raise RefusalError(-2, "<sender> manquant")
-        if len(sender) > MAX_SENDER:
-            raise RefusalError(-2, f"<sender> dépasse {MAX_SENDER} caractères")
+        if len(sender) > MAX_SENDER or not (sender.isascii() and sender.isalnum()):
+            raise RefusalError(-2, f"<sender> : {MAX_SENDER} caractères alphanumériques au plus")
         if not text.strip():
             raise RefusalError(-2, "<text> manquant")
-        if len(text) > MAX_TEXT:
+        if self._text_length(text) > MAX_TEXT:
             raise RefusalError(-2, f"<text> dépasse {MAX_TEXT} caractères")
         flash = text_of(message, "isFlash") or "0"
         kind = text_of(message, "type") or "longSMS"
@@ -330,6 +367,12 @@ class SmsFactorSim(ProviderSim):
             raise RefusalError(-5, fields=fields)
         return answer(OK, MESSAGES[OK], **fields)
 
+    def _text_length(self, text: str) -> int:
+        """The text's length as R29 counts it: characters, or septets."""
+        if self.reading("text_limit") == "septets":
+            return len(text) + sum(1 for char in text if char in EXTENSION)
+        return len(text)
+
     def _delay(self, delay: str) -> datetime | None:
         """The send time in the zone R9 plays (Paris); a past time means now (the doc)."""
         if not delay:
@@ -358,7 +401,7 @@ class SmsFactorSim(ProviderSim):
 
     async def _delivery_report(self, request: web.Request) -> web.Response:
         try:
-            root = await read_document(request, "deliveryreport")
+            root = await read_document(request, "deliveryreport", self.reading("body"))
             account = self._report_account(root)
             ticket, reference = self._ticket(root)
             messages = self._of_ticket(account, ticket)
@@ -393,10 +436,15 @@ class SmsFactorSim(ProviderSim):
 
     def _row(self, message: SimMessage) -> etree._Element:
         """A ``<gsm>`` row, its status where R10 puts it."""
-        row = etree.Element(
-            "gsm", number=message.recipient, gsmsmsid=message.extra.get("gsmsmsid", "")
-        )
+        row = etree.Element("gsm", number=message.recipient)
+        if self.reading("getdr_reference") == "echoed":
+            row.set("gsmsmsid", message.extra.get("gsmsmsid", ""))
         status = REPORT_STATUSES.get(message.status, "")
+        match self.reading("getdr_case"):
+            case "lower":
+                status = status.lower()
+            case "capitalized":
+                status = status.capitalize()
         match self.reading("getdr_status"):
             case "text":
                 row.text = status

@@ -89,7 +89,7 @@ from .gateways import (
     create_gateway,
 )
 from .gateways.numbers import to_e164
-from .helpers import default_sender
+from .helpers import default_sender, sender_error
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,8 +198,8 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
             sender = user_input.get(CONF_SENDER, "").strip()
             if not _valid_url(api_url):
                 errors[CONF_API_URL] = "invalid_url"
-            elif sender and not _valid_sender(gateway, sender):
-                errors[CONF_SENDER] = "invalid_sender"
+            elif sender and (refused := _sender_error(gateway, sender, placeholders)):
+                errors[CONF_SENDER] = refused
             elif not sender and gateway.requires_sender:
                 errors[CONF_SENDER] = "sender_missing"
             else:
@@ -347,12 +347,18 @@ def _valid_time_zone(name: str | None) -> bool:
     return True
 
 
-def _valid_sender(gateway: SmsGateway, sender: str) -> bool:
+def _sender_error(gateway: SmsGateway, sender: str, placeholders: dict[str, str]) -> str | None:
+    """The form's error for a sender the provider's doc does not allow, or None.
+
+    Adds what the error says (the provider, its limit) to ``placeholders``.
+    """
     try:
         gateway.validate_sender(sender)
-    except InvalidSenderError:
-        return False
-    return True
+    except InvalidSenderError as err:
+        key, words = sender_error(err, {"provider": gateway.title})
+        placeholders.update(words)
+        return key
+    return None
 
 
 async def _async_check_account(
@@ -447,11 +453,14 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         entry: SmsGatewaysConfigEntry = self.config_entry
         gateway = GATEWAYS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
+        words: dict[str, str] = {}
         if user_input is not None:
             sender = user_input.get(CONF_SENDER, "").strip()
             message_type = user_input.get(CONF_MESSAGE_TYPE)
-            if sender and not _valid_sender(_entry_gateway(self.hass, entry), sender):
-                errors[CONF_SENDER] = "invalid_sender"
+            if sender and (
+                refused := _sender_error(_entry_gateway(self.hass, entry), sender, words)
+            ):
+                errors[CONF_SENDER] = refused
             elif not sender and gateway.requires_sender:
                 errors[CONF_SENDER] = "sender_missing"
             elif not sender and message_type == MESSAGE_TYPE_SMS_TOP:
@@ -534,6 +543,7 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         placeholders = {"provider": gateway.title}
         if _pushes(gateway):
             placeholders = _webhook_placeholders(self.hass, gateway, entry.data)
+        placeholders = {**placeholders, **words}
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), suggested),

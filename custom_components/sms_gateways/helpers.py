@@ -160,6 +160,17 @@ def _outcome_unknown(
     return "send_outcome_unknown", detail
 
 
+def sender_error(err: InvalidSenderError, names: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The translation key and placeholders of a refused sender: the doc's rule it breaks."""
+    if err.reason == InvalidSenderError.TOO_LONG and err.limit is not None:
+        return "sender_too_long", {**names, "limit": str(err.limit)}
+    if err.reason == InvalidSenderError.NOT_ALPHANUMERIC:
+        return "sender_not_alphanumeric", names
+    if err.reason == InvalidSenderError.UNPRINTABLE:
+        return "sender_unprintable", names
+    return "invalid_sender", {**names, "error": str(err)}
+
+
 def gateway_error(
     hass: HomeAssistant,
     entry: SmsGatewaysConfigEntry,
@@ -199,7 +210,7 @@ def gateway_error(
             key = "message_too_long"
             placeholders = {**names, "length": str(err.length), "limit": str(err.limit)}
         case InvalidSenderError():
-            key, placeholders = "invalid_sender", {**names, "error": str(err)}
+            key, placeholders = sender_error(err, names)
         case UnsupportedOperationError():
             key, placeholders = "unsupported", {**names, "error": str(err)}
         case InsufficientCreditsError():

@@ -1015,7 +1015,8 @@ class EntrySending:
         marked = False
         for message_id, recipient in send.messages:
             result = by_id.get(message_id)
-            canceled = result is not None and result.canceled
+            # None: the answer does not say (it may have been cancelled).
+            canceled = result.canceled if result is not None else False
             if canceled and not (marked and runtime.gateway.cancels_whole_batch):
                 runtime.tracker.async_mark_canceled(message_id)
                 marked = True
@@ -1036,6 +1037,17 @@ class EntrySending:
             if not message["canceled"]
         )
         if left and len(left) == len(messages):
+            unknown = [message for message in messages if message["canceled"] is None]
+            if unknown:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="cancel_batch_outcome_unknown",
+                    translation_placeholders={
+                        "batch_id": batch_id,
+                        "provider": runtime.gateway.title,
+                        "error": unknown[0]["error"],
+                    },
+                )
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="cancel_batch_failed",
@@ -1114,7 +1126,10 @@ class EntrySending:
                 error="The provider said nothing of this recipient",
             )
             error: HomeAssistantError | None = None
-            if not (outcome.accepted or outcome.status is DeliveryStatus.RETRYING):
+            if outcome.status is DeliveryStatus.UNKNOWN or not (
+                outcome.accepted or outcome.status is DeliveryStatus.RETRYING
+            ):
+                # A notification has no response to read: "may have been sent" is said.
                 error = self._not_taken(outcome)
             for future in futures:
                 _settle(future, error)
@@ -1177,5 +1192,6 @@ def preview(entry: SmsGatewaysConfigEntry, message: str) -> dict[str, Any]:
         "length": info.length,
         "segments": info.segments,
         "max_length": max_length,
-        "fits": bool(message.strip()) and (max_length is None or info.length <= max_length),
+        "fits": bool(message.strip())
+        and (max_length is None or gateway.measure(info) <= max_length),
     }

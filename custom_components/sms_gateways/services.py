@@ -192,6 +192,17 @@ async def _cancel_sms(
         # The provider made a new message instead (123-SMS reads a cancel as a send): it is
         # followed like any send, and its id is in the error, so that it can be cancelled.
         entry.runtime_data.async_sent(result.created)
+    if result is not None and result.canceled is None:
+        # The answer does not say: it may have been cancelled, never "could not be".
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cancel_outcome_unknown",
+            translation_placeholders={
+                "message_id": message_id,
+                "provider": entry.runtime_data.gateway.title,
+                "error": result.error or "",
+            },
+        )
     if result is None or not result.canceled:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

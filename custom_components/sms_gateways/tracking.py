@@ -308,9 +308,11 @@ class DeliveryTracker:
             return False
         if (
             report.status is DeliveryStatus.UNKNOWN
+            and not report.may_change
             and pending.update.status is not DeliveryStatus.UNKNOWN
         ):
-            # "Not found" or an unknown word says nothing new: keep what we knew.
+            # "Not found" or an unknown word says nothing new: keep what we knew. A state the
+            # provider calls current (an error that may still change) is news: it is shown.
             return False
         update = DeliveryUpdate(
             message_id=report.message_id,

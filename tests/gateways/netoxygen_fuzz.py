@@ -37,6 +37,7 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     read_code,
     read_date,
     read_group_id,
+    read_id,
     read_number,
     read_send_answer,
     read_status_row,
@@ -296,12 +297,21 @@ def check_status_rows(rows: list[object]) -> None:
 
 
 def check_cancel_rows(answer: object) -> None:
-    try:
-        results = read_cancel_rows(answer, ["1", "2"])
-    except SendOutcomeUnknownError:
-        return
-    assert {"1", "2"} <= {r.message_id for r in results}
+    """One result per id asked, in order; cancelled only on TRUE (1), "not" only on FALSE (0)."""
+    results = read_cancel_rows(answer, ["1", "2"])
+    assert [r.message_id for r in results] == ["1", "2"]
     assert all(isinstance(r, CancelResult) for r in results)
+    rows = {}
+    if isinstance(answer, list):
+        for row in answer:
+            if isinstance(row, list) and len(row) >= 2 and read_id(row[0]) in ("1", "2"):
+                rows.setdefault(read_id(row[0]), read_code(row[1]))
+    for result in results:
+        flag = rows.get(result.message_id)
+        assert result.canceled is ({1: True, 0: False}.get(flag) if flag is not None else None)
+        if result.canceled is not True:
+            assert result.error
+            assert "scheduled message of this account" not in result.error  # R32: no reason
 
 
 def check_balance(value: object) -> None:
@@ -318,6 +328,12 @@ def check_number(value: object) -> None:
     try:
         number = read_number(value, "022 364 80 00")
     except InvalidRecipientError:
+        assert value is not False  # FALSE is quoted, never "invalid number" (R32)
+        return
+    except GatewayError as err:
+        words = str(err)
+        assert value is False
+        assert "FALSE" in words
         return
     digits = number.removeprefix("+")
     assert number.startswith("+")

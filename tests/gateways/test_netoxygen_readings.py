@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways.errors import (
@@ -21,7 +22,12 @@ from custom_components.sms_gateways.gateways.errors import (
     SendOutcomeUnknownError,
 )
 from custom_components.sms_gateways.gateways.models import DeliveryStatus, OutgoingSms
-from custom_components.sms_gateways.gateways.netoxygen import ONE_BY_ONE, NetOxygenGateway
+from custom_components.sms_gateways.gateways.netoxygen import (
+    ONE_BY_ONE,
+    NetOxygenGateway,
+    delivery_status,
+    may_change,
+)
 from simulator.netoxygen import READINGS
 from tests.conftest import RunningSimulator
 
@@ -61,6 +67,9 @@ def test_every_reading_of_the_doc_is_declared() -> None:
         "unknown_id",
         "string_encoding",
         "dest_type",
+        "sender",
+        "current_error",
+        "cancel_false",
     }
 
 
@@ -197,10 +206,18 @@ async def test_no_number_is_made_of_a_failed_clean_number(
 ) -> None:
     simulator.play(netoxygen__clean_number_failure=reading)
     gateway = make_gateway(simulator, session)
-    expected = GatewayResponseError if reading == "fault" else InvalidRecipientError
+    # FALSE gives no reason (R32): NetOxygen's answer is quoted, never "invalid number".
+    expected = {"fault": GatewayResponseError, "false": GatewayError}.get(
+        reading, InvalidRecipientError
+    )
     with pytest.raises(expected) as err:
         await gateway.normalize_number(number)
+    assert isinstance(err.value, expected)
+    assert not isinstance(err.value, InvalidRecipientError) or reading in ("empty", "echo")
     assert not isinstance(err.value, AuthenticationError)
+    if reading == "false":
+        assert "FALSE" in str(err.value)
+        assert "nvalid" not in str(err.value)
     assert await gateway.normalize_number("022/364 8000") == "+41223648000"
 
 
@@ -327,3 +344,99 @@ async def test_a_faulting_batch_is_asked_again_for_a_few_ids_only(
     assert set(by_id) == {*known, *unknown}
     assert all(by_id[message_id] is not DeliveryStatus.UNKNOWN for message_id in known)
     assert all(by_id[message_id] is DeliveryStatus.UNKNOWN for message_id in unknown)
+
+
+# --- R27: the sender (no limit documented; "textobox.ch" is its default) ------------------------
+
+
+@pytest.mark.parametrize("reading", ["any", "network_rule"])
+@pytest.mark.parametrize(
+    "sender", ["textobox.ch", "+447911123456789", "Home Alarm", "Maison-Dupont", "Zürich AG"]
+)
+async def test_any_sender_reaches_the_provider_which_decides(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, sender: str
+) -> None:
+    """No local rule: the provider takes it, or refuses it with error 6, in its words."""
+    simulator.play(netoxygen__sender=reading)
+    gateway = make_gateway(simulator, session)
+    (result,) = (await gateway.send(sms("0791234567", sender=sender))).messages
+    if result.accepted:
+        (message,) = simulator.sim.state.messages.values()
+        assert message.sender == sender
+    else:
+        assert reading == "network_rule"
+        assert (result.error_code, result.status) == ("6", DeliveryStatus.FAILED)
+        assert result.error == "Invalid source number (sender)"
+        assert simulator.sim.state.messages == {}
+
+
+# --- R31: the error codes 2-4 and status 7, "the current error code" -----------------------------
+
+
+@pytest.mark.parametrize("reading", ["transient", "final"])
+async def test_a_current_error_is_never_final(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
+) -> None:
+    """2/7 Gateway error is shown unknown, in NetOxygen's words, and followed (may change)."""
+    simulator.play(netoxygen__current_error=reading)
+    gateway = make_gateway(simulator, session)
+    (sent,) = (await gateway.send(sms("0791232222"))).messages
+    message_id = sent.message_id or ""
+    simulator.sim.state.messages[message_id].status = "sent"
+
+    (report,) = await gateway.get_delivery_status([message_id])
+    assert report.status is DeliveryStatus.UNKNOWN
+    assert not report.status.is_final
+    assert report.may_change
+    assert report.provider_status.startswith("2/7 Gateway error")
+    assert "may still change" in report.provider_status
+
+    simulator.sim.state.messages[message_id].status = "delivered"
+    (later,) = await gateway.get_delivery_status([message_id])
+    expected = DeliveryStatus.DELIVERED if reading == "transient" else DeliveryStatus.UNKNOWN
+    assert later.status is expected
+
+
+# --- R32: FALSE from cancel_message gives no reason ---------------------------------------------
+
+
+@pytest.mark.parametrize("reading", ["not_scheduled", "any_failure"])
+async def test_a_cancel_answered_false_invents_no_reason(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
+) -> None:
+    simulator.play(netoxygen__cancel_false=reading)
+    gateway = make_gateway(simulator, session)
+    later = datetime.now(UTC) + timedelta(hours=2)
+    (scheduled,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    (now,) = (await gateway.send(sms("0791234568"))).messages
+
+    first = await gateway.cancel([scheduled.message_id or "", now.message_id or ""])
+
+    by_id = {result.message_id: result for result in first}
+    sent_now = by_id[now.message_id or ""]
+    assert sent_now.canceled is False
+    assert "no reason" in (sent_now.error or "")
+    assert "scheduled message of this account" not in (sent_now.error or "")
+    if reading == "any_failure":
+        # FALSE although it was scheduled: still scheduled, and a second cancel works.
+        assert by_id[scheduled.message_id or ""].canceled is False
+        assert simulator.sim.state.messages[scheduled.message_id or ""].status == "scheduled"
+        (again,) = await gateway.cancel([scheduled.message_id or ""])
+        assert again.canceled is True
+    else:
+        assert by_id[scheduled.message_id or ""].canceled is True
+
+
+@given(
+    st.one_of(st.none(), st.integers(min_value=0, max_value=12)),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=12)),
+)
+def test_a_current_code_is_never_final_nor_failed(sent: int | None, last: int | None) -> None:
+    """R31, for any pair of codes: 2-4 (and 7 with OK) are unknown, followed, never failed."""
+    status = delivery_status(sent, last)
+    if may_change(sent, last):
+        assert status is DeliveryStatus.UNKNOWN
+        assert not status.is_final
+    if sent in (2, 3, 4) or (sent in (None, 1) and last == 7):
+        assert may_change(sent, last)
+        assert status is not DeliveryStatus.FAILED

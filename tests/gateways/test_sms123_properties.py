@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways import (
+    DeliveryStatus,
     GatewayError,
     GatewayResponseError,
     OutgoingSms,
@@ -27,6 +28,7 @@ from custom_components.sms_gateways.gateways import (
 )
 from custom_components.sms_gateways.gateways.sms123 import (
     _CREDENTIAL_CODES,
+    BALANCE_CODES,
     SEND_CODES,
     decode_message_id,
     encode_message_id,
@@ -137,10 +139,14 @@ def check_balance(body: bytes) -> None:
         return
     assert math.isfinite(balance)
     reply = parse_reply(body)
-    # A code that refuses the login, or a code beside a message, is never read as a balance.
-    assert reply.code not in _CREDENTIAL_CODES
+    # solde/'s own codes are never a balance; another code is one only where the reply can be
+    # nothing else (alone: a bare number, R33), never beside a message.
+    assert reply.code not in BALANCE_CODES
     named = any(key in reply.fields for key in ("solde", "balance", "credits", "credit"))
-    assert named or set(reply.fields) <= {"code"}
+    alone = set(reply.fields) <= {"code"}
+    assert named or alone
+    if reply.code in _CREDENTIAL_CODES:
+        assert alone or named
 
 
 def check_send_code(body: bytes) -> None:
@@ -166,7 +172,9 @@ def check_send(body: bytes) -> None:
         (message,) = result.messages
         code = parse_send_code(body)
         assert code in SEND_CODES
-        assert message.accepted == (SEND_CODES[code].status is not None)
+        may_have_gone = code == "101"  # "Info" (R33): never refused
+        assert message.accepted == (SEND_CODES[code].status is not None or may_have_gone)
+        assert (message.status is DeliveryStatus.UNKNOWN) == may_have_gone
 
 
 def check_cancel(body: bytes) -> None:
@@ -180,7 +188,13 @@ def check_cancel(body: bytes) -> None:
     result = _run(gateway, gateway.cancel(["sms123:x"]), body)
     if isinstance(result, list):
         (canceled,) = result
-        assert canceled.canceled == (_total(parse_send_code, body) == "94")
+        code = _total(parse_send_code, body)
+        if code == "94":
+            assert canceled.canceled is True
+        elif code is None or code not in SEND_CODES or code in ("-2", "101"):
+            assert canceled.canceled is None  # the answer does not say (R26): never "not"
+        else:
+            assert canceled.canceled is False
 
 
 def _gateway() -> Sms123Gateway:

@@ -312,7 +312,10 @@ async def test_error_codes(
     assert caught.value.provider_code == str(status)
     assert caught.value.provider_message
     assert caught.value.provider_message in str(caught.value)
-    assert len(simulator.requests(SEND)) == 1
+    # -2 "Erreur XML" says nothing was read: the document is posted once more as the raw body
+    # (R30), which is refused the same; nothing was sent.
+    assert len(simulator.requests(SEND)) == (2 if status == -2 else 1)
+    assert simulator.sim.state.messages == {}
 
 
 async def test_moderation_says_not_to_send_again(
@@ -612,7 +615,10 @@ async def test_validate_credentials_any_answer_but_a_refused_login(
 ) -> None:
     """A strict server may refuse the made-up ticket (-2): it still accepted the login."""
     bodies, url = canned
-    bodies.append(f"<response><status>{status}</status><message>?</message></response>".encode())
+    body = f"<response><status>{status}</status><message>?</message></response>".encode()
+    bodies.append(body)
+    if status == -2:
+        bodies.append(body)  # the raw body is tried too (R30), refused the same
     gateway = SmsFactorGateway(session, username="u@example.com", password="p", api_url=url)
 
     info = await gateway.validate_credentials()

@@ -136,7 +136,8 @@ async def test_api_url_defaults_to_the_documented_base(hass: HomeAssistant) -> N
         ("netoxygen", {CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}),
         ("mobyt", {CONF_API_URL: UNREACHABLE}, {"base": "cannot_connect"}),
         ("sms123", {CONF_API_URL: "ftp://example.com/"}, {CONF_API_URL: "invalid_url"}),
-        ("netoxygen", {CONF_SENDER: "Far too long a sender"}, {CONF_SENDER: "invalid_sender"}),
+        ("netoxygen", {CONF_SENDER: "Home\u0007Alarm"}, {CONF_SENDER: "sender_unprintable"}),
+        ("sms123", {CONF_SENDER: "Far too long a sender"}, {CONF_SENDER: "sender_too_long"}),
     ],
 )
 async def test_errors_then_recover(
@@ -397,7 +398,8 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     result = await hass.config_entries.options.async_configure(
         flow_id, {**options, CONF_SENDER: "A sender far too long"}
     )
-    assert result["errors"] == {CONF_SENDER: "invalid_sender"}
+    assert result["errors"] == {CONF_SENDER: "sender_too_long"}
+    assert result["description_placeholders"]["limit"] == "11"
 
     result = await hass.config_entries.options.async_configure(
         flow_id, {**options, CONF_SENDER: "", CONF_REGION: "CH"}

@@ -129,4 +129,5 @@ async def test_sender_moves_to_the_options(
         NOTIFY_DOMAIN, "netoxygen_demo", {"message": "Hi", "target": [ALICE]}, blocking=True
     )
     [message] = simulator.sim.state.messages.values()
-    assert message.sender == (migrated.get(CONF_SENDER) or None)
+    # Without a sender NetOxygen uses its default, "textobox.ch" (the doc).
+    assert message.sender == (migrated.get(CONF_SENDER) or "textobox.ch")

@@ -137,7 +137,8 @@ async def test_send_sms_all_refused(
         ({"recipients": ["12"]}, "invalid_recipient", "12"),
         ({"recipients": []}, "no_recipients", "NetOxygen demo"),
         ({"message": "  "}, "empty_message", "empty"),
-        ({"sender": "Far too long a sender"}, "invalid_sender", "Far too long a sender"),
+        # NetOxygen's doc sets no limit on the sender (R27): only what cannot be sent is refused.
+        ({"sender": "Home\nAlarm"}, "sender_unprintable", "cannot be sent"),
         ({"send_at": "2020-01-01 10:00:00"}, "send_at_in_past", "2020-01-01T10:00:00"),
         ({"message_type": "N"}, "option_not_supported", "message_type"),
         ({"tts": True}, "option_not_supported", "tts"),

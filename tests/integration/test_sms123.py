@@ -84,12 +84,19 @@ async def test_wrong_pairs_do_not_pass_setup(
 async def test_an_error_code_is_never_a_balance(
     hass: HomeAssistant, simulator: RunningSimulator, body: str, code: str
 ) -> None:
-    """R18 and item 5: whatever the reply's form, a code refusing the login is no balance."""
+    """R18 and item 5: whatever the reply's form, a code refusing the login is no balance.
+
+    R33: but a bare number on solde/ can only be a balance (its own codes are -1, -2, -3 and
+    E501, E502, E505), even one that equals another function's code (505, 82).
+    """
     simulator.play(sms123__reply_body=body)
     simulator.sim.state.accounts["sms123", "demo"].extra["next_codes"] = [code]
 
     result = await _flow(hass, simulator, "demo", "demo-password")
 
+    if body == "bare" and code != "E505":
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        return
     assert result["type"] is FlowResultType.FORM
     # A bare number may be a code or a balance: then it is shown in the provider's words.
     assert result["errors"]["base"] in ("invalid_auth", "cannot_connect", "provider_refused")

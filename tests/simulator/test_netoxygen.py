@@ -93,7 +93,7 @@ async def test_php_example_request(
         "test message",
         "queued",
     )
-    assert message.sender is None
+    assert message.sender == "textobox.ch"  # the doc: no default set, textobox.ch
     assert credits_of(simulator) == 99
 
 
@@ -169,10 +169,6 @@ async def test_unicode_parts_are_billed(
     [
         (("0791239999", "hi", ""), 5),
         (("not a number", "hi", ""), 5),
-        (("0791234567", "hi", "TwelveLetter"), 6),
-        (("0791234567", "hi", "My-Shop"), 6),
-        (("0791234567", "hi", "+41791234567890123"), 6),
-        (("0791234567", "hi", "+12"), 6),
         (("0791234567", "   ", ""), 7),
         (("0791234567", "a" * 1531, ""), 8),
         (("0791234567", "ç" * 671, ""), 8),
@@ -192,6 +188,37 @@ async def test_refused_rows(
     assert (status, error) == (0, code)
     assert simulator.sim.state.messages == {}
     assert credits_of(simulator) == 100
+
+
+@pytest.mark.parametrize(
+    ("sender", "refused"),
+    [("TwelveLetter", True), ("My-Shop", True), ("+41791234567890123", True), ("+12", False)],
+)
+async def test_sender_rules_r27(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str, *, refused: bool
+) -> None:
+    """R27: the doc sets no rule (any sender taken); network_rule plays error 6."""
+    ((_, status, _),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567"], "hi", sender
+    )
+    assert status == 1
+    simulator.play(netoxygen__sender="network_rule")
+    ((_, status, error),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234568"], "hi", sender
+    )
+    assert (status, error) == ((0, 6) if refused else (1, error))
+
+
+async def test_the_default_sender_when_the_account_may_not_choose(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The doc: not allowed to change the sender, the default one is used."""
+    simulator.sim.state.accounts[("netoxygen", "demo")].extra["fixed_sender"] = True
+    ((_, status, message_id),) = await call(
+        simulator, session, "send_message", *DEMO, ["0791234567"], "hi", "textobox.ch.example"
+    )
+    assert status == 1
+    assert simulator.sim.state.messages[message_id].sender == "textobox.ch"
 
 
 @pytest.mark.parametrize("sender", ["HomeAlarm", "+41791234567", "0791234567"])

@@ -45,3 +45,33 @@ def test_command_line_refuses_unknown_variant(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         main(["--variant", "nobody.nothing=x"])
     assert "unknown reading" in capsys.readouterr().err
+
+
+def test_a_number_names_its_one_point() -> None:
+    """``--variant R29=...`` picks the one point numbered R29; a shared number names none."""
+    one = Reading("limit", ("a", "b"), "R29: one point")
+    first = Reading("x", ("a", "b"), "R34: first of two")
+    second = Reading("y", ("a", "b"), "R34: second of two")
+    readings = Readings({"demo": [POINT, one, first, second]})
+    readings.choose("R29", "b")
+    assert readings.get("demo.limit") == "b"
+    with pytest.raises(ValueError, match=r"several points: demo\.x, demo\.y"):
+        readings.choose("R34", "b")
+    with pytest.raises(ValueError, match="no reading is numbered R99"):
+        readings.choose("R99", "b")
+    assert readings.as_dict()["demo.limit"]["number"] == "R29"
+    text = readings.help_text()
+    assert (
+        text.index("R29 demo.limit = a | b")
+        < text.index("R34 demo.x")
+        < text.index("demo.answer = doc | other")
+    )
+
+
+def test_help_lists_every_reading_under_its_number(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m simulator --help`` lists R1 to R34 (Mobyt's R23 and R25 come with h3)."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    for number in (*range(1, 23), 24, 26, 27, 29, 30, 31, 32, 33, 34):
+        assert f"  R{number} " in listed, f"R{number} is not listed"

@@ -252,9 +252,10 @@ async def test_send_refuses_a_login_that_is_not_an_email(
         ({"flash": "yes"}, "-1"),
         ({"TTS": "1"}, "-1"),
         ({"senderid": "TwelveChars1"}, "97"),
-        ({"senderid": "My Home"}, "97"),
+        ({"senderid": "My Home"}, "80"),
         ({"senderid": "+33612345678"}, "97"),
-        ({"senderid": "+Maison"}, "97"),
+        ({"senderid": "+Maison"}, "80"),
+        ({"senderid": "Café & Co"}, "80"),
         ({"senderid": "+3361234567"}, "80"),
         ({"senderid": "33612345678"}, "80"),
         ({"diff": "2501"}, "85"),
@@ -544,7 +545,68 @@ def test_readings_are_declared() -> None:
         "cancel_mismatch": ("refuse", "schedule", "send"),
         "numero": ("any", "international", "national"),
         "diff_timezone": ("paris", "utc"),
+        "technical_error": ("not_sent", "sent"),
+        "cancel_answer": ("documented", "technical_error", "undocumented", "unreadable"),
+        "sender": ("length", "alphanumeric"),
+        "info_101": ("not_sent", "sent"),
     }
+
+
+@pytest.mark.parametrize(
+    ("numero", "point", "code"),
+    [("+33612342020", "technical_error", "-2"), ("+33612341010", "info_101", "101")],
+)
+@pytest.mark.parametrize("played", ["not_sent", "sent"])
+async def test_codes_that_do_not_say_whether_it_left_r24_r33(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    numero: str,
+    point: str,
+    *,
+    code: str,
+    played: str,
+) -> None:
+    """-2 and 101 answer the same whether the message left or not: the reading decides."""
+    simulator.play(**{f"sms123__{point}": played})
+    assert await code_of(simulator, session, "send/", send_params(numero=numero)) == code
+    sent = played == "sent"
+    assert len(simulator.sim.state.messages) == (1 if sent else 0)
+    assert account(simulator).credits == (99 if sent else 100)
+
+
+@pytest.mark.parametrize(
+    ("played", "code", "still_scheduled"),
+    [
+        ("documented", "94", False),
+        ("technical_error", "-2", True),
+        ("undocumented", "99", False),
+        ("unreadable", "OK", False),
+    ],
+)
+async def test_cancel_answers_r26(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    played: str,
+    code: str,
+    *,
+    still_scheduled: bool,
+) -> None:
+    simulator.play(sms123__cancel_answer=played)
+    diff = diff_in(3)
+    assert await code_of(simulator, session, "send/", send_params(diff=diff)) == "81"
+    assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == code
+    (message,) = simulator.sim.state.messages.values()
+    assert (message.status == "scheduled") is still_scheduled
+
+
+@pytest.mark.parametrize(
+    ("sender", "code"), [("My Home", "97"), ("+Maison", "97"), ("Maison", "80")]
+)
+async def test_sender_reading_r27(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str, code: str
+) -> None:
+    simulator.play(sms123__sender="alphanumeric")
+    assert await code_of(simulator, session, "send/", send_params(senderid=sender)) == code
 
 
 @pytest.mark.parametrize("body", ["json", "bare", "xml"])

@@ -7,6 +7,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -81,6 +82,26 @@ def _check_wall_time(when: datetime) -> None:
     )
 
 
+def check_printable_sender(sender: str) -> None:
+    """Refuse a sender no request can carry: a control character, a lone surrogate.
+
+    No doc allows them, and XML 1.0, JSON's UTF-8 and a phone's screen cannot carry them.
+
+    Raises:
+        InvalidSenderError: the sender has such a character (``unprintable``).
+    """
+    if sender.isprintable():
+        return
+    for char in sender:
+        if char == " " or char.isprintable():
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Cn") or char in "\ufffe\uffff":
+            raise InvalidSenderError(
+                f"The sender {sender!r} has a character that cannot be sent",
+                reason=InvalidSenderError.UNPRINTABLE,
+            )
+
+
 class PreparedSms(NamedTuple):
     """An outgoing message that passed every local check: numbers in E.164, text measured.
 
@@ -116,10 +137,13 @@ class SmsGateway(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     max_length: ClassVar[int | None] = None
     """The longest message the provider takes, in septets (GSM) or UTF-16 units (UCS-2)."""
-    max_sender_length: ClassVar[int] = 11
-    """The longest alphanumeric sender (every provider's doc says 11 letters and digits)."""
+    length_in_characters: ClassVar[bool] = False
+    """``max_length`` counts characters as typed, not septets or units (SMSFactor's doc says
+    "Limite : 1120 caractères", R29); see ``measure``."""
+    max_sender_length: ClassVar[int | None] = 11
+    """The longest sender the provider's doc allows (None: its doc states no limit)."""
     max_numeric_sender_length: ClassVar[int] = 11
-    """The most digits of a sender that is a phone number."""
+    """The most digits of a sender that is a phone number (``validate_sender``'s rule)."""
     requires_sender: ClassVar[bool] = False
     """The provider refuses a message without a sender (SMSFactor)."""
     cancels_whole_batch: ClassVar[bool] = False
@@ -202,10 +226,13 @@ class SmsGateway(ABC):
         return when.astimezone(self.timezone)
 
     def validate_sender(self, sender: str) -> str:
-        """Check a sender: up to 11 letters and digits, or a phone number.
+        """Check a sender against "11 alphanumeric characters" (SMSFactor's and Mobyt's docs).
+
+        Up to 11 ASCII letters and digits, or a number of up to 11 digits. Providers whose doc
+        says otherwise override it (NetOxygen: no limit; 123-SMS: a length).
 
         Raises:
-            InvalidSenderError: the sender is too long or has characters providers refuse.
+            InvalidSenderError: the sender is too long or has characters the doc does not allow.
         """
         sender = sender.strip()
         # ASCII digits after an optional +, or ASCII letters and digits (after strip() no
@@ -215,16 +242,22 @@ class SmsGateway(ABC):
         if digits.isascii() and digits.isdigit():
             if len(sender.removeprefix("+")) > self.max_numeric_sender_length:
                 raise InvalidSenderError(
-                    f"The sender {sender!r} is longer than {self.max_numeric_sender_length} digits"
+                    f"The sender {sender!r} is longer than {self.max_numeric_sender_length} digits",
+                    reason=InvalidSenderError.TOO_LONG,
+                    limit=self.max_numeric_sender_length,
                 )
             return sender
-        if len(sender) > self.max_sender_length:
+        if self.max_sender_length is not None and len(sender) > self.max_sender_length:
             raise InvalidSenderError(
-                f"The sender {sender!r} is longer than {self.max_sender_length} characters"
+                f"The sender {sender!r} is longer than {self.max_sender_length} characters",
+                reason=InvalidSenderError.TOO_LONG,
+                limit=self.max_sender_length,
             )
+        check_printable_sender(sender)
         if not (sender.isascii() and sender.isalnum()):
             raise InvalidSenderError(
-                f"The sender {sender!r} may only have letters and digits (no spaces or accents)"
+                f"The sender {sender!r} may only have letters and digits (no spaces or accents)",
+                reason=InvalidSenderError.NOT_ALPHANUMERIC,
             )
         return sender
 
@@ -253,11 +286,11 @@ class SmsGateway(ABC):
         if not sms.message.strip():
             raise EmptyMessageError("The message is empty")
         info = analyze(sms.message)
-        if self.max_length is not None and info.length > self.max_length:
+        if self.max_length is not None and (length := self.measure(info)) > self.max_length:
             raise MessageTooLongError(
-                f"The message is {info.length} characters long; "
+                f"The message is {length} characters long; "
                 f"{self.title} accepts at most {self.max_length}",
-                length=info.length,
+                length=length,
                 limit=self.max_length,
             )
         self._check_options(sms)
@@ -278,6 +311,10 @@ class SmsGateway(ABC):
         else:
             sender = None
         return PreparedSms(sms, self.normalize_recipients(sms.recipients), info, sender)
+
+    def measure(self, info: MessageInfo) -> int:
+        """A message's length as the provider's limit counts it (``max_length``)."""
+        return info.characters if self.length_in_characters else info.length
 
     def _check_options(self, sms: OutgoingSms) -> None:
         """Refuse provider options this provider does not have, rather than ignore them."""

@@ -53,7 +53,29 @@ class InvalidRecipientError(GatewayError):
 
 
 class InvalidSenderError(GatewayError):
-    """The sender is not allowed (length, characters, or not registered)."""
+    """The sender is not allowed (length, characters, or not registered).
+
+    A local check says which rule of the provider's doc the sender breaks (``reason``), so that
+    the user reads it in their language: ``too_long`` (with ``limit``), ``not_alphanumeric``,
+    or ``unprintable`` (a character no request can carry). A provider's refusal has none.
+    """
+
+    TOO_LONG = "too_long"
+    NOT_ALPHANUMERIC = "not_alphanumeric"
+    UNPRINTABLE = "unprintable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        limit: int | None = None,
+        **kwargs: str | None,
+    ) -> None:
+        """Say which rule the sender breaks, and the limit where it is a length."""
+        super().__init__(message, **kwargs)
+        self.reason = reason
+        self.limit = limit
 
 
 class MessageRejectedError(GatewayError):

@@ -111,7 +111,18 @@ class OutgoingSms:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecipientResult:
-    """What the provider said about one recipient of a send."""
+    """What the provider said about one recipient of a send.
+
+    Three outcomes, the same for every provider:
+
+    - taken: ``accepted`` True, the provider's status (``queued``, ``scheduled``, ``sent``...);
+    - refused: ``accepted`` False, ``status`` ``failed`` (``canceled`` where the provider says
+      it cancelled it), ``error`` in the provider's words: it certainly did not go out;
+    - may have been sent: ``accepted`` True and ``status`` ``unknown``, ``error`` saying why
+      (the provider's words where it gave any), ``message_id`` where one is known. Never
+      refused, never sent again, never handed to the outbox or the fallback account; followed
+      like a taken message where it has an id. ``may_have_been_sent`` tells it apart.
+    """
 
     recipient: str
     accepted: bool
@@ -119,6 +130,11 @@ class RecipientResult:
     status: DeliveryStatus = DeliveryStatus.QUEUED
     error: str | None = None
     error_code: str | None = None
+
+    @property
+    def may_have_been_sent(self) -> bool:
+        """The provider's answer does not say whether it went out (see the class)."""
+        return self.status is DeliveryStatus.UNKNOWN
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""
@@ -139,12 +155,12 @@ class SendResult:
 
     @property
     def accepted(self) -> tuple[RecipientResult, ...]:
-        """The recipients the provider took."""
+        """The recipients the provider took, or may have taken (never to send again)."""
         return tuple(result for result in self.messages if result.accepted)
 
     @property
     def refused(self) -> tuple[RecipientResult, ...]:
-        """The recipients the provider refused."""
+        """The recipients the provider certainly did not take."""
         return tuple(result for result in self.messages if not result.accepted)
 
 
@@ -158,6 +174,10 @@ class DeliveryReport:
     recipient: str | None = None
     updated_at: datetime | None = None
     delivered_at: datetime | None = None
+    may_change: bool = False
+    """The provider words it as the current state, not a final one (NetOxygen's error codes
+    2 to 4 and status 7, R31): shown with ``status`` unknown and the provider's words, and the
+    message is still followed (for the tracker's bounded time)."""
 
     @property
     def dedup_key(self) -> str:
@@ -271,10 +291,15 @@ class AccountInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelResult:
-    """Whether a scheduled message was cancelled."""
+    """Whether a scheduled message was cancelled.
+
+    ``canceled`` is None when the provider's answer does not say (unreadable, undocumented, or
+    a technical error after the request went out): it may have been cancelled, and is never
+    called "not cancelled".
+    """
 
     message_id: str
-    canceled: bool
+    canceled: bool | None
     error: str | None = None
     created: SendResult | None = None
     """A new message the cancel made instead (123-SMS reads a cancel as a send): follow it."""

@@ -38,7 +38,7 @@ import xmlrpc.client
 from zoneinfo import ZoneInfo
 
 from . import transport
-from .base import PreparedSms, SmsGateway
+from .base import PreparedSms, SmsGateway, check_printable_sender
 from .errors import (
     AuthenticationError,
     GatewayError,
@@ -67,7 +67,9 @@ ZURICH = ZoneInfo("Europe/Zurich")
 
 # The doc's "Error codes" table: what ``send_message`` answers for a refused recipient, and the
 # ``sent_status`` of ``get_status``. Each maps to (text, normalised status); ``None`` for code 1
-# (OK) means "look at ``last_status``".
+# (OK) means "look at ``last_status``". The doc calls them "the current error code" (R31): in
+# ``get_status``, 2 to 4 (a gateway, routing or format problem, not "won't be received" as 5
+# says) may still change, so they are shown as such and followed (``CURRENT_ERRORS``).
 ERROR_CODES: dict[int, tuple[str, DeliveryStatus | None]] = {
     1: ("OK", None),
     2: ("Gateway error", DeliveryStatus.FAILED),
@@ -93,6 +95,13 @@ STATUS_CODES: dict[int, tuple[str, DeliveryStatus]] = {
     8: ("Message in queue", DeliveryStatus.QUEUED),
     9: ("Message scheduled", DeliveryStatus.SCHEDULED),
 }
+
+CURRENT_ERRORS: Final = frozenset({2, 3, 4})
+"""``sent_status`` codes of ``get_status`` that may still change (R31)."""
+CURRENT_STATUSES: Final = frozenset({7})
+"""``last_status`` codes of ``get_status`` that may still change (R31: "Error from the gateway",
+unlike 4 and 5, which say "delivery failed")."""
+_MAY_CHANGE = " (the current state: it may still change)"
 
 MAY_HAVE_BEEN_SENT = "the message may have been sent, so it is not sent again"
 
@@ -270,9 +279,18 @@ def read_number(value: object, number: str) -> str:
     double, of 7 to 15 digits not starting with 0. Anything else, such as ``""``, FALSE or the
     input given back, is no number.
 
+    FALSE (R32) is a failure the doc gives no reason for, not a verdict on the number: it is
+    quoted as NetOxygen's answer.
+
     Raises:
         InvalidRecipientError: the provider made no number of ``number``.
+        GatewayError: the provider answered FALSE.
     """
+    if value is False:
+        raise GatewayError(
+            "NetOxygen answered FALSE to clean_number (its documentation does not say why)",
+            provider_message="FALSE",
+        )
     cleaned = ""
     if isinstance(value, float) and value.is_integer() and 0 < value < 1e16:
         cleaned = f"{value:.0f}"
@@ -294,7 +312,10 @@ def delivery_status(sent_status: int | None, last_status: int | None) -> Deliver
 
     An error code other than OK decides (a refusal, pending or canceled message); with OK the
     status code of the last notification decides, and none yet means the message is queued.
+    A code the doc calls current, not final (``may_change``), is ``unknown``.
     """
+    if may_change(sent_status, last_status):
+        return DeliveryStatus.UNKNOWN
     if sent_status is not None and sent_status != 1:
         entry = ERROR_CODES.get(sent_status)
         return (entry[1] if entry else None) or DeliveryStatus.UNKNOWN
@@ -302,6 +323,13 @@ def delivery_status(sent_status: int | None, last_status: int | None) -> Deliver
         return DeliveryStatus.QUEUED if sent_status == 1 else DeliveryStatus.UNKNOWN
     status = STATUS_CODES.get(last_status)
     return status[1] if status else DeliveryStatus.UNKNOWN
+
+
+def may_change(sent_status: int | None, last_status: int | None) -> bool:
+    """Whether a ``get_status`` row names a state the doc calls current (R31)."""
+    if sent_status in CURRENT_ERRORS:
+        return True
+    return (sent_status is None or sent_status == 1) and last_status in CURRENT_STATUSES
 
 
 def _status_report(
@@ -317,13 +345,16 @@ def _status_report(
     status = delivery_status(sent, last)
     raw = f"{'' if sent is None else sent}/{'' if last is None else last}"
     text = text.strip()
+    current = may_change(sent, last)
+    provider_status = f"{raw} {text}" if text else raw
     return DeliveryReport(
         message_id=message_id,
         status=status,
-        provider_status=f"{raw} {text}" if text else raw,
+        provider_status=f"{provider_status}{_MAY_CHANGE}" if current else provider_status,
         recipient=recipient,
         updated_at=updated_at,
         delivered_at=updated_at if status is DeliveryStatus.DELIVERED else None,
+        may_change=current,
     )
 
 
@@ -412,43 +443,52 @@ def read_status_rows(
 def read_cancel_rows(answer: object, message_ids: Sequence[str]) -> list[CancelResult]:
     """A ``cancel_message`` answer: one ``[id, boolean]`` row per id asked for.
 
-    An id the answer does not mention (or whose row cannot be read) is reported as not cancelled,
-    with an error that says the answer did not tell; rows for other ids are kept in order.
-
-    Raises:
-        SendOutcomeUnknownError: the answer is not an array: the cancel may have happened.
+    TRUE is cancelled; FALSE is not, for a reason the doc does not give (too late, already
+    cancelled, not a scheduled message...: R32), so none is made up. Anything else, an id the
+    answer does not mention, or an answer that is not an array, does not say: ``canceled`` is
+    None (it may have been cancelled), never "not cancelled". Rows for ids not asked are ignored.
     """
     if not isinstance(answer, list):
-        raise SendOutcomeUnknownError(
-            "NetOxygen's answer to cancel_message cannot be read; the messages may have been "
-            f"cancelled: {describe(answer)}",
-            reference=", ".join(message_ids) or None,
+        error = (
+            f"NetOxygen's answer to cancel_message cannot be read ({describe(answer)}); it may "
+            "have been cancelled"
         )
+        return [CancelResult(message_id=i, canceled=None, error=error) for i in message_ids]
+    asked = set(message_ids)
     results: dict[str, CancelResult] = {}
     for row in answer:
         if not isinstance(row, list) or len(row) < 2:
             continue
         message_id = read_id(row[0])
-        if message_id is None or message_id in results:
+        if message_id is None or message_id in results or message_id not in asked:
             continue
         flag = read_code(row[1])
-        canceled = flag == 1
-        error = None
-        if not canceled:
-            error = (
-                "Not a scheduled message of this account"
-                if flag == 0
-                else f"NetOxygen's answer does not say whether it was cancelled: {describe(row[1])}"
-            )
-        results[message_id] = CancelResult(message_id=message_id, canceled=canceled, error=error)
-    for message_id in message_ids:
-        if message_id not in results:
+        if flag == 1:
+            results[message_id] = CancelResult(message_id=message_id, canceled=True)
+        elif flag == 0:
             results[message_id] = CancelResult(
                 message_id=message_id,
                 canceled=False,
-                error="NetOxygen's answer does not mention this message; it may still be scheduled",
+                error="NetOxygen answered FALSE: not cancelled (its documentation gives no reason)",
             )
-    return list(results.values())
+        else:
+            results[message_id] = CancelResult(
+                message_id=message_id,
+                canceled=None,
+                error=(
+                    f"NetOxygen answered {describe(row[1])}, which does not say whether it was "
+                    "cancelled"
+                ),
+            )
+    return [
+        results.get(message_id)
+        or CancelResult(
+            message_id=message_id,
+            canceled=None,
+            error="NetOxygen's answer does not mention this message: it may have been cancelled",
+        )
+        for message_id in dict.fromkeys(message_ids)
+    ]
 
 
 def _destination_digits(destination: object, region: str) -> str | None:
@@ -707,6 +747,8 @@ class NetOxygenGateway(SmsGateway):
     )
     # The doc gives no limit: the provider's error 8 ("Max message length exceeded") says it.
     max_length = None
+    # Nor for the sender, whose default is "textobox.ch": error 6 says what it refuses.
+    max_sender_length = None
 
     # The ids of unreadable status rows already logged (created at the first one).
     _warned: set[str | None] | None = None
@@ -779,6 +821,20 @@ class NetOxygenGateway(SmsGateway):
 
     def _wire_date(self, when: datetime) -> str:
         return self.local_time(when).strftime(_DATE_FORMAT)
+
+    @override
+    def validate_sender(self, sender: str) -> str:
+        """Any sender: the doc states no limit and names ``textobox.ch`` as its default (R27).
+
+        NetOxygen uses the account's default sender when the account may not choose one, and
+        answers error 6 ("Invalid source number") for one it refuses.
+
+        Raises:
+            InvalidSenderError: a character no request can carry (a control character).
+        """
+        sender = sender.strip()
+        check_printable_sender(sender)
+        return sender
 
     # --- the calls -------------------------------------------------------------------------
 
@@ -888,12 +944,11 @@ class NetOxygenGateway(SmsGateway):
         """Cancel scheduled messages with one ``cancel_message`` call.
 
         Returns:
-            One result per id: the provider's rows in its order, then any id it did not mention.
+            One result per id, in the order asked (see ``read_cancel_rows``).
 
         Raises:
             AuthenticationError: the call failed and ``auth`` answers FALSE.
-            SendOutcomeUnknownError: the answer cannot be read; the cancel may have happened.
-            GatewayResponseError: a fault (quoted).
+            GatewayResponseError: a fault (quoted): the cancel may have happened.
         """
         if not message_ids:
             return []
@@ -976,8 +1031,9 @@ class NetOxygenGateway(SmsGateway):
             The number in E.164 (``+41223648000``).
 
         Raises:
-            InvalidRecipientError: the provider made no number of it (FALSE, ``""``, the input
-                back, or anything but 7 to 15 digits).
+            InvalidRecipientError: the provider made no number of it (``""``, the input back,
+                or anything but 7 to 15 digits).
+            GatewayError: it answered FALSE, for a reason its doc does not give (quoted).
             AuthenticationError: the call failed and ``auth`` answers FALSE.
             GatewayResponseError: a fault (quoted).
         """
@@ -989,6 +1045,7 @@ __all__ = [
     "STATUS_CODES",
     "NetOxygenGateway",
     "delivery_status",
+    "may_change",
     "parse_reply",
     "read_account_status",
     "read_auth",

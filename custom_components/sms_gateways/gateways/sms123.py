@@ -4,7 +4,8 @@ What the doc (16/12/2024) says, and what the vendor's own example clients add:
 - Every call is a POST with ``Content-Type`` and ``Accept`` set to ``application/json``;
   the credentials travel in the body as ``user`` + ``cleAPI``, or as ``email`` + ``pass`` (the
   doc's other pair) when the username is an e-mail address.
-- ``senderid`` "ne doit pas dépasser 11 caractères": a ``+`` counts as one of them.
+- ``senderid`` "ne doit pas dépasser 11 caractères": a length only (a ``+`` counts as one of
+  them); the characters are 123-SMS's to judge (97).
 - Test mode: the doc says both "« o » ou vide" and "« 0 » ... code 92". We send ``o``; a reply
   of 80/81 to a test send means a real SMS left, which the result and the log say.
 - ``contact/upd/`` takes ONE ``groupe`` (the one the contact is in); only ``contact/add/``
@@ -40,7 +41,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from . import transport
-from .base import PreparedSms, SmsGateway
+from .base import PreparedSms, SmsGateway, check_printable_sender
 from .encoding import analyze
 from .errors import (
     AccessDeniedError,
@@ -84,6 +85,9 @@ _PASSWORD_PAIR = ("email", "pass")
 _TEST_SEND_OK = "92"
 _REAL_SEND = frozenset({"80", "81"})
 _CANCELED = "94"
+_INFO_BLOCKED = "101"
+_MAY_HAVE_GONE = frozenset({"-2", _INFO_BLOCKED})
+"""Send codes that do not say whether the message left: "Erreur technique", and "Info"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +108,7 @@ class _Code:
 # arrive and there is nothing to track or cancel (no message id).
 SEND_CODES: dict[str, _Code] = {
     "-1": _Code("123-SMS could not read the request", GatewayResponseError),
-    "-2": _Code("Technical error at 123-SMS; try again later", GatewayConnectionError),
+    "-2": _Code("Technical error at 123-SMS", GatewayConnectionError),
     # 123-SMS has no delivery status call: "le message a été envoyé" is the last word on it.
     "80": _Code("Sent", status=DeliveryStatus.SENT),
     "81": _Code("Recorded for a scheduled send", status=DeliveryStatus.SCHEDULED),
@@ -126,7 +130,8 @@ SEND_CODES: dict[str, _Code] = {
     "95": _Code("The scheduled message could not be deleted", SchedulingError),
     "96": _Code("123-SMS refuses requests from this IP address", AccessDeniedError),
     "97": _Code("The sender (senderid) is not valid", InvalidSenderError),
-    "101": _Code("The number is blocked or blacklisted"),
+    # "Info", neither "Succès" nor "Erreur": it does not say the message was not sent.
+    "101": _Code("123-SMS says the number is blocked and/or blacklisted"),
     "102": _Code(
         "Changing the sender requires 'stop SMS au 36177' at the end of the message",
         InvalidSenderError,
@@ -381,8 +386,10 @@ def _balance(reply: Reply) -> float:
     """The balance a ``solde/`` reply holds; an error is never read as a number.
 
     The doc calls the balance the "valeur retour" but shows no reply. A balance is read from a
-    field named like one (``solde``...), or from a reply holding nothing but a number. A code
-    next to a message (``{"code": "505", "message": "..."}``) is a return code, never a balance.
+    field named like one (``solde``...), or from a reply holding nothing but a number: then it is
+    the balance even when it equals another function's code (82, 505...: R33), since solde/'s
+    own codes are -1, -2, -3 and E501, E502, E505. A code next to a message and no balance
+    (``{"code": "505", "message": "..."}``) is a return code, never a balance.
 
     Raises:
         AuthenticationError: the reply is a code that refuses the credentials.
@@ -392,15 +399,15 @@ def _balance(reply: Reply) -> float:
     if code in BALANCE_CODES:
         raise _error(code, BALANCE_CODES[code], reply.message)
     alone = reply.form == "bare" or set(reply.fields) <= {"code"}
-    if code in _CREDENTIAL_CODES and not alone:
+    raw = next((reply.fields[key] for key in _BALANCE_KEYS if key in reply.fields), None)
+    if raw is None and alone and code is not None:
+        raw = code
+    if raw is None and code in _CREDENTIAL_CODES:
         raise AuthenticationError(
             "The username or API key is not valid",
             provider_code=code,
             provider_message=reply.message,
         )
-    raw = next((reply.fields[key] for key in _BALANCE_KEYS if key in reply.fields), None)
-    if raw is None and alone and code is not None and code not in _CREDENTIAL_CODES:
-        raw = code
     amount = _amount(raw) if raw is not None else None
     if amount is None:
         raise GatewayResponseError(
@@ -533,7 +540,32 @@ def _stored_time(value: object) -> datetime | None:
 
 
 def _unknown_outcome(error: GatewayError) -> str:
-    return f"{error}: the message may have been sent, so it is not sent again"
+    words = f" («{error.provider_message}»)" if error.provider_message else ""
+    return f"{error}{words}: the message may have been sent, so it is not sent again"
+
+
+def _cancel_unknown(message_id: str, error: GatewayError) -> CancelResult:
+    """A cancel whose answer does not say whether the message was deleted (R26)."""
+    words = f" («{error.provider_message}»)" if error.provider_message else ""
+    return CancelResult(
+        message_id=message_id,
+        canceled=None,
+        error=f"{error}{words}: 123-SMS's answer does not say whether it was cancelled",
+    )
+
+
+def _may_have_been_sent(
+    recipient: str, error: str, code: str | None, message_id: str | None = None
+) -> RecipientResult:
+    """A recipient whose outcome is unknown: taken as far as sending again goes (models.py)."""
+    return RecipientResult(
+        recipient=recipient,
+        accepted=True,
+        message_id=message_id,
+        status=DeliveryStatus.UNKNOWN,
+        error=error,
+        error_code=code,
+    )
 
 
 class Sms123Gateway(SmsGateway):
@@ -650,16 +682,23 @@ class Sms123Gateway(SmsGateway):
 
     @override
     def validate_sender(self, sender: str) -> str:
-        """Check a sender as the base does, and that it has at most 11 characters, ``+`` included.
+        """Check a sender as the doc does: "il ne doit pas dépasser 11 caractères" (R27).
+
+        A length only, every character counting (a ``+`` too); which characters 123-SMS takes
+        it does not say, so it decides (97 "le SENDER ID n'est pas valide").
 
         Raises:
-            InvalidSenderError: the sender is too long or has characters 123-SMS refuses.
+            InvalidSenderError: more than 11 characters, or one no request can carry.
         """
-        sender = super().validate_sender(sender)
-        if len(sender) > self.max_sender_length:
+        sender = sender.strip()
+        check_printable_sender(sender)
+        limit = self.max_sender_length or 0
+        if len(sender) > limit:
             raise InvalidSenderError(
                 f"The sender {sender!r} has {len(sender)} characters; 123-SMS takes at most "
-                f"{self.max_sender_length}, a leading '+' included"
+                f"{limit}, a leading '+' included",
+                reason=InvalidSenderError.TOO_LONG,
+                limit=limit,
             )
         return sender
 
@@ -782,14 +821,7 @@ class Sms123Gateway(SmsGateway):
                 provider_code=error.provider_code,
                 provider_message=error.provider_message,
             ) from error
-        return RecipientResult(
-            recipient=recipient,
-            accepted=False,
-            message_id=reference,
-            status=DeliveryStatus.UNKNOWN,
-            error=text,
-            error_code=error.provider_code,
-        )
+        return _may_have_been_sent(recipient, text, error.provider_code, reference)
 
     async def _send_to(
         self, recipient: str, fields: Mapping[str, str], *, first: bool, others: int = 0
@@ -811,13 +843,7 @@ class Sms123Gateway(SmsGateway):
                 )
             if first:
                 raise
-            return RecipientResult(
-                recipient=recipient,
-                accepted=False,
-                status=DeliveryStatus.UNKNOWN,
-                error=_unknown_outcome(err),
-                error_code=err.provider_code,
-            )
+            return _may_have_been_sent(recipient, _unknown_outcome(err), err.provider_code)
         except GatewayResponseError as err:
             return self._unknown(recipient, numero, fields, err, first=first, others=others)
         code = reply.code
@@ -831,6 +857,13 @@ class Sms123Gateway(SmsGateway):
             return self._unknown(recipient, numero, fields, error, first=first, others=others)
         if spec.status is not None:
             return self._accepted(recipient, numero, fields, code, spec.status)
+        if code in _MAY_HAVE_GONE:
+            # -2 "Erreur technique" and 101 "Info : ..." do not say whether the message left
+            # (R24, R33): never refused, never sent again. After -2 the others are not tried.
+            said = _error(code, spec, reply.message)
+            if code == _INFO_BLOCKED:
+                return _may_have_been_sent(recipient, _unknown_outcome(said), code)
+            return self._unknown(recipient, numero, fields, said, first=first, others=others)
         if first and spec.error is not None:
             raise _error(code, spec, reply.message)
         return RecipientResult(
@@ -874,8 +907,9 @@ class Sms123Gateway(SmsGateway):
             message_ids: ids from ``send`` of scheduled messages.
 
         Returns:
-            One result per id, in order (94: deleted; 95: could not be deleted). A cancel is a
-            send: answered 80 or 81, it made a new message, which the result's ``created`` holds.
+            One result per id, in order (94: deleted; 95: could not be deleted; an answer that
+            does not say, ``canceled`` None). A cancel is a send: answered 80 or 81, it made a
+            new message, which the result's ``created`` holds.
 
         Raises:
             AuthenticationError: the account was refused (on the first request; nothing else
@@ -911,17 +945,24 @@ class Sms123Gateway(SmsGateway):
             reply = await self._call("send/", fields)
             code = reply.require_code()
         except GatewayConnectionError as err:
-            if first and not err.request_sent:
-                raise
-            return CancelResult(message_id=message_id, canceled=False, error=str(err))
+            if not err.request_sent:
+                if first:
+                    raise
+                return CancelResult(message_id=message_id, canceled=False, error=str(err))
+            return _cancel_unknown(message_id, err)
         except GatewayResponseError as err:
-            return CancelResult(message_id=message_id, canceled=False, error=str(err))
+            return _cancel_unknown(message_id, err)  # R26: it may have been read either way
         if code == _CANCELED:
             self.message_store.pop(message_id, None)
             return CancelResult(message_id=message_id, canceled=True)
         if code in _REAL_SEND:
             return self._cancel_made_a_message(message_id, numero, diff, message, code)
-        spec = SEND_CODES.get(code, _Code(f"Undocumented return code {code}"))
+        spec = SEND_CODES.get(code)
+        if spec is None or code in _MAY_HAVE_GONE:
+            # Undocumented, "Erreur technique" or "Info": the answer does not say (R26).
+            text = spec.text if spec else f"Undocumented return code {code}"
+            error = GatewayResponseError(text, provider_code=code, provider_message=reply.message)
+            return _cancel_unknown(message_id, error)
         if first and code in _ACCOUNT_CODES:
             raise _error(code, spec, reply.message)
         return CancelResult(message_id=message_id, canceled=False, error=f"{spec.text} ({code})")

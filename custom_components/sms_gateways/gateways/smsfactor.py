@@ -12,14 +12,19 @@ Every reader here is total: any bytes give a model or a ``GatewayError``. Where 
 answer open (``shared/providers/READINGS.md`` R9 to R11) the adapter stays safe under each reading:
 the time zone is the account's option (Paris by default); a ``getDr.php`` row's status is read from
 its text, a ``status`` attribute or a ``<status>`` child, and is ``unknown`` when it has none; a
-send answered -5 may have reached the other recipients, so it is never called refused.
+send answered -5 may have reached the other recipients, so it is never called refused. And R27 to
+R34: the sender is held to "11 caractères alphanumériques", the text to 1,120 characters as
+typed (a server counting septets refuses the rest itself); a server that reads the raw body, not
+the ``XML`` field, is found by its -2 and spoken to so from then on (see "the wire"); status words
+are read in any case, and a row that names no reference is the recipient's only where it surely
+is (the answer's only row, or the only one with its number).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 import logging
 import os
 import re
@@ -82,6 +87,13 @@ _MAX_NUMBER = 32
 _MAX_PROVIDER_STATUS = 64
 _RECIPIENTS_ERROR = -5
 _MODERATION = -8
+_XML_ERROR = -2
+_FORM = "form"
+_RAW = "raw"
+_RAW_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+_KEEP_NUMBERS = timedelta(days=3)
+"""How long a recipient's number is kept by message id: longer than tracking follows one."""
+_PRUNE_EVERY = timedelta(minutes=1)
 
 DELIVERY_STATUSES: Final[Mapping[str, DeliveryStatus]] = MappingProxyType(
     {
@@ -146,17 +158,24 @@ class SmsFactorGateway(SmsGateway):
             Capability.BOOKMARK,
         }
     )
+    # "Limite : 1120 caractères": characters as typed, the doc's own count (R29); a server
+    # that counts septets refuses the rest itself (-2), before anything is sent.
     max_length = 1120
+    length_in_characters = True
     requires_sender = True
     # The quoted start of every send form, the login in it (see ``_send_form``).
     _form_head: str | None = None
+    # How the server reads documents, once it answered one (R30, see "the wire").
+    _body_form: str | None = None
+    # When the numbers kept for reports were last pruned (see ``_remember_numbers``).
+    _pruned_at: datetime | None = None
 
     @override
     def validate_sender(self, sender: str) -> str:
-        """Check a sender: SMSFactor shows at most 11 letters or digits.
+        """Check a sender: "Limite : 11 caractères alphanumériques" (the base class's rule).
 
-        A phone number (at most 11 digits, checked by the base class) is written as SMSFactor
-        writes numbers, without its ``+``.
+        A phone number (at most 11 digits) is written as SMSFactor writes numbers, without its
+        ``+``, which is not alphanumeric.
 
         Raises:
             InvalidSenderError: the sender is too long or has characters providers refuse.
@@ -167,8 +186,42 @@ class SmsFactorGateway(SmsGateway):
     async def _send(self, prepared: PreparedSms) -> SendResult:
         # secrets.token_hex(8) (the system's random source), without its two calls each.
         references = {recipient: os.urandom(8).hex() for recipient in prepared.recipients}
-        form = self._send_form(prepared, references)
-        return self.read_send_reply(await self._post(_SEND_PATH, form), prepared, references)
+        if self._body_form == _RAW:
+            body = await self._post_raw(_SEND_PATH, self._send_document(prepared, references))
+        else:
+            form = self._send_form(prepared, references)
+            body = await self._post(_SEND_PATH, form)
+            if self._body_form is None:
+                body = await self._unless_unread(
+                    _SEND_PATH, body, lambda: self._send_document(prepared, references)
+                )
+        result = self.read_send_reply(body, prepared, references)
+        if result.batch_id is not None and len(references) > 1:
+            self._remember_numbers(result)
+        return result
+
+    def _remember_numbers(self, result: SendResult) -> None:
+        """Keep each recipient's number by message id, for reports that name no reference."""
+        now = datetime.now(UTC)
+        store = self.message_store
+        if self._pruned_at is None or now - self._pruned_at > _PRUNE_EVERY:
+            self._pruned_at = now
+            for known, entry in list(store.items()):
+                until = entry.get("until") if isinstance(entry, dict) else None
+                if not isinstance(until, str) or until < now.isoformat():
+                    del store[known]
+        until = (now + _KEEP_NUMBERS).isoformat()
+        for message in result.messages:
+            if message.message_id is not None:
+                store[message.message_id] = {
+                    "number": e164_digits(message.recipient),
+                    "until": until,
+                }
+
+    def _number_of(self, message_id: str) -> str | None:
+        entry = self.message_store.get(message_id)
+        number = entry.get("number") if isinstance(entry, dict) else None
+        return number if isinstance(number, str) else None
 
     def read_send_reply(
         self, body: bytes, prepared: PreparedSms, references: Mapping[str, str]
@@ -252,8 +305,8 @@ class SmsFactorGateway(SmsGateway):
             GatewayResponseError: SMSFactor answered something else than a report.
         """
         answer = _answer(
-            await self._post(
-                _REPORT_PATH, _form(self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET))
+            await self._exchange(
+                _REPORT_PATH, self._report_document(_NO_SUCH_TICKET, _NO_SUCH_TICKET)
             )
         )
         status = _status(answer)
@@ -306,10 +359,12 @@ class SmsFactorGateway(SmsGateway):
         async def report(message_id: str, ticket: str, reference: str) -> DeliveryReport:
             async with limit:
                 try:
-                    body = await self._post(
-                        _REPORT_PATH, _form(self._report_document(ticket, reference))
+                    body = await self._exchange(
+                        _REPORT_PATH, self._report_document(ticket, reference)
                     )
-                    return self.read_report_reply(body, message_id, reference)
+                    return self.read_report_reply(
+                        body, message_id, reference, self._number_of(message_id)
+                    )
                 except GatewayResponseError as err:
                     unreadable.append(err)
                     _LOGGER.warning(
@@ -377,6 +432,12 @@ class SmsFactorGateway(SmsGateway):
         return messages
 
     # --- the wire ----------------------------------------------------------------------------
+    #
+    # R30: the doc says "send the XML stream by POST" and names the field ``XML=`` only for the
+    # pushes it makes. A document is posted in the field first (what public clients do); a
+    # server that reads the raw body instead cannot read that form and answers -2 "Erreur XML",
+    # which says nothing was read, so nothing was sent: the same document is then posted as the
+    # raw body, once. The form the server answered is kept for every later request.
 
     async def _post(self, path: str, form: bytes) -> bytes:
         """POST one document's form (see ``_form``) and return the bytes of the answer."""
@@ -388,6 +449,38 @@ class SmsFactorGateway(SmsGateway):
             timeout=self._timeout,
         )
         return reply.body
+
+    async def _post_raw(self, path: str, document: str) -> bytes:
+        """POST one document as the raw body and return the bytes of the answer."""
+        reply = await transport.post(
+            self._session,
+            self.url(path),
+            data=document.encode("utf-8"),
+            headers=_RAW_HEADERS,
+            timeout=self._timeout,
+        )
+        return reply.body
+
+    async def _exchange(self, path: str, document: str) -> bytes:
+        """POST a document in the form the server reads (see above); the answer's bytes."""
+        if self._body_form == _RAW:
+            return await self._post_raw(path, document)
+        body = await self._post(path, _form(document))
+        if self._body_form is None:
+            body = await self._unless_unread(path, body, lambda: document)
+        return body
+
+    async def _unless_unread(self, path: str, body: bytes, document: Callable[[], str]) -> bytes:
+        """The answer to the form, or, if it is -2 (nothing read), to the raw document."""
+        if not _unread(body):
+            self._body_form = _FORM
+            return body
+        raw = await self._post_raw(path, document())
+        if _unread(raw):
+            return body  # -2 either way: the document itself is refused
+        _LOGGER.debug("SMSFactor reads documents from the raw body, not the XML= field")
+        self._body_form = _RAW
+        return raw
 
     def _send_fields(
         self, prepared: PreparedSms, references: Mapping[str, str]
@@ -441,6 +534,19 @@ class SmsFactorGateway(SmsGateway):
         parts.append(_QUOTED_END)
         return b"XML=" + "".join(parts).encode("ascii")
 
+    def _send_document(self, prepared: PreparedSms, references: Mapping[str, str]) -> str:
+        """The send document itself, as ``_send_form`` quotes it (tests prove the two equal)."""
+        fields, recipients = self._send_fields(prepared, references)
+        parts = [f"<sms>{self._authentication()}<message>"]
+        parts += [f"<{tag}>{_escaped(text)}</{tag}>" for tag, text in fields]
+        parts.append("</message><recipients>")
+        parts += [
+            f'<gsm gsmsmsid="{_escaped_attribute(reference)}">{_escaped(number)}</gsm>'
+            for number, reference in recipients
+        ]
+        parts.append("</recipients></sms>")
+        return "".join(parts)
+
     def _report_document(self, ticket: str, reference: str) -> str:
         _refuse_what_xml_cannot_carry(
             [
@@ -463,13 +569,21 @@ class SmsFactorGateway(SmsGateway):
             f"<password>{_escaped(self._password)}</password></authentication>"
         )
 
-    def read_report_reply(self, body: bytes, message_id: str, reference: str) -> DeliveryReport:
+    def read_report_reply(
+        self, body: bytes, message_id: str, reference: str, number: str | None = None
+    ) -> DeliveryReport:
         """Read ``getDr.php``'s answer about one recipient (total: any bytes).
+
+        The recipient's row is the one that names its reference. A server that writes no
+        ``gsmsmsid`` in its rows (R34) would leave it unknown until tracking gives up, so a row
+        without one is taken as the recipient's when it is the answer's only row (one reference
+        was asked), or when its ``number`` is the recipient's.
 
         Args:
             body: the answer's bytes.
             message_id: the id the report is for.
             reference: the recipient's ``gsmsmsid``; rows of other recipients are ignored.
+            number: the recipient's international digits, where known.
 
         Returns:
             The recipient's report; ``unknown`` when SMSFactor gives no row or no status.
@@ -483,10 +597,10 @@ class SmsFactorGateway(SmsGateway):
         status = _status(fields)
         if status != _OK:
             raise _error(status, fields, _REPORT_ERRORS)
-        row = next(
-            (row for row in answer.iter("gsm") if (row.get("gsmsmsid") or "").strip() == reference),
-            None,
-        )
+        rows = list(answer.iter("gsm"))
+        row = next((row for row in rows if (row.get("gsmsmsid") or "").strip() == reference), None)
+        if row is None:
+            row = _row_without_reference(rows, number)
         return self._report(message_id, row)
 
     def _report(self, message_id: str, row: etree._Element | None) -> DeliveryReport:
@@ -506,7 +620,8 @@ class SmsFactorGateway(SmsGateway):
         )[:_MAX_PROVIDER_STATUS]
         return DeliveryReport(
             message_id=message_id,
-            status=DELIVERY_STATUSES.get(provider_status, DeliveryStatus.UNKNOWN),
+            # The doc writes the words in capitals; a server may not (R34): any case.
+            status=DELIVERY_STATUSES.get(provider_status.upper(), DeliveryStatus.UNKNOWN),
             provider_status=provider_status,
             recipient=self._number(row.get("number") or "") or None,
         )
@@ -572,6 +687,24 @@ def _ascii_digits(text: str, most: int) -> bool:
     Between two round trips a regular expression costs twice str's own tests, measured.
     """
     return text.isascii() and text.isdigit() and len(text) <= most
+
+
+def _row_without_reference(
+    rows: Sequence[etree._Element], number: str | None
+) -> etree._Element | None:
+    """The recipient's row among rows that name no reference (R34), or None if none is surely."""
+    unnamed = [row for row in rows if not (row.get("gsmsmsid") or "").strip()]
+    if number:
+        by_number = [row for row in unnamed if _digits(row.get("number") or "") == number]
+        if len(by_number) == 1:
+            return by_number[0]
+    return unnamed[0] if len(rows) == 1 and unnamed else None
+
+
+def _digits(value: str) -> str:
+    """The international digits of a number SMSFactor wrote (``33612...``, ``+33612...``)."""
+    value = value.strip().removeprefix("+")
+    return value.removeprefix("00") if len(value) <= _MAX_NUMBER else ""
 
 
 def _form(document: str) -> bytes:
@@ -675,6 +808,14 @@ def _answer(body: bytes) -> dict[str, str]:
         return fast
     check_xml(body)
     return _children(_response(body))
+
+
+def _unread(body: bytes) -> bool:
+    """Whether an answer is -2 "Erreur XML": the server read no document."""
+    try:
+        return _status(_answer(body)) == _XML_ERROR
+    except GatewayResponseError:
+        return False
 
 
 def _status(root: Mapping[str, str]) -> int:
