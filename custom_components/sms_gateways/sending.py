@@ -67,7 +67,7 @@ from .gateways import (
     mask_numbers,
 )
 from .gateways.encoding import analyze
-from .gateways.user_input import check_message
+from .gateways.user_input import check_encodable, check_message
 from .helpers import build_sms, gateway_error
 from .storage import GroupedStore, WriteError
 from .tracking import DeliveryUpdate
@@ -334,7 +334,7 @@ def prepare(
             translation_key="no_recipients",
             translation_placeholders={"account": entry.title},
         )
-    _check_text(request)
+    _check_text(hass, entry, request)
     sms = build_sms(entry, request.recipients, request.message, request.options)
     try:
         return entry.runtime_data.gateway.prepare(sms)
@@ -361,26 +361,22 @@ def prepare(
         raise gateway_error(hass, entry, err) from err
 
 
-def _check_text(request: SendRequest) -> None:
+def _check_text(hass: HomeAssistant, entry: SmsGatewaysConfigEntry, request: SendRequest) -> None:
     """Refuse text that is not Unicode (a lone surrogate, which only a template can make).
 
     No provider can be sent it and no file can hold it: kept in the outbox, it would fail every
-    write after it.
+    write after it. The options are checked too, before anything reaches the outbox.
 
     Raises:
         ServiceValidationError: the message or a text option is not Unicode text.
     """
     texts = [("message", request.message)]
     texts += [(key, value) for key, value in request.options.items() if isinstance(value, str)]
-    for name, text in texts:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="text_not_unicode",
-                translation_placeholders={"field": name, "position": str(err.start + 1)},
-            ) from err
+    try:
+        for name, text in texts:
+            check_encodable(name, text)
+    except GatewayError as err:
+        raise gateway_error(hass, entry, err) from err
 
 
 async def _async_deliver(entry: SmsGatewaysConfigEntry, prepared: PreparedSms) -> SendReport:

@@ -643,8 +643,12 @@ async def test_a_message_no_file_can_hold_is_refused_alone(
         _cut(entry)
     with pytest.raises(ServiceValidationError) as err:
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm \ud800")
-    assert err.value.translation_key == "text_not_unicode"
-    assert err.value.translation_placeholders == {"field": "message", "position": "7"}
+    assert err.value.translation_key == "invalid_character"
+    assert err.value.translation_placeholders == {
+        "field": "message",
+        "position": "7",
+        "character": "U+D800",
+    }
     assert not entry.runtime_data.sending.outbox
     _cut(entry)
     response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Alarm")
