@@ -88,6 +88,13 @@ type Handler = Callable[[Account, Params], str]
 
 READINGS = (
     Reading(
+        "cedilla",
+        ("ucs2", "gsm"),
+        "R28: a lowercase ç (not in GSM 03.38's table, whose Ç is 0x09; Mobyt's doc is "
+        "silent). ucs2: the whole message is billed as UCS-2; gsm: ç is sent as the table's "
+        "Ç, billed as GSM (100 of ç: 1 part).",
+    ),
+    Reading(
         "ko_codes",
         ("numbered", "vendor_only"),
         "R12: the doc lists no KO code. numbered: 1 login, 2 credits (the vendor's SDK) and our "
@@ -213,13 +220,13 @@ def message_length(text: str) -> int:
     return sum(2 if char in EXTENDED_CHARACTERS else 1 for char in text)
 
 
-def segments(text: str) -> int:
+def segments(text: str, *, cedilla: bool = False) -> int:
     """SMS billed: one up to 160 septets, else one per 153 (the doc's rule), or UCS-2 parts.
 
     The doc says nothing of characters outside GSM 03.38; they are billed as UCS-2 (70, then 67
     per part), as the network carries them.
     """
-    return bill(text).parts
+    return bill(text, cedilla=cedilla).parts
 
 
 def nation_of(number: str) -> str:
@@ -442,7 +449,7 @@ class MobytSim(ProviderSim):
             else None
         )
         order_id = self._order_id(account, params)
-        cost = segments(text)
+        cost = segments(text, cedilla=self.reading("cedilla") == "gsm")
         used = self._debit(account, message_type, recipients, cost)
         status = "scheduled" if scheduled_at is not None and scheduled_at > now else "queued"
         for recipient in recipients:

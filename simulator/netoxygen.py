@@ -99,6 +99,13 @@ LIFECYCLE_CODES = {
 
 READINGS = (
     Reading(
+        "cedilla",
+        ("ucs2", "gsm"),
+        "R28: a lowercase ç (not in GSM 03.38's table, whose Ç is 0x09; NetOxygen's doc is "
+        "silent). ucs2: the whole message is billed as UCS-2; gsm: ç is sent as the table's "
+        "Ç, billed as GSM (100 of ç: 1 part).",
+    ),
+    Reading(
         "false_answer",
         ("bad_credentials", "no_value"),
         "R1: what FALSE from get_credits/get_guid means. bad_credentials: only wrong credentials "
@@ -377,7 +384,7 @@ class NetOxygenSim(ProviderSim):
         kind = _text(rest[4], "type") if len(rest) > 4 else ""
         if kind not in ("", "text", "flash"):
             raise _FaultError(FAULT_PARAMS, "type must be 'text' or 'flash'")
-        info = bill(message)
+        info = bill(message, cedilla=self.reading("cedilla") == "gsm")
         now = datetime.now(ZURICH)
         scheduled = when is not None and when > now
         rows: list[list[object]] = []

@@ -250,6 +250,13 @@ def _json_params(body: bytes) -> Params | None:
 
 READINGS = (
     Reading(
+        "cedilla",
+        ("ucs2", "gsm"),
+        "R28: a lowercase ç (not in GSM 03.38's table, whose Ç is 0x09; 123-SMS's doc is "
+        "silent). ucs2: the whole message is billed as UCS-2; gsm: ç is sent as the table's "
+        "Ç, billed as GSM (100 of ç: 1 part).",
+    ),
+    Reading(
         "reply_body",
         ("json", "bare", "xml"),
         'R18: the doc shows no reply body. json: {"code", "message"} (solde/ adds "solde"); '
@@ -500,7 +507,7 @@ class Sms123Sim(ProviderSim):
             return "93", {}
         if self._is_duplicate(account, number, message, now):
             return "91", {}
-        segments = bill(message).parts
+        segments = bill(message, cedilla=self.reading("cedilla") == "gsm").parts
         if account.credits < segments:
             return "83", {}
         played = self.reading("test_value")

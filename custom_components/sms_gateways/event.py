@@ -6,7 +6,7 @@ the names of the bus events, which carry the same data.
 
 from __future__ import annotations
 
-from typing import override
+from typing import Any, override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import SmsGatewaysConfigEntry
 from .entity import account_device_info
 from .gateways import Capability, DeliveryStatus
-from .inbound import ReceivedSms, signal_inbound
+from .inbound import ATTR_REDELIVERED, ReceivedSms, signal_inbound
 from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0
@@ -82,18 +82,18 @@ class InboundSmsEvent(_AccountEvent):
     @callback
     def _async_received(self, received: ReceivedSms) -> None:
         sms = received.sms
-        self._trigger_event(
-            EVENT_RECEIVED,
-            {
-                "message_id": sms.message_id,
-                "sender": sms.sender,
-                "recipient": sms.recipient,
-                "message": sms.message,
-                "received_at": sms.received_at.isoformat(),
-                "keyword": sms.keyword,
-                **received.contact_data(),
-            },
-        )
+        data: dict[str, Any] = {
+            "message_id": sms.message_id,
+            "sender": sms.sender,
+            "recipient": sms.recipient,
+            "message": sms.message,
+            "received_at": sms.received_at.isoformat(),
+            "keyword": sms.keyword,
+            **received.contact_data(),
+        }
+        if received.redelivered:
+            data[ATTR_REDELIVERED] = True
+        self._trigger_event(EVENT_RECEIVED, data)
         self.async_write_ha_state()
 
 

@@ -1,22 +1,31 @@
-"""Received SMS: each one fires ``sms_gateways_inbound_sms`` and the event entity, exactly once.
+"""Received SMS: each one fires ``sms_gateways_inbound_sms`` and the event entity, at least once.
 
 Messages come from the webhook (SMSFactor, Mobyt) or, where the provider can be polled and no push
 has been seen, from polling (Mobyt ``SRHISTORYBYID`` from the last id seen). The last id and the
 keys of recent messages are stored, so a restart neither misses nor repeats a message.
+
+A message is recorded as received (with what its event says) and that is on disk before it fires;
+once fired it is recorded as fired. One recorded but not known to have fired (a kill between the
+two) fires again at the next start, or when the provider pushes it again, with
+``redelivered: true`` in its data: the only events that carry it. An automation that must never
+act twice can check it; no message is ever lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
 import re
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.json import json_bytes
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -57,6 +66,10 @@ def signal_inbound(entry_id: str) -> str:
     return f"{DOMAIN}_inbound_{entry_id}"
 
 
+ATTR_REDELIVERED = "redelivered"
+"""In the data of a received SMS fired again: it may have fired before (a kill in between)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReceivedSms:
     """A received SMS as events show it."""
@@ -64,6 +77,8 @@ class ReceivedSms:
     sms: InboundSms
     contact: Contact | None = None
     """The account's recipient who sent it; None for anyone else (who is never trusted)."""
+    redelivered: bool = False
+    """Fired again: recorded as received, not known to have fired."""
 
     def contact_data(self) -> dict[str, Any]:
         """Who sent it: ``contact`` (the recipient's name, or None) and ``trusted``."""
@@ -74,7 +89,7 @@ class ReceivedSms:
 
     def event_data(self, entry_id: str, provider: str) -> dict[str, Any]:
         """The data of ``sms_gateways_inbound_sms``."""
-        return {
+        data: dict[str, Any] = {
             "config_entry_id": entry_id,
             "provider": provider,
             "message_id": self.sms.message_id,
@@ -85,6 +100,47 @@ class ReceivedSms:
             "keyword": self.sms.keyword,
             **self.contact_data(),
         }
+        if self.redelivered:
+            data[ATTR_REDELIVERED] = True
+        return data
+
+    def as_stored(self) -> dict[str, Any]:
+        """What fires it again after a restart (JSON-friendly)."""
+        sms = self.sms
+        return {
+            "message_id": sms.message_id,
+            "sender": sms.sender,
+            "recipient": sms.recipient,
+            "message": sms.message,
+            "received_at": sms.received_at.isoformat(),
+            "keyword": sms.keyword,
+        }
+
+    @classmethod
+    def from_stored(cls, data: Any) -> ReceivedSms | None:
+        """Read what ``as_stored`` wrote, fired again; None if it is damaged."""
+        received_at = stored_datetime(data.get("received_at")) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or received_at is None:
+            return None
+        sender, recipient, message = (data.get(key) for key in ("sender", "recipient", "message"))
+        message_id, keyword = data.get("message_id"), data.get("keyword")
+        if not (
+            isinstance(sender, str)
+            and isinstance(recipient, str)
+            and isinstance(message, str)
+            and (message_id is None or isinstance(message_id, str))
+            and (keyword is None or isinstance(keyword, str))
+        ):
+            return None
+        sms = InboundSms(
+            sender=sender,
+            recipient=recipient,
+            message=message,
+            received_at=received_at,
+            message_id=message_id,
+            keyword=keyword,
+        )
+        return cls(sms, redelivered=True)
 
 
 _NUMERIC_ID = re.compile(r"[0-9]{1,18}")
@@ -148,6 +204,11 @@ class InboundReceiver:
         self._availability = AvailabilityLog(_LOGGER, provider=gateway.title, what="received SMS")
         self._skipped: set[str] = set()
         """Ids of unreadable rows already logged (a row after the last id comes back)."""
+        self._unfired: dict[str, ReceivedSms] = {}
+        """Recorded as received, not yet known to have fired, by key (stored)."""
+        self._firing: set[str] = set()
+        """The keys of ``_unfired`` this run is firing now: a copy meanwhile is a duplicate."""
+        self._unsub_started: CALLBACK_TYPE | None = None
 
     @property
     def polls(self) -> bool:
@@ -167,6 +228,12 @@ class InboundReceiver:
         if isinstance(pushed_last_id := stored.get("pushed_last_id"), int):
             self._pushed_last_id = pushed_last_id
         self.push_seen_at = stored_datetime(stored.get("push_seen_at"))
+        unfired = stored.get("unfired")
+        for key, data in (unfired if isinstance(unfired, dict) else {}).items():
+            if isinstance(key, str) and (received := ReceivedSms.from_stored(data)) is not None:
+                self._unfired[key] = received
+        if self._unfired:
+            self._unsub_started = async_at_started(self.hass, self._started)
         if self._poll_interval is not None and self.gateway.supports(Capability.INBOUND_POLL):
             self._unsub = async_track_time_interval(
                 self.hass,
@@ -184,47 +251,123 @@ class InboundReceiver:
                 )
 
     async def async_stop(self) -> None:
-        """Stop polling and write what was seen now, so that a set-up right after reads it."""
+        """Stop polling, write what was seen now, then nothing more (a set-up right after reads it).
+
+        A push still being handled then cannot be written: it is answered 503 and pushed again.
+        """
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
-        await self.async_flush()
+        if self._unsub_started is not None:
+            self._unsub_started()
+            self._unsub_started = None
+        await self._store.async_close()
+
+    @callback
+    def _started(self, hass: HomeAssistant) -> None:
+        """Home Assistant has started (its automations are loaded): fire once the entry is.
+
+        The entry's event entity listens from then on.
+        """
+        self._unsub_started = None
+        entry = hass.config_entries.async_get_entry(self.entry_id)
+        if entry is None or entry.state is ConfigEntryState.LOADED:
+            self._fire_unfired()
+            return
+        waiting = True
+
+        @callback
+        def _state_changed() -> None:
+            nonlocal waiting
+            if waiting and entry.state is ConfigEntryState.LOADED:
+                waiting = False
+                self._fire_unfired()
+            elif entry.state is not ConfigEntryState.SETUP_IN_PROGRESS:
+                waiting = False
+
+        self._unsub_started = entry.async_on_state_change(_state_changed)
+
+    def _contact_of(self, sms: InboundSms, contacts: tuple[Contact, ...]) -> Contact | None:
+        """The account's recipient who sent it, as the contacts are now."""
+        return find_contact(sms.sender, contacts, self.gateway.region)
+
+    @callback
+    def _fire_unfired(self) -> None:
+        """Fire again what a previous run recorded as received but is not known to have fired."""
+        keys = [key for key in self._unfired if key not in self._firing]
+        if keys:
+            _LOGGER.info(
+                "%s received SMS may not have fired before the restart: fired again",
+                len(keys),
+            )
+            self._firing.update(keys)
+            contacts = tuple(self._contacts())
+            self._fire(
+                [
+                    (key, replace(sms, contact=self._contact_of(sms.sms, contacts)))
+                    for key, sms in ((key, self._unfired[key]) for key in keys)
+                ]
+            )
 
     async def async_receive(self, messages: list[InboundSms], *, pushed: bool) -> int:
-        """Fire the messages not seen before, once their keys are on disk; the number fired.
+        """Fire the messages not fired before, once recorded as received; the number fired.
 
         Each message is checked and recorded before the first ``await``, so two copies of one
-        push arriving together fire once. Nothing fires before the write that holds its key (and
-        the position past it) has reached the disk: a crash at any instant may lose the firing of
-        a message whose write had just completed, never fire one twice.
+        push arriving together fire once. Nothing fires before the write that records it as
+        received (and the position past it) has reached the disk; once fired it is recorded as
+        fired. A kill between the two fires it again at the next start, marked redelivered:
+        at least once, never lost. A message recorded by an earlier run and not known to have
+        fired (its push is pushed again) fires again here, marked redelivered.
 
         Raises:
             DuplicateMemoryFullError: the memory of handled messages is full; nothing was recorded.
-            WriteError: the keys could not be written; nothing fired, nothing stays recorded, so
-                the provider's next try fires them.
+            WriteError: the record could not be written; nothing fired, nothing new stays
+                recorded, so the provider's next try fires them.
         """
         previous_last_id = self.last_id
-        new = self._record(messages, pushed=pushed)
+        new, again = self._record(messages, pushed=pushed)
         recorded_last_id = self.last_id
         try:
             await self._store.async_wait_written()
         except WriteError:
-            self._seen.discard(key for key, _, _ in new)
+            keys = [key for key, _ in new]
+            self._seen.discard(keys)
+            for key in keys:
+                self._unfired.pop(key, None)
+            self._firing.difference_update(key for key, _ in (*new, *again))
             if self.last_id == recorded_last_id:
                 self.last_id = previous_last_id
             raise
-        for _, received, data in new:
-            self.hass.bus.async_fire(EVENT_INBOUND_SMS, data)
-            async_dispatcher_send(self.hass, signal_inbound(self.entry_id), received)
-        return len(new)
+        self._fire([*new, *again])
+        return len(new) + len(again)
+
+    @callback
+    def _fire(self, received: list[tuple[str, ReceivedSms]]) -> None:
+        """Fire each message, then record it as fired (written with the next group)."""
+        if not received:
+            return
+        for key, sms in received:
+            if key not in self._unfired:  # fired meanwhile (start-up and a retry together)
+                continue
+            try:
+                data = sms.event_data(self.entry_id, self.gateway.provider)
+                self.hass.bus.async_fire(EVENT_INBOUND_SMS, data)
+                async_dispatcher_send(self.hass, signal_inbound(self.entry_id), sms)
+            finally:
+                del self._unfired[key]
+                self._firing.discard(key)
+        if not self._store.closed:
+            self._store.async_changed()
 
     @callback
     def _record(
         self, messages: list[InboundSms], *, pushed: bool
-    ) -> list[tuple[str, ReceivedSms, dict[str, Any]]]:
-        """Record the messages' keys and the last id; the messages not seen before.
+    ) -> tuple[list[tuple[str, ReceivedSms]], list[tuple[str, ReceivedSms]]]:
+        """Record the messages as received, and the last id; what is to fire.
 
-        Each comes with its key and event data; one that cannot be read is skipped (logged).
+        Returns the messages not seen before, and those an earlier run recorded as received
+        without being known to have fired them (to fire again), each with its key. One that
+        cannot be read is skipped (logged).
         """
         changed = False
         if pushed:
@@ -242,13 +385,15 @@ class InboundReceiver:
                 last_id = max([*ids, self.last_id or 0])
                 changed = changed or last_id != self.last_id
                 self.last_id = last_id
-        readable: list[tuple[str, ReceivedSms, dict[str, Any]]] = []
+        readable: list[tuple[str, ReceivedSms]] = []
         contacts = tuple(self._contacts())
         for sms in messages:
             try:
                 received = ReceivedSms(sms, find_contact(sms.sender, contacts, self.gateway.region))
                 key = sms.dedup_key
-                data = received.event_data(self.entry_id, self.gateway.provider)
+                # It must be storable: one message that is not would fail every write.
+                json_bytes(received.as_stored())
+                received.event_data(self.entry_id, self.gateway.provider)
             except Exception:  # noqa: BLE001  # one bad message never blocks the others
                 _LOGGER.warning(
                     "Received SMS %s from %s could not be read; skipped",
@@ -256,14 +401,26 @@ class InboundReceiver:
                     self.gateway.title,
                 )
                 continue
-            readable.append((key, received, data))
-        added = self._seen.add_all(key for key, _, _ in readable)
-        new = [item for item, is_new in zip(readable, added, strict=True) if is_new]
-        if len(new) < len(readable):
-            _LOGGER.debug("%s received SMS already handled", len(readable) - len(new))
+            readable.append((key, received))
+        added = self._seen.add_all(key for key, _ in readable)
+        new: list[tuple[str, ReceivedSms]] = []
+        again: list[tuple[str, ReceivedSms]] = []
+        for (key, received), is_new in zip(readable, added, strict=True):
+            if key in self._unfired:
+                if key not in self._firing:
+                    # Pushed again after a run recorded it and may not have fired it (checked
+                    # first: should the memory of keys have let its key go, it is no new one).
+                    self._firing.add(key)
+                    again.append((key, replace(received, redelivered=True)))
+            elif is_new:
+                self._unfired[key] = received
+                self._firing.add(key)
+                new.append((key, received))
+        if len(new) + len(again) < len(readable):
+            _LOGGER.debug("%s received SMS already handled", len(readable) - len(new) - len(again))
         if new or changed:
             self._store.async_changed()
-        return new
+        return new, again
 
     async def _async_tick(self, _now: datetime) -> None:
         if self.polls:
@@ -361,6 +518,7 @@ class InboundReceiver:
             "last_id": self.last_id,
             "pushed_last_id": self._pushed_last_id,
             "push_seen_at": self.push_seen_at.isoformat() if self.push_seen_at else None,
+            "unfired": {key: sms.as_stored() for key, sms in self._unfired.items()},
         }
 
     async def async_flush(self) -> None:

@@ -27,8 +27,10 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     ATTR_BOOKMARK_URL,
@@ -65,9 +67,9 @@ from .gateways import (
     mask_numbers,
 )
 from .gateways.encoding import analyze
-from .gateways.user_input import check_message
+from .gateways.user_input import check_encodable, check_message
 from .helpers import build_sms, gateway_error
-from .storage import WriteError
+from .storage import GroupedStore, WriteError
 from .tracking import DeliveryUpdate
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,7 +81,8 @@ NOTIFY_WINDOW = 0.005
 """Seconds during which notify entity calls with the same text are gathered into one send."""
 SCHEDULED_KEPT = timedelta(hours=1)
 """How long after its send time a scheduled send is still remembered for ``cancel_sms``."""
-_SAVE_DELAY = 1.0
+_OUTBOXES: HassKey[dict[str, EntrySending]] = HassKey(f"{DOMAIN}_outboxes")
+"""The one outbox of each entry that may read and write its file now."""
 SEND_OPTIONS = (
     ATTR_SENDER,
     ATTR_SEND_AT,
@@ -92,9 +95,14 @@ SEND_OPTIONS = (
 """The fields of an action or a notification that shape the message."""
 
 
+def outbox_store_key(entry_id: str) -> str:
+    """The file in ``.storage`` where an entry's outbox and its scheduled sends are kept."""
+    return f"{DOMAIN}.{entry_id}.outbox"
+
+
 def outbox_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry's outbox and its scheduled sends are kept."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outbox")
+    """The same file as a ``Store`` (to remove it with the entry)."""
+    return Store(hass, STORAGE_VERSION, outbox_store_key(entry_id))
 
 
 def certainly_not_sent(err: GatewayError) -> bool:
@@ -326,6 +334,7 @@ def prepare(
             translation_key="no_recipients",
             translation_placeholders={"account": entry.title},
         )
+    _check_text(hass, entry, request)
     sms = build_sms(entry, request.recipients, request.message, request.options)
     try:
         return entry.runtime_data.gateway.prepare(sms)
@@ -348,6 +357,24 @@ def prepare(
             translation_key="send_at_in_past",
             translation_placeholders={"send_at": send_at},
         ) from err
+    except GatewayError as err:
+        raise gateway_error(hass, entry, err) from err
+
+
+def _check_text(hass: HomeAssistant, entry: SmsGatewaysConfigEntry, request: SendRequest) -> None:
+    """Refuse text that is not Unicode (a lone surrogate, which only a template can make).
+
+    No provider can be sent it and no file can hold it: kept in the outbox, it would fail every
+    write after it. The options are checked too, before anything reaches the outbox.
+
+    Raises:
+        ServiceValidationError: the message or a text option is not Unicode text.
+    """
+    texts = [("message", request.message)]
+    texts += [(key, value) for key, value in request.options.items() if isinstance(value, str)]
+    try:
+        for name, text in texts:
+            check_encodable(name, text)
     except GatewayError as err:
         raise gateway_error(hass, entry, err) from err
 
@@ -399,35 +426,53 @@ class EntrySending:
         """Nothing is read or tried until ``async_start``."""
         self.hass = hass
         self.entry = entry
-        self._store = outbox_store(hass, entry.entry_id)
+        self._store = GroupedStore(
+            hass, outbox_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
+        )
         self.outbox: dict[str, OutboxItem] = {}
         self.scheduled: dict[str, ScheduledSend] = {}
         self._notify: dict[str, list[tuple[str, asyncio.Future[None]]]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
-        self._retrying = False
+        self._retrying: asyncio.Future[None] | None = None
+        """Done when the attempts under way have ended (None when none is)."""
         self._stopped = False
+        """Stopping or stopped: no attempt starts any more."""
+        self._stop_task: asyncio.Task[None] | None = None
         self._outbox_listeners: list[CALLBACK_TYPE] = []
 
     # --- life -------------------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Restore the outbox and the scheduled sends, and plan the next attempt."""
-        stored = await self._store.async_load() or {}
+        """Take over the entry's outbox, restore it and the scheduled sends, plan the next try.
+
+        One outbox per entry at a time: the one this replaces (an unload that has not ended,
+        its request still out) is stopped first, and its last write is on disk before this one
+        reads the file.
+        """
+        outboxes = self.hass.data.setdefault(_OUTBOXES, {})
+        previous = outboxes.get(self.entry.entry_id)
+        outboxes[self.entry.entry_id] = self
+        if previous is not None and previous is not self:
+            await previous.async_stop()
+        stored = await self._store.async_load()
+        if not isinstance(stored, dict):
+            stored = {}
         interrupted: list[OutboxItem] = []
         for data in stored.get("outbox", []):
             try:
                 item = OutboxItem.from_dict(data)
-            except KeyError, ValueError, TypeError:
+            except KeyError, ValueError, TypeError, AttributeError:
                 _LOGGER.debug("Skipping a malformed message of the outbox")
                 continue
             if item.in_flight:
                 interrupted.append(item)
             else:
                 self.outbox[item.item_id] = item
-        for batch_id, data in dict(stored.get("scheduled", {})).items():
+        scheduled = stored.get("scheduled", {})
+        for batch_id, data in (scheduled if isinstance(scheduled, dict) else {}).items():
             try:
                 self.scheduled[str(batch_id)] = ScheduledSend.from_dict(data)
-            except KeyError, ValueError, TypeError:
+            except KeyError, ValueError, TypeError, AttributeError:
                 continue
         for item in interrupted:
             # Stopped while the request was out: it may have reached the provider.
@@ -438,11 +483,24 @@ class EntrySending:
                 "so it is not sent again",
             )
         if interrupted:
-            await self._async_save_now()
+            with suppress(WriteError):  # logged by the store; tried again with the next change
+                await self._async_write()
         self._schedule()
 
     async def async_stop(self) -> None:
-        """Stop trying and store the outbox now."""
+        """Stop trying, let the attempt under way end, write the outbox, then never again.
+
+        Called by the unload and by the outbox that replaces this one; both wait for the same
+        stop. The attempt under way is not cancelled (its request may be out), so this waits
+        at most the provider's request timeout.
+        """
+        if self._stop_task is None:
+            self._stop_task = self.hass.async_create_task(
+                self._async_stop(), f"{DOMAIN} stop outbox {self.entry.title}", eager_start=True
+            )
+        await asyncio.shield(self._stop_task)
+
+    async def _async_stop(self) -> None:
         self._stopped = True
         if self._unsub_timer is not None:
             self._unsub_timer()
@@ -452,7 +510,12 @@ class EntrySending:
                 # Not begun: each caller sends it again through the entry set up next.
                 _settle(future, EntryStoppedError(self.entry.title))
         self._notify.clear()
-        await self._async_save_now()
+        if self._retrying is not None:
+            await asyncio.shield(self._retrying)
+        await self._store.async_close()
+        outboxes = self.hass.data.get(_OUTBOXES, {})
+        if outboxes.get(self.entry.entry_id) is self:
+            del outboxes[self.entry.entry_id]
 
     def _running(self) -> bool:
         return not self._stopped
@@ -660,8 +723,29 @@ class EntrySending:
             next_try=now + RETRY_FIRST,
             reason=str(failure),
         )
+        try:
+            json_bytes(item.as_dict())
+        except TypeError, ValueError:
+            # Text JSON cannot hold (a lone surrogate): kept, it would fail every write after.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="outbox_not_stored",
+                translation_placeholders={
+                    "account": self.entry.title,
+                    "error": "the message holds characters that cannot be stored",
+                },
+            ) from failure
         self.outbox[item.item_id] = item
-        await self._async_save_now()
+        try:
+            await self._async_write()
+        except WriteError as err:
+            # Not on disk: a restart would lose it, so it is not promised.
+            del self.outbox[item.item_id]
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="outbox_not_stored",
+                translation_placeholders={"account": self.entry.title, "error": str(err)},
+            ) from err
         _LOGGER.warning(
             "%s could not be reached; the SMS to %s waits in the outbox (%s)",
             self.entry.title,
@@ -707,17 +791,22 @@ class EntrySending:
         if not waiting:
             return
         when = min(min(item.next_try, item.deadline) for item in waiting)
-        self._unsub_timer = async_track_point_in_utc_time(self.hass, self._async_due, when)
+        self._unsub_timer = async_track_point_in_utc_time(self.hass, self._due, when)
 
-    async def _async_due(self, _now: datetime) -> None:
+    @callback
+    def _due(self, _now: datetime) -> None:
         self._unsub_timer = None
-        await self.async_retry_due()
+        if not self._stopped:
+            # The entry's task, not a background one: an unload waits for it, never cancels it.
+            self.entry.async_create_task(
+                self.hass, self.async_retry_due(), f"{DOMAIN} outbox {self.entry.title}"
+            )
 
     async def async_retry_due(self) -> None:
         """Try every message whose time has come; give up those past their deadline."""
-        if self._retrying or self._stopped:
+        if self._retrying is not None or self._stopped:
             return
-        self._retrying = True
+        self._retrying = self.hass.loop.create_future()
         try:
             now = dt_util.utcnow()
             due = sorted(
@@ -728,21 +817,50 @@ class EntrySending:
                 ),
                 key=lambda item: item.created_at,
             )
+            for item in [item for item in due if now >= item.deadline]:
+                self._give_up(item)
+            due = [item for item in due if now < item.deadline]
+            if due and (unreachable := await self._async_unreachable()) is not None:
+                # Nothing can leave: none is marked as being sent, so a kill now loses none.
+                for item in due:
+                    self.outbox[item.item_id] = _later(item, now, unreachable)
+                self._changed()
+                due = []
             for item in due:
                 if not self._running():
                     break
-                if now >= item.deadline:
-                    self._give_up(item)
-                else:
-                    await self._async_attempt(item, now)
+                await self._async_attempt(item, now)
         finally:
-            self._retrying = False
-            self._save()
+            retrying, self._retrying = self._retrying, None
+            retrying.set_result(None)
             self._schedule()
+
+    async def _async_unreachable(self) -> GatewayError | None:
+        """Why the account cannot be reached now, where only a send could tell otherwise.
+
+        A read that changes nothing, before any message is marked as being sent: while the
+        provider refuses connections no mark is written, so a start after a kill never takes a
+        message that did not leave for one that may have. None when it answered (whatever it
+        said), or when the account has a fallback (the attempt hands the message over to it).
+        """
+        if self._fallback_id():
+            return None
+        gateway = self.entry.runtime_data.gateway
+        try:
+            if gateway.supports(Capability.BALANCE):
+                await gateway.get_balance()
+            else:
+                await gateway.validate_credentials()
+        except GatewayError as err:
+            return err if _unreachable(err) else None
+        except Exception:  # noqa: BLE001  # an adapter's bug: the attempt will tell
+            return None
+        return None
 
     @callback
     def _give_up(self, item: OutboxItem) -> None:
         del self.outbox[item.item_id]
+        self._changed()
         minutes = round((item.deadline - item.created_at).total_seconds() / 60)
         _LOGGER.warning(
             "Gave up the SMS to %s: %s could not be reached for %s minutes",
@@ -757,6 +875,14 @@ class EntrySending:
         )
 
     async def _async_attempt(self, item: OutboxItem, now: datetime) -> None:
+        """Send one message of the outbox, in this order of writes.
+
+        1. It is marked as being sent, and the mark is on disk (checked) before the request
+           can leave: a crash from then on never sends it again.
+        2. When the request certainly never left, the mark is cleared and written before
+           anything else happens: a start after a kill does not take it for maybe sent.
+        3. Whatever else became of it, it leaves the outbox, and that is written.
+        """
         request = item.request
         send_at = request.options.get(ATTR_SEND_AT)
         if isinstance(send_at, datetime) and send_at <= now:
@@ -767,34 +893,37 @@ class EntrySending:
             prepared = prepare(self.hass, self.entry, request)
         except HomeAssistantError as err:
             del self.outbox[item.item_id]
+            self._changed()
             self._publish_all(item, DeliveryStatus.FAILED, f"Never sent: {err}")
             return
-        # Stored as being sent before the request can leave: after a crash it is not sent again.
         self.outbox[item.item_id] = replace(item, in_flight=True)
-        await self._async_save_now()
+        try:
+            await self._async_write()
+        except WriteError as err:
+            # The mark is not on disk: sent now, a crash could send it again. Not now.
+            self.outbox[item.item_id] = _later(item, now, f"could not be stored: {err}")
+            return
         try:
             report = await self._async_send_once(request, prepared)
         except _NotSentError as err:
-            if item.item_id not in self.outbox:
+            if _unreachable(err.error):
+                self.outbox[item.item_id] = _later(item, now, str(err.error))
+                await self._async_write_logged()
                 return
-            if not _unreachable(err.error):
-                del self.outbox[item.item_id]
-                self._publish_all(item, DeliveryStatus.FAILED, f"Never sent: {err.error}")
-                return
-            attempts = item.attempts + 1
-            wait = min(RETRY_FIRST * 2**attempts, RETRY_LONGEST)
-            self.outbox[item.item_id] = replace(
-                item, attempts=attempts, next_try=now + wait, reason=str(err.error)
-            )
+            del self.outbox[item.item_id]
+            await self._async_write_logged()
+            self._publish_all(item, DeliveryStatus.FAILED, f"Never sent: {err.error}")
             return
         except HomeAssistantError as err:
             self.outbox.pop(item.item_id, None)
+            await self._async_write_logged()
             if _may_have_been_sent(err):
                 self._publish_all(item, DeliveryStatus.UNKNOWN, f"May have been sent: {err}")
             else:
                 self._publish_all(item, DeliveryStatus.FAILED, f"Not sent: {err}")
             return
         self.outbox.pop(item.item_id, None)
+        await self._async_write_logged()
         _LOGGER.info(
             "The SMS to %s left the outbox", mask_numbers(", ".join(item.request.recipients))
         )
@@ -859,7 +988,7 @@ class EntrySending:
                 if message.message_id is not None
             ),
         )
-        self._save()
+        self._changed()
 
     async def async_cancel_batch(self, batch_id: str) -> dict[str, Any]:
         """Cancel every scheduled message of one send; each one's result.
@@ -928,7 +1057,7 @@ class EntrySending:
             self.scheduled[batch_id] = replace(send, messages=left)
         else:
             del self.scheduled[batch_id]
-        self._save()
+        self._changed()
         return {"batch_id": batch_id, "messages": messages}
 
     # --- notify entities, gathered ----------------------------------------------------------
@@ -1016,11 +1145,23 @@ class EntrySending:
     # --- storage ----------------------------------------------------------------------------
 
     @callback
-    def _save(self) -> None:
-        self._store.async_delay_save(self._data_to_save, _SAVE_DELAY)
+    def _changed(self) -> None:
+        """Write the change with the next group; nobody waits for it (a failure is logged)."""
+        self._store.async_changed()
 
-    async def _async_save_now(self) -> None:
-        await self._store.async_save(self._data_to_save())
+    async def _async_write(self) -> None:
+        """Return once the outbox as it is now is on disk.
+
+        Raises:
+            WriteError: it is not (the write failed, or this outbox was stopped: it writes
+                nothing any more, and nothing may be promised from it).
+        """
+        await self._store.async_changed()
+
+    async def _async_write_logged(self) -> None:
+        """Like ``_async_write``, for a change whose failed write has nothing to undo."""
+        with suppress(WriteError):  # logged by the store; the change goes with the next write
+            await self._async_write()
 
     @callback
     def _data_to_save(self) -> dict[str, Any]:
@@ -1028,6 +1169,15 @@ class EntrySending:
             "outbox": [item.as_dict() for item in self.outbox.values()],
             "scheduled": {batch_id: send.as_dict() for batch_id, send in self.scheduled.items()},
         }
+
+
+def _later(item: OutboxItem, now: datetime, reason: str | GatewayError) -> OutboxItem:
+    """The message as it waits for its next try, not being sent."""
+    attempts = item.attempts + 1
+    wait = min(RETRY_FIRST * 2**attempts, RETRY_LONGEST)
+    return replace(
+        item, attempts=attempts, next_try=now + wait, reason=str(reason), in_flight=False
+    )
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

@@ -11,7 +11,9 @@ once it is on disk. ``GroupedStore`` does:
   delay is set) are written once, and all their callers await that one write; changes made while
   a write runs go into the next one, which starts as soon as it ends (a group commit: a burst is
   written in as many writes as its pushes wait for, each taking all that arrived meanwhile);
-- nothing is written while nothing changes.
+- nothing is written while nothing changes;
+- once closed (``async_close``), nothing is written any more: the owner that replaces this one
+  (a reload) reads the file, and a late change of the old one must never write over it.
 
 The file is written the way ``Store`` writes it (same place, same envelope, a temporary file renamed
 into place by ``homeassistant.util.file.write_utf8_file``): a kill -9 at any instant leaves either
@@ -87,6 +89,7 @@ class GroupedStore:
         self._task: asyncio.Task[None] | None = None
         self._unsub_final_write: CALLBACK_TYPE | None = None
         self._flushing = asyncio.Event()
+        self._closed = False
         self.writes = 0
         """How many writes were made (diagnostics, tests, the crash test's figures)."""
 
@@ -114,6 +117,8 @@ class GroupedStore:
         nobody waits for is written with its group all the same.
         """
         self._changes += 1
+        if self._closed:
+            return _failed(WriteError(f"{self.key} is closed"), self.hass.loop)
         return self._async_next_write()
 
     async def async_wait_written(self) -> None:
@@ -125,6 +130,8 @@ class GroupedStore:
         """
         if not self.dirty:
             return
+        if self._closed:
+            raise WriteError(f"{self.key} is closed")
         if self._running is not None and self._running[0] >= self._changes:
             await self._running[1]
             return
@@ -132,12 +139,35 @@ class GroupedStore:
 
     async def async_flush(self) -> None:
         """Write now whatever is pending (unload, stop); errors are logged, not raised."""
+        if self._closed:
+            return
         self._flushing.set()  # no grouping delay
         try:
             await self._async_flush()
         finally:
             self._flushing.clear()
         self._async_cleanup_final_write()
+
+    async def async_close(self) -> None:
+        """Write what is pending, then nothing ever again (unload).
+
+        A change made after this fails with ``WriteError``: the next owner of the file (the
+        entry set up again) may have read it already, so a late write of this one would put
+        stale state over its own.
+        """
+        await self.async_flush()
+        self._closed = True
+        if self._unsub_final_write is not None:
+            self._unsub_final_write()
+            self._unsub_final_write = None
+        if self._next is not None and not self._next.done():
+            self._next.set_exception(WriteError(f"{self.key} is closed"))
+        self._next = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``async_close`` was called: nothing is written any more."""
+        return self._closed
 
     async def _async_flush(self) -> None:
         for _ in range(3):  # a failed write is tried again, a few times at most
@@ -180,6 +210,9 @@ class GroupedStore:
         """Write the state now for every change awaiting ``_next``."""
         future, self._next = self._next, None
         if future is None:
+            return
+        if self._closed:
+            future.set_exception(WriteError(f"{self.key} is closed"))
             return
         covered = self._changes
         self._running = (covered, future)
@@ -237,6 +270,13 @@ class _GroupWrite(asyncio.Future[None]):
     def cancel(self, msg: Any | None = None) -> bool:
         """Refuse: the write belongs to every change of its group."""
         return False
+
+
+def _failed(error: WriteError, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+    future: asyncio.Future[None] = loop.create_future()
+    future.set_exception(error)
+    future.add_done_callback(_retrieve)
+    return future
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

@@ -216,7 +216,11 @@ class PushHandler:
     async def _dispatch(self, form: dict[str, str]) -> int:
         """Parse and hand on a push; answered once what it holds is on disk.
 
-        Parsed and recorded before the first ``await``: duplicates are caught before any.
+        Parsed and recorded before the first ``await``: duplicates are caught before any. A
+        received SMS is on disk as received, then fired, before the answer (its record as fired
+        goes with the next write): a push answered 200 has fired. A kill between the record and
+        that next write leaves it to fire again, marked redelivered, at the next start or on
+        this push's retry.
         """
         try:
             if _is_status_report(form):

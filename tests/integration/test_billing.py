@@ -49,3 +49,34 @@ async def test_reported_segments_are_billed(
     assert response is not None
     billed = [m.segments for m in simulator.sim.state.messages.values() if m.provider == provider]
     assert billed == [response["segments"]]
+
+
+@pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
+@pytest.mark.parametrize("cedilla", ["ucs2", "gsm"])
+async def test_lowercase_c_cedilla_never_costs_more_than_said(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    provider: str,
+    cedilla: str,
+) -> None:
+    """R28: billed as UCS-2 or as GSM's ``Ç``, a lowercase ``ç`` never costs more than said.
+
+    The count is the safe one (UCS-2): a provider that maps ``ç`` to ``Ç`` bills fewer parts.
+    """
+    simulator.play(**{f"{provider}__cedilla": cedilla})
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {
+            ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+            "recipients": [ALICE],
+            "message": "ç" * 100,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["segments"] == 2
+    billed = [m.segments for m in simulator.sim.state.messages.values() if m.provider == provider]
+    assert billed == [2 if cedilla == "ucs2" else 1]

@@ -16,7 +16,9 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -466,3 +468,124 @@ async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]
     text = await hass.async_add_executor_job(path.read_text)
     data: dict[str, Any] = json.loads(text)["data"]
     return data
+
+
+# --- at least once: recorded as received, fired, recorded as fired -----------------------------
+
+_KILLED = InboundSms(
+    sender=SENDER,
+    recipient=OUR_NUMBER,
+    message="the door is open",
+    received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
+)
+
+
+def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """The inbound file as a kill between recording the push and firing it leaves it."""
+    path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = _KILLED.dedup_key
+    data = {
+        "seen": {key: dt_util.utcnow().timestamp() + 3600},
+        "last_id": None,
+        "push_seen_at": dt_util.utcnow().isoformat(),
+        "unfired": {
+            key: {
+                "message_id": None,
+                "sender": SENDER,
+                "recipient": OUR_NUMBER,
+                "message": "the door is open",
+                "received_at": _KILLED.received_at.isoformat(),
+                "keyword": None,
+            }
+        },
+    }
+    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_recorded_as_received_before_it_fires_then_as_fired(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """When the event fires, the disk holds the message as received; then as fired."""
+    inbound: InboundReceiver = init_integration.runtime_data.inbound
+    path = Path(hass.config.path(".storage", f"{DOMAIN}.{init_integration.entry_id}.inbound"))
+    on_disk_when_fired: list[dict[str, Any]] = []
+
+    @callback
+    def _read(_event: Event) -> None:
+        on_disk_when_fired.append(json.loads(path.read_text("utf-8"))["data"]["unfired"])
+
+    hass.bus.async_listen(EVENT_INBOUND_SMS, _read)
+    assert await inbound.async_receive([_KILLED], pushed=True) == 1
+    await inbound.async_flush()
+    assert [list(unfired) for unfired in on_disk_when_fired] == [[_KILLED.dedup_key]]
+    assert (await _stored(hass, init_integration))["unfired"] == {}
+
+
+async def test_a_push_not_known_to_have_fired_fires_again_at_start(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Killed between recording and firing: the next start fires it, marked redelivered, once."""
+    entry = make_entry(simulator, "smsfactor")
+    _left_by_a_kill(hass, entry)
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    assert [(e.data["message"], e.data["redelivered"]) for e in events] == [
+        ("the door is open", True)
+    ]
+    state = hass.states.get(entity_id_of(hass, entry, "event", "inbound_sms"))
+    assert state is not None
+    assert state.attributes["redelivered"] is True
+    await entry.runtime_data.inbound.async_flush()
+    assert (await _stored(hass, entry))["unfired"] == {}
+    # Fired once: neither the next start nor the provider's retry fires it again.
+    await restart_entry(hass, entry)
+    assert await entry.runtime_data.inbound.async_receive([_KILLED], pushed=True) == 0
+    await hass.async_block_till_done()
+    assert len(events) == 1
+
+
+async def test_the_provider_retry_fires_it_again_before_the_start_does(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Pushed again while Home Assistant still starts: the retry fires it, and only the retry."""
+    entry = make_entry(simulator, "smsfactor")
+    _left_by_a_kill(hass, entry)
+    hass.set_state(CoreState.starting)
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, entry)
+    assert events == []  # the start-up firing waits for the automations
+    inbound: InboundReceiver = entry.runtime_data.inbound
+    copies = await asyncio.gather(
+        inbound.async_receive([_KILLED], pushed=True),
+        inbound.async_receive([_KILLED], pushed=True),
+    )
+    assert sorted(copies) == [0, 1]
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert [(e.data["message"], e.data["redelivered"]) for e in events] == [
+        ("the door is open", True)
+    ]
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_a_new_push_carries_no_redelivered(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Only a message fired again carries ``redelivered``; a stopped receiver writes nothing."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    inbound: InboundReceiver = init_integration.runtime_data.inbound
+    assert await inbound.async_receive([_KILLED], pushed=True) == 1
+    await hass.async_block_till_done()
+    assert [("redelivered" in e.data) for e in events] == [False]
+    await inbound.async_stop()
+    late = InboundSms(
+        sender=SENDER, recipient=OUR_NUMBER, message="late", received_at=_KILLED.received_at
+    )
+    with pytest.raises(WriteError):
+        await inbound.async_receive([late], pushed=True)
+    assert late.dedup_key not in (await _stored(hass, init_integration))["seen"]
+    assert len(events) == 1

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.notify import (
@@ -24,6 +28,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.sms_gateways import storage
 from custom_components.sms_gateways.const import (
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
@@ -31,7 +36,8 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.sms_gateways.sending import outbox_store
+from custom_components.sms_gateways.sending import outbox_store_key
+from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
 from .common import call_action, entity_id_of, restart_entry, setup_entry
@@ -69,6 +75,24 @@ def _cut(entry: MockConfigEntry) -> None:
 def _restore(entry: MockConfigEntry, simulator: RunningSimulator, provider: str) -> None:
     """The account's provider accepts connections again."""
     entry.runtime_data.gateway._api_url = simulator.api_url(provider)
+
+
+def _outbox_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    return Path(hass.config.path(".storage", outbox_store_key(entry.entry_id)))
+
+
+def _stored_outbox(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The outbox as it is on disk now."""
+    data: dict[str, Any] = json.loads(_outbox_path(hass, entry).read_text("utf-8"))["data"]
+    return data
+
+
+def _put_outbox(hass: HomeAssistant, entry: MockConfigEntry, items: list[dict[str, Any]]) -> None:
+    """An outbox on disk, as a previous run left it."""
+    path = _outbox_path(hass, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = outbox_store_key(entry.entry_id)
+    path.write_text(json.dumps({"version": 1, "key": key, "data": {"outbox": items}}), "utf-8")
 
 
 async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
@@ -291,7 +315,7 @@ async def test_outbox_survives_a_restart(
     entry = init_integration
     _cut(entry)
     await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    stored = hass_storage[outbox_store(hass, entry.entry_id).key]["data"]["outbox"]
+    stored = _stored_outbox(hass, entry)["outbox"]
     assert [item["request"]["recipients"] for item in stored] == [[ALICE]]
     await restart_entry(hass, entry)  # the restarted entry reaches the provider
     assert len(entry.runtime_data.sending.outbox) == 1
@@ -308,22 +332,20 @@ async def test_outbox_interrupted_attempt_is_not_sent_again(
     """An attempt that was under way when Home Assistant stopped may have gone out: dropped."""
     entry = make_entry(simulator, "netoxygen")
     now = dt_util.utcnow()
-    hass_storage[f"{DOMAIN}.{entry.entry_id}.outbox"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}.outbox",
-        "data": {
-            "outbox": [
-                {
-                    "item_id": "abc",
-                    "request": {"recipients": [ALICE], "message": "Alarm", "options": {}},
-                    "created_at": now.isoformat(),
-                    "deadline": (now + timedelta(hours=1)).isoformat(),
-                    "next_try": now.isoformat(),
-                    "in_flight": True,
-                }
-            ]
-        },
-    }
+    _put_outbox(
+        hass,
+        entry,
+        [
+            {
+                "item_id": "abc",
+                "request": {"recipients": [ALICE], "message": "Alarm", "options": {}},
+                "created_at": now.isoformat(),
+                "deadline": (now + timedelta(hours=1)).isoformat(),
+                "next_try": now.isoformat(),
+                "in_flight": True,
+            }
+        ],
+    )
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await setup_entry(hass, entry)
     assert not entry.runtime_data.sending.outbox
@@ -506,3 +528,264 @@ async def test_fallback_cannot_be_itself(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_FALLBACK_ENTRY_ID: "fallback_is_self"}
+
+
+# --- the outbox keeps its own promise ----------------------------------------------------------
+
+
+class _Writes:
+    """Every outbox written to disk, in order (the real write still happens)."""
+
+    def __init__(self, hass: HomeAssistant, entry: MockConfigEntry) -> None:
+        self.path = str(_outbox_path(hass, entry))
+        self.outboxes: list[list[dict[str, Any]]] = []
+        self._original = storage.write_utf8_file
+
+    def __call__(self, path: str, payload: bytes, **kwargs: Any) -> None:
+        self._original(path, payload, **kwargs)
+        if path == self.path:
+            self.outboxes.append(json.loads(payload)["data"]["outbox"])
+
+    def marks(self) -> list[bool]:
+        """For each write holding one message, whether it was marked as being sent."""
+        return [items[0]["in_flight"] for items in self.outboxes if len(items) == 1]
+
+
+def _gate(entry: MockConfigEntry) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the account's next sends until the gate opens; ``started`` is set when one waits."""
+    gateway = entry.runtime_data.gateway
+    original = gateway._send
+    started, gate = asyncio.Event(), asyncio.Event()
+
+    async def held(prepared: Any) -> Any:
+        started.set()
+        await gate.wait()
+        return await original(prepared)
+
+    gateway._send = held
+    return started, gate
+
+
+async def test_reload_during_a_retry_sends_each_once(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A reload while a retry's request is out: one outbox at a time, each message sent once.
+
+    The stopped outbox lets its request end and writes its last state before the new one
+    reads the file; after that it writes nothing, so no stale outbox comes back.
+    """
+    entry = init_integration
+    _cut(entry)
+    for text in ("One", "Two", "Three"):
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message=text)
+    _restore(entry, simulator, "netoxygen")
+    started, gate = _gate(entry)
+    freezer.tick(timedelta(seconds=31))
+    async_fire_time_changed(hass)
+    await started.wait()  # "One" is out, held by the provider
+    old = entry.runtime_data.sending
+    reload = hass.async_create_task(hass.config_entries.async_reload(entry.entry_id))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not reload.done()  # the new outbox waits for the old one's request
+    gate.set()
+    assert await reload
+    await hass.async_block_till_done()
+    assert entry.runtime_data.sending is not old
+    await _later(hass, freezer, 1)
+    assert sorted(m.text for m in _sent(simulator, "netoxygen")) == ["One", "Three", "Two"]
+    assert _stored_outbox(hass, entry)["outbox"] == []
+    # The old outbox is stopped for good: nothing it does reaches the disk.
+    old.outbox["stale"] = next(iter(old.outbox.values()), None) or old.outbox.get("stale")
+    await old.async_retry_due()
+    await hass.async_block_till_done()
+    assert _stored_outbox(hass, entry)["outbox"] == []
+    await _later(hass, freezer, 600)
+    assert len(_sent(simulator, "netoxygen")) == 3
+
+
+async def test_a_send_that_cannot_be_stored_is_refused(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A failed write is never answered "retrying": the send is refused, and never sent later."""
+    entry = init_integration
+    _cut(entry)
+    with (
+        patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert err.value.translation_key == "outbox_not_stored"
+    assert "disk full" in str(err.value)
+    assert not entry.runtime_data.sending.outbox
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 600)
+    assert not _sent(simulator, "netoxygen")
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+async def test_a_message_no_file_can_hold_is_refused_alone(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    reachable: bool,
+) -> None:
+    """A lone surrogate is not text: refused at once, never kept; the next send is kept."""
+    entry = init_integration
+    if not reachable:
+        _cut(entry)
+    with pytest.raises(ServiceValidationError) as err:
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm \ud800")
+    assert err.value.translation_key == "invalid_character"
+    assert err.value.translation_placeholders == {
+        "field": "message",
+        "position": "7",
+        "character": "U+D800",
+    }
+    assert not entry.runtime_data.sending.outbox
+    _cut(entry)
+    response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Alarm")
+    assert response is not None
+    assert response["messages"][0]["status"] == "retrying"
+    assert len(_stored_outbox(hass, entry)["outbox"]) == 1
+    _restore(entry, simulator, "netoxygen")
+    await _later(hass, freezer, 31)
+    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
+
+
+async def test_the_mark_is_on_disk_before_the_request_leaves(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """When a retry's request leaves, the disk says it is being sent; once sent, it is gone."""
+    entry = init_integration
+    _cut(entry)
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    _restore(entry, simulator, "netoxygen")
+    started, gate = _gate(entry)
+    freezer.tick(timedelta(seconds=31))
+    async_fire_time_changed(hass)
+    await started.wait()
+    assert [item["in_flight"] for item in _stored_outbox(hass, entry)["outbox"]] == [True]
+    gate.set()
+    await hass.async_block_till_done()
+    assert _stored_outbox(hass, entry)["outbox"] == []
+    assert len(_sent(simulator, "netoxygen")) == 1
+
+
+async def test_a_mark_not_written_sends_nothing(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The mark could not be written: the message is not sent then, and leaves once it can be."""
+    entry = init_integration
+    _cut(entry)
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    _restore(entry, simulator, "netoxygen")
+    with patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")):
+        await _later(hass, freezer, 31)
+    assert not _sent(simulator, "netoxygen")
+    assert [item.in_flight for item in entry.runtime_data.sending.outbox.values()] == [False]
+    await _later(hass, freezer, 61)
+    assert len(_sent(simulator, "netoxygen")) == 1
+
+
+async def test_no_mark_while_the_provider_refuses_connections(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While the provider refuses connections nothing is marked as being sent.
+
+    So a kill at any moment of the outage leaves a message the next start sends, never one it
+    must drop as "may have been sent".
+    """
+    entry = init_integration
+    writes = _Writes(hass, entry)
+    _cut(entry)
+    with patch.object(storage, "write_utf8_file", writes):
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+        for seconds in (31, 61, 121, 241, 301):
+            await _later(hass, freezer, seconds)
+    assert len(writes.outboxes) >= 5
+    assert not any(writes.marks())
+    assert entry.runtime_data.sending.outbox
+    await restart_entry(hass, entry)
+    await _later(hass, freezer, 301)
+    assert len(_sent(simulator, "netoxygen")) == 1
+
+
+async def test_a_failed_connect_clears_the_mark_first(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Marked, written, tried (both accounts refuse connections), and the mark cleared at once.
+
+    With a fallback account a retry always tries (the fallback may take it): the write right
+    after the failed attempt clears the mark, so a start after a kill still has it to send.
+    """
+    entry, fallback = await _two_accounts(hass, simulator)
+    writes = _Writes(hass, entry)
+    _cut(entry)
+    _cut(fallback)
+    with patch.object(storage, "write_utf8_file", writes):
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+        await _later(hass, freezer, 31)
+    assert writes.marks() == [False, True, False]
+    assert [i["in_flight"] for i in _stored_outbox(hass, entry)["outbox"]] == [False]
+    await restart_entry(hass, entry)
+    await _later(hass, freezer, 301)
+    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
+    assert not _sent(simulator, "mobyt")
+
+
+async def test_outbox_keeps_its_deadlines_across_a_restart(
+    hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Read at start: one past its deadline is given up, one before it leaves once, in time."""
+    entry = make_entry(simulator, "netoxygen")
+    now = dt_util.utcnow()
+
+    def item(item_id: str, text: str, deadline: timedelta, next_try: timedelta) -> dict[str, Any]:
+        return {
+            "item_id": item_id,
+            "request": {"recipients": [ALICE], "message": text, "options": {}},
+            "created_at": (now - timedelta(hours=2)).isoformat(),
+            "deadline": (now + deadline).isoformat(),
+            "next_try": (now + next_try).isoformat(),
+            "attempts": 5,
+            "in_flight": False,
+        }
+
+    _put_outbox(
+        hass,
+        entry,
+        [
+            item("late", "Too late", -timedelta(minutes=1), -timedelta(minutes=2)),
+            item("due", "On time", timedelta(minutes=10), timedelta(minutes=2)),
+        ],
+    )
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    assert [(e.data["status"], "Never sent" in e.data["provider_status"]) for e in events] == [
+        ("failed", True)
+    ]
+    assert list(entry.runtime_data.sending.outbox) == ["due"]
+    await _later(hass, freezer, 60)
+    assert not _sent(simulator, "netoxygen")  # its next try is kept too
+    await _later(hass, freezer, 61)
+    assert [m.text for m in _sent(simulator, "netoxygen")] == ["On time"]
+    await _later(hass, freezer, 600)
+    assert len(_sent(simulator, "netoxygen")) == 1

@@ -182,3 +182,27 @@ async def test_a_cancelled_waiter_leaves_the_write_to_the_others(hass: HomeAssis
         await gone
     assert _on_disk(store)["data"] == {"1": 1, "2": 2}
     assert not store.dirty
+
+
+async def test_a_closed_store_writes_nothing(hass: HomeAssistant) -> None:
+    """Closed (unload): what was pending is written, then no change reaches the file again.
+
+    The entry set up again reads the file and writes its own; a late change of the old owner
+    (a request that ended after the unload) must never put stale state over it.
+    """
+    state = {"n": 1}
+    store = _store(hass, state, delay=10)
+    store.async_changed()
+    await store.async_close()
+    assert _on_disk(store)["data"] == {"n": 1}
+    _put(store, '{"version": 1, "key": "sms_gateways.test", "data": {"n": "new owner"}}')
+    state["n"] = 2
+    with pytest.raises(WriteError):
+        await store.async_changed()
+    with pytest.raises(WriteError):
+        await store.async_wait_written()
+    await store.async_flush()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert _on_disk(store)["data"] == {"n": "new owner"}
+    assert store.closed

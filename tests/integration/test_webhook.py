@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import gzip
 from http import HTTPStatus
+import json
 import logging
+from pathlib import Path
 import socket
 from typing import Any
 from unittest.mock import patch
@@ -15,11 +17,12 @@ from urllib.parse import quote, urlencode
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
-from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.const import CONF_WEBHOOK_ID, EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
@@ -854,3 +857,60 @@ async def test_status_pushed_before_the_send_is_answered(
     )
     # Once the send is answered, a report for a message never sent is answered 200 again.
     assert (await _post(client, init_integration, early)) == (HTTPStatus.OK, "OK")
+
+
+def _put_inbound(path: Path, data: dict[str, Any]) -> None:
+    """The inbound file as a previous run left it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+
+
+async def test_retried_push_of_a_message_killed_before_firing(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
+) -> None:
+    """Recorded, then a kill before it fired: the provider's retry is answered 200 once fired.
+
+    It fires marked ``redelivered``; a copy of the retry and the start-up firing add nothing.
+    """
+    entry = make_entry(simulator, "mobyt")
+    unfired = {
+        "message_id": MOBYT_INBOUND["id"],
+        "sender": MOBYT_INBOUND["sender"],
+        "recipient": MOBYT_INBOUND["recipient"],
+        "message": MOBYT_INBOUND["text"],
+        "received_at": "2009-03-09T11:39:10+01:00",
+        "keyword": None,
+    }
+    key = f"id:{MOBYT_INBOUND['id']}"
+    data = {
+        "seen": {key: dt_util.utcnow().timestamp() + 3600},
+        "last_id": int(MOBYT_INBOUND["id"]),
+        "push_seen_at": dt_util.utcnow().isoformat(),
+        "unfired": {key: unfired},
+    }
+    _put_inbound(Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound")), data)
+    hass.set_state(CoreState.starting)
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    client = await hass_client_no_auth()
+    assert (await _post(client, entry, MOBYT_INBOUND)) == (HTTPStatus.OK, "OK")
+    assert (await _post(client, entry, MOBYT_INBOUND)) == (HTTPStatus.OK, "OK")
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": entry.entry_id,
+            "provider": "mobyt",
+            "message_id": "12345678",
+            "sender": "+33610765432",
+            "recipient": "+33757000001",
+            "message": "hello world",
+            "received_at": "2009-03-09T11:39:10+01:00",
+            "keyword": None,
+            "contact": None,
+            "trusted": False,
+            "redelivered": True,
+        }
+    ]

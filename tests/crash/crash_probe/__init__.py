@@ -1,13 +1,18 @@
 """Test-only component for the crash test: what survives a kill -9, seen from outside.
 
-Appends every ``sms_gateways_inbound_sms`` to a file (written and fsynced in the event listener,
-synchronously with the firing), answers whether the entry is loaded, and sends through the
-``sms_gateways.send_sms`` action with its response (a loopback view without authentication:
-the test config holds no user).
+Appends every ``sms_gateways_inbound_sms`` (its id, and whether it is marked redelivered) and
+every ``sms_gateways_delivery_status`` that says a message may have been sent (``unknown``) to a
+file (written and fsynced in the listener, synchronously with the firing), answers the entry's
+state and the size of its outbox, and sends through the ``sms_gateways.send_sms`` action with its
+response (a loopback view without authentication: the test config holds no user).
+
+The outbox waits 1 s, then 2 s, between tries (instead of 30 s to 5 minutes), so that a run
+sees many of them.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 import json
 import os
 from typing import Any
@@ -30,12 +35,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     )
 
     @callback
-    def _record(event: Event) -> None:
-        line = json.dumps({"message_id": event.data.get("message_id")}) + "\n"
-        os.write(fd, line.encode())
+    def _write(line: dict[str, Any]) -> None:
+        os.write(fd, (json.dumps(line) + "\n").encode())
         os.fsync(fd)
 
+    @callback
+    def _record(event: Event) -> None:
+        message_id = event.data.get("message_id")
+        _write({"message_id": message_id, "redelivered": bool(event.data.get("redelivered"))})
+
+    @callback
+    def _record_status(event: Event) -> None:
+        if event.data.get("status") == "unknown":
+            _write({"unknown": event.data.get("recipient")})
+
+    from custom_components.sms_gateways import sending  # noqa: PLC0415
+
+    sending.RETRY_FIRST = timedelta(seconds=1)
+    sending.RETRY_LONGEST = timedelta(seconds=2)
     hass.bus.async_listen("sms_gateways_inbound_sms", _record)
+    hass.bus.async_listen("sms_gateways_delivery_status", _record_status)
     hass.http.register_view(ReadyView())
     hass.http.register_view(SendView())
     return True
@@ -52,15 +71,17 @@ class ReadyView(HomeAssistantView):
         """Whether the entries are loaded."""
         hass = request.app[KEY_HASS]
         entries = hass.config_entries.async_entries("sms_gateways")
+        state = entries[0].state.value if entries else None
         loaded = bool(entries) and all(e.state is ConfigEntryState.LOADED for e in entries)
         if not loaded:
-            return self.json({"loaded": False}, status_code=503)
+            return self.json({"loaded": False, "state": state}, status_code=503)
         runtime = entries[0].runtime_data
         writes = {
             "inbound": runtime.inbound._store.writes,
             "deliveries": runtime.tracker._store.writes,
         }
-        return self.json({"loaded": True, "writes": writes})
+        outbox = len(runtime.sending.outbox)
+        return self.json({"loaded": True, "state": state, "writes": writes, "outbox": outbox})
 
 
 class SendView(HomeAssistantView):
