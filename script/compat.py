@@ -150,7 +150,7 @@ def add_account(api: Api) -> tuple[str, str]:
     result = api.call(
         "POST",
         flows,
-        {"handler": DOMAIN, "show_advanced_options": True},
+        {"handler": DOMAIN},
         timeout=START_TIMEOUT_S,
     )
     if result.get("type") != "menu" or "mobyt" not in result.get("menu_options", []):
@@ -161,11 +161,12 @@ def add_account(api: Api) -> tuple[str, str]:
     values = {
         "username": USERNAME,
         "password": PASSWORD,
-        "api_url": f"{api.sim}/mobyt/",
+        # The API address is in the form's folded "advanced" section.
+        "advanced": {"api_url": f"{api.sim}/mobyt/"},
     }
     asked = {field["name"] for field in result.get("data_schema", [])}
-    if "api_url" not in asked:
-        raise StepError(f"the form has no api_url even with advanced options: {sorted(asked)}")
+    if "advanced" not in asked:
+        raise StepError(f"the form has no advanced section for the API address: {sorted(asked)}")
     result = api.call(
         "POST", f"{flows}/{result['flow_id']}", {k: v for k, v in values.items() if k in asked}
     )

@@ -258,7 +258,12 @@ def steps(run: Run, token: str, log: Path | None) -> None:  # noqa: PLR0915 (one
         def fill(password: str, username: str = username, api_url: str = api_url) -> None:
             page.locator("input[name='username']").fill(username)
             page.locator("input[name='password']").fill(password)
-            page.locator("input[name='api_url']").fill(SIM + api_url)
+            # The API address is in the form's folded "Advanced options" section.
+            api_url_input = page.locator("input[name='api_url']")
+            if not api_url_input.is_visible():
+                page.get_by_text("Advanced options", exact=True).click()
+            expect(api_url_input).to_be_visible()
+            api_url_input.fill(SIM + api_url)
             sender = page.locator("input[name='sender'][required]")
             if sender.count():  # SMSFactor asks one where the flow has the field
                 sender.fill("Home")

@@ -70,6 +70,7 @@ def test_every_reading_of_the_doc_is_declared() -> None:
         "sender",
         "current_error",
         "cancel_false",
+        "cedilla",
     }
 
 

@@ -549,6 +549,7 @@ def test_readings_are_declared() -> None:
         "cancel_answer": ("documented", "technical_error", "undocumented", "unreadable"),
         "sender": ("length", "alphanumeric"),
         "info_101": ("not_sent", "sent"),
+        "cedilla": ("ucs2", "gsm"),
     }
 
 
