@@ -397,8 +397,8 @@ async def _async_deliver(entry: SmsGatewaysConfigEntry, prepared: PreparedSms) -
         _LOGGER.exception("Unexpected error sending through %s", gateway.title)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="send_outcome_unknown",
-            translation_placeholders={"provider": gateway.title, "error": type(err).__name__},
+            translation_key="send_outcome_unknown_bug",
+            translation_placeholders={"provider": gateway.title},
         ) from err
     if result.accepted:
         if result.batch_id is None:
