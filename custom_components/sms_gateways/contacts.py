@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 import re
-from typing import TYPE_CHECKING
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
 
 from .const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
 from .gateways import InvalidRecipientError
 from .gateways.numbers import from_provider, to_e164
-
-if TYPE_CHECKING:
-    from .coordinator import SmsGatewaysConfigEntry
 
 _PHONE_NUMBER_TEXT = re.compile(r"\+?\(?[0-9][0-9 ()./-]*")
 """What a phone number looks like written out: digits and separators, no letters.
@@ -34,7 +33,7 @@ class Contact:
     number: str
 
 
-def account_contacts(entry: SmsGatewaysConfigEntry, region: str) -> tuple[Contact, ...]:
+def account_contacts(entry: ConfigEntry[Any], region: str) -> tuple[Contact, ...]:
     """The recipients of ``entry`` as contacts (a subentry whose number is not valid is none).
 
     The flow stores numbers in E.164; ``region`` reads one stored otherwise.
