@@ -40,19 +40,15 @@ from .const import (
     DOMAIN,
 )
 from .contacts import account_contacts
-from .coordinator import (
-    SmsGatewaysConfigEntry,
-    SmsGatewaysCoordinator,
-    SmsGatewaysData,
-    credits_store,
-    no_credits_issue_id,
-)
+from .coordinator import SmsGatewaysCoordinator, credits_store, no_credits_issue_id
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability, create_gateway
 from .inbound import InboundReceiver, inbound_store
 from .notify import async_setup_legacy_notify, async_update_legacy_services
+from .outbox import outbox_store
 from .outbox_watch import OutboxWatch
-from .sending import EntrySending, outbox_store
+from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData
+from .sending import EntrySending
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
 from .webhook import (
@@ -155,8 +151,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     entry.async_on_unload(tracker.async_stop)
     await inbound.async_start()
     entry.async_on_unload(inbound.async_stop)
-    sending = EntrySending(hass, entry)
-    outbox_watch = OutboxWatch(hass, entry)
+    sending = EntrySending(hass, entry, gateway=gateway, coordinator=coordinator, tracker=tracker)
+    outbox_watch = OutboxWatch(hass, sending)
     entry.runtime_data = SmsGatewaysData(
         gateway=gateway,
         coordinator=coordinator,
@@ -168,7 +164,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     await sending.async_start()
     entry.async_on_unload(sending.async_stop)
     entry.async_on_unload(outbox_watch.async_start())
-    entry.async_on_unload(entry.runtime_data.async_add_sent_listener(tracker.async_track_send))
+    entry.async_on_unload(sending.async_add_sent_listener(tracker.async_track_send))
     entry.async_on_unload(
         async_attach_push_handler(
             hass, entry, PushHandler(gateway=gateway, inbound=inbound, tracker=tracker)

@@ -11,9 +11,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_LOW_CREDITS_THRESHOLD, DEFAULT_LOW_CREDITS_THRESHOLD
-from .coordinator import SmsGatewaysConfigEntry, SmsGatewaysCoordinator
+from .coordinator import SmsGatewaysCoordinator
 from .entity import SmsGatewaysEntity
 from .gateways import Capability
+from .runtime import SmsGatewaysConfigEntry
 
 PARALLEL_UPDATES = 0
 

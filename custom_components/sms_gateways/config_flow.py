@@ -42,6 +42,7 @@ from .cloudhook import (
     async_entry_webhook_url,
     async_reachable_from_internet,
 )
+from .compose import default_sender
 from .const import (
     CONF_API_URL,
     CONF_CLOUDHOOK_URL,
@@ -75,7 +76,6 @@ from .const import (
     PROVIDERS,
     SUBENTRY_RECIPIENT,
 )
-from .coordinator import SmsGatewaysConfigEntry
 from .gateways import (
     GATEWAYS,
     AccessDeniedError,
@@ -90,7 +90,8 @@ from .gateways import (
     create_gateway,
 )
 from .gateways.numbers import to_e164
-from .helpers import default_sender, sender_error
+from .runtime import SmsGatewaysConfigEntry
+from .translated_errors import sender_error
 
 _LOGGER = logging.getLogger(__name__)
 

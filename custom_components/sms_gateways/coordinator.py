@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, override
+from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -37,15 +36,8 @@ from .gateways import (
     GatewayError,
     GatewayResponseError,
     PreparedSms,
-    SendResult,
     SmsGateway,
 )
-from .inbound import InboundReceiver
-from .tracking import DeliveryTracker
-
-if TYPE_CHECKING:
-    from .outbox_watch import OutboxWatch
-    from .sending import EntrySending
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,9 +45,6 @@ ACCOUNT_STATUS_MAX_AGE = timedelta(days=1)
 FIRST_ANSWER_RETRY = timedelta(seconds=30)
 """The wait before the provider, not answering since the start, is asked again; it doubles."""
 FIRST_ANSWER_RETRY_LONGEST = timedelta(minutes=5)
-
-type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
-type SentListener = Callable[[SendResult], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,39 +56,6 @@ class AccountData:
     account_status: str | None = None
 
 
-@dataclass(kw_only=True)
-class SmsGatewaysData:
-    """What a loaded entry holds."""
-
-    gateway: SmsGateway
-    coordinator: SmsGatewaysCoordinator
-    tracker: DeliveryTracker
-    """Follows the delivery of every accepted message."""
-    inbound: InboundReceiver
-    """Fires each received SMS once, from the webhook or from polling."""
-    sending: EntrySending
-    """The one send path of the account: fallback, outbox, gathered notify calls."""
-    outbox_watch: OutboxWatch
-    """How many SMS wait in the outbox, and the repair issue when they wait long."""
-    sent_listeners: list[SentListener] = field(default_factory=list)
-
-    @callback
-    def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:
-        """Be told of every send the provider took (delivery tracking hooks in here).
-
-        Returns:
-            A callback that removes the listener.
-        """
-        self.sent_listeners.append(listener)
-        return lambda: self.sent_listeners.remove(listener)
-
-    @callback
-    def async_sent(self, result: SendResult) -> None:
-        """Hand a send's accepted messages on to the listeners."""
-        for listener in list(self.sent_listeners):
-            listener(result)
-
-
 class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
     """Poll the credits (and NetOxygen's account status) of one account.
 
@@ -107,10 +63,10 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
     responses only, and the last known count is stored so that it survives a restart.
     """
 
-    config_entry: SmsGatewaysConfigEntry
+    config_entry: ConfigEntry[Any]
 
     def __init__(
-        self, hass: HomeAssistant, config_entry: SmsGatewaysConfigEntry, gateway: SmsGateway
+        self, hass: HomeAssistant, config_entry: ConfigEntry[Any], gateway: SmsGateway
     ) -> None:
         """Poll at the interval of the options, if the provider can be polled at all."""
         self.gateway = gateway

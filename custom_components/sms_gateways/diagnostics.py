@@ -9,8 +9,8 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUDHOOK_URL, CONF_PHONE_NUMBER
-from .coordinator import SmsGatewaysConfigEntry
 from .gateways import mask_numbers
+from .runtime import SmsGatewaysConfigEntry
 from .webhook import async_webhook_url
 
 TO_REDACT = {

@@ -10,7 +10,8 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import SmsGatewaysConfigEntry, SmsGatewaysCoordinator
+from .coordinator import SmsGatewaysCoordinator
+from .runtime import SmsGatewaysConfigEntry
 
 
 def account_device_info(entry: SmsGatewaysConfigEntry) -> DeviceInfo:

@@ -13,10 +13,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SmsGatewaysConfigEntry
 from .entity import account_device_info
 from .gateways import Capability, DeliveryStatus
 from .inbound import ATTR_REDELIVERED, ReceivedSms, signal_inbound
+from .runtime import SmsGatewaysConfigEntry
 from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0

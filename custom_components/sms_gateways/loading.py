@@ -24,8 +24,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .const import DOMAIN
-from .coordinator import SmsGatewaysConfigEntry
-from .sending import EntryStoppedError
+from .runtime import SmsGatewaysConfigEntry
+from .send_request import EntryStoppedError
 
 LOAD_WAIT = 30.0
 """Seconds a send waits at most for its entry to be loaded (a reload takes about one)."""

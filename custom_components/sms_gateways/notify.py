@@ -48,6 +48,7 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import slugify
 import probatio
 
+from .compose import recipient_numbers, with_title
 from .const import (
     ATTR_BOOKMARK_URL,
     ATTR_FLASH,
@@ -61,12 +62,11 @@ from .const import (
     MESSAGE_TYPES,
     SUBENTRY_RECIPIENT,
 )
-from .coordinator import SmsGatewaysConfigEntry
 from .entity import recipient_device_info
 from .gateways import mask_numbers
-from .helpers import recipient_numbers, with_title
 from .loading import async_send_through, async_wait_loaded, not_loaded_error
-from .sending import SendReport, SendRequest, prepare
+from .runtime import SmsGatewaysConfigEntry
+from .send_request import SendReport, SendRequest
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ class SmsNotificationService(BaseNotificationService):
         # Every account's message is checked before any is sent: an option one provider lacks
         # fails the call with nothing sent, not after another account has sent.
         for entry, request in requests:
-            prepare(self.hass, entry, request)
+            entry.runtime_data.sending.prepare(request)
         for entry, request in requests:
             try:
                 await async_send_through(self.hass, entry.entry_id, partial(_async_send, request))

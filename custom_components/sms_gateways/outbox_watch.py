@@ -15,7 +15,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .coordinator import SmsGatewaysConfigEntry
+from .sending import EntrySending
 
 ISSUE_AFTER = timedelta(minutes=5)
 """How long a message waits in the outbox before a repair issue says so."""
@@ -30,10 +30,11 @@ def outbox_issue_id(entry_id: str) -> str:
 class OutboxWatch:
     """Follow one account's outbox: the count of waiting SMS, and the repair issue."""
 
-    def __init__(self, hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, sending: EntrySending) -> None:
         """Nothing is shown until ``async_start``."""
         self.hass = hass
-        self.entry = entry
+        self.sending = sending
+        self.entry = sending.entry
         self.waiting = 0
         """The SMS in the outbox (one per recipient), not yet sent."""
         self.since: datetime | None = None
@@ -44,7 +45,7 @@ class OutboxWatch:
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Follow the outbox; returns the callback that stops following it."""
-        unsub = self.entry.runtime_data.sending.async_add_outbox_listener(self._async_changed)
+        unsub = self.sending.async_add_outbox_listener(self._async_changed)
         self._async_changed()
 
         @callback
@@ -64,7 +65,7 @@ class OutboxWatch:
 
     @callback
     def _async_changed(self) -> None:
-        items = list(self.entry.runtime_data.sending.outbox.values())
+        items = list(self.sending.outbox.values())
         waiting = sum(len(item.request.recipients) for item in items)
         since = min((item.created_at for item in items), default=None)
         if (waiting, since) != (self.waiting, self.since):
@@ -86,9 +87,7 @@ class OutboxWatch:
                 self.hass, self._async_update_issue, due
             )
             return
-        oldest = min(
-            self.entry.runtime_data.sending.outbox.values(), key=lambda item: item.created_at
-        )
+        oldest = min(self.sending.outbox.values(), key=lambda item: item.created_at)
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -100,7 +99,7 @@ class OutboxWatch:
                 "account": self.entry.title,
                 "count": str(self.waiting),
                 "since": dt_util.as_local(self.since).strftime("%Y-%m-%d %H:%M"),
-                "provider": self.entry.runtime_data.gateway.title,
+                "provider": self.sending.gateway.title,
                 "reason": oldest.reason,
             },
         )

@@ -18,9 +18,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import AccountData, SmsGatewaysConfigEntry, SmsGatewaysCoordinator
+from .coordinator import AccountData, SmsGatewaysCoordinator
 from .entity import SmsGatewaysEntity, account_device_info
 from .gateways import Capability, DeliveryStatus, SmsGateway
+from .runtime import SmsGatewaysConfigEntry
 from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0

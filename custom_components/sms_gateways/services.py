@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -20,6 +21,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio
 
+from .compose import local_datetime
 from .const import (
     ATTR_BATCH_ID,
     ATTR_BIRTHDAY,
@@ -48,11 +50,12 @@ from .const import (
     DOMAIN,
     MESSAGE_TYPES,
 )
-from .coordinator import SmsGatewaysConfigEntry
-from .gateways import Capability, Contact, DeliveryReport
-from .helpers import local_datetime, translate_errors
+from .gateways import Capability, Contact, DeliveryReport, GatewayError
 from .loading import async_send_through
-from .sending import SendRequest, preview
+from .runtime import SmsGatewaysConfigEntry
+from .send_request import SendRequest
+from .sending import preview
+from .translated_errors import gateway_error
 
 SERVICE_SEND_SMS = "send_sms"
 SERVICE_CANCEL_SMS = "cancel_sms"
@@ -150,6 +153,18 @@ class Action:
     response_only: bool = False
 
 
+@contextmanager
+def translate_errors(
+    hass: HomeAssistant, entry: SmsGatewaysConfigEntry, *, canceling: str | None = None
+) -> Iterator[None]:
+    """Raise the gateway errors of the block as translated Home Assistant errors."""
+    try:
+        yield
+    except GatewayError as err:
+        gateway = entry.runtime_data.gateway
+        raise gateway_error(hass, entry, gateway, err, canceling=canceling) from err
+
+
 def _check_capability(
     entry: SmsGatewaysConfigEntry, call: ServiceCall, capability: Capability | None
 ) -> None:
@@ -174,7 +189,7 @@ async def _send_sms(
 async def _preview_sms(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
-    return preview(entry, call.data[ATTR_MESSAGE])
+    return preview(entry.runtime_data.gateway, call.data[ATTR_MESSAGE])
 
 
 async def _cancel_sms(

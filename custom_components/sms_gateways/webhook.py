@@ -27,10 +27,10 @@ from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
-from .coordinator import SmsGatewaysConfigEntry
 from .dedup import DuplicateMemoryFullError
 from .gateways import GatewayError, SmsGateway, UnsupportedOperationError
 from .inbound import InboundReceiver
+from .runtime import SmsGatewaysConfigEntry
 from .storage import WriteError
 from .tracking import DeliveryTracker, ReportBeforeSendAnsweredError
 

@@ -28,7 +28,7 @@ from custom_components.sms_gateways.const import (
     CONF_GIVE_UP_AFTER,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.sms_gateways.sending import outbox_store_key
+from custom_components.sms_gateways.outbox import outbox_store_key
 from tests.conftest import RunningSimulator
 
 from .common import call_action, setup_entry

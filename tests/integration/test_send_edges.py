@@ -35,7 +35,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.sms_gateways import sending
+from custom_components.sms_gateways import notify_batch
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_FALLBACK_ENTRY_ID,
@@ -230,7 +230,7 @@ async def test_notify_entity_call_caught_by_an_unload(
 ) -> None:
     """Gathered calls not yet sent when the entry unloads go through the entry set up next."""
     entry = await setup_entry(hass, _entry(simulator, "netoxygen"))
-    with patch.object(sending, "NOTIFY_WINDOW", 0.2):
+    with patch.object(notify_batch, "NOTIFY_WINDOW", 0.2):
         send = hass.async_create_task(
             hass.services.async_call(
                 NOTIFY_DOMAIN,
@@ -239,7 +239,7 @@ async def test_notify_entity_call_caught_by_an_unload(
                 blocking=True,
             )
         )
-        await _until(lambda: bool(entry.runtime_data.sending._notify))
+        await _until(lambda: bool(entry.runtime_data.sending.notify_batch.waiting))
         assert await hass.config_entries.async_reload(entry.entry_id)
         await send
     assert _sent(simulator, "netoxygen") == [(ALICE, "Door")]

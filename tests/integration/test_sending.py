@@ -36,7 +36,7 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.sms_gateways.sending import outbox_store_key
+from custom_components.sms_gateways.outbox import outbox_store_key
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
@@ -234,7 +234,7 @@ async def test_notify_entities_each_get_their_error(
     assert err.value.translation_key == "recipient_refused"
     assert REFUSED in str(err.value.translation_placeholders)
     assert len(_sent(simulator, "netoxygen")) == 1
-    assert entry.runtime_data.sending._notify == {}
+    assert entry.runtime_data.sending.notify_batch.waiting == {}
 
 
 # --- the outbox ------------------------------------------------------------------------------

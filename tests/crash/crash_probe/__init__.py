@@ -49,10 +49,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         if event.data.get("status") == "unknown":
             _write({"unknown": event.data.get("recipient")})
 
-    from custom_components.sms_gateways import sending  # noqa: PLC0415
+    from custom_components.sms_gateways import outbox  # noqa: PLC0415
 
-    sending.RETRY_FIRST = timedelta(seconds=1)
-    sending.RETRY_LONGEST = timedelta(seconds=2)
+    outbox.RETRY_FIRST = timedelta(seconds=1)
+    outbox.RETRY_LONGEST = timedelta(seconds=2)
     hass.bus.async_listen("sms_gateways_inbound_sms", _record)
     hass.bus.async_listen("sms_gateways_delivery_status", _record_status)
     hass.http.register_view(ReadyView())

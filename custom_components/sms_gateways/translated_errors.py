@@ -1,38 +1,17 @@
-"""Building an entry's messages, and the gateway's errors in the user's language.
-
-Sending itself is in ``sending.py``, the one send path.
-"""
+"""A gateway error as the translated Home Assistant error that tells the user what went wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.util import dt as dt_util
 
-from .const import (
-    ATTR_BOOKMARK_URL,
-    ATTR_FLASH,
-    ATTR_MESSAGE_TYPE,
-    ATTR_SEND_AT,
-    ATTR_SENDER,
-    ATTR_TEST,
-    ATTR_TTS,
-    CONF_MESSAGE_TYPE,
-    CONF_PHONE_NUMBER,
-    CONF_SENDER,
-    DOMAIN,
-    SUBENTRY_RECIPIENT,
-)
-from .coordinator import SmsGatewaysConfigEntry
+from .const import DOMAIN
 from .gateways import (
     AccessDeniedError,
     AuthenticationError,
-    Capability,
     EmptyMessageError,
     GatewayConnectionError,
     GatewayError,
@@ -44,100 +23,13 @@ from .gateways import (
     InvisibleMessageError,
     MessageRejectedError,
     MessageTooLongError,
-    OutgoingSms,
     SchedulingError,
     SendOutcomeUnknownError,
     SendTimeRangeError,
+    SmsGateway,
     TooManyRecipientsError,
     UnsupportedOperationError,
 )
-
-# The send options a provider may not have, and the capability each needs.
-_OPTION_CAPABILITIES: dict[str, Capability] = {
-    ATTR_SEND_AT: Capability.SCHEDULE,
-    ATTR_FLASH: Capability.FLASH,
-    ATTR_MESSAGE_TYPE: Capability.MESSAGE_TYPE,
-    ATTR_BOOKMARK_URL: Capability.BOOKMARK,
-    ATTR_TTS: Capability.TTS,
-    ATTR_TEST: Capability.TEST_MODE,
-}
-
-
-def default_sender(entry: SmsGatewaysConfigEntry) -> str | None:
-    """The sender of the options (None: the provider's)."""
-    return entry.options.get(CONF_SENDER) or None
-
-
-def recipient_numbers(entry: SmsGatewaysConfigEntry) -> list[str]:
-    """The numbers of the entry's recipient subentries."""
-    return [
-        subentry.data[CONF_PHONE_NUMBER]
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_RECIPIENT
-    ]
-
-
-def with_title(message: str, title: str | None) -> str:
-    """An SMS has no title: put it on the first line."""
-    return f"{title}\n{message}" if title else message
-
-
-def local_datetime(value: datetime) -> datetime:
-    """A date and time without a time zone is Home Assistant's local time."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt_util.get_default_time_zone())
-    return value
-
-
-def build_sms(
-    entry: SmsGatewaysConfigEntry,
-    recipients: Sequence[str],
-    message: str,
-    options: dict[str, Any],
-) -> OutgoingSms:
-    """An outgoing SMS from an action's or a notification's fields and the entry's options.
-
-    Raises:
-        ServiceValidationError: an option the provider does not have was asked for.
-    """
-    gateway = entry.runtime_data.gateway
-    for option, capability in _OPTION_CAPABILITIES.items():
-        if options.get(option) and not gateway.supports(capability):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="option_not_supported",
-                translation_placeholders={"option": option, "provider": gateway.title},
-            )
-    message_type = options.get(ATTR_MESSAGE_TYPE)
-    if message_type is None and gateway.supports(Capability.MESSAGE_TYPE):
-        message_type = entry.options.get(CONF_MESSAGE_TYPE)
-    send_at = options.get(ATTR_SEND_AT)
-    return OutgoingSms(
-        recipients=tuple(recipients),
-        message=message,
-        sender=options.get(ATTR_SENDER) or default_sender(entry),
-        send_at=local_datetime(send_at) if send_at is not None else None,
-        flash=bool(options.get(ATTR_FLASH)),
-        message_type=message_type,
-        bookmark_url=options.get(ATTR_BOOKMARK_URL),
-        tts=bool(options.get(ATTR_TTS)),
-        test=bool(options.get(ATTR_TEST)),
-    )
-
-
-@contextmanager
-def translate_errors(
-    hass: HomeAssistant,
-    entry: SmsGatewaysConfigEntry,
-    *,
-    sending: bool = False,
-    canceling: str | None = None,
-) -> Iterator[None]:
-    """Raise the gateway errors of the block as translated Home Assistant errors."""
-    try:
-        yield
-    except GatewayError as err:
-        raise gateway_error(hass, entry, err, sending=sending, canceling=canceling) from err
 
 
 def _outcome_unknown(
@@ -177,7 +69,8 @@ def sender_error(err: InvalidSenderError, names: dict[str, str]) -> tuple[str, d
 
 def gateway_error(
     hass: HomeAssistant,
-    entry: SmsGatewaysConfigEntry,
+    entry: ConfigEntry[Any],
+    gateway: SmsGateway,
     err: GatewayError,
     *,
     sending: bool = False,
@@ -189,7 +82,6 @@ def gateway_error(
     came from a send, ``canceling`` names the message a cancel was for: after either, an answer
     that does not say what became of it is "it may have been done", never a refusal.
     """
-    gateway = entry.runtime_data.gateway
     names = {"provider": gateway.title, "account": entry.title}
     if (unknown := _outcome_unknown(err, names, sending=sending, canceling=canceling)) is not None:
         return HomeAssistantError(

@@ -1,0 +1,52 @@
+"""What a loaded entry holds (``entry.runtime_data``), and the entry's type.
+
+The top of the integration's own modules: it names them all and none of them names it, so the
+parts of an account (coordinator, send path, tracker...) are each given what they use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, callback
+
+from .coordinator import SmsGatewaysCoordinator
+from .gateways import SendResult, SmsGateway
+from .inbound import InboundReceiver
+from .outbox_watch import OutboxWatch
+from .send_request import SentListener
+from .sending import EntrySending
+from .tracking import DeliveryTracker
+
+type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
+
+
+@dataclass(kw_only=True)
+class SmsGatewaysData:
+    """What a loaded entry holds."""
+
+    gateway: SmsGateway
+    coordinator: SmsGatewaysCoordinator
+    tracker: DeliveryTracker
+    """Follows the delivery of every accepted message."""
+    inbound: InboundReceiver
+    """Fires each received SMS once, from the webhook or from polling."""
+    sending: EntrySending
+    """The one send path of the account: fallback, outbox, gathered notify calls."""
+    outbox_watch: OutboxWatch
+    """How many SMS wait in the outbox, and the repair issue when they wait long."""
+
+    @callback
+    def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:
+        """Be told of every send the provider took (delivery tracking hooks in here).
+
+        Returns:
+            A callback that removes the listener.
+        """
+        return self.sending.async_add_sent_listener(listener)
+
+    @callback
+    def async_sent(self, result: SendResult) -> None:
+        """Hand a send's accepted messages on to the listeners."""
+        self.sending.async_sent(result)
