@@ -7,8 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from homeassistant.const import (
-    CONF_PASSWORD,
-    CONF_USERNAME,
     CONF_WEBHOOK_ID,
     Platform,
 )
@@ -18,12 +16,10 @@ from homeassistant.helpers import (
     device_registry as dr,
     issue_registry as ir,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
-    CONF_API_URL,
     CONF_CLOUDHOOK_URL,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
@@ -42,12 +38,12 @@ from .const import (
 from .contacts import account_contacts
 from .coordinator import SmsGatewaysCoordinator, credits_store, no_credits_issue_id
 from .entity import account_device_info
-from .gateways import GATEWAYS, Capability, create_gateway
+from .gateways import GATEWAYS, Capability
 from .inbound import InboundReceiver, inbound_store
 from .notify import async_setup_legacy_notify, async_update_legacy_services
 from .outbox import outbox_store
 from .outbox_watch import OutboxWatch
-from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData
+from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData, entry_gateway
 from .sending import EntrySending
 from .services import async_setup_services
 from .tracking import DeliveryTracker, deliveries_store
@@ -119,15 +115,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     # Before anything may fail (setup retry): a push meanwhile gets 503 and is pushed again.
     async_register_webhook(hass, entry)
     await _async_ensure_cloudhook(hass, entry)
-    gateway = create_gateway(
-        entry.data[CONF_PROVIDER],
-        async_get_clientsession(hass),
-        username=entry.data[CONF_USERNAME],
-        password=entry.data[CONF_PASSWORD],
-        api_url=entry.data.get(CONF_API_URL),
-        region=entry.options.get(CONF_REGION),
-        timezone=entry.options.get(CONF_TIME_ZONE),
-    )
+    gateway = entry_gateway(hass, entry)
     coordinator = SmsGatewaysCoordinator(hass, entry, gateway)
 
     def _reauth() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import override
+
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
@@ -49,6 +51,7 @@ class LowCreditsSensor(SmsGatewaysEntity, BinarySensorEntity):
         return float(options.get(CONF_LOW_CREDITS_THRESHOLD, DEFAULT_LOW_CREDITS_THRESHOLD))
 
     @property
+    @override
     def is_on(self) -> bool | None:
         """Unknown until the credits are known; judged on the credits the sends draw from.
 

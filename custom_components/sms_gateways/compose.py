@@ -11,7 +11,9 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
+import probatio
 
 from .const import (
     ATTR_BOOKMARK_URL,
@@ -22,23 +24,26 @@ from .const import (
     ATTR_TEST,
     ATTR_TTS,
     CONF_MESSAGE_TYPE,
-    CONF_PHONE_NUMBER,
     CONF_SENDER,
     DOMAIN,
-    SUBENTRY_RECIPIENT,
+    MESSAGE_TYPES,
 )
 from .gateways import Capability, OutgoingSms, SmsGateway
 
-SEND_OPTIONS = (
-    ATTR_SENDER,
-    ATTR_SEND_AT,
-    ATTR_FLASH,
-    ATTR_MESSAGE_TYPE,
-    ATTR_BOOKMARK_URL,
-    ATTR_TTS,
-    ATTR_TEST,
-)
-"""The fields of an action or a notification that shape the message."""
+SEND_OPTION_FIELDS: dict[Any, Any] = {
+    probatio.Optional(ATTR_SENDER): cv.string,
+    probatio.Optional(ATTR_SEND_AT): cv.datetime,
+    probatio.Optional(ATTR_FLASH): cv.boolean,
+    probatio.Optional(ATTR_MESSAGE_TYPE): probatio.All(
+        cv.string, probatio.Lower, probatio.In(MESSAGE_TYPES)
+    ),
+    probatio.Optional(ATTR_BOOKMARK_URL): cv.url,
+    probatio.Optional(ATTR_TTS): cv.boolean,
+    probatio.Optional(ATTR_TEST): cv.boolean,
+}
+"""The fields of an action or a notification that shape the message, as they are validated."""
+SEND_OPTIONS = tuple(str(field) for field in SEND_OPTION_FIELDS)
+"""Their names."""
 
 # The send options a provider may not have, and the capability each needs.
 _OPTION_CAPABILITIES: dict[str, Capability] = {
@@ -54,15 +59,6 @@ _OPTION_CAPABILITIES: dict[str, Capability] = {
 def default_sender(entry: ConfigEntry[Any]) -> str | None:
     """The sender of the options (None: the provider's)."""
     return entry.options.get(CONF_SENDER) or None
-
-
-def recipient_numbers(entry: ConfigEntry[Any]) -> list[str]:
-    """The numbers of the entry's recipient subentries."""
-    return [
-        subentry.data[CONF_PHONE_NUMBER]
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_RECIPIENT
-    ]
 
 
 def with_title(message: str, title: str | None) -> str:

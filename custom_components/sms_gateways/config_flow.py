@@ -90,7 +90,7 @@ from .gateways import (
     create_gateway,
 )
 from .gateways.numbers import to_e164
-from .runtime import SmsGatewaysConfigEntry
+from .runtime import SmsGatewaysConfigEntry, entry_gateway
 from .translated_errors import sender_error
 
 _LOGGER = logging.getLogger(__name__)
@@ -410,17 +410,6 @@ class SmsGatewaysConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_update_reload_and_abort(entry, data_updates=data_updates, reason=reason)
 
 
-def _entry_gateway(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> SmsGateway:
-    """A client for the entry's account (making no request by itself)."""
-    return create_gateway(
-        entry.data[CONF_PROVIDER],
-        async_get_clientsession(hass),
-        username=entry.data[CONF_USERNAME],
-        password=entry.data[CONF_PASSWORD],
-        api_url=entry.data[CONF_API_URL],
-    )
-
-
 def _valid_time_zone(name: str | None) -> bool:
     """Whether ``name`` (None: the provider's default) is an IANA time zone."""
     if name is None:
@@ -543,7 +532,7 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
             sender = user_input.get(CONF_SENDER, "").strip()
             message_type = user_input.get(CONF_MESSAGE_TYPE)
             if sender and (
-                refused := _sender_error(_entry_gateway(self.hass, entry), sender, words)
+                refused := _sender_error(entry_gateway(self.hass, entry), sender, words)
             ):
                 errors[CONF_SENDER] = refused
             elif not sender and gateway.requires_sender:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import re
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 from .const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
 from .gateways import InvalidRecipientError
@@ -33,15 +33,29 @@ class Contact:
     number: str
 
 
+def recipient_subentries(entry: ConfigEntry[Any]) -> list[ConfigSubentry]:
+    """The entry's recipient subentries (one per person the account sends to)."""
+    return [
+        subentry
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_RECIPIENT
+    ]
+
+
+def recipient_numbers(entry: ConfigEntry[Any]) -> list[str]:
+    """The numbers of the entry's recipient subentries, as stored."""
+    return [
+        str(subentry.data.get(CONF_PHONE_NUMBER, "")) for subentry in recipient_subentries(entry)
+    ]
+
+
 def account_contacts(entry: ConfigEntry[Any], region: str) -> tuple[Contact, ...]:
     """The recipients of ``entry`` as contacts (a subentry whose number is not valid is none).
 
     The flow stores numbers in E.164; ``region`` reads one stored otherwise.
     """
     contacts: list[Contact] = []
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type != SUBENTRY_RECIPIENT:
-            continue
+    for subentry in recipient_subentries(entry):
         number = str(subentry.data.get(CONF_PHONE_NUMBER, ""))
         if (e164 := sender_number(number, region)) is not None:
             contacts.append(Contact(name=subentry.title, number=e164))

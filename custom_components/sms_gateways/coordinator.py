@@ -18,15 +18,14 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_MESSAGE_TYPE,
-    CONF_PHONE_NUMBER,
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     ISSUE_NO_CREDITS,
     STORAGE_VERSION,
-    SUBENTRY_RECIPIENT,
 )
+from .contacts import recipient_numbers
 from .gateways import (
     AccessDeniedError,
     AuthenticationError,
@@ -239,14 +238,9 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         """
         entry = self.config_entry
         sender = entry.options.get(CONF_SENDER)
-        recipients = [
-            str(subentry.data.get(CONF_PHONE_NUMBER, ""))
-            for subentry in entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_RECIPIENT
-        ]
         return self.gateway.credits_for(
             balance,
-            recipients=recipients,
+            recipients=recipient_numbers(entry),
             sender=sender or None,
             message_type=entry.options.get(CONF_MESSAGE_TYPE),
         )

@@ -29,7 +29,6 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
 from .contacts import Contact, find_contact
 from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
@@ -41,6 +40,7 @@ from .gateways import (
     InboundSms,
     SmsGateway,
 )
+from .outage_log import AvailabilityLog
 from .storage import GroupedStore, WriteError
 
 _LOGGER = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_DESCRIPTION, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, discovery
+from homeassistant.helpers import discovery
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.service import async_set_service_schema
@@ -48,20 +48,13 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import slugify
 import probatio
 
-from .compose import recipient_numbers, with_title
+from .compose import SEND_OPTION_FIELDS, with_title
 from .const import (
-    ATTR_BOOKMARK_URL,
-    ATTR_FLASH,
-    ATTR_MESSAGE_TYPE,
-    ATTR_SEND_AT,
-    ATTR_SENDER,
-    ATTR_TEST,
-    ATTR_TTS,
     CONF_PHONE_NUMBER,
     DOMAIN,
-    MESSAGE_TYPES,
     SUBENTRY_RECIPIENT,
 )
+from .contacts import recipient_numbers, recipient_subentries
 from .entity import recipient_device_info
 from .gateways import mask_numbers
 from .loading import async_send_through, async_wait_loaded, not_loaded_error
@@ -72,19 +65,7 @@ _LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
-NOTIFY_DATA_SCHEMA = probatio.Schema(
-    {
-        probatio.Optional(ATTR_SENDER): cv.string,
-        probatio.Optional(ATTR_SEND_AT): cv.datetime,
-        probatio.Optional(ATTR_FLASH): cv.boolean,
-        probatio.Optional(ATTR_MESSAGE_TYPE): probatio.All(
-            cv.string, probatio.Lower, probatio.In(MESSAGE_TYPES)
-        ),
-        probatio.Optional(ATTR_BOOKMARK_URL): cv.url,
-        probatio.Optional(ATTR_TTS): cv.boolean,
-        probatio.Optional(ATTR_TEST): cv.boolean,
-    }
-)
+NOTIFY_DATA_SCHEMA = probatio.Schema(SEND_OPTION_FIELDS)
 
 
 async def async_setup_entry(
@@ -175,14 +156,6 @@ def _target_name(entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> str
     return f"{entry.title} {subentry.title}"
 
 
-def _recipients(entry: SmsGatewaysConfigEntry) -> list[ConfigSubentry]:
-    return [
-        subentry
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_RECIPIENT
-    ]
-
-
 class SmsNotificationService(BaseNotificationService):
     """The legacy services: ``notify.sms_gateways``, one per recipient and one per account."""
 
@@ -204,7 +177,7 @@ class SmsNotificationService(BaseNotificationService):
         return {
             _target_name(entry, subentry): slugify(_target_name(entry, subentry))
             for entry in self._entries
-            for subentry in _recipients(entry)
+            for subentry in recipient_subentries(entry)
         }
 
     @override
@@ -367,7 +340,7 @@ def _numbers_by_entry(
         found = [
             (entry, subentry)
             for entry in entries
-            for subentry in _recipients(entry)
+            for subentry in recipient_subentries(entry)
             if key == slugify(_target_name(entry, subentry))
             or (len(entries) == 1 and key == slugify(subentry.title))
         ]

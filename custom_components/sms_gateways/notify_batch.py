@@ -8,47 +8,16 @@ recipient's error.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
-from .gateways import DeliveryStatus, GatewayError, SmsGateway
-from .send_request import EntryStoppedError, RecipientOutcome, SendReport, SendRequest
+from .gateways import DeliveryStatus, GatewayError
+from .send_request import EntryStoppedError, RecipientOutcome, SendPath, SendRequest
 
 NOTIFY_WINDOW = 0.005
 """Seconds during which notify entity calls with the same text are gathered into one send."""
-
-
-class SendPath(Protocol):
-    """What the gathered calls use of the account's send path (``sending.EntrySending``)."""
-
-    @property
-    def hass(self) -> HomeAssistant:
-        """Home Assistant."""
-
-    @property
-    def entry(self) -> ConfigEntry[Any]:
-        """The account."""
-
-    @property
-    def gateway(self) -> SmsGateway:
-        """The account's provider."""
-
-    @property
-    def stopped(self) -> bool:
-        """Whether the account unloads."""
-
-    async def async_send_report(self, request: SendRequest) -> SendReport:
-        """The one send path."""
-
-    def not_taken(self, outcome: RecipientOutcome) -> HomeAssistantError:
-        """The error of a recipient the provider did not take."""
-
-    def error(self, err: GatewayError) -> HomeAssistantError:
-        """The translated error of a gateway error."""
 
 
 class NotifyBatch:

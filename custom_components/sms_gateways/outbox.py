@@ -13,10 +13,9 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
-from typing import Any, Protocol
+from typing import Any
 from uuid import uuid4
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -30,12 +29,12 @@ from .gateways import (
     DeliveryStatus,
     GatewayError,
     PreparedSms,
-    SmsGateway,
     mask_numbers,
 )
 from .send_request import (
     NotSentError,
     RecipientOutcome,
+    SendPath,
     SendReport,
     SendRequest,
     may_have_been_sent,
@@ -102,52 +101,6 @@ class OutboxItem:
             reason=str(data.get("reason", "")),
             in_flight=bool(data.get("in_flight", False)),
         )
-
-
-class SendPath(Protocol):
-    """What the outbox uses of the account's send path (``sending.EntrySending``)."""
-
-    @property
-    def hass(self) -> HomeAssistant:
-        """Home Assistant."""
-
-    @property
-    def entry(self) -> ConfigEntry[Any]:
-        """The account."""
-
-    @property
-    def gateway(self) -> SmsGateway:
-        """The account's provider."""
-
-    @property
-    def stopped(self) -> bool:
-        """Whether the account unloads: no attempt starts any more."""
-
-    @property
-    def has_fallback(self) -> bool:
-        """Whether the account has a fallback account."""
-
-    @property
-    def give_up_after(self) -> timedelta:
-        """How long a message waits in the outbox at most."""
-
-    def prepare(self, request: SendRequest) -> PreparedSms:
-        """The account's message for ``request``."""
-
-    async def async_send_once(self, request: SendRequest, prepared: PreparedSms) -> SendReport:
-        """This account, else its fallback (raises ``NotSentError`` if neither took it)."""
-
-    def title_of(self, entry_id: str) -> str:
-        """The provider's title of the account that took a message."""
-
-    def changed(self) -> None:
-        """Write the outbox with the next group."""
-
-    async def async_write(self) -> None:
-        """Return once the outbox is on disk (raises ``WriteError``)."""
-
-    async def async_write_logged(self) -> None:
-        """Like ``async_write``, a failure only logged."""
 
 
 class Outbox:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from .const import CONF_API_URL, CONF_PROVIDER, CONF_REGION, CONF_TIME_ZONE
 from .coordinator import SmsGatewaysCoordinator
-from .gateways import SendResult, SmsGateway
+from .gateways import SendResult, SmsGateway, create_gateway
 from .inbound import InboundReceiver
 from .outbox_watch import OutboxWatch
 from .send_request import SentListener
@@ -50,3 +53,20 @@ class SmsGatewaysData:
     def async_sent(self, result: SendResult) -> None:
         """Hand a send's accepted messages on to the listeners."""
         self.sending.async_sent(result)
+
+
+def entry_gateway(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> SmsGateway:
+    """A client for the entry's account, as its data and options say (no request made).
+
+    Raises:
+        ValueError: the time zone of the options is not an IANA time zone.
+    """
+    return create_gateway(
+        entry.data[CONF_PROVIDER],
+        async_get_clientsession(hass),
+        username=entry.data[CONF_USERNAME],
+        password=entry.data[CONF_PASSWORD],
+        api_url=entry.data.get(CONF_API_URL),
+        region=entry.options.get(CONF_REGION),
+        timezone=entry.options.get(CONF_TIME_ZONE),
+    )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .compose import SEND_OPTIONS
@@ -22,8 +24,10 @@ from .gateways import (
     GatewayError,
     InsufficientCreditsError,
     MessageInfo,
+    PreparedSms,
     SendOutcomeUnknownError,
     SendResult,
+    SmsGateway,
 )
 
 type SentListener = Callable[[SendResult], None]
@@ -180,3 +184,61 @@ class NotSentError(Exception):
         """The account's own error, to say or to keep the message after."""
         super().__init__(str(error))
         self.error = error
+
+
+class SendPath(Protocol):
+    """What the outbox and the gathered notify calls use of ``sending.EntrySending``.
+
+    A protocol, so that the parts below the send path do not import it (no import circle).
+    """
+
+    @property
+    def hass(self) -> HomeAssistant:
+        """Home Assistant."""
+
+    @property
+    def entry(self) -> ConfigEntry[Any]:
+        """The account."""
+
+    @property
+    def gateway(self) -> SmsGateway:
+        """The account's provider."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the account unloads: no attempt starts any more."""
+
+    @property
+    def has_fallback(self) -> bool:
+        """Whether the account has a fallback account."""
+
+    @property
+    def give_up_after(self) -> timedelta:
+        """How long a message waits in the outbox at most."""
+
+    async def async_send_report(self, request: SendRequest) -> SendReport:
+        """The one send path."""
+
+    def not_taken(self, outcome: RecipientOutcome) -> HomeAssistantError:
+        """The error of a recipient the provider did not take."""
+
+    def error(self, err: GatewayError) -> HomeAssistantError:
+        """The translated error of a gateway error."""
+
+    def prepare(self, request: SendRequest) -> PreparedSms:
+        """The account's message for ``request``."""
+
+    async def async_send_once(self, request: SendRequest, prepared: PreparedSms) -> SendReport:
+        """This account, else its fallback (raises ``NotSentError`` if neither took it)."""
+
+    def title_of(self, entry_id: str) -> str:
+        """The provider's title of the account that took a message."""
+
+    def changed(self) -> None:
+        """Write the outbox with the next group."""
+
+    async def async_write(self) -> None:
+        """Return once the outbox is on disk (raises ``WriteError``)."""
+
+    async def async_write_logged(self) -> None:
+        """Like ``async_write``, a failure only logged."""

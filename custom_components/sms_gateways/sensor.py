@@ -125,6 +125,7 @@ class SmsGatewaysSensor(SmsGatewaysEntity, SensorEntity):
     entity_description: SmsGatewaysSensorEntityDescription
 
     @property
+    @override
     def native_value(self) -> float | str | None:
         """The value from the coordinator's data."""
         return self.entity_description.value_fn(self.coordinator.data)
@@ -154,6 +155,7 @@ class CreditLineSensor(SmsGatewaysEntity, SensorEntity):
         self._attr_translation_placeholders = placeholders
 
     @property
+    @override
     def native_value(self) -> float | None:
         """The credits left on this line, None once the provider no longer lists it."""
         amount = _credit_lines(self.coordinator.data).get(self._line)
@@ -204,11 +206,13 @@ class LastDeliveryStatusSensor(SensorEntity):
         self.async_write_ha_state()
 
     @property
+    @override
     def native_value(self) -> str | None:
         """The normalised status, None until a message was sent."""
         return self._update.status.value if self._update else None
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, Any]:
         """Which message, to whom, and the provider's own words."""
         update = self._update
@@ -251,6 +255,7 @@ class OutboxSensor(SensorEntity):
         self.async_on_remove(self._watch.async_add_listener(self.async_write_ha_state))
 
     @property
+    @override
     def native_value(self) -> int:
         """How many SMS wait (one per recipient)."""
         return self._watch.waiting

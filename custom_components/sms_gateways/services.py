@@ -21,34 +21,26 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio
 
-from .compose import local_datetime
+from .compose import SEND_OPTION_FIELDS, local_datetime
 from .const import (
     ATTR_BATCH_ID,
     ATTR_BIRTHDAY,
-    ATTR_BOOKMARK_URL,
     ATTR_COMPANY,
     ATTR_END,
     ATTR_FIRST_NAME,
-    ATTR_FLASH,
     ATTR_GROUP,
     ATTR_GROUPS,
     ATTR_LAST_NAME,
     ATTR_MESSAGE,
     ATTR_MESSAGE_ID,
     ATTR_MESSAGE_IDS,
-    ATTR_MESSAGE_TYPE,
     ATTR_NEW_NAME,
     ATTR_NEW_NUMBER,
     ATTR_NUMBER,
     ATTR_RECIPIENTS,
-    ATTR_SEND_AT,
-    ATTR_SENDER,
     ATTR_START,
-    ATTR_TEST,
-    ATTR_TTS,
     ATTR_VARIABLES,
     DOMAIN,
-    MESSAGE_TYPES,
 )
 from .gateways import Capability, Contact, DeliveryReport, GatewayError
 from .loading import async_send_through
@@ -76,15 +68,7 @@ SEND_SMS_SCHEMA = ENTRY_SCHEMA.extend(
     {
         probatio.Required(ATTR_RECIPIENTS): probatio.All(cv.ensure_list, [cv.string]),
         probatio.Required(ATTR_MESSAGE): cv.string,
-        probatio.Optional(ATTR_SENDER): cv.string,
-        probatio.Optional(ATTR_SEND_AT): cv.datetime,
-        probatio.Optional(ATTR_FLASH, default=False): cv.boolean,
-        probatio.Optional(ATTR_MESSAGE_TYPE): probatio.All(
-            cv.string, probatio.Lower, probatio.In(MESSAGE_TYPES)
-        ),
-        probatio.Optional(ATTR_BOOKMARK_URL): cv.url,
-        probatio.Optional(ATTR_TTS, default=False): cv.boolean,
-        probatio.Optional(ATTR_TEST, default=False): cv.boolean,
+        **SEND_OPTION_FIELDS,
     }
 )
 CANCEL_SMS_SCHEMA = ENTRY_SCHEMA.extend(

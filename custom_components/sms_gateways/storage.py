@@ -28,7 +28,7 @@ from collections.abc import Callable
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, override
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -267,6 +267,7 @@ class _GroupWrite(asyncio.Future[None]):
     same at three times the cost per waiter, which counts when a burst of pushes awaits writes.
     """
 
+    @override
     def cancel(self, msg: Any | None = None) -> bool:
         """Refuse: the write belongs to every change of its group."""
         return False

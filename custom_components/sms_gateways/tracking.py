@@ -9,7 +9,7 @@ the last status survive a restart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,7 +22,6 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .availability import AvailabilityLog
 from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
 from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
 from .gateways import (
@@ -35,6 +34,7 @@ from .gateways import (
     SmsGateway,
     mask_numbers,
 )
+from .outage_log import AvailabilityLog
 from .storage import GroupedStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -180,9 +180,9 @@ class DeliveryTracker:
         self._store = GroupedStore(
             hass, deliveries_store_key(entry_id), self._data_to_save, version=STORAGE_VERSION
         )
-        self.messages: dict[str, Any] = {}
-        """What the adapter keeps about sent messages (123-SMS: what a cancel sends again)."""
-        gateway.message_store = self.messages
+        self.messages: MutableMapping[str, Any] = gateway.message_store
+        """What the adapter keeps about sent messages (123-SMS: what a cancel sends again),
+        its own mapping: stored and restored here, filled in place, never replaced."""
         self.pending: dict[str, PendingMessage] = {}
         self.last: DeliveryUpdate | None = None
         self._seen = RecentKeys()

@@ -9,31 +9,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
-from .gateways import (
-    AccessDeniedError,
-    AuthenticationError,
-    EmptyMessageError,
-    GatewayConnectionError,
-    GatewayError,
-    GatewayResponseError,
-    InsufficientCreditsError,
-    InvalidRecipientError,
-    InvalidSenderError,
-    InvalidTextError,
-    InvisibleMessageError,
-    MessageRejectedError,
-    MessageTooLongError,
-    SchedulingError,
-    SendOutcomeUnknownError,
-    SendTimeRangeError,
-    SmsGateway,
-    TooManyRecipientsError,
-    UnsupportedOperationError,
-)
+from .gateways import SmsGateway, errors
 
 
 def _outcome_unknown(
-    err: GatewayError, names: dict[str, str], *, sending: bool, canceling: str | None
+    err: errors.GatewayError, names: dict[str, str], *, sending: bool, canceling: str | None
 ) -> tuple[str, dict[str, str]] | None:
     """The key and placeholders of an error after which the provider may have acted.
 
@@ -41,28 +21,30 @@ def _outcome_unknown(
     the wording is the same for every provider, says that it may have been done, and carries the
     id the answer held, so that the user can check its status instead of sending again.
     """
-    if not isinstance(err, GatewayResponseError | GatewayConnectionError):
+    if not isinstance(err, errors.GatewayResponseError | errors.GatewayConnectionError):
         return None
-    if isinstance(err, GatewayConnectionError) and not err.request_sent:
+    if isinstance(err, errors.GatewayConnectionError) and not err.request_sent:
         return None
     detail = {**names, "error": str(err)}
     if canceling is not None:
         return "cancel_outcome_unknown", {**detail, "message_id": canceling}
     if not sending:
         return None
-    reference = err.reference if isinstance(err, SendOutcomeUnknownError) else None
+    reference = err.reference if isinstance(err, errors.SendOutcomeUnknownError) else None
     if reference:
         return "send_outcome_unknown_id", {**detail, "message_id": reference}
     return "send_outcome_unknown", detail
 
 
-def sender_error(err: InvalidSenderError, names: dict[str, str]) -> tuple[str, dict[str, str]]:
+def sender_error(
+    err: errors.InvalidSenderError, names: dict[str, str]
+) -> tuple[str, dict[str, str]]:
     """The translation key and placeholders of a refused sender: the doc's rule it breaks."""
-    if err.reason == InvalidSenderError.TOO_LONG and err.limit is not None:
+    if err.reason == errors.InvalidSenderError.TOO_LONG and err.limit is not None:
         return "sender_too_long", {**names, "limit": str(err.limit)}
-    if err.reason == InvalidSenderError.NOT_ALPHANUMERIC:
+    if err.reason == errors.InvalidSenderError.NOT_ALPHANUMERIC:
         return "sender_not_alphanumeric", names
-    if err.reason == InvalidSenderError.UNPRINTABLE:
+    if err.reason == errors.InvalidSenderError.UNPRINTABLE:
         return "sender_unprintable", names
     return "invalid_sender", {**names, "error": str(err)}
 
@@ -71,7 +53,7 @@ def gateway_error(
     hass: HomeAssistant,
     entry: ConfigEntry[Any],
     gateway: SmsGateway,
-    err: GatewayError,
+    err: errors.GatewayError,
     *,
     sending: bool = False,
     canceling: str | None = None,
@@ -93,50 +75,50 @@ def gateway_error(
     placeholders: dict[str, str] = names
     invalid_input = True
     match err:
-        case AccessDeniedError():
+        case errors.AccessDeniedError():
             key, placeholders, invalid_input = "access_denied", {**names, "error": str(err)}, False
-        case AuthenticationError():
+        case errors.AuthenticationError():
             entry.async_start_reauth(hass)
             key, invalid_input = "authentication_failed", False
-        case InvalidRecipientError():
+        case errors.InvalidRecipientError():
             key, placeholders = "invalid_recipient", {"number": err.number or str(err)}
-        case TooManyRecipientsError():
+        case errors.TooManyRecipientsError():
             key = "too_many_recipients"
             placeholders = {**names, "count": str(err.count), "limit": str(err.limit)}
-        case InvisibleMessageError():
+        case errors.InvisibleMessageError():
             key = "message_not_visible"
-        case EmptyMessageError():
+        case errors.EmptyMessageError():
             key = "empty_message"
-        case InvalidTextError():
+        case errors.InvalidTextError():
             key = "invalid_character"
             placeholders = {
                 "field": err.field,
                 "position": str(err.position),
                 "character": err.character,
             }
-        case SendTimeRangeError():
+        case errors.SendTimeRangeError():
             key = "send_at_out_of_range"
             placeholders = {
                 "send_at": err.when.isoformat(),
                 "earliest": err.earliest.date().isoformat(),
                 "latest": err.latest.date().isoformat(),
             }
-        case MessageTooLongError():
+        case errors.MessageTooLongError():
             key = "message_too_long"
             placeholders = {**names, "length": str(err.length), "limit": str(err.limit)}
-        case InvalidSenderError():
+        case errors.InvalidSenderError():
             key, placeholders = sender_error(err, names)
-        case UnsupportedOperationError():
+        case errors.UnsupportedOperationError():
             key, placeholders = "unsupported", {**names, "error": str(err)}
-        case InsufficientCreditsError():
+        case errors.InsufficientCreditsError():
             key, invalid_input = "insufficient_credits", False
-        case MessageRejectedError() | SchedulingError():
+        case errors.MessageRejectedError() | errors.SchedulingError():
             key, placeholders, invalid_input = "rejected", {**names, "error": str(err)}, False
-        case GatewayConnectionError() if not err.request_sent:
+        case errors.GatewayConnectionError() if not err.request_sent:
             key, invalid_input = "cannot_connect", False
-        case GatewayConnectionError():
+        case errors.GatewayConnectionError():
             key, invalid_input = "no_answer", False
-        case GatewayResponseError():
+        case errors.GatewayResponseError():
             key, placeholders, invalid_input = (
                 "invalid_response",
                 {**names, "error": str(err)},

@@ -160,10 +160,6 @@ async def _read_multipart(request: web.Request) -> dict[str, str]:
     return fields
 
 
-def _is_status_report(form: dict[str, str]) -> bool:
-    return "order_id" in form and "status" in form
-
-
 class PushHandler:
     """Handle what one entry's provider pushes."""
 
@@ -223,7 +219,7 @@ class PushHandler:
         this push's retry.
         """
         try:
-            if _is_status_report(form):
+            if self.gateway.is_status_push(form):
                 reports = self.gateway.parse_status_push(form)
                 handled = sum(self.tracker.async_apply_report(r, pushed=True) for r in reports)
                 await self.tracker.async_wait_written()

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, override
 import unicodedata
 import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -199,8 +199,9 @@ class SmsGateway(ABC):
             self.timezone = zone(timezone)
         self.message_store: MutableMapping[str, Any] = {}
         """What the adapter keeps about messages it sent, by message id (123-SMS: what a
-        cancel sends again). The integration puts a persisted mapping here."""
+        cancel sends again). The integration stores and restores it, in place."""
 
+    @override
     def __repr__(self) -> str:
         """Never show the password."""
         return f"<{type(self).__name__} {self.provider} user={self._username!r}>"
@@ -463,6 +464,13 @@ class SmsGateway(ABC):
             if m.message_id and m.message_id.isascii() and m.message_id.isdigit()
         ]
         return InboundPage(messages=tuple(messages), last_id=max(ids) if ids else None)
+
+    def is_status_push(self, form: Mapping[str, str]) -> bool:
+        """Whether a push to our webhook carries delivery reports (else received messages).
+
+        Read from the provider's own field names, which only its adapter knows.
+        """
+        return False
 
     def parse_inbound_push(self, form: Mapping[str, str]) -> list[InboundSms]:
         """Read the received messages the provider pushed to our webhook.

@@ -8,6 +8,7 @@ Every error carries the provider's own code and text when there is one.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import override
 
 
 class GatewayError(Exception):
@@ -26,6 +27,7 @@ class GatewayError(Exception):
         self.provider_code = provider_code
         self.provider_message = provider_message
 
+    @override
     def __str__(self) -> str:
         """Say what went wrong, with the provider's code when there is one."""
         if self.provider_code is None:

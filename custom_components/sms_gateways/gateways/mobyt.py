@@ -1073,6 +1073,11 @@ class MobytGateway(SmsGateway):
     # --- pushes to our webhook --------------------------------------------------------------
 
     @override
+    def is_status_push(self, form: Mapping[str, str]) -> bool:
+        """A delivery report has ``order_id`` and ``status``; a received message has neither."""
+        return "order_id" in form and "status" in form
+
+    @override
     def parse_inbound_push(self, form: Mapping[str, str]) -> list[InboundSms]:
         """Read a received message Mobyt posted.
 
