@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -27,6 +28,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.sms_gateways.const import (
     CONF_ASSIST,
     CONF_ASSIST_AGENT,
+    CONF_SENDER,
+    DEFAULT_ASSIST_AGENT,
     DOMAIN,
     EVENT_INBOUND_SMS,
 )
@@ -433,3 +436,59 @@ async def test_assist_is_set_up_when_first_needed(
     [(recipient, text)] = _sent(simulator)
     assert recipient == BOB
     assert text
+
+
+# --- the options form ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "offered"),
+    [("mobyt", True), ("smsfactor", True), ("netoxygen", False), ("sms123", False)],
+)
+async def test_the_option_is_offered_where_sms_are_received(
+    hass: HomeAssistant, simulator: RunningSimulator, provider: str, *, offered: bool
+) -> None:
+    """Only an account that receives SMS offers Assist: off, with Home Assistant's agent.
+
+    Its description says what Assist may control: the exposed entities.
+    """
+    entry = await setup_entry(hass, make_entry(simulator, provider, sender="Home"))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = result["data_schema"].schema
+    assert (CONF_ASSIST in schema) is offered
+    assert (CONF_ASSIST_AGENT in schema) is offered
+    if not offered:
+        return
+    defaults = {str(key): key.default() for key in schema if str(key).startswith("assist")}
+    assert defaults == {CONF_ASSIST: False, CONF_ASSIST_AGENT: DEFAULT_ASSIST_AGENT}
+    assert schema[CONF_ASSIST_AGENT].serialize() == {"selector": {"conversation_agent": {}}}
+    strings = json.loads(
+        (Path(__file__).parents[2] / "custom_components/sms_gateways/strings.json").read_text(
+            "utf-8"
+        )
+    )
+    description = strings["options"]["step"][provider]["data_description"][CONF_ASSIST]
+    assert "exposed entities" in description
+
+
+async def test_the_options_form_turns_it_on(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """Saved in the options form, the choice answers the next SMS (no reload)."""
+    agent_id, assist = agent
+    entry = await _account(hass, simulator)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_SENDER: "Home", CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_ASSIST] is True
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "status")
+    assert [i.text for i in assist.inputs] == ["status"]
+    assert _sent(simulator) == [(BOB, "Done: status")]
