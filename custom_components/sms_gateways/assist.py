@@ -13,6 +13,7 @@ within ``ECHO_WINDOW``, our own answer to that number.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import partial
 import hashlib
@@ -182,7 +183,7 @@ class AssistAnswers:
         return [answer for answer in self._answers.get(number, []) if now - answer.at < RATE_WINDOW]
 
     async def _async_answer(
-        self, text: str, contact: Contact, answer: _Answer, written: Any
+        self, text: str, contact: Contact, answer: _Answer, written: asyncio.Future[None]
     ) -> None:
         """Hand the SMS to Assist once it is recorded as considered, then send the answer.
 
