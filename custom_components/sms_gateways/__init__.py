@@ -18,8 +18,11 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
+from .assist import AssistAnswers, assist_store
 from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
+    CONF_ASSIST,
+    CONF_ASSIST_AGENT,
     CONF_CLOUDHOOK_URL,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
@@ -71,6 +74,8 @@ LIVE_OPTIONS = frozenset(
         CONF_FALLBACK_ENTRY_ID,
         CONF_LOW_CREDITS_THRESHOLD,
         CONF_SCAN_INTERVAL,
+        CONF_ASSIST,
+        CONF_ASSIST_AGENT,
     }
 )
 """Options read at each use: saving them needs no reload."""
@@ -151,6 +156,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     )
     await sending.async_start()
     entry.async_on_unload(sending.async_stop)
+    # Answers from Assist: listens to the received SMS, answers trusted contacts when on.
+    assist = AssistAnswers(hass, entry)
+    await assist.async_start()
+    entry.async_on_unload(assist.async_stop)
     entry.async_on_unload(outbox_watch.async_start())
     entry.async_on_unload(sending.async_add_sent_listener(tracker.async_track_send))
     entry.async_on_unload(
@@ -236,3 +245,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
     await outbox_store(hass, entry.entry_id).async_remove()
     await deliveries_store(hass, entry.entry_id).async_remove()
     await inbound_store(hass, entry.entry_id).async_remove()
+    await assist_store(hass, entry.entry_id).async_remove()

@@ -23,6 +23,7 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     ConfigEntrySelector,
     ConfigEntrySelectorConfig,
+    ConversationAgentSelector,
     CountrySelector,
     NumberSelector,
     NumberSelectorConfig,
@@ -45,6 +46,8 @@ from .cloudhook import (
 from .compose import default_sender
 from .const import (
     CONF_API_URL,
+    CONF_ASSIST,
+    CONF_ASSIST_AGENT,
     CONF_CLOUDHOOK_URL,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
@@ -58,6 +61,7 @@ from .const import (
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
+    DEFAULT_ASSIST_AGENT,
     DEFAULT_GIVE_UP_AFTER,
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DEFAULT_KEEP_TRYING,
@@ -484,6 +488,11 @@ def _pushes(gateway: SmsGateway | type[SmsGateway]) -> bool:
     return bool({Capability.INBOUND_PUSH, Capability.STATUS_PUSH} & gateway.capabilities)
 
 
+def _receives(gateway: SmsGateway | type[SmsGateway]) -> bool:
+    """Whether the provider delivers received SMS (pushed or polled): Assist can answer them."""
+    return bool({Capability.INBOUND_PUSH, Capability.INBOUND_POLL} & gateway.capabilities)
+
+
 def _webhook_placeholders(
     hass: HomeAssistant, gateway: SmsGateway | type[SmsGateway], data: Mapping[str, Any]
 ) -> dict[str, str]:
@@ -609,6 +618,12 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         schema[probatio.Optional(CONF_FALLBACK_ENTRY_ID)] = ConfigEntrySelector(
             ConfigEntrySelectorConfig(integration=DOMAIN)
         )
+        if _receives(gateway):
+            # Answers from Assist, to trusted contacts only; it controls the exposed entities.
+            schema[probatio.Required(CONF_ASSIST, default=False)] = BooleanSelector()
+            schema[probatio.Required(CONF_ASSIST_AGENT, default=DEFAULT_ASSIST_AGENT)] = (
+                ConversationAgentSelector()
+            )
         suggested = {
             **entry.options,
             CONF_SENDER: default_sender(entry) or "",

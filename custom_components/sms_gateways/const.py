@@ -52,6 +52,13 @@ MIN_GIVE_UP_AFTER: Final = 1
 MAX_GIVE_UP_AFTER: Final = 10080
 CONF_FALLBACK_ENTRY_ID: Final = "fallback_entry_id"
 """Another account that sends when this one certainly could not."""
+CONF_ASSIST: Final = "assist"
+"""Answer a trusted contact's SMS with Assist (off by default)."""
+CONF_ASSIST_AGENT: Final = "assist_agent"
+"""The conversation agent that answers; Home Assistant's own by default."""
+DEFAULT_ASSIST_AGENT: Final = "conversation.home_assistant"
+"""Home Assistant's own agent (``conversation.HOME_ASSISTANT_AGENT``), named here so that the
+config flow does not import the conversation integration."""
 
 # Recipient subentries
 SUBENTRY_RECIPIENT: Final = "recipient"

@@ -26,6 +26,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
+    CONF_ASSIST,
+    CONF_ASSIST_AGENT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -38,6 +40,7 @@ from custom_components.sms_gateways.const import (
     CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
+    DEFAULT_ASSIST_AGENT,
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
@@ -396,6 +399,8 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_KEEP_TRYING,
         CONF_GIVE_UP_AFTER,
         CONF_FALLBACK_ENTRY_ID,
+        CONF_ASSIST,
+        CONF_ASSIST_AGENT,
     ]
     assert "/api/webhook/" in result["description_placeholders"]["webhook_url"]
     flow_id = result["flow_id"]
@@ -428,6 +433,8 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_TIME_ZONE: "Europe/Paris",
         CONF_KEEP_TRYING: True,
         CONF_GIVE_UP_AFTER: 60,
+        CONF_ASSIST: False,
+        CONF_ASSIST_AGENT: DEFAULT_ASSIST_AGENT,
     }
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.coordinator
@@ -450,6 +457,8 @@ async def test_options_without_polling(
         CONF_KEEP_TRYING,
         CONF_GIVE_UP_AFTER,
         CONF_FALLBACK_ENTRY_ID,
+        CONF_ASSIST,
+        CONF_ASSIST_AGENT,
     ]
     assert _is_required(result, CONF_SENDER)
     result = await hass.config_entries.options.async_configure(

@@ -1,0 +1,494 @@
+"""Answers from Assist: a trusted contact's SMS gets the conversation agent's answer by SMS.
+
+SMS are pushed through the webhook (Mobyt's form) and answers are sent to the simulator over
+real HTTP; the conversation agents are registered in the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from http import HTTPStatus
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import intent
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.sms_gateways.const import (
+    CONF_ASSIST,
+    CONF_ASSIST_AGENT,
+    CONF_SENDER,
+    DEFAULT_ASSIST_AGENT,
+    DOMAIN,
+    EVENT_INBOUND_SMS,
+)
+from custom_components.sms_gateways.gateways import InboundSms
+from tests.conftest import RunningSimulator
+
+from .common import setup_entry, webhook_path
+from .conftest import ALICE, BOB, make_entry
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+
+STRANGER = "+33612345679"
+OUR_NUMBER = "+33757000001"
+
+
+class Agent(conversation.AbstractConversationAgent):
+    """A conversation agent that answers ``answer`` (``{text}`` is the SMS) and keeps its inputs."""
+
+    def __init__(self, answer: str) -> None:
+        """Answer ``answer`` to everything."""
+        self.answer = answer
+        self.inputs: list[conversation.ConversationInput] = []
+
+    @property
+    def supported_languages(self) -> Literal["*"]:
+        """Every language."""
+        return "*"
+
+    async def async_process(
+        self, user_input: conversation.ConversationInput
+    ) -> conversation.ConversationResult:
+        """Answer, in the conversation given or a new one."""
+        self.inputs.append(user_input)
+        response = intent.IntentResponse(language=user_input.language)
+        response.async_set_speech(self.answer.format(text=user_input.text))
+        return conversation.ConversationResult(
+            response=response,
+            conversation_id=user_input.conversation_id or f"conversation-{len(self.inputs)}",
+        )
+
+
+async def _add_agent(hass: HomeAssistant, answer: str) -> tuple[str, Agent]:
+    """Register a conversation agent; its agent id and itself."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    agent_entry = MockConfigEntry(domain="test", title=answer)
+    agent_entry.add_to_hass(hass)
+    agent = Agent(answer)
+    conversation.async_set_agent(hass, agent_entry, agent)
+    return agent_entry.entry_id, agent
+
+
+@pytest.fixture
+async def agent(hass: HomeAssistant) -> tuple[str, Agent]:
+    """The agent the account uses, answering ``Done: <the SMS>``."""
+    return await _add_agent(hass, "Done: {text}")
+
+
+async def _account(
+    hass: HomeAssistant, simulator: RunningSimulator, **options: Any
+) -> MockConfigEntry:
+    return await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            "mobyt",
+            options=options,
+            recipients={"Alice": ALICE, "Bob": BOB},
+            sender="Home",
+        ),
+    )
+
+
+async def _push(
+    hass: HomeAssistant,
+    client: TestClient[Any, Any],
+    entry: MockConfigEntry,
+    message_id: str,
+    text: str,
+    *,
+    sender: str = BOB,
+) -> None:
+    """A received SMS pushed by Mobyt, and what it starts, done."""
+    response = await client.post(
+        webhook_path(entry),
+        data={
+            "id": message_id,
+            "text": text,
+            "sender": sender,
+            "recipient": OUR_NUMBER,
+            "delivery_date": "20240715210509",
+        },
+    )
+    assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _sent(simulator: RunningSimulator) -> list[tuple[str, str]]:
+    """(recipient, text) of every SMS the simulator took, oldest first."""
+    return [
+        ("+" + message.recipient.lstrip("+"), message.text)
+        for message in simulator.sim.state.messages.values()
+    ]
+
+
+async def test_a_trusted_contact_gets_assists_answer(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """Bob's SMS is handed to Assist in Home Assistant's language; its answer reaches Bob.
+
+    His next SMS continues the same conversation; Alice's is another one.
+    """
+    agent_id, assist = agent
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "turn on the kitchen light")
+    await _push(hass, client, entry, "2", "and the hall")
+    await _push(hass, client, entry, "3", "is the door locked?", sender=ALICE.removeprefix("+"))
+
+    assert _sent(simulator) == [
+        (BOB, "Done: turn on the kitchen light"),
+        (BOB, "Done: and the hall"),
+        (ALICE, "Done: is the door locked?"),
+    ]
+    assert [(i.text, i.language, i.agent_id) for i in assist.inputs] == [
+        ("turn on the kitchen light", hass.config.language, agent_id),
+        ("and the hall", hass.config.language, agent_id),
+        ("is the door locked?", hass.config.language, agent_id),
+    ]
+    conversations = [i.conversation_id for i in assist.inputs]
+    assert conversations == [None, "conversation-1", None]
+
+
+async def test_a_stranger_is_never_answered(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """An SMS from a number that is no recipient, or from a name, never reaches Assist."""
+    agent_id, assist = agent
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "unlock the door", sender=STRANGER)
+    await _push(hass, client, entry, "2", "unlock the door", sender="Bob")
+    await _push(hass, client, entry, "3", "unlock the door", sender=STRANGER.removeprefix("+"))
+
+    assert [e.data["trusted"] for e in events] == [False, False, False]
+    assert assist.inputs == []
+    assert _sent(simulator) == []
+
+
+async def test_off_by_default_and_on_without_a_reload(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """An account answers nothing until the option is on; turning it on needs no reload."""
+    agent_id, assist = agent
+    entry = await _account(hass, simulator, **{CONF_ASSIST_AGENT: agent_id})
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "status")
+    assert assist.inputs == []
+    assert _sent(simulator) == []
+
+    sending = entry.runtime_data.sending
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_ASSIST: True})
+    await hass.async_block_till_done()
+    assert entry.runtime_data.sending is sending  # not reloaded
+    await _push(hass, client, entry, "2", "status")
+    assert _sent(simulator) == [(BOB, "Done: status")]
+
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_ASSIST: False})
+    await hass.async_block_till_done()
+    await _push(hass, client, entry, "3", "status")
+    assert len(assist.inputs) == 1
+    assert len(_sent(simulator)) == 1
+
+
+async def test_the_eleventh_answer_in_an_hour_is_not_sent(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ten answers a contact an hour, then silence (logged once, the number masked).
+
+    Another contact is still answered; an hour after the first answer, Bob is again.
+    """
+    agent_id, assist = await _add_agent(hass, "Done: {text}")
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    client = await hass_client_no_auth()
+    caplog.set_level(logging.INFO)
+    for n in range(12):
+        await _push(hass, client, entry, str(n + 1), f"question {n}")
+        freezer.tick(timedelta(minutes=1))
+    assert len(assist.inputs) == 10
+    assert _sent(simulator) == [(BOB, f"Done: question {n}") for n in range(10)]
+    limited = [
+        r for r in caplog.records if "last hour" in r.getMessage() and r.levelno == logging.INFO
+    ]
+    assert len(limited) == 1
+    assert "+3361•••5678" in limited[0].getMessage()
+    assert all(BOB not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+
+    await _push(hass, client, entry, "13", "from Alice", sender=ALICE)
+    assert _sent(simulator)[-1] == (ALICE, "Done: from Alice")
+
+    freezer.tick(timedelta(minutes=49))  # the first answer is now an hour old
+    await _push(hass, client, entry, "14", "again")
+    assert _sent(simulator)[-1] == (BOB, "Done: again")
+    assert len(assist.inputs) == 12
+
+
+async def test_the_limit_holds_across_a_restart(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """The answers of the last hour are stored: a reload does not reset the count."""
+    agent_id, assist = agent
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    client = await hass_client_no_auth()
+    for n in range(6):
+        await _push(hass, client, entry, str(n + 1), f"question {n}")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for n in range(6, 12):
+        await _push(hass, client, entry, str(n + 1), f"question {n}")
+    assert len(assist.inputs) == 10
+    assert len(_sent(simulator)) == 10
+
+
+async def test_an_echo_of_our_answer_is_not_answered(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Our own answer coming back from that number within seconds is not handed to Assist.
+
+    Two answering machines would otherwise answer each other; the same text a while later is a
+    question again.
+    """
+    agent_id, assist = await _add_agent(hass, "The light is on")
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "light?")
+    freezer.tick(timedelta(seconds=5))
+    await _push(hass, client, entry, "2", "The light is on")
+    await _push(hass, client, entry, "3", "the  light is ON ")
+    assert len(assist.inputs) == 1
+    assert _sent(simulator) == [(BOB, "The light is on")]
+
+    # The same text from another contact is no echo of an answer to Bob.
+    await _push(hass, client, entry, "4", "The light is on", sender=ALICE)
+    assert len(assist.inputs) == 2
+
+    freezer.tick(timedelta(minutes=2))
+    await _push(hass, client, entry, "5", "The light is on")
+    assert len(assist.inputs) == 3
+    assert len(_sent(simulator)) == 3
+
+
+def _inbound_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+
+
+def _unfired(message_id: str, text: str) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "sender": BOB,
+        "recipient": OUR_NUMBER,
+        "message": text,
+        "received_at": "2024-07-15T21:05:09+02:00",
+        "keyword": None,
+    }
+
+
+async def test_a_redelivered_sms_is_answered_once(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """An SMS fired again after a kill (``redelivered``) is answered only if it was not before.
+
+    The first one was answered before the kill: fired again, it is not answered again. The
+    second was recorded but killed before it fired: it is answered once, when it fires.
+    """
+    agent_id, assist = agent
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "close the shutters")
+    assert _sent(simulator) == [(BOB, "Done: close the shutters")]
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    # What a kill between recording the pushes and recording them as fired leaves.
+    path = _inbound_path(hass, entry)
+    stored = json.loads(path.read_text("utf-8"))
+    stored["data"]["seen"]["id:2"] = stored["data"]["seen"]["id:1"]
+    stored["data"]["unfired"] = {
+        "id:1": _unfired("1", "close the shutters"),
+        "id:2": _unfired("2", "open the garage"),
+    }
+    path.write_text(json.dumps(stored), "utf-8")
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # The provider pushes them again too: handled already.
+    await _push(hass, client, entry, "1", "close the shutters")
+    await _push(hass, client, entry, "2", "open the garage")
+
+    assert sorted((e.data["message"], e.data.get("redelivered")) for e in events) == [
+        ("close the shutters", True),
+        ("open the garage", True),
+    ]
+    assert [i.text for i in assist.inputs] == ["close the shutters", "open the garage"]
+    assert _sent(simulator) == [
+        (BOB, "Done: close the shutters"),
+        (BOB, "Done: open the garage"),
+    ]
+
+
+async def test_the_chosen_agent_answers(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
+) -> None:
+    """Of two agents, the one chosen in the options answers; the other is never called."""
+    _, first = await _add_agent(hass, "first agent")
+    second_id, second = await _add_agent(hass, "second agent")
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: second_id})
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "hello")
+    assert first.inputs == []
+    assert [i.text for i in second.inputs] == ["hello"]
+    assert _sent(simulator) == [(BOB, "second agent")]
+
+
+async def test_home_assistants_agent_by_default_answers_what_it_cannot_understand(
+    hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
+) -> None:
+    """Without a chosen agent, Home Assistant's own answers; gibberish gets its own reply."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True})
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "xyzzy plugh frobnicate")
+    result = await conversation.async_converse(
+        hass, "xyzzy plugh frobnicate", None, Context(), language=hass.config.language
+    )
+    expected = result.response.speech["plain"]["speech"]
+    assert expected
+    assert _sent(simulator) == [(BOB, expected)]
+
+
+async def test_a_failing_agent_sends_nothing(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An agent that is gone: logged (number masked), nothing sent."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    entry = await _account(
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: "conversation.gone"}
+    )
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "hello")
+    assert _sent(simulator) == []
+    assert any("could not answer" in r.getMessage() for r in caplog.records)
+    assert all(BOB not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+
+
+async def test_assist_is_set_up_when_first_needed(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Where the conversation integration is not loaded, the first SMS to answer loads it.
+
+    (Received here without the webhook: the test client's HTTP server would refuse the views
+    that loading it adds, which Home Assistant's own server accepts.)
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True})
+    assert "conversation" not in hass.config.components
+    sms = InboundSms(
+        sender=BOB,
+        recipient=OUR_NUMBER,
+        message="xyzzy plugh frobnicate",
+        received_at=dt_util.utcnow(),
+        message_id="1",
+    )
+    assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "conversation" in hass.config.components
+    [(recipient, text)] = _sent(simulator)
+    assert recipient == BOB
+    assert text
+
+
+# --- the options form ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "offered"),
+    [("mobyt", True), ("smsfactor", True), ("netoxygen", False), ("sms123", False)],
+)
+async def test_the_option_is_offered_where_sms_are_received(
+    hass: HomeAssistant, simulator: RunningSimulator, provider: str, *, offered: bool
+) -> None:
+    """Only an account that receives SMS offers Assist: off, with Home Assistant's agent.
+
+    Its description says what Assist may control: the exposed entities.
+    """
+    entry = await setup_entry(hass, make_entry(simulator, provider, sender="Home"))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = result["data_schema"].schema
+    assert (CONF_ASSIST in schema) is offered
+    assert (CONF_ASSIST_AGENT in schema) is offered
+    if not offered:
+        return
+    defaults = {str(key): key.default() for key in schema if str(key).startswith("assist")}
+    assert defaults == {CONF_ASSIST: False, CONF_ASSIST_AGENT: DEFAULT_ASSIST_AGENT}
+    assert schema[CONF_ASSIST_AGENT].serialize() == {"selector": {"conversation_agent": {}}}
+    strings = json.loads(
+        (Path(__file__).parents[2] / "custom_components/sms_gateways/strings.json").read_text(
+            "utf-8"
+        )
+    )
+    description = strings["options"]["step"][provider]["data_description"][CONF_ASSIST]
+    assert "exposed entities" in description
+
+
+async def test_the_options_form_turns_it_on(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> None:
+    """Saved in the options form, the choice answers the next SMS (no reload)."""
+    agent_id, assist = agent
+    entry = await _account(hass, simulator)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_SENDER: "Home", CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_ASSIST] is True
+    client = await hass_client_no_auth()
+    await _push(hass, client, entry, "1", "status")
+    assert [i.text for i in assist.inputs] == ["status"]
+    assert _sent(simulator) == [(BOB, "Done: status")]
