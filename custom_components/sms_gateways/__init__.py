@@ -25,6 +25,7 @@ from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
     CONF_API_URL,
     CONF_CLOUDHOOK_URL,
+    CONF_DAILY_LIMIT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -54,6 +55,7 @@ from .notify import async_setup_legacy_notify, async_update_legacy_services
 from .outbox_watch import OutboxWatch
 from .sending import EntrySending, outbox_store
 from .services import async_setup_services
+from .spend import DailySpend, spend_store
 from .tracking import DeliveryTracker, deliveries_store
 from .webhook import (
     PushHandler,
@@ -79,6 +81,7 @@ LIVE_OPTIONS = frozenset(
         CONF_FALLBACK_ENTRY_ID,
         CONF_LOW_CREDITS_THRESHOLD,
         CONF_SCAN_INTERVAL,
+        CONF_DAILY_LIMIT,
     }
 )
 """Options read at each use: saving them needs no reload."""
@@ -155,6 +158,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     entry.async_on_unload(tracker.async_stop)
     await inbound.async_start()
     entry.async_on_unload(inbound.async_stop)
+    # Started before the send path, stopped after it: a send under way is counted and written.
+    spend = DailySpend(hass, entry)
     sending = EntrySending(hass, entry)
     outbox_watch = OutboxWatch(hass, entry)
     entry.runtime_data = SmsGatewaysData(
@@ -164,7 +169,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
         inbound=inbound,
         sending=sending,
         outbox_watch=outbox_watch,
+        spend=spend,
     )
+    await spend.async_start()
+    entry.async_on_unload(spend.async_stop)
     await sending.async_start()
     entry.async_on_unload(sending.async_stop)
     entry.async_on_unload(outbox_watch.async_start())
@@ -245,10 +253,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Forget what was stored for a removed entry: credits, deliveries, received SMS, outbox."""
+    """Forget what was stored for a removed entry: credits, deliveries, inbound, outbox, spend."""
     async_unregister_webhook(hass, entry)
     await async_delete_cloudhook(hass, entry.data)
     await credits_store(hass, entry.entry_id).async_remove()
     await outbox_store(hass, entry.entry_id).async_remove()
     await deliveries_store(hass, entry.entry_id).async_remove()
     await inbound_store(hass, entry.entry_id).async_remove()
+    await spend_store(hass, entry.entry_id).async_remove()

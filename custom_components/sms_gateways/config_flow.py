@@ -45,6 +45,7 @@ from .cloudhook import (
 from .const import (
     CONF_API_URL,
     CONF_CLOUDHOOK_URL,
+    CONF_DAILY_LIMIT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -618,6 +619,10 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         )
         schema[probatio.Optional(CONF_FALLBACK_ENTRY_ID)] = ConfigEntrySelector(
             ConfigEntrySelectorConfig(integration=DOMAIN)
+        )
+        # The spend guard: empty (or 0) is no limit.
+        schema[probatio.Optional(CONF_DAILY_LIMIT)] = NumberSelector(
+            NumberSelectorConfig(min=0, step=1, mode=NumberSelectorMode.BOX)
         )
         suggested = {
             **entry.options,

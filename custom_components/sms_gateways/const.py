@@ -52,6 +52,8 @@ MIN_GIVE_UP_AFTER: Final = 1
 MAX_GIVE_UP_AFTER: Final = 10080
 CONF_FALLBACK_ENTRY_ID: Final = "fallback_entry_id"
 """Another account that sends when this one certainly could not."""
+CONF_DAILY_LIMIT: Final = "daily_limit"
+"""SMS parts an account may send a day (local days); 0 or none: no limit."""
 
 # Recipient subentries
 SUBENTRY_RECIPIENT: Final = "recipient"
@@ -84,6 +86,7 @@ ATTR_BIRTHDAY: Final = "birthday"
 ATTR_VARIABLES: Final = ("variable_1", "variable_2", "variable_3")
 
 ISSUE_NO_CREDITS: Final = "no_credits"
+ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 
 # Events on the bus (fired by inbound SMS and delivery tracking)
 EVENT_INBOUND_SMS: Final = f"{DOMAIN}_inbound_sms"

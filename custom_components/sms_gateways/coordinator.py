@@ -46,6 +46,7 @@ from .tracking import DeliveryTracker
 if TYPE_CHECKING:
     from .outbox_watch import OutboxWatch
     from .sending import EntrySending
+    from .spend import DailySpend
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ class SmsGatewaysData:
     """The one send path of the account: fallback, outbox, gathered notify calls."""
     outbox_watch: OutboxWatch
     """How many SMS wait in the outbox, and the repair issue when they wait long."""
+    spend: DailySpend
+    """The SMS parts sent today, and the daily limit that refuses sends past it."""
     sent_listeners: list[SentListener] = field(default_factory=list)
 
     @callback

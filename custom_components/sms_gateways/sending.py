@@ -69,6 +69,7 @@ from .gateways import (
 from .gateways.encoding import analyze
 from .gateways.user_input import check_encodable, check_message
 from .helpers import build_sms, gateway_error
+from .spend import DailyLimitError
 from .storage import GroupedStore, WriteError
 from .tracking import DeliveryUpdate
 
@@ -383,13 +384,17 @@ async def _async_deliver(entry: SmsGatewaysConfigEntry, prepared: PreparedSms) -
     """Send through the account, count the credits, hand what it took on for tracking.
 
     Raises:
+        DailyLimitError: the account's daily limit refuses it; no request was made.
         GatewayError: the provider refused the whole send, or may or may not have taken it.
     """
     runtime = entry.runtime_data
     gateway = runtime.gateway
+    # Spend guard: refused past the daily limit (DailyLimitError, nothing sent); counts what
+    # the provider was handed once the request ends.
+    spending = runtime.spend.async_reserve(prepared)
     try:
-        with runtime.tracker.async_sending():
-            result = await gateway.send(prepared.sms)
+        with runtime.tracker.async_sending(), spending:
+            result = spending.sent(await gateway.send(prepared.sms))
     except GatewayError:
         raise
     except Exception as err:
@@ -691,6 +696,9 @@ class EntrySending:
             return None
         try:
             return await _async_deliver(fallback, prepared)
+        except DailyLimitError as err:  # spend guard: the fallback's own limit; nothing sent
+            _LOGGER.warning("The fallback account %s cannot send it: %s", fallback.title, err)
+            return None
         except GatewayError as err:
             if not certainly_not_sent(err):
                 raise gateway_error(self.hass, fallback, err, sending=True) from err
