@@ -16,7 +16,8 @@ import logging
 from types import TracebackType
 from typing import Any, Self
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -147,7 +148,9 @@ class DailySpend:
         self._refused_at: int | None = None
         """The limit that refused a send today (the repair issue is up), else None."""
         self._listeners: list[CALLBACK_TYPE] = []
-        self._unsubs: list[CALLBACK_TYPE] = []
+        self._unsub_options: CALLBACK_TYPE | None = None
+        self._unsub_stop: CALLBACK_TYPE | None = None
+        self._unsub_midnight: CALLBACK_TYPE | None = None
 
     @property
     def limit(self) -> int | None:
@@ -169,15 +172,22 @@ class DailySpend:
                 self._refused_at = int(refused_at) if refused_at is not None else None
             except TypeError, ValueError:
                 _LOGGER.debug("Ignoring a malformed count of the day for %s", self.entry.title)
-        self._unsubs.append(self.entry.add_update_listener(self._async_options_updated))
+        self._unsub_options = self.entry.add_update_listener(self._async_options_updated)
+        self._unsub_stop = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._async_hass_stop
+        )
         self._schedule_midnight()
         self._async_update_issue()
 
     async def async_stop(self) -> None:
         """Stop following the day; write the count (the issue is raised again at the next start)."""
-        for unsub in self._unsubs:
-            unsub()
-        self._unsubs.clear()
+        if self._unsub_options is not None:
+            self._unsub_options()
+            self._unsub_options = None
+        if self._unsub_stop is not None:
+            self._unsub_stop()
+            self._unsub_stop = None
+        self._cancel_midnight()
         await self._store.async_close()
         ir.async_delete_issue(self.hass, DOMAIN, daily_limit_issue_id(self.entry.entry_id))
 
@@ -255,14 +265,28 @@ class DailySpend:
 
     @callback
     def _schedule_midnight(self) -> None:
-        self._unsubs.append(
-            async_track_point_in_utc_time(self.hass, self._async_midnight, _resets_at(self.day))
+        self._cancel_midnight()
+        self._unsub_midnight = async_track_point_in_utc_time(
+            self.hass, self._async_midnight, _resets_at(self.day)
         )
 
     @callback
+    def _cancel_midnight(self) -> None:
+        if self._unsub_midnight is not None:
+            self._unsub_midnight()
+            self._unsub_midnight = None
+
+    @callback
     def _async_midnight(self, _now: datetime) -> None:
+        self._unsub_midnight = None
         self._roll()
         self._schedule_midnight()
+
+    @callback
+    def _async_hass_stop(self, _event: Event) -> None:
+        """Home Assistant stops (an entry that failed to unload stays): no timer is left."""
+        self._unsub_stop = None
+        self._cancel_midnight()
 
     async def _async_options_updated(
         self, _hass: HomeAssistant, _entry: SmsGatewaysConfigEntry

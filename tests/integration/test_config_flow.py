@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
+    CONF_DAILY_LIMIT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -396,6 +397,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_KEEP_TRYING,
         CONF_GIVE_UP_AFTER,
         CONF_FALLBACK_ENTRY_ID,
+        CONF_DAILY_LIMIT,
     ]
     assert "/api/webhook/" in result["description_placeholders"]["webhook_url"]
     flow_id = result["flow_id"]
@@ -450,6 +452,7 @@ async def test_options_without_polling(
         CONF_KEEP_TRYING,
         CONF_GIVE_UP_AFTER,
         CONF_FALLBACK_ENTRY_ID,
+        CONF_DAILY_LIMIT,
     ]
     assert _is_required(result, CONF_SENDER)
     result = await hass.config_entries.options.async_configure(
