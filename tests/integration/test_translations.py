@@ -65,7 +65,13 @@ def test_strings_are_the_english_texts() -> None:
 def test_every_raised_error_is_translated() -> None:
     """Each translation key an error is raised with has its message."""
     source = _source(
-        "helpers.py", "services.py", "coordinator.py", "notify.py", "sending.py", "loading.py"
+        "helpers.py",
+        "services.py",
+        "coordinator.py",
+        "notify.py",
+        "sending.py",
+        "loading.py",
+        "spend.py",
     )
     used = set(re.findall(r'translation_key="([a-z_]+)"', source))
     used |= set(re.findall(r'^\s+key(?:, \w+)* = "([a-z_]+)"', source, re.MULTILINE))
