@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 import json
 from pathlib import Path
@@ -381,3 +382,20 @@ async def test_removing_the_entry_takes_its_issue(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert _issue(hass, entry) is None
+
+
+async def test_sends_at_the_same_time_cannot_both_pass(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Parts are reserved before the request leaves: two sends at once do not both fit in 3."""
+    entry = await _limited(hass, simulator, 3)
+    results = await asyncio.gather(
+        call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="One"),
+        call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Two"),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, ServiceValidationError)]
+    assert len(refused) == 1
+    assert refused[0].translation_key == "daily_limit_reached"
+    assert len(_sent(simulator)) == 2
+    assert _sent_today(hass, entry) == "2"
