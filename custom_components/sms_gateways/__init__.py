@@ -24,6 +24,7 @@ from .const import (
     CONF_ASSIST,
     CONF_ASSIST_AGENT,
     CONF_CLOUDHOOK_URL,
+    CONF_DAILY_LIMIT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -49,6 +50,7 @@ from .outbox_watch import OutboxWatch
 from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData, entry_gateway
 from .sending import EntrySending
 from .services import async_setup_services
+from .spend import DailySpend, spend_store
 from .tracking import DeliveryTracker, deliveries_store
 from .webhook import (
     PushHandler,
@@ -76,6 +78,7 @@ LIVE_OPTIONS = frozenset(
         CONF_SCAN_INTERVAL,
         CONF_ASSIST,
         CONF_ASSIST_AGENT,
+        CONF_DAILY_LIMIT,
     }
 )
 """Options read at each use: saving them needs no reload."""
@@ -144,7 +147,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
     entry.async_on_unload(tracker.async_stop)
     await inbound.async_start()
     entry.async_on_unload(inbound.async_stop)
-    sending = EntrySending(hass, entry, gateway=gateway, coordinator=coordinator, tracker=tracker)
+    # Started before the send path, stopped after it: a send under way is counted and written.
+    spend = DailySpend(hass, entry)
+    sending = EntrySending(
+        hass,
+        entry,
+        gateway=gateway,
+        coordinator=coordinator,
+        tracker=tracker,
+        spend=spend,
+    )
     outbox_watch = OutboxWatch(hass, sending)
     entry.runtime_data = SmsGatewaysData(
         gateway=gateway,
@@ -153,7 +165,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
         inbound=inbound,
         sending=sending,
         outbox_watch=outbox_watch,
+        spend=spend,
     )
+    await spend.async_start()
+    entry.async_on_unload(spend.async_stop)
     await sending.async_start()
     entry.async_on_unload(sending.async_stop)
     # Answers from Assist: listens to the received SMS, answers trusted contacts when on.
@@ -238,7 +253,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Forget what was stored for a removed entry: credits, deliveries, received SMS, outbox."""
+    """Forget what was stored for a removed entry: credits, deliveries, inbound, outbox, spend."""
     async_unregister_webhook(hass, entry)
     await async_delete_cloudhook(hass, entry.data)
     await credits_store(hass, entry.entry_id).async_remove()
@@ -246,3 +261,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
     await deliveries_store(hass, entry.entry_id).async_remove()
     await inbound_store(hass, entry.entry_id).async_remove()
     await assist_store(hass, entry.entry_id).async_remove()
+    await spend_store(hass, entry.entry_id).async_remove()

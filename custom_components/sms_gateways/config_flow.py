@@ -49,6 +49,7 @@ from .const import (
     CONF_ASSIST,
     CONF_ASSIST_AGENT,
     CONF_CLOUDHOOK_URL,
+    CONF_DAILY_LIMIT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -617,6 +618,10 @@ class SmsGatewaysOptionsFlow(OptionsFlow):
         )
         schema[probatio.Optional(CONF_FALLBACK_ENTRY_ID)] = ConfigEntrySelector(
             ConfigEntrySelectorConfig(integration=DOMAIN)
+        )
+        # The spend guard: empty (or 0) is no limit.
+        schema[probatio.Optional(CONF_DAILY_LIMIT)] = NumberSelector(
+            NumberSelectorConfig(min=0, step=1, mode=NumberSelectorMode.BOX)
         )
         if _receives(gateway):
             # Answers from Assist, to trusted contacts only; it controls the exposed entities.

@@ -59,6 +59,8 @@ CONF_ASSIST_AGENT: Final = "assist_agent"
 DEFAULT_ASSIST_AGENT: Final = "conversation.home_assistant"
 """Home Assistant's own agent (``conversation.HOME_ASSISTANT_AGENT``), named here so that the
 config flow does not import the conversation integration."""
+CONF_DAILY_LIMIT: Final = "daily_limit"
+"""SMS parts an account may send a day (local days); 0 or none: no limit."""
 
 # Recipient subentries
 SUBENTRY_RECIPIENT: Final = "recipient"
@@ -91,6 +93,7 @@ ATTR_BIRTHDAY: Final = "birthday"
 ATTR_VARIABLES: Final = ("variable_1", "variable_2", "variable_3")
 
 ISSUE_NO_CREDITS: Final = "no_credits"
+ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 
 # Events on the bus (fired by inbound SMS and delivery tracking)
 EVENT_INBOUND_SMS: Final = f"{DOMAIN}_inbound_sms"

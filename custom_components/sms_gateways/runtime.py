@@ -20,6 +20,7 @@ from .inbound import InboundReceiver
 from .outbox_watch import OutboxWatch
 from .send_request import SentListener
 from .sending import EntrySending
+from .spend import DailySpend
 from .tracking import DeliveryTracker
 
 type SmsGatewaysConfigEntry = ConfigEntry[SmsGatewaysData]
@@ -39,6 +40,8 @@ class SmsGatewaysData:
     """The one send path of the account: fallback, outbox, gathered notify calls."""
     outbox_watch: OutboxWatch
     """How many SMS wait in the outbox, and the repair issue when they wait long."""
+    spend: DailySpend
+    """The SMS parts sent today, and the daily limit that refuses sends past it."""
 
     @callback
     def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:

@@ -68,6 +68,7 @@ from .send_request import (
     certainly_not_sent,
     unreachable,
 )
+from .spend import DailyLimitError, DailySpend
 from .storage import GroupedStore, WriteError
 from .tracking import DeliveryTracker
 from .translated_errors import gateway_error
@@ -89,6 +90,7 @@ class EntrySending:
         gateway: SmsGateway,
         coordinator: SmsGatewaysCoordinator,
         tracker: DeliveryTracker,
+        spend: DailySpend,
     ) -> None:
         """Nothing is read or tried until ``async_start``."""
         self.hass = hass
@@ -96,6 +98,7 @@ class EntrySending:
         self.gateway = gateway
         self.coordinator = coordinator
         self.tracker = tracker
+        self.spend = spend
         self._sent_listeners: list[SentListener] = []
         self._store = GroupedStore(
             hass, outbox_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
@@ -228,12 +231,16 @@ class EntrySending:
         """Send through the account, count the credits, hand what it took on for tracking.
 
         Raises:
+            DailyLimitError: the account's daily limit refuses it; no request was made.
             GatewayError: the provider refused the whole send, or may or may not have taken it.
         """
         gateway = self.gateway
+        # Spend guard: refused past the daily limit (DailyLimitError, nothing sent); counts what
+        # the provider was handed once the request ends.
+        spending = self.spend.async_reserve(prepared)
         try:
-            with self.tracker.async_sending():
-                result = await gateway.send(prepared.sms)
+            with self.tracker.async_sending(), spending:
+                result = spending.sent(await gateway.send(prepared.sms))
         except GatewayError:
             raise
         except Exception as err:
@@ -423,6 +430,9 @@ class EntrySending:
             return None
         try:
             return await fallback._async_deliver(prepared)  # noqa: SLF001  # the one send path
+        except DailyLimitError as err:  # spend guard: the fallback's own limit; nothing sent
+            _LOGGER.warning("The fallback account %s cannot send it: %s", title, err)
+            return None
         except GatewayError as err:
             if not certainly_not_sent(err):
                 raise fallback.error(err, sending=True) from err

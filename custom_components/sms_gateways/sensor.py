@@ -1,4 +1,7 @@
-"""Sensors: credits (Mobyt: per type and country too), account status, last delivery status."""
+"""Sensors: credits (Mobyt: per type and country too), account status, last delivery status.
+
+And, read from the send path, the SMS waiting in the outbox and the SMS parts sent today.
+"""
 
 from __future__ import annotations
 
@@ -116,7 +119,9 @@ async def async_setup_entry(
 
     _async_add_credit_lines()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_credit_lines))
-    async_add_entities([LastDeliveryStatusSensor(entry), OutboxSensor(entry)])
+    async_add_entities(
+        [LastDeliveryStatusSensor(entry), OutboxSensor(entry), SentTodaySensor(entry)]
+    )
 
 
 class SmsGatewaysSensor(SmsGatewaysEntity, SensorEntity):
@@ -259,3 +264,43 @@ class OutboxSensor(SensorEntity):
     def native_value(self) -> int:
         """How many SMS wait (one per recipient)."""
         return self._watch.waiting
+
+
+SENT_TODAY = SensorEntityDescription(
+    key="sent_today",
+    translation_key="sent_today",
+    # A total that starts again at local midnight, and says when: long-term statistics add
+    # each day's parts from zero, even a day whose first value they did not see.
+    state_class=SensorStateClass.TOTAL,
+)
+
+
+class SentTodaySensor(SensorEntity):
+    """The SMS parts the account's provider was handed today (those the daily limit counts)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description = SENT_TODAY
+
+    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
+        """The count of the account's spend guard."""
+        self._spend = entry.runtime_data.spend
+        self._attr_unique_id = f"{entry.unique_id}_{SENT_TODAY.key}"
+        self._attr_device_info = account_device_info(entry)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the count."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._spend.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> int:
+        """SMS parts sent today (each recipient's parts count)."""
+        return self._spend.sent_today
+
+    @property
+    @override
+    def last_reset(self) -> datetime:
+        """Local midnight, when today's count began."""
+        return self._spend.day_started

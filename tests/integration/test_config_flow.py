@@ -28,6 +28,7 @@ from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_ASSIST,
     CONF_ASSIST_AGENT,
+    CONF_DAILY_LIMIT,
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
@@ -399,6 +400,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_KEEP_TRYING,
         CONF_GIVE_UP_AFTER,
         CONF_FALLBACK_ENTRY_ID,
+        CONF_DAILY_LIMIT,
         CONF_ASSIST,
         CONF_ASSIST_AGENT,
     ]
@@ -457,6 +459,7 @@ async def test_options_without_polling(
         CONF_KEEP_TRYING,
         CONF_GIVE_UP_AFTER,
         CONF_FALLBACK_ENTRY_ID,
+        CONF_DAILY_LIMIT,
         CONF_ASSIST,
         CONF_ASSIST_AGENT,
     ]

@@ -1,25 +1,30 @@
-"""Nothing private in the recorder's history: numbers and texts stay in the live states only."""
+"""The recorder: nothing private in its history; the daily parts in its long-term statistics."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
+    do_adhoc_statistics,
+    statistics_during_period,
 )
 
 from tests.conftest import RunningSimulator
 
 from .common import call_action, entity_id_of, setup_entry, webhook_path
-from .conftest import ALICE, make_entry
+from .conftest import ALICE, BOB, make_entry
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -91,3 +96,40 @@ async def test_numbers_and_texts_stay_out_of_the_recorder(
     assert not any("contact" in attributes for attributes in recorded)
     assert any("trusted" in attributes for attributes in recorded)
     assert any("received_at" in attributes for attributes in recorded)  # the rest is kept
+
+
+async def test_long_term_statistics_add_each_days_parts(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The parts sent today reset at midnight; the statistics' sum goes on: 3 + 2 = 5."""
+    day_end = dt_util.parse_datetime("2026-12-07 23:50:00-08:00")
+    assert day_end is not None
+    freezer.move_to(day_end)
+    entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
+    sensor = entity_id_of(hass, entry, "sensor", "sent_today")
+    freezer.tick(timedelta(minutes=1))
+    await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Late")
+    freezer.tick(timedelta(minutes=1))
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Later")
+    assert hass.states.get(sensor).state == "3"
+    freezer.move_to(day_end + timedelta(minutes=10, seconds=1))  # local midnight
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(sensor).state == "0"
+    freezer.tick(timedelta(minutes=1))
+    await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Early")
+    assert hass.states.get(sensor).state == "2"
+    await async_wait_recording_done(hass)
+
+    freezer.tick(timedelta(minutes=5))
+    for start in (0, 5, 10):
+        do_adhoc_statistics(hass, start=dt_util.as_utc(day_end + timedelta(minutes=start)))
+        await async_wait_recording_done(hass)
+    stats = await recorder_mock.async_add_executor_job(
+        partial(statistics_during_period, hass, dt_util.as_utc(day_end), period="5minute")
+    )
+    sums = [(row["state"], row["sum"]) for row in stats[sensor]]
+    assert sums == [(3.0, 3.0), (3.0, 3.0), (2.0, 5.0)]

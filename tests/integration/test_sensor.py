@@ -30,6 +30,7 @@ async def _next_credit_check(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.freeze_time("2026-12-07 12:00:00+00:00")  # the parts sent today: since midnight
 @pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
 @pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
 async def test_sensors(
