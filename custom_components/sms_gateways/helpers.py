@@ -50,6 +50,7 @@ from .gateways import (
     SendTimeRangeError,
     TooManyRecipientsError,
     UnsupportedOperationError,
+    outcome_cause,
 )
 
 # The send options a provider may not have, and the capability each needs.
@@ -153,7 +154,7 @@ def _outcome_unknown(
         return None
     if isinstance(err, GatewayConnectionError) and not err.request_sent:
         return None
-    detail = {**names, "error": str(err)}
+    detail = {**names, "error": outcome_cause(str(err))}
     if canceling is not None:
         return "cancel_outcome_unknown", {**detail, "message_id": canceling}
     if not sending:

@@ -65,6 +65,7 @@ from .gateways import (
     SendTimeError,
     SendTimeRangeError,
     mask_numbers,
+    outcome_cause,
 )
 from .gateways.encoding import analyze
 from .gateways.user_input import check_encodable, check_message
@@ -554,7 +555,7 @@ class EntrySending:
     def _not_taken(self, outcome: RecipientOutcome) -> HomeAssistantError:
         """The error of a recipient the provider did not take: refused, or maybe taken."""
         provider = self._title_of(outcome.sent_by)
-        error = outcome.error or outcome.error_code or ""
+        error = outcome_cause(outcome.error or outcome.error_code or "")
         if outcome.status is not DeliveryStatus.UNKNOWN:
             return HomeAssistantError(
                 translation_domain=DOMAIN,
