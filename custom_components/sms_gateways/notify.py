@@ -219,8 +219,10 @@ class SmsNotificationService(BaseNotificationService):
         # A name belongs to the first account set up with that title, loaded or not, so that
         # it never moves to another account while its own reloads, nor between restarts.
         wanted: dict[str, str] = {}
+        titles: dict[str, str] = {}
         for entry in self._entries:
             wanted.setdefault(slugify(entry.title), entry.entry_id)
+            titles[entry.entry_id] = entry.title
         for name in [name for name in self._accounts if name not in wanted]:
             del self._accounts[name]
             self.hass.services.async_remove(NOTIFY_DOMAIN, name)
@@ -232,10 +234,11 @@ class SmsNotificationService(BaseNotificationService):
                     NOTIFY_DOMAIN, name, self._async_account_service, schema=NOTIFY_SERVICE_SCHEMA
                 )
             self._accounts[name] = entry_id
-            entry = self.hass.config_entries.async_get_entry(entry_id)
-            title = entry.title if entry is not None else name
             async_set_service_schema(
-                self.hass, NOTIFY_DOMAIN, name, self._description(texts, "notify_account", title)
+                self.hass,
+                NOTIFY_DOMAIN,
+                name,
+                self._description(texts, "notify_account", titles[entry_id]),
             )
         for entry in self._entries:
             if entry.entry_id in self._accounts.values() or entry.entry_id in self._warned:
@@ -321,6 +324,13 @@ class SmsNotificationService(BaseNotificationService):
         loaded = {entry.entry_id for entry in entries if await async_wait_loaded(self.hass, entry)}
         entries = sorted(entries, key=lambda entry: entry.entry_id not in loaded)
         numbers = _numbers_by_entry(entries, fields.get(ATTR_TARGET) or [])
+        if not numbers and len(entries) == 1:
+            # Only an account without any recipient is told to add one.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="notify_account_no_recipients",
+                translation_placeholders={"account": entries[0].title},
+            )
         if not numbers:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="notify_no_recipients"
@@ -367,8 +377,8 @@ def _numbers_by_entry(
     """
     if not targets:
         if len(entries) == 1:
-            # The account's own error says to add a recipient to it.
-            return {entries[0].entry_id: recipient_numbers(entries[0])}
+            own = recipient_numbers(entries[0])
+            return {entries[0].entry_id: own} if own else {}
         # A number several accounts list (a fallback account's copy) gets one message.
         every: dict[str, list[str]] = {}
         seen: set[str] = set()

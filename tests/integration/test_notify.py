@@ -162,7 +162,10 @@ async def test_legacy_service_without_recipients(
         await hass.services.async_call(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True
         )
-    assert err.value.translation_key == "no_recipients"
+    assert err.value.translation_key == "notify_account_no_recipients"
+    assert str(err.value) == (
+        "No recipient: give a target, or add a recipient to Mobyt demo (it has none yet)"
+    )
 
 
 CAROL = "+33698765432"
