@@ -18,6 +18,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.util import dt as dt_util
 import pytest
@@ -391,3 +392,36 @@ async def test_account_service_while_its_account_unloads(
         await _notify(hass, "netoxygen_demo", message="Lost?")
     assert err.value.translation_key == "notify_account_not_loaded"
     assert _sent(simulator) == []
+
+
+async def test_recipients_are_devices_and_the_account_the_one_service(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """The integration's page counts one service per account, and each recipient as a device.
+
+    The frontend counts a device whose ``entry_type`` is ``service`` among the services and any
+    other among the devices. A recipient's device registered as a service by an earlier
+    version becomes a device at the next start.
+    """
+    entry = make_entry(simulator, "netoxygen", recipients={"Alice": ALICE, "Bob": BOB})
+    entry.add_to_hass(hass)
+    registry = dr.async_get(hass)
+    alice = next(s for s in entry.subentries.values() if s.title == "Alice")
+    registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        config_subentry_id=alice.subentry_id,
+        identifiers={("sms_gateways", f"{entry.entry_id}_{alice.subentry_id}")},
+        entry_type=dr.DeviceEntryType.SERVICE,
+        manufacturer="NetOxygen",
+        name="NetOxygen demo Alice",
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    assert sorted((d.name or "", d.entry_type, d.manufacturer) for d in devices) == [
+        ("NetOxygen demo", dr.DeviceEntryType.SERVICE, "NetOxygen"),
+        ("NetOxygen demo Alice", None, None),
+        ("NetOxygen demo Bob", None, None),
+    ]
+    account = next(d for d in devices if d.name == "NetOxygen demo")
+    assert all(d.via_device_id == account.id for d in devices if d is not account)
