@@ -28,11 +28,17 @@ def account_device_info(entry: SmsGatewaysConfigEntry) -> DeviceInfo:
 def recipient_device_info(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry
 ) -> DeviceInfo:
-    """The device of one recipient, reached through the account's device."""
+    """The device of one recipient, reached through the account's device.
+
+    The recipient's phone, not a service: Home Assistant counts only the account among the
+    integration's services. Its maker is unknown, so none is named (not the provider). Both
+    are given explicitly, so that a device registered as a service by an earlier version is
+    updated.
+    """
     return DeviceInfo(
-        entry_type=DeviceEntryType.SERVICE,
+        entry_type=None,
         identifiers={(DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")},
-        manufacturer=entry.runtime_data.gateway.title,
+        manufacturer=None,
         model="SMS recipient",
         # Named after the account too, so that its notify entity is notify.<account>_<recipient>.
         name=f"{entry.title} {subentry.title}",

@@ -8,8 +8,11 @@ the loaded accounts:
 - ``notify.<account>`` per account, as before: ``target`` numbers or names of its recipients,
   every recipient of the account without one;
 - ``notify.sms_gateways``: ``target`` recipient names (numbers when a single account is
-  loaded), every recipient of every account without one;
-- ``notify.sms_gateways_<account>_<recipient>`` per recipient (the platform's targets).
+  loaded), every recipient of every account without one.
+
+No service per recipient: the recipient's notify entity serves it. Home Assistant shows a
+legacy service with the name and description it was registered with, so they are written in
+the system's language from our ``services`` translations.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_DESCRIPTION, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import discovery
+from homeassistant.helpers import discovery, translation
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.service import async_set_service_schema
@@ -157,7 +160,7 @@ def _target_name(entry: SmsGatewaysConfigEntry, subentry: ConfigSubentry) -> str
 
 
 class SmsNotificationService(BaseNotificationService):
-    """The legacy services: ``notify.sms_gateways``, one per recipient and one per account."""
+    """The legacy services: ``notify.sms_gateways`` and one per account."""
 
     def __init__(self) -> None:
         """No account yet: they come and go with their entries."""
@@ -170,16 +173,6 @@ class SmsNotificationService(BaseNotificationService):
         """Every account that is not disabled, loaded or not (a call waits for it)."""
         return self.hass.config_entries.async_entries(DOMAIN, include_disabled=False)
 
-    @property
-    @override
-    def targets(self) -> dict[str, str]:
-        """Every recipient of every account: "<account> <recipient>" -> its slug."""
-        return {
-            _target_name(entry, subentry): slugify(_target_name(entry, subentry))
-            for entry in self._entries
-            for subentry in recipient_subentries(entry)
-        }
-
     @override
     async def async_register_services(self) -> None:
         """Bring the services in line with the loaded accounts; none without an account."""
@@ -187,33 +180,38 @@ class SmsNotificationService(BaseNotificationService):
             await self.async_unregister_services()
             return
         await super().async_register_services()
+        texts = await translation.async_get_translations(
+            self.hass, self.hass.config.language, "services", [DOMAIN]
+        )
+        async_set_service_schema(
+            self.hass,
+            NOTIFY_DOMAIN,
+            self._service_name,
+            self._description(texts, "notify_all_accounts", ""),
+        )
         # A name belongs to the first account set up with that title, loaded or not, so that
         # it never moves to another account while its own reloads, nor between restarts.
         wanted: dict[str, str] = {}
+        titles: dict[str, str] = {}
         for entry in self._entries:
             wanted.setdefault(slugify(entry.title), entry.entry_id)
+            titles[entry.entry_id] = entry.title
         for name in [name for name in self._accounts if name not in wanted]:
             del self._accounts[name]
             self.hass.services.async_remove(NOTIFY_DOMAIN, name)
         for name, entry_id in wanted.items():
-            if name in self._accounts:
-                self._accounts[name] = entry_id
-                continue
-            if self.hass.services.has_service(NOTIFY_DOMAIN, name):
-                continue
+            if name not in self._accounts:
+                if self.hass.services.has_service(NOTIFY_DOMAIN, name):
+                    continue
+                self.hass.services.async_register(
+                    NOTIFY_DOMAIN, name, self._async_account_service, schema=NOTIFY_SERVICE_SCHEMA
+                )
             self._accounts[name] = entry_id
-            self.hass.services.async_register(
-                NOTIFY_DOMAIN, name, self._async_account_service, schema=NOTIFY_SERVICE_SCHEMA
-            )
             async_set_service_schema(
                 self.hass,
                 NOTIFY_DOMAIN,
                 name,
-                {
-                    CONF_NAME: f"Send an SMS with {name}",
-                    CONF_DESCRIPTION: f"Sends an SMS through the account {name}.",
-                    "fields": self.services_dict[SERVICE_NOTIFY]["fields"],
-                },
+                self._description(texts, "notify_account", titles[entry_id]),
             )
         for entry in self._entries:
             if entry.entry_id in self._accounts.values() or entry.entry_id in self._warned:
@@ -226,6 +224,27 @@ class SmsNotificationService(BaseNotificationService):
                 DOMAIN,
                 entry.title,
             )
+
+    def _description(self, texts: dict[str, str], key: str, account: str) -> dict[str, Any]:
+        """The name, description and fields of a service, in the system's language."""
+
+        def text(path: str) -> str:
+            return texts.get(f"component.{DOMAIN}.services.{key}.{path}", "").replace(
+                "{account}", account
+            )
+
+        return {
+            CONF_NAME: text("name"),
+            CONF_DESCRIPTION: text("description"),
+            "fields": {
+                field: {
+                    **spec,
+                    CONF_NAME: text(f"fields.{field}.name"),
+                    CONF_DESCRIPTION: text(f"fields.{field}.description"),
+                }
+                for field, spec in self.services_dict[SERVICE_NOTIFY]["fields"].items()
+            },
+        }
 
     @override
     async def async_unregister_services(self) -> None:
@@ -250,7 +269,7 @@ class SmsNotificationService(BaseNotificationService):
 
     @override
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
-        """``notify.sms_gateways`` and the recipients' services: through every account."""
+        """``notify.sms_gateways``: through every account."""
         await self._async_send(self._entries, message, kwargs)
 
     async def _async_send(
@@ -278,6 +297,13 @@ class SmsNotificationService(BaseNotificationService):
         loaded = {entry.entry_id for entry in entries if await async_wait_loaded(self.hass, entry)}
         entries = sorted(entries, key=lambda entry: entry.entry_id not in loaded)
         numbers = _numbers_by_entry(entries, fields.get(ATTR_TARGET) or [])
+        if not numbers and len(entries) == 1:
+            # Only an account without any recipient is told to add one.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="notify_account_no_recipients",
+                translation_placeholders={"account": entries[0].title},
+            )
         if not numbers:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="notify_no_recipients"
@@ -324,8 +350,8 @@ def _numbers_by_entry(
     """
     if not targets:
         if len(entries) == 1:
-            # The account's own error says to add a recipient to it.
-            return {entries[0].entry_id: recipient_numbers(entries[0])}
+            own = recipient_numbers(entries[0])
+            return {entries[0].entry_id: own} if own else {}
         # A number several accounts list (a fallback account's copy) gets one message.
         every: dict[str, list[str]] = {}
         seen: set[str] = set()

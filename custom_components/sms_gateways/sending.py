@@ -52,6 +52,7 @@ from .gateways import (
     SendTimeRangeError,
     SmsGateway,
     mask_numbers,
+    outcome_cause,
 )
 from .gateways.encoding import analyze
 from .gateways.user_input import check_encodable, check_message
@@ -294,7 +295,7 @@ class EntrySending:
     def not_taken(self, outcome: RecipientOutcome) -> HomeAssistantError:
         """The error of a recipient the provider did not take: refused, or maybe taken."""
         provider = self.title_of(outcome.sent_by)
-        error = outcome.error or outcome.error_code or ""
+        error = outcome_cause(outcome.error or outcome.error_code or "")
         if outcome.status is not DeliveryStatus.UNKNOWN:
             return HomeAssistantError(
                 translation_domain=DOMAIN,

@@ -167,7 +167,12 @@ async def _send_sms(
 ) -> ServiceResponse:
     request = SendRequest.of(call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE], call.data)
     report = await entry.runtime_data.sending.async_send(request)
-    return report.as_response()
+    response = report.as_response()
+    for message in response["messages"]:
+        # The id is for automations, the title for a person (this account or its fallback).
+        sent_by = hass.config_entries.async_get_entry(message["sent_by"])
+        message["sent_by_title"] = sent_by.title if sent_by is not None else None
+    return response
 
 
 async def _preview_sms(

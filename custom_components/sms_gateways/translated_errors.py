@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
-from .gateways import SmsGateway, errors
+from .gateways import SmsGateway, errors, outcome_cause
 
 
 def _outcome_unknown(
@@ -25,7 +25,7 @@ def _outcome_unknown(
         return None
     if isinstance(err, errors.GatewayConnectionError) and not err.request_sent:
         return None
-    detail = {**names, "error": str(err)}
+    detail = {**names, "error": outcome_cause(str(err))}
     if canceling is not None:
         return "cancel_outcome_unknown", {**detail, "message_id": canceling}
     if not sending:

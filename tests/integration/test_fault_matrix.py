@@ -254,6 +254,11 @@ async def test_fault(
         assert placeholders["provider"] == matrix.gateway.title
         # The provider's or the adapter's words are quoted in {error}; ours never say "refused".
         assert "refused" not in str(err.value).replace(placeholders["error"], "").lower()
+        # What the user reads says each thing once, the cause in the provider's words.
+        text = str(err.value).lower()
+        assert text.count("may have been") == 1, text
+        assert text.count("not sent again") == 1, text
+        assert text.count("before sending again") <= 1, text
     if fault == "no_credits":
         assert credits_during in ("0", "0.0", STATE_UNKNOWN)
     else:

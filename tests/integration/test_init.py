@@ -40,15 +40,14 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     service = slugify(entry.title)
     assert entry.state is ConfigEntryState.LOADED
     notify_services = hass.services.async_services_for_domain(NOTIFY_DOMAIN)
-    assert {service, DOMAIN, f"{DOMAIN}_{service}_alice"} <= set(notify_services)
+    assert {service, DOMAIN} <= set(notify_services)
+    assert f"{DOMAIN}_{service}_alice" not in notify_services  # the recipient's entity serves it
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
     # The services stay while the entry exists: a call says it is not loaded, never nothing.
-    assert {service, DOMAIN, f"{DOMAIN}_{service}_alice"} <= set(
-        hass.services.async_services_for_domain(NOTIFY_DOMAIN)
-    )
+    assert {service, DOMAIN} <= set(hass.services.async_services_for_domain(NOTIFY_DOMAIN))
     assert all(
         state.state == STATE_UNAVAILABLE
         for state in hass.states.async_all()

@@ -18,6 +18,8 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -161,7 +163,10 @@ async def test_legacy_service_without_recipients(
         await hass.services.async_call(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True
         )
-    assert err.value.translation_key == "no_recipients"
+    assert err.value.translation_key == "notify_account_no_recipients"
+    assert str(err.value) == (
+        "No recipient: give a target, or add a recipient to Mobyt demo (it has none yet)"
+    )
 
 
 CAROL = "+33698765432"
@@ -193,12 +198,8 @@ async def test_legacy_services_follow_the_entries(
 ) -> None:
     """One platform for every account: entries loaded, unloaded and reloaded update it."""
     netoxygen = init_integration
-    assert _our_services(hass) == {
-        "sms_gateways",
-        "netoxygen_demo",
-        "sms_gateways_netoxygen_demo_alice",
-        "sms_gateways_netoxygen_demo_bob",
-    }
+    # No service per recipient: the recipients' notify entities serve them.
+    assert _our_services(hass) == {"sms_gateways", "netoxygen_demo"}
     # With a single account, notify.sms_gateways takes numbers and recipients' names too.
     await _notify(hass, "sms_gateways", message="One", target=[ALICE])
     await _notify(hass, "sms_gateways", message="Two", target=["Bob"])
@@ -210,7 +211,7 @@ async def test_legacy_services_follow_the_entries(
 
     # A second account: its services appear, no restart.
     sms123 = await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
-    assert _our_services(hass) >= {"123_sms_net_demo", "sms_gateways_123_sms_net_demo_carol"}
+    assert _our_services(hass) == {"sms_gateways", "netoxygen_demo", "123_sms_net_demo"}
     await _notify(hass, "sms_gateways", message="Everyone", title="Fire")
     # Bob is a recipient of both accounts: one message, through the first account.
     assert _sent(simulator) == [
@@ -219,9 +220,9 @@ async def test_legacy_services_follow_the_entries(
     ]
     simulator.sim.state.messages.clear()
 
-    # Each recipient by its name (or its own service) goes through its own account.
+    # Each recipient by its name goes through its own account.
     await _notify(hass, "sms_gateways", message="Hi", target=["123_sms_net_demo_carol"])
-    await _notify(hass, "sms_gateways_netoxygen_demo_bob", message="Hello", target=["+3361"])
+    await _notify(hass, "sms_gateways", message="Hello", target=["NetOxygen demo Bob"])
     await _notify(hass, "123_sms_net_demo", message="Numbers", target=[ALICE])
     assert _sent(simulator) == [
         ("netoxygen", BOB.lstrip("+"), "Hello"),
@@ -259,18 +260,50 @@ async def test_legacy_services_follow_the_entries(
     # Removed, an account's services go; the last one removed, nothing is left.
     assert await hass.config_entries.async_remove(netoxygen.entry_id)
     await hass.async_block_till_done()
-    assert "netoxygen_demo" not in _our_services(hass)
-    assert "sms_gateways_netoxygen_demo_alice" not in _our_services(hass)
-    assert "123_sms_net_demo" in _our_services(hass)
+    assert _our_services(hass) == {"sms_gateways", "123_sms_net_demo"}
     assert await hass.config_entries.async_remove(sms123.entry_id)
     await hass.async_block_till_done()
     assert _our_services(hass) == set()
 
 
+LEGACY_TEXTS = {
+    "en": ("Send an SMS (every account)", "Send an SMS with NetOxygen demo", "Message"),
+    "fr": ("Envoyer un SMS (tous les comptes)", "Envoyer un SMS avec NetOxygen demo", "Message"),
+    "de": ("SMS senden (alle Konten)", "SMS mit NetOxygen demo senden", "Nachricht"),
+    "it": ("Invia un SMS (tutti gli account)", "Invia un SMS con NetOxygen demo", "Messaggio"),
+}
+
+
+@pytest.mark.parametrize("language", LEGACY_TEXTS)
+async def test_legacy_services_are_described_in_the_system_language(
+    hass: HomeAssistant, simulator: RunningSimulator, language: str
+) -> None:
+    """The actions list shows the legacy services with our texts, in Home Assistant's language.
+
+    The frontend translates an action with its own domain's texts (``notify``), which know
+    nothing of ours: the description registered with the service is what the user reads.
+    """
+    every_account, one_account, message_field = LEGACY_TEXTS[language]
+    hass.config.language = language
+    await setup_entry(hass, make_entry(simulator, "netoxygen"))
+    described = (await async_get_all_descriptions(hass))[NOTIFY_DOMAIN]
+    assert described["sms_gateways"]["name"] == every_account
+    assert described["netoxygen_demo"]["name"] == one_account
+    for service in ("sms_gateways", "netoxygen_demo"):
+        assert described[service]["description"]
+        fields = described[service]["fields"]
+        assert set(fields) == {"message", "title", "target", "data"}
+        assert fields["message"]["name"] == message_field
+        assert all(field["name"] and field["description"] for field in fields.values())
+        assert "text" in fields["message"]["selector"]  # notify's own, kept
+    # Nothing of Home Assistant's generic English text is left.
+    assert "Send a notification" not in str(described["sms_gateways"])
+
+
 async def test_legacy_service_of_a_new_recipient(
     hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    """A recipient added to an account gets its service and its name as a target."""
+    """A recipient added to an account is a target by its name, with no service of its own."""
     hass.config_entries.async_add_subentry(
         init_integration,
         ConfigSubentry(
@@ -281,9 +314,13 @@ async def test_legacy_service_of_a_new_recipient(
         ),
     )
     await hass.async_block_till_done()
-    assert "sms_gateways_netoxygen_demo_carol" in _our_services(hass)
+    assert _our_services(hass) == {"sms_gateways", "netoxygen_demo"}
     await _notify(hass, "netoxygen_demo", message="Welcome", target=["carol"])
-    assert _sent(simulator) == [("netoxygen", CAROL.lstrip("+"), "Welcome")]
+    await _notify(hass, "sms_gateways", message="Hi", target=["netoxygen_demo_carol"])
+    assert _sent(simulator) == [
+        ("netoxygen", CAROL.lstrip("+"), "Hi"),
+        ("netoxygen", CAROL.lstrip("+"), "Welcome"),
+    ]
 
 
 async def test_legacy_service_without_any_recipient(
@@ -355,3 +392,36 @@ async def test_account_service_while_its_account_unloads(
         await _notify(hass, "netoxygen_demo", message="Lost?")
     assert err.value.translation_key == "notify_account_not_loaded"
     assert _sent(simulator) == []
+
+
+async def test_recipients_are_devices_and_the_account_the_one_service(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """The integration's page counts one service per account, and each recipient as a device.
+
+    The frontend counts a device whose ``entry_type`` is ``service`` among the services and any
+    other among the devices. A recipient's device registered as a service by an earlier
+    version becomes a device at the next start.
+    """
+    entry = make_entry(simulator, "netoxygen", recipients={"Alice": ALICE, "Bob": BOB})
+    entry.add_to_hass(hass)
+    registry = dr.async_get(hass)
+    alice = next(s for s in entry.subentries.values() if s.title == "Alice")
+    registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        config_subentry_id=alice.subentry_id,
+        identifiers={("sms_gateways", f"{entry.entry_id}_{alice.subentry_id}")},
+        entry_type=dr.DeviceEntryType.SERVICE,
+        manufacturer="NetOxygen",
+        name="NetOxygen demo Alice",
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    assert sorted((d.name or "", d.entry_type, d.manufacturer) for d in devices) == [
+        ("NetOxygen demo", dr.DeviceEntryType.SERVICE, "NetOxygen"),
+        ("NetOxygen demo Alice", None, None),
+        ("NetOxygen demo Bob", None, None),
+    ]
+    account = next(d for d in devices if d.name == "NetOxygen demo")
+    assert all(d.via_device_id == account.id for d in devices if d is not account)

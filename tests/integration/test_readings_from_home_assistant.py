@@ -91,6 +91,9 @@ async def test_a_single_recipient_that_may_have_been_sent_is_said_so(
         await call_action(hass, entry, "send_sms", recipients=[TECHNICAL], message="Alarm")
     assert err.value.translation_key == "send_outcome_unknown"
     assert entry.runtime_data.sending.outbox == {}
+    # Said once: the provider's words are quoted without the adapter's own "may have been sent".
+    assert str(err.value).lower().count("may have been sent") == 1, str(err.value)
+    assert str(err.value).lower().count("not sent again") == 1, str(err.value)
 
 
 @pytest.mark.parametrize("played", ["technical_error", "undocumented", "unreadable"])

@@ -257,6 +257,7 @@ async def test_outbox_sends_once_the_provider_is_back(
         (ALICE, "retrying", entry.entry_id),
         (BOB, "retrying", entry.entry_id),
     ]
+    assert {m["sent_by_title"] for m in response["messages"]} == {entry.title}
     assert [(e.data["recipient"], e.data["status"]) for e in events] == [
         (ALICE, "retrying"),
         (BOB, "retrying"),
@@ -412,6 +413,9 @@ async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: Running
         (True, "queued", fallback.entry_id),
         (True, "queued", fallback.entry_id),
     ]
+    # The account's title beside its id, for a person reading the response.
+    assert [m["sent_by_title"] for m in response["messages"]] == [fallback.title] * 2
+    assert fallback.title != entry.title
     assert response["batch_id"]
     assert len(_sent(simulator, "mobyt")) == 2
     assert not _sent(simulator, "netoxygen")

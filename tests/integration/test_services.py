@@ -135,7 +135,8 @@ async def test_send_sms_all_refused(
     ("data", "key", "words"),
     [
         ({"recipients": ["12"]}, "invalid_recipient", "12"),
-        ({"recipients": []}, "no_recipients", "NetOxygen demo"),
+        # send_sms sends to its numbers only: no hint to add a recipient to the account.
+        ({"recipients": []}, "no_recipients", "give at least one phone number"),
         ({"message": "  "}, "empty_message", "empty"),
         # NetOxygen's doc sets no limit on the sender (R27): only what cannot be sent is refused.
         ({"sender": "Home\nAlarm"}, "sender_unprintable", "cannot be sent"),

@@ -28,6 +28,7 @@ from .errors import (
     SendTimeRangeError,
     TooManyRecipientsError,
     UnsupportedOperationError,
+    outcome_cause,
 )
 from .mobyt import MobytGateway
 from .models import (
@@ -130,4 +131,5 @@ __all__ = [
     "create_gateway",
     "mask_number",
     "mask_numbers",
+    "outcome_cause",
 ]

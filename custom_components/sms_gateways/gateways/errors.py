@@ -8,6 +8,7 @@ Every error carries the provider's own code and text when there is one.
 from __future__ import annotations
 
 from datetime import datetime
+import re
 from typing import override
 
 
@@ -193,3 +194,29 @@ class MessageTooLongError(MessageRejectedError):
         super().__init__(message)
         self.length = length
         self.limit = limit
+
+
+# What this library adds to the cause of an outcome-unknown error, for a reader who gets its words
+# alone (a recipient's ``error`` in a send's results).
+_SAID_ALREADY = (
+    (
+        re.compile(
+            r"[;:] ?the (?:message|request) may have been (?:sent|received)"
+            r"(?:, so it is not sent again)?(?:: check Mobyt order \S+ before sending again)?"
+        ),
+        "",
+    ),
+    (re.compile(r": it may have been sent \((Mobyt order \S+)\); not sent again"), r" (\1)"),
+    (re.compile(r" in a way that does not say whether it was sent"), ""),
+)
+
+
+def outcome_cause(text: str) -> str:
+    """The cause alone in the text of a send whose outcome is unknown.
+
+    A caller that says "it may have been sent, it was not sent again" in its own (translated)
+    words quotes this, so that the user reads it once.
+    """
+    for said, replacement in _SAID_ALREADY:
+        text = said.sub(replacement, text)
+    return text
