@@ -49,12 +49,13 @@ from .coordinator import (
 )
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability, create_gateway
-from .inbound import InboundReceiver, inbound_store
+from .inbound import INBOUND_STORE, InboundReceiver
 from .notify import async_setup_legacy_notify, async_update_legacy_services
 from .outbox_watch import OutboxWatch
 from .sending import EntrySending, outbox_store
 from .services import async_setup_services
-from .tracking import DeliveryTracker, deliveries_store
+from .storage import entry_store
+from .tracking import DELIVERIES_STORE, DeliveryTracker
 from .webhook import (
     PushHandler,
     async_attach_push_handler,
@@ -250,5 +251,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
     await async_delete_cloudhook(hass, entry.data)
     await credits_store(hass, entry.entry_id).async_remove()
     await outbox_store(hass, entry.entry_id).async_remove()
-    await deliveries_store(hass, entry.entry_id).async_remove()
-    await inbound_store(hass, entry.entry_id).async_remove()
+    for part in (DELIVERIES_STORE, INBOUND_STORE):
+        await entry_store(hass, entry.entry_id, part).async_remove()

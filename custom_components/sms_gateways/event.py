@@ -6,7 +6,7 @@ the names of the bus events, which carry the same data.
 
 from __future__ import annotations
 
-from typing import Any, override
+from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import SmsGatewaysConfigEntry
 from .entity import account_device_info
 from .gateways import Capability, DeliveryStatus
-from .inbound import ATTR_REDELIVERED, ReceivedSms, signal_inbound
+from .inbound import ReceivedSms, signal_inbound
 from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0
@@ -81,19 +81,7 @@ class InboundSmsEvent(_AccountEvent):
 
     @callback
     def _async_received(self, received: ReceivedSms) -> None:
-        sms = received.sms
-        data: dict[str, Any] = {
-            "message_id": sms.message_id,
-            "sender": sms.sender,
-            "recipient": sms.recipient,
-            "message": sms.message,
-            "received_at": sms.received_at.isoformat(),
-            "keyword": sms.keyword,
-            **received.contact_data(),
-        }
-        if received.redelivered:
-            data[ATTR_REDELIVERED] = True
-        self._trigger_event(EVENT_RECEIVED, data)
+        self._trigger_event(EVENT_RECEIVED, received.entity_data())
         self.async_write_ha_state()
 
 
@@ -119,7 +107,5 @@ class DeliveryStatusEvent(_AccountEvent):
 
     @callback
     def _async_update(self, update: DeliveryUpdate) -> None:
-        data = update.as_dict()
-        del data["status"]
-        self._trigger_event(update.status.value, data)
+        self._trigger_event(update.status.value, update.entity_data())
         self.async_write_ha_state()

@@ -17,8 +17,8 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import CONF_API_URL, DOMAIN, EVENT_DELIVERY_STATUS
 from custom_components.sms_gateways.gateways.sms123 import encode_message_id
-from custom_components.sms_gateways.storage import GroupedStore
-from custom_components.sms_gateways.tracking import deliveries_store_key
+from custom_components.sms_gateways.storage import GroupedStore, entry_store_key
+from custom_components.sms_gateways.tracking import DELIVERIES_STORE
 from tests.conftest import RunningSimulator
 
 from .common import call_action, restart_entry
@@ -124,7 +124,9 @@ async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
     message_id = response["messages"][0]["message_id"]
     assert len(message_id) <= 20
     await restart_entry(hass, entry)
-    stored = await GroupedStore(hass, deliveries_store_key(entry.entry_id), dict).async_load()
+    stored = await GroupedStore(
+        hass, entry_store_key(entry.entry_id, DELIVERIES_STORE), dict
+    ).async_load()
     assert stored is not None
     assert stored["messages"][message_id]["message"] == "Secret text"
 
