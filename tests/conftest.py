@@ -12,6 +12,7 @@ from hypothesis import settings
 import pytest
 
 from custom_components.sms_gateways import const  # noqa: F401  # mounts the integration for HA
+from custom_components.sms_gateways.gateways import SmsGateway
 from simulator.app import Simulator
 from simulator.providers import ALL_PROVIDERS
 
@@ -25,6 +26,14 @@ API_PREFIXES = {
     "mobyt": "/mobyt/",
     "sms123": "/sms123/api/",
 }
+DEMO_USERNAMES = {
+    "netoxygen": "demo",
+    "smsfactor": "demo@example.com",
+    "mobyt": "demo",
+    "sms123": "demo",
+}
+"""The simulator's demo account of each provider."""
+DEMO_PASSWORD = "demo-password"
 
 
 @dataclass
@@ -37,6 +46,23 @@ class RunningSimulator:
     def api_url(self, provider: str) -> str:
         """The ``api_url`` that points an adapter at this simulator."""
         return f"{self.base_url}{API_PREFIXES[provider]}"
+
+    def gateway[G: SmsGateway](
+        self,
+        cls: type[G],
+        session: aiohttp.ClientSession,
+        username: str | None = None,
+        password: str = DEMO_PASSWORD,
+        **kwargs: Any,
+    ) -> G:
+        """An adapter pointed at this simulator, on the demo account unless told another one."""
+        return cls(
+            session,
+            username=username or DEMO_USERNAMES[cls.provider],
+            password=password,
+            api_url=self.api_url(cls.provider),
+            **kwargs,
+        )
 
     def requests(self, path: str = "") -> list[dict[str, Any]]:
         """The requests received whose path starts with ``path``."""

@@ -68,9 +68,7 @@ def credit_lines(balance: Balance) -> dict[tuple[str | None, str | None], float]
 
 @pytest.fixture
 def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> MobytGateway:
-    return MobytGateway(
-        session, username="demo", password="demo-password", api_url=simulator.api_url("mobyt")
-    )
+    return simulator.gateway(MobytGateway, session)
 
 
 @dataclass

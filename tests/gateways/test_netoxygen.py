@@ -43,18 +43,9 @@ DEMO = ("demo", "demo-password")
 
 
 def make_gateway(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    credentials: tuple[str, str] = DEMO,
-    **kwargs: Any,
+    simulator: RunningSimulator, session: aiohttp.ClientSession, login: Any = DEMO, **kwargs: Any
 ) -> NetOxygenGateway:
-    return NetOxygenGateway(
-        session,
-        username=credentials[0],
-        password=credentials[1],
-        api_url=simulator.api_url("netoxygen"),
-        **kwargs,
-    )
+    return simulator.gateway(NetOxygenGateway, session, *login, **kwargs)
 
 
 @pytest.fixture

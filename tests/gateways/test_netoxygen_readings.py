@@ -37,16 +37,9 @@ EVERY_READING = [(reading.point, choice) for reading in READINGS for choice in r
 
 
 def make_gateway(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    credentials: tuple[str, str] = DEMO,
+    simulator: RunningSimulator, session: aiohttp.ClientSession, credentials: Any = DEMO
 ) -> NetOxygenGateway:
-    return NetOxygenGateway(
-        session,
-        username=credentials[0],
-        password=credentials[1],
-        api_url=simulator.api_url("netoxygen"),
-    )
+    return simulator.gateway(NetOxygenGateway, session, *credentials)
 
 
 def sms(*recipients: str, message: str = "Alarm: door open", **kwargs: Any) -> OutgoingSms:

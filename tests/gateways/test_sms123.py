@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 import json
 import socket
@@ -50,19 +51,9 @@ FAST = aiohttp.ClientTimeout(total=1, sock_connect=0.5, sock_read=0.3)
 
 
 def make_gateway(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    username: str = "demo",
-    password: str = DEMO_PASSWORD,
-    **kwargs: Any,
+    simulator: RunningSimulator, session: aiohttp.ClientSession, *args: str, **kwargs: Any
 ) -> Sms123Gateway:
-    return Sms123Gateway(
-        session,
-        username=username,
-        password=password,
-        api_url=simulator.api_url("sms123"),
-        **kwargs,
-    )
+    return simulator.gateway(Sms123Gateway, session, *args, **kwargs)
 
 
 @pytest.fixture
@@ -926,17 +917,24 @@ async def test_bare_replies_module_switch(
     ("username", "password", "code"),
     [("", "demo-password", "E501"), ("demo", "", "E502"), ("demo", "wrong", "E505")],
 )
-async def test_balance_credential_codes(
+@pytest.mark.parametrize(
+    "call",
+    [Sms123Gateway.validate_credentials, lambda gateway: gateway.add_group("Home")],
+    ids=["balance", "address_book"],
+)
+async def test_credential_codes(  # noqa: PLR0917
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     username: str,
     password: str,
     code: str,
+    call: Callable[[Sms123Gateway], Awaitable[object]],
 ) -> None:
+    """The balance call (which checks the credentials) and the address book read the same codes."""
     gateway = make_gateway(simulator, session, username, password)
 
     with pytest.raises(AuthenticationError) as caught:
-        await gateway.validate_credentials()
+        await call(gateway)
 
     assert caught.value.provider_code == code
 
@@ -1250,25 +1248,6 @@ async def test_address_book_checks_before_sending(
     with pytest.raises(InvalidRecipientError):
         await gateway.delete_contact("12")
     assert not simulator.requests("/sms123/api/")
-
-
-@pytest.mark.parametrize(
-    ("username", "password", "code"),
-    [("", "demo-password", "E501"), ("demo", "", "E502"), ("demo", "wrong", "E505")],
-)
-async def test_address_book_credential_codes(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    username: str,
-    password: str,
-    code: str,
-) -> None:
-    gateway = make_gateway(simulator, session, username, password)
-
-    with pytest.raises(AuthenticationError) as caught:
-        await gateway.add_group("Home")
-
-    assert caught.value.provider_code == code
 
 
 @pytest.mark.parametrize(

@@ -51,20 +51,9 @@ DOC_INBOX = """<inbox>
 
 
 def make_gateway(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    *,
-    login: tuple[str, str] = DEMO,
-    timeout: aiohttp.ClientTimeout | None = None,
+    simulator: RunningSimulator, session: aiohttp.ClientSession, *, login: Any = DEMO, **kwargs: Any
 ) -> SmsFactorGateway:
-    extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
-    return SmsFactorGateway(
-        session,
-        username=login[0],
-        password=login[1],
-        api_url=simulator.api_url("smsfactor"),
-        **extra,
-    )
+    return simulator.gateway(SmsFactorGateway, session, *login, **kwargs)
 
 
 @pytest.fixture

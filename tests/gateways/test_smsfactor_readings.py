@@ -33,9 +33,7 @@ DEMO = ("demo@example.com", "demo-password")
 def make_gateway(
     simulator: RunningSimulator, session: aiohttp.ClientSession, password: str = DEMO[1]
 ) -> SmsFactorGateway:
-    return SmsFactorGateway(
-        session, username=DEMO[0], password=password, api_url=simulator.api_url("smsfactor")
-    )
+    return simulator.gateway(SmsFactorGateway, session, password=password)
 
 
 def sms(*recipients: str, **options: Any) -> OutgoingSms:
