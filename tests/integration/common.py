@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_WEBHOOK_ID
+from homeassistant.components.notify import (
+    ATTR_MESSAGE,
+    DOMAIN as NOTIFY_DOMAIN,
+    SERVICE_SEND_MESSAGE,
+)
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -30,6 +35,18 @@ async def call_action(
         {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
         blocking=True,
         return_response=True,
+    )
+
+
+async def notify_entities(
+    hass: HomeAssistant, entity_ids: str | list[str], message: str, **data: Any
+) -> None:
+    """Call ``notify.send_message`` on notify entities (``title`` and the like in ``data``)."""
+    await hass.services.async_call(
+        NOTIFY_DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        {ATTR_ENTITY_ID: entity_ids, ATTR_MESSAGE: message, **data},
+        blocking=True,
     )
 
 

@@ -12,10 +12,9 @@ from homeassistant.components.notify import (
     ATTR_TARGET,
     ATTR_TITLE,
     DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
 )
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -24,6 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
 from tests.conftest import RunningSimulator
+from tests.integration.common import notify_entities
 
 from .common import setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
@@ -41,22 +41,8 @@ async def test_send_message_entity(
 ) -> None:
     """notify.send_message reaches the recipient, the title on the first line."""
     assert hass.states.get("notify.netoxygen_demo_alice").state == STATE_UNKNOWN
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {
-            ATTR_ENTITY_ID: "notify.netoxygen_demo_alice",
-            ATTR_MESSAGE: "The door is open",
-            ATTR_TITLE: "Alarm",
-        },
-        blocking=True,
-    )
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {ATTR_ENTITY_ID: "notify.netoxygen_demo_bob", ATTR_MESSAGE: "Hello"},
-        blocking=True,
-    )
+    await notify_entities(hass, "notify.netoxygen_demo_alice", "The door is open", title="Alarm")
+    await notify_entities(hass, "notify.netoxygen_demo_bob", "Hello")
     assert _texts(simulator) == [
         (ALICE.lstrip("+"), "Alarm\nThe door is open", "Home"),
         (BOB.lstrip("+"), "Hello", "Home"),
@@ -73,12 +59,7 @@ async def test_send_message_entity_refused(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: "notify.123_sms_net_demo_nobody", ATTR_MESSAGE: "Hello"},
-            blocking=True,
-        )
+        await notify_entities(hass, "notify.123_sms_net_demo_nobody", "Hello")
     assert err.value.translation_key == "recipient_refused"
 
 

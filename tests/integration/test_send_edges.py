@@ -17,10 +17,9 @@ from homeassistant.components.notify import (
     ATTR_MESSAGE,
     ATTR_TARGET,
     DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryNotReady,
@@ -46,6 +45,7 @@ from custom_components.sms_gateways.const import (
 )
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
+from tests.integration.common import notify_entities
 
 from .common import call_action, entity_id_of, setup_entry
 from .conftest import ALICE, BOB, make_entry
@@ -111,14 +111,7 @@ async def test_start_unreachable_sends_wait_then_leave_once(
     assert hass.services.has_service(NOTIFY_DOMAIN, DOMAIN)
 
     # The frozen clock holds the short wait that gathers the entities' calls: let it pass.
-    entity_send = asyncio.get_running_loop().create_task(
-        hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: alice, ATTR_MESSAGE: "Entity"},
-            blocking=True,
-        )
-    )
+    entity_send = asyncio.get_running_loop().create_task(notify_entities(hass, alice, "Entity"))
     await asyncio.sleep(0)
     freezer.tick(timedelta(seconds=1))
     async_fire_time_changed(hass)
@@ -231,14 +224,7 @@ async def test_notify_entity_call_caught_by_an_unload(
     """Gathered calls not yet sent when the entry unloads go through the entry set up next."""
     entry = await setup_entry(hass, _entry(simulator, "netoxygen"))
     with patch.object(sending, "NOTIFY_WINDOW", 0.2):
-        send = hass.async_create_task(
-            hass.services.async_call(
-                NOTIFY_DOMAIN,
-                SERVICE_SEND_MESSAGE,
-                {ATTR_ENTITY_ID: "notify.netoxygen_demo_alice", ATTR_MESSAGE: "Door"},
-                blocking=True,
-            )
-        )
+        send = hass.async_create_task(notify_entities(hass, "notify.netoxygen_demo_alice", "Door"))
         await _until(lambda: bool(entry.runtime_data.sending._notify))
         assert await hass.config_entries.async_reload(entry.entry_id)
         await send

@@ -8,15 +8,14 @@ from homeassistant.components.notify import (
     ATTR_DATA,
     ATTR_MESSAGE,
     DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
 )
-from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.conftest import RunningSimulator
+from tests.integration.common import notify_entities
 
 from .common import call_action
 
@@ -112,12 +111,7 @@ async def test_notify_entity_refuses_invisible_text(
 ) -> None:
     """notify.send_message goes through the same checks."""
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: "notify.netoxygen_demo_alice", ATTR_MESSAGE: "\u2060\u200b"},
-            blocking=True,
-        )
+        await notify_entities(hass, "notify.netoxygen_demo_alice", "\u2060\u200b")
     assert caught.value.translation_key == "message_not_visible"
     assert simulator.sim.state.messages == {}
 
@@ -147,14 +141,8 @@ async def test_notify_entities_beyond_the_cap_go_in_several_sends(
     """Entities notified together are gathered, but never into a send the cap refuses."""
     gateway = init_integration.runtime_data.gateway
     monkeypatch.setattr(type(gateway), "max_recipients", 1)
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {
-            ATTR_ENTITY_ID: ["notify.123_sms_net_demo_alice", "notify.123_sms_net_demo_bob"],
-            ATTR_MESSAGE: "The door is open",
-        },
-        blocking=True,
+    await notify_entities(
+        hass, ["notify.123_sms_net_demo_alice", "notify.123_sms_net_demo_bob"], "The door is open"
     )
     assert _sends(simulator) == 2
 
