@@ -51,18 +51,9 @@ class Steps:
         with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:  # noqa: S310 (loopback)
             return response.status, response.headers.get("Content-Type", ""), response.read()
 
-    def call(
-        self,
-        method: str,
-        url: str,
-        data: Any = None,
-        *,
-        token: str | None = None,
-        form: bool = False,
-        timeout: float | None = None,
-    ) -> Any:
-        """The decoded JSON answer of one request (None for an empty one)."""
-        text = self.exchange(method, url, data, token=token, form=form, timeout=timeout)[2].decode()
+    def call(self, method: str, url: str, data: Any = None, **options: Any) -> Any:
+        """The decoded JSON answer of one request (None if empty); options as ``exchange``."""
+        text = self.exchange(method, url, data, **options)[2].decode()
         return json.loads(text) if text else None
 
     def until[T](self, what: str, probe: Callable[[], T | None], seconds: float | None = None) -> T:

@@ -107,24 +107,13 @@ class ReceivedSms:
         received_at = stored_datetime(data.get("received_at")) if isinstance(data, dict) else None
         if not isinstance(data, dict) or received_at is None:
             return None
-        sender, recipient, message = (data.get(key) for key in ("sender", "recipient", "message"))
-        message_id, keyword = data.get("message_id"), data.get("keyword")
-        if not (
-            isinstance(sender, str)
-            and isinstance(recipient, str)
-            and isinstance(message, str)
-            and (message_id is None or isinstance(message_id, str))
-            and (keyword is None or isinstance(keyword, str))
+        texts: dict[str, Any] = {key: data.get(key) for key in ("sender", "recipient", "message")}
+        optional: dict[str, Any] = {key: data.get(key) for key in ("message_id", "keyword")}
+        if not all(isinstance(value, str) for value in texts.values()) or not all(
+            value is None or isinstance(value, str) for value in optional.values()
         ):
             return None
-        sms = InboundSms(
-            sender=sender,
-            recipient=recipient,
-            message=message,
-            received_at=received_at,
-            message_id=message_id,
-            keyword=keyword,
-        )
+        sms = InboundSms(**texts, **optional, received_at=received_at)
         return cls(sms, redelivered=True)
 
 
