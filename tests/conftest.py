@@ -58,7 +58,7 @@ class RunningSimulator:
         """An adapter pointed at this simulator, on the demo account unless told another one."""
         return cls(
             session,
-            username=username or DEMO_USERNAMES[cls.provider],
+            username=DEMO_USERNAMES[cls.provider] if username is None else username,
             password=password,
             api_url=self.api_url(cls.provider),
             **kwargs,
