@@ -6,12 +6,10 @@ would, and the automation runs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -26,10 +24,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.sms_gateways.const import DOMAIN, EVENT_INBOUND_SMS
 from tests.conftest import RunningSimulator
 
-from .common import control, entity_id_of, webhook_path
+from .common import ClientFactory, control, entity_id_of, webhook_path
 from .conftest import ALICE
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 FAILING = "+33612340000"
 AUTOMATION_DOMAIN = "automation"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
-from aiohttp.test_utils import TestClient
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.core import HomeAssistant, State
@@ -18,10 +15,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, setup_entry, webhook_path
+from .common import ClientFactory, call_action, entity_id_of, setup_entry, webhook_path
 from .conftest import ALICE, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 STRANGER = "+33698765432"
 

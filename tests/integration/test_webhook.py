@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 import gzip
 from http import HTTPStatus
 import json
@@ -38,11 +38,10 @@ from custom_components.sms_gateways.webhook import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import entity_id_of, follow, webhook_path
+from .common import ClientFactory, entity_id_of, follow, webhook_path
 from .conftest import make_entry
 
 type Client = TestClient[Any, Any]
-type ClientFactory = Callable[[], Awaitable[Client]]
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
