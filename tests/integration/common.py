@@ -45,6 +45,15 @@ async def call_action(
     )
 
 
+async def send_sms(
+    hass: HomeAssistant, entry: MockConfigEntry, *recipients: str, **data: Any
+) -> dict[str, Any]:
+    """The response of the ``send_sms`` action to these recipients (``message`` in ``data``)."""
+    response = await call_action(hass, entry, "send_sms", recipients=list(recipients), **data)
+    assert response is not None
+    return dict(response)
+
+
 async def notify_entities(
     hass: HomeAssistant, entity_ids: str | list[str], message: str, **data: Any
 ) -> None:

@@ -35,7 +35,7 @@ from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 from tests.integration.common import notify_entities
 
-from .common import call_action, entity_id_of, restart_entry, setup_entry
+from .common import call_action, entity_id_of, restart_entry, send_sms, setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -46,15 +46,7 @@ async def _schedule_later(
     hass: HomeAssistant, entry: MockConfigEntry, send_at: datetime
 ) -> dict[str, Any]:
     """A send to Alice and Bob scheduled for ``send_at``: its response."""
-    response = await call_action(
-        hass,
-        entry,
-        "send_sms",
-        recipients=[ALICE, BOB],
-        message="Later",
-        send_at=send_at.isoformat(),
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, BOB, message="Later", send_at=send_at.isoformat())
     return dict(response)
 
 
@@ -162,15 +154,7 @@ async def test_cancel_by_batch(
     batch_id = response["batch_id"]
     assert batch_id
     ids = [message["message_id"] for message in response["messages"]]
-    other = await call_action(
-        hass,
-        init_integration,
-        "send_sms",
-        recipients=[ALICE],
-        message="Other",
-        send_at=send_at.isoformat(),
-    )
-    assert other is not None
+    await send_sms(hass, init_integration, ALICE, message="Other", send_at=send_at.isoformat())
 
     canceled = await call_action(hass, init_integration, "cancel_sms", batch_id=batch_id)
     assert canceled == {
@@ -254,8 +238,7 @@ async def test_outbox_sends_once_the_provider_is_back(
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
     _cut(entry)
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
     assert [(m["recipient"], m["status"], m["sent_by"]) for m in response["messages"]] == [
         (ALICE, "retrying", entry.entry_id),
         (BOB, "retrying", entry.entry_id),
@@ -407,8 +390,7 @@ async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: Running
     entry, fallback = await _two_accounts(hass, simulator)
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     _cut(entry)
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
     assert [(m["accepted"], m["status"], m["sent_by"]) for m in response["messages"]] == [
         (True, "queued", fallback.entry_id),
         (True, "queued", fallback.entry_id),
@@ -431,8 +413,7 @@ async def test_fallback_when_refused_before_sending(
     entry, fallback = await _two_accounts(hass, simulator, username=username, password=password)
     if username == "demo":
         simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Alarm")
     assert response["messages"][0]["sent_by"] == fallback.entry_id
     assert len(_sent(simulator, "mobyt")) == 1
     await hass.async_block_till_done()
@@ -465,8 +446,7 @@ async def test_both_unreachable_then_back(
     entry, fallback = await _two_accounts(hass, simulator)
     _cut(entry)
     _cut(fallback)
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Alarm")
     assert [(m["status"], m["sent_by"]) for m in response["messages"]] == [
         ("retrying", entry.entry_id)
     ]
@@ -650,8 +630,7 @@ async def test_a_message_no_file_can_hold_is_refused_alone(
     }
     assert not entry.runtime_data.sending.outbox
     _cut(entry)
-    response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, BOB, message="Alarm")
     assert response["messages"][0]["status"] == "retrying"
     assert len(_stored_outbox(hass, entry)["outbox"]) == 1
     _restore(entry, simulator, "netoxygen")

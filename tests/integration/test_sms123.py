@@ -21,7 +21,7 @@ from custom_components.sms_gateways.storage import GroupedStore, entry_store_key
 from custom_components.sms_gateways.tracking import DELIVERIES_STORE
 from tests.conftest import RunningSimulator
 
-from .common import call_action, restart_entry
+from .common import call_action, restart_entry, send_sms
 from .conftest import ALICE, make_entry
 
 WEB_PASSWORD = "demo-web-password"
@@ -117,10 +117,7 @@ async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[ALICE], message="Secret text", send_at=send_at
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Secret text", send_at=send_at)
     message_id = response["messages"][0]["message_id"]
     assert len(message_id) <= 20
     await restart_entry(hass, entry)
@@ -167,10 +164,7 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[ALICE], message="Later", send_at=send_at
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Later", send_at=send_at)
     message_id = response["messages"][0]["message_id"]
     # The provider no longer has it as scheduled (cancelled in its customer area, say): the
     # cancel matches nothing.
@@ -221,6 +215,5 @@ async def test_reauth_of_an_account_that_signs_in_with_its_address(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Back")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Back")
     assert response["messages"][0]["accepted"]
