@@ -412,7 +412,7 @@ async def test_contact_errors(hass: HomeAssistant, init_integration: MockConfigE
 async def test_send_refused_for_the_account(
     hass: HomeAssistant, simulator: RunningSimulator, username: str, translation_key: str
 ) -> None:
-    """No credits, or 123-SMS refusing the IP address: explained, and no reason to re-authenticate."""
+    """No credits, or 123-SMS refusing the IP address: explained, and no reason for reauth."""
     entry = await _setup(
         hass, make_entry(simulator, "sms123", username=username, password=f"{username}-password")
     )
