@@ -54,10 +54,7 @@ async def test_send_message_entity_refused(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """A recipient the provider refuses makes the action fail with the reason."""
-    entry = make_entry(simulator, "sms123", recipients={"Nobody": REFUSED})
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Nobody": REFUSED}))
     with pytest.raises(HomeAssistantError) as err:
         await notify_entities(hass, "notify.123_sms_net_demo_nobody", "Hello")
     assert err.value.translation_key == "recipient_refused"
@@ -134,10 +131,7 @@ async def test_legacy_service_without_recipients(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """No target and no recipient: nothing to send to, and it is said so."""
-    entry = make_entry(simulator, "mobyt")
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True
