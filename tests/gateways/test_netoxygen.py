@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,6 +192,18 @@ async def test_false_group_id_then_auth_false(
     assert len(canned.received) == 3
 
 
+def _call(gateway: NetOxygenGateway, method: str) -> Callable[[], Awaitable[object]]:
+    """One call of each kind the adapter makes (``status``: the account's status)."""
+    return {
+        "send": lambda: gateway.send(sms("0791234567")),
+        "get_delivery_status": lambda: gateway.get_delivery_status(["5"]),
+        "cancel": lambda: gateway.cancel(["5"]),
+        "normalize_number": lambda: gateway.normalize_number("0791234567"),
+        "get_balance": gateway.get_balance,
+        "status": gateway.get_account_status,
+    }[method]
+
+
 @pytest.mark.parametrize(
     "method",
     ["send", "get_delivery_status", "cancel", "normalize_number", "get_balance", "status"],
@@ -201,14 +213,7 @@ async def test_false_from_any_method_is_judged_by_auth(
 ) -> None:
     """FALSE from a method other than auth: auth is asked, and its FALSE alone is a refusal."""
     canned.answer(False)
-    call = {
-        "send": lambda: canned_gateway.send(sms("0791234567")),
-        "get_delivery_status": lambda: canned_gateway.get_delivery_status(["5"]),
-        "cancel": lambda: canned_gateway.cancel(["5"]),
-        "normalize_number": lambda: canned_gateway.normalize_number("0791234567"),
-        "get_balance": canned_gateway.get_balance,
-        "status": canned_gateway.get_account_status,
-    }[method]
+    call = _call(canned_gateway, method)
     with pytest.raises(errors.AuthenticationError, match="FALSE"):
         await call()
     assert len(canned.received) == 2
@@ -240,14 +245,7 @@ async def test_false_with_good_credentials_is_never_an_authentication_error(
         assert result.canceled is None
         assert "may have been cancelled" in (result.error or "")
         return
-    call = {
-        "send": lambda: canned_gateway.send(sms("0791234567")),
-        "get_delivery_status": lambda: canned_gateway.get_delivery_status(["5"]),
-        "cancel": lambda: canned_gateway.cancel(["5"]),
-        "normalize_number": lambda: canned_gateway.normalize_number("0791234567"),
-        "get_balance": canned_gateway.get_balance,
-        "status": canned_gateway.get_account_status,
-    }[method]
+    call = _call(canned_gateway, method)
     with pytest.raises(error) as err:
         await call()
     assert not isinstance(err.value, errors.AuthenticationError)
