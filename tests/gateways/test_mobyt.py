@@ -34,6 +34,7 @@ from custom_components.sms_gateways.gateways import (
     OutgoingSms,
     SchedulingError,
     SendOutcomeUnknownError,
+    SendResult,
     create_gateway,
 )
 from custom_components.sms_gateways.gateways.mobyt import (
@@ -409,18 +410,25 @@ async def test_refused_numbers_found_among_many(
     assert [len(recipients) for recipients in sent] == [8, 4, 4, 2, 2, 1, 1]
 
 
+async def _hundred_recipients_and_a_refused_sender(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> SendResult:
+    """A send to 100 recipients with a sender Mobyt refuses for type L (a KO about the message)."""
+    simulator.play(mobyt__sender_with_l="refused")
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
+    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
+    return await gateway.send(sms)
+
+
 async def test_a_refused_message_is_not_tried_for_ever(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
     """A KO about the message itself: a bounded search, then every recipient refused, none sent."""
-    simulator.play(mobyt__sender_with_l="refused")
-    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
-    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
-    result = await gateway.send(sms)
+    result = await _hundred_recipients_and_a_refused_sender(gateway, simulator)
     assert len(simulator.requests(SEND)) == 1 + MAX_APART_ORDERS  # not 199
     assert simulator.sim.state.messages == {}
     assert not result.accepted
-    assert len(result.messages) == len(numbers)
+    assert len(result.messages) == 100
     assert {m.error for m in result.messages} == {"Mobyt refused the request: " + _FIXED_SENDER}
 
 
@@ -1612,10 +1620,7 @@ async def test_a_refused_recipient_is_failed_with_mobyts_words(
 async def test_recipients_not_tried_within_the_cap_are_failed(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    simulator.play(mobyt__sender_with_l="refused")
-    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
-    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
-    result = await gateway.send(sms)
+    result = await _hundred_recipients_and_a_refused_sender(gateway, simulator)
     assert {(m.accepted, m.status) for m in result.messages} == {(False, DeliveryStatus.FAILED)}
 
 
