@@ -665,8 +665,7 @@ def _log_above_debug(caplog: pytest.LogCaptureFixture) -> str:
 async def test_push_while_the_provider_is_unreachable(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    client: Client,
-    events: list[Event],
+    hass_client_no_auth: ClientFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Provider unreachable at start: the entry loads, a push fires once; unloaded, 503."""
@@ -675,6 +674,8 @@ async def test_push_while_the_provider_is_unreachable(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
 
     # A push needs no answer of the provider: it fires once, its retry none.
     assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
