@@ -39,9 +39,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entities this provider can feed."""
-    gateway = entry.runtime_data.gateway
     entities: list[EventEntity] = [DeliveryStatusEvent(entry)]
-    if gateway.supports(Capability.INBOUND_PUSH) or gateway.supports(Capability.INBOUND_POLL):
+    if entry.runtime_data.gateway.supports(Capability.INBOUND_PUSH, Capability.INBOUND_POLL):
         entities.append(InboundSmsEvent(entry))
     async_add_entities(entities)
 
