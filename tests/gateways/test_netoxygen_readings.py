@@ -21,7 +21,11 @@ from custom_components.sms_gateways.gateways.errors import (
     InvalidRecipientError,
     SendOutcomeUnknownError,
 )
-from custom_components.sms_gateways.gateways.models import DeliveryStatus, OutgoingSms
+from custom_components.sms_gateways.gateways.models import (
+    DeliveryStatus,
+    OutgoingSms,
+    RecipientResult,
+)
 from custom_components.sms_gateways.gateways.netoxygen import (
     ONE_BY_ONE,
     NetOxygenGateway,
@@ -264,13 +268,19 @@ async def test_an_unknown_id_never_blocks_the_others(
         assert reading == "no_row"
 
 
+async def _scheduled(gateway: NetOxygenGateway) -> RecipientResult:
+    """A message accepted for two hours from now (a cancel can still stop it)."""
+    later = datetime.now(UTC) + timedelta(hours=2)
+    (message,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    return message
+
+
 @pytest.mark.parametrize("reading", ["false_row", "fault", "empty_struct", "no_row"])
 async def test_cancel_with_an_unknown_id(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
     gateway = make_gateway(simulator, session, netoxygen__unknown_id=reading)
-    later = datetime.now(UTC) + timedelta(hours=2)
-    (sent,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    sent = await _scheduled(gateway)
     assert sent.message_id is not None
     if reading == "fault":
         with pytest.raises(GatewayResponseError) as err:
@@ -391,8 +401,7 @@ async def test_a_cancel_answered_false_invents_no_reason(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
     gateway = make_gateway(simulator, session, netoxygen__cancel_false=reading)
-    later = datetime.now(UTC) + timedelta(hours=2)
-    (scheduled,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    scheduled = await _scheduled(gateway)
     (now,) = (await gateway.send(sms("0791234568"))).messages
 
     first = await gateway.cancel([scheduled.message_id or "", now.message_id or ""])
