@@ -23,9 +23,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
 from tests.conftest import RunningSimulator
-from tests.integration.common import notify_entities
 
-from .common import setup_entry
+from .common import notify_entities, setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 

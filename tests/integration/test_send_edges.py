@@ -45,9 +45,8 @@ from custom_components.sms_gateways.const import (
 )
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
-from tests.integration.common import notify_entities
 
-from .common import call_action, entity_id_of, send_sms, setup_entry
+from .common import call_action, entity_id_of, notify_entities, send_sms, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 CLOSED = "http://127.0.0.1:9/"

@@ -33,9 +33,8 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.sending import outbox_store_key
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
-from tests.integration.common import notify_entities
 
-from .common import call_action, entity_id_of, restart_entry, send_sms, setup_entry
+from .common import call_action, entity_id_of, notify_entities, restart_entry, send_sms, setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
