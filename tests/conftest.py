@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from hypothesis import settings
 import pytest
@@ -80,16 +82,23 @@ class RunningSimulator:
         self.sim.faults[path] = Fault(kind, count, seconds)
 
 
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[TestServer]:
+    """``app`` served on a free port of 127.0.0.1 while the block runs."""
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[RunningSimulator]:
     """A fresh simulator on a free port of 127.0.0.1, messages moved only when a test asks."""
     sim = Simulator(ALL_PROVIDERS, step_seconds=0)
-    server = TestServer(sim.build_app(), host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
+    async with serving(sim.build_app()) as server:
         yield RunningSimulator(sim, str(server.make_url("")).rstrip("/"))
-    finally:
-        await server.close()
 
 
 @pytest.fixture

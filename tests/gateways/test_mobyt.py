@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.sms_gateways.gateways import (
@@ -43,7 +42,7 @@ from custom_components.sms_gateways.gateways.mobyt import (
     MAX_APART_ORDERS,
 )
 from simulator.state import SimInbound, SimMessage
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 PARIS = ZoneInfo("Europe/Paris")
 FR_1 = "+33612345678"
@@ -104,13 +103,9 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
 
     app = web.Application()
     app.router.add_route("POST", "/{tail:.*}", answer)
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    state.url = str(server.make_url("/"))
-    try:
+    async with serving(app) as server:
+        state.url = str(server.make_url("/"))
         yield state
-    finally:
-        await server.close()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     STATUS_CODES,
     NetOxygenGateway,
 )
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 PATH = "/netoxygen/api2/"
 DEMO = ("demo", "demo-password")
@@ -95,13 +95,9 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
 
     app = web.Application()
     app.add_routes([web.post("/api2/", handler)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    state.url = str(server.make_url("/api2/"))
-    try:
+    async with serving(app) as server:
+        state.url = str(server.make_url("/api2/"))
         yield state
-    finally:
-        await server.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from custom_components.sms_gateways.gateways import (
     errors,
 )
 from simulator.state import SimInbound
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
@@ -369,12 +369,8 @@ async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]
 
     app = web.Application()
     app.add_routes([web.post("/API/apiV2.php", reply), web.post("/API/getDr.php", reply)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
+    async with serving(app) as server:
         yield bodies, str(server.make_url("/API/"))
-    finally:
-        await server.close()
 
 
 async def test_accepted_without_ticket_or_credits(
