@@ -22,6 +22,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from steps import StepError, Steps
+
 DOMAIN = "sms_gateways"
 TIMEOUT_S = float(os.environ.get("COMPAT_TIMEOUT_SECONDS", "60"))
 START_TIMEOUT_S = 900  # the first start installs the frontend and the requirements
@@ -39,8 +41,8 @@ DEPRECATION = re.compile(
 )
 
 
-class StepError(AssertionError):
-    """What went wrong, in words."""
+STEPS = Steps(TIMEOUT_S)
+until = STEPS.until
 
 
 class Api:
@@ -54,10 +56,8 @@ class Api:
 
     def raw(self, url: str) -> tuple[str, bytes]:
         """The content type and the body of a GET (with the token); HTTPError on >= 400."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        request = urllib.request.Request(url, headers=headers)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (loopback)
-            return response.headers.get("Content-Type", ""), response.read()
+        _status, kind, body = STEPS.exchange("GET", url, token=self.token)
+        return kind, body
 
     def call(
         self,
@@ -66,36 +66,11 @@ class Api:
         data: Any = None,
         *,
         form: bool = False,
-        timeout: float = TIMEOUT_S,
+        timeout: float | None = None,
     ) -> Any:
-        """The decoded JSON answer of one request; HTTPError on a status >= 400."""
-        headers = {}
-        body = None
-        if data is not None:
-            if form:
-                body = urllib.parse.urlencode(data).encode()
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-            else:
-                body = json.dumps(data).encode()
-                headers["Content-Type"] = "application/json"
-        if self.token and url.startswith(self.ha):
-            headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback)
-            text = response.read().decode()
-        return json.loads(text) if text else None
-
-
-def until[T](what: str, probe: Callable[[], T | None], seconds: float = TIMEOUT_S) -> T:
-    """Poll probe (every 0.25 s) until it gives a value; StepError naming what never came."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = probe()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() > deadline:
-            raise StepError(f"after {seconds:.0f} s: {what}")
-        time.sleep(0.25)
+        """The decoded JSON answer of one request (with the token to Home Assistant)."""
+        token = self.token if url.startswith(self.ha) else None
+        return STEPS.call(method, url, data, token=token, form=form, timeout=timeout)
 
 
 def step(name: str, action: Callable[[], None]) -> None:

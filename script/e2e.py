@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-import json
 import os
 from pathlib import Path
 import re
@@ -24,6 +23,7 @@ import urllib.parse
 import urllib.request
 
 from playwright.sync_api import Page, expect, sync_playwright
+from steps import StepError, Steps
 
 HA = "http://127.0.0.1:18123"
 SIM = "http://127.0.0.1:18900"
@@ -42,50 +42,8 @@ TIMEOUT_MS = int(TIMEOUT_S * 1000)
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-class StepError(AssertionError):
-    """What a user would see as wrong, in words."""
-
-
-def http(
-    method: str,
-    url: str,
-    data: Any = None,
-    *,
-    token: str | None = None,
-    form: bool = False,
-    raw: bool = False,
-) -> Any:
-    """A JSON (or form) request; the decoded JSON answer (or, raw, the status, type and bytes)."""
-    headers = {}
-    body = None
-    if data is not None:
-        if form:
-            body = urllib.parse.urlencode(data).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        else:
-            body = json.dumps(data).encode()
-            headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (loopback)
-        content = response.read()
-        if raw:
-            return response.status, response.headers.get("Content-Type", ""), content
-    text = content.decode()
-    return json.loads(text) if text else None
-
-
-def until[T](what: str, probe: Callable[[], T | None], seconds: float = TIMEOUT_S) -> T:
-    """Poll probe (every 0.25 s) until it gives a value; StepError naming what never came."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = probe()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() > deadline:
-            raise StepError(f"after {seconds:.0f} s: {what}")
-        time.sleep(0.25)
+STEPS = Steps(TIMEOUT_S)
+http, until = STEPS.call, STEPS.until
 
 
 def wait_for_servers(seconds: float = 600) -> None:
@@ -300,8 +258,8 @@ def steps(run: Run, token: str, log: Path | None) -> None:  # noqa: PLR0915 (one
             "the brand icon is drawn (naturalWidth > 0)",
             lambda: icon.evaluate("i => i.complete && i.naturalWidth > 0"),
         )
-        status, kind, body = http(
-            "GET", f"{HA}/api/brands/integration/{DOMAIN}/icon.png", token=token, raw=True
+        status, kind, body = STEPS.exchange(
+            "GET", f"{HA}/api/brands/integration/{DOMAIN}/icon.png", token=token
         )
         if status != 200 or not body.startswith(b"\x89PNG\r\n\x1a\n"):
             raise StepError(f"icon.png answered {status} {kind} {body[:16]!r}, not a PNG")

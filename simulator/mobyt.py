@@ -452,7 +452,8 @@ class MobytSim(ProviderSim):
         cost = segments(text, cedilla=self.reading("cedilla") == "gsm")
         used = self._debit(account, message_type, recipients, cost)
         status = "scheduled" if scheduled_at is not None and scheduled_at > now else "queued"
-        for recipient in recipients:
+
+        def add(recipient: str, status: str, scheduled_at: datetime | None, cost: int) -> None:
             self.state.add_message(
                 SimMessage(
                     message_id=f"{order_id}:{recipient}",
@@ -469,26 +470,15 @@ class MobytSim(ProviderSim):
                     extra={"message_type": message_type},
                 )
             )
+
+        for recipient in recipients:
+            add(recipient, status, scheduled_at, cost)
         if refusal is not None:
             # ko_executed=good_numbers: the good numbers went, and the answer is still a KO.
             raise refusal
         for recipient in wrong:
             # bad_recipient=others_sent: the wrong number is listed, never sent nor debited.
-            self.state.add_message(
-                SimMessage(
-                    message_id=f"{order_id}:{recipient}",
-                    provider=self.key,
-                    username=account.username,
-                    recipient=recipient,
-                    text=text,
-                    sender=sender,
-                    created_at=now,
-                    status="UNKNRCPT",
-                    batch_id=order_id,
-                    segments=0,
-                    extra={"message_type": message_type},
-                )
-            )
+            add(recipient, "UNKNRCPT", None, 0)
         count = f"{used:g}" if params.get("returnCredits") == "true" else str(len(recipients))
         return f"OK|{quote_plus(order_id)}|{count}"
 

@@ -43,7 +43,7 @@ from .contacts import account_contacts
 from .coordinator import SmsGatewaysCoordinator, credits_store, no_credits_issue_id
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability
-from .inbound import InboundReceiver, inbound_store
+from .inbound import INBOUND_STORE, InboundReceiver
 from .notify import async_setup_legacy_notify, async_update_legacy_services
 from .outbox import outbox_store
 from .outbox_watch import OutboxWatch
@@ -51,7 +51,8 @@ from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData, entry_gateway
 from .sending import EntrySending
 from .services import async_setup_services
 from .spend import DailySpend, spend_store
-from .tracking import DeliveryTracker, deliveries_store
+from .storage import entry_store
+from .tracking import DELIVERIES_STORE, DeliveryTracker
 from .webhook import (
     PushHandler,
     async_attach_push_handler,
@@ -258,7 +259,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
     await async_delete_cloudhook(hass, entry.data)
     await credits_store(hass, entry.entry_id).async_remove()
     await outbox_store(hass, entry.entry_id).async_remove()
-    await deliveries_store(hass, entry.entry_id).async_remove()
-    await inbound_store(hass, entry.entry_id).async_remove()
+    for part in (DELIVERIES_STORE, INBOUND_STORE):
+        await entry_store(hass, entry.entry_id, part).async_remove()
     await assist_store(hass, entry.entry_id).async_remove()
     await spend_store(hass, entry.entry_id).async_remove()

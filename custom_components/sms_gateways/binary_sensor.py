@@ -33,8 +33,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the low-credits sensor where the credits are known."""
-    gateway = entry.runtime_data.gateway
-    if gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND):
+    if entry.runtime_data.gateway.supports(Capability.BALANCE, Capability.CREDITS_FROM_SEND):
         async_add_entities([LowCreditsSensor(entry.runtime_data.coordinator)])
 
 

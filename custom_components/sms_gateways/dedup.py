@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 import hashlib
 import time
 
@@ -131,14 +130,3 @@ class RecentKeys:
         self._expiry = OrderedDict(sorted(self._expiry.items(), key=lambda kv: kv[1]))
         while len(self._expiry) > self._max_keys:  # only a file written with a larger bound
             self._expiry.popitem(last=False)
-
-
-def stored_datetime(value: object) -> datetime | None:
-    """A moment read back from a store: None when absent or unreadable (a damaged file)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None

@@ -6,7 +6,7 @@ the names of the bus events, which carry the same data.
 
 from __future__ import annotations
 
-from typing import Any, override
+from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -15,7 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import account_device_info
 from .gateways import Capability, DeliveryStatus
-from .inbound import ATTR_REDELIVERED, ReceivedSms, signal_inbound
+from .inbound import ReceivedSms, signal_inbound
 from .runtime import SmsGatewaysConfigEntry
 from .tracking import DeliveryUpdate, signal_delivery
 
@@ -39,9 +39,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entities this provider can feed."""
-    gateway = entry.runtime_data.gateway
     entities: list[EventEntity] = [DeliveryStatusEvent(entry)]
-    if gateway.supports(Capability.INBOUND_PUSH) or gateway.supports(Capability.INBOUND_POLL):
+    if entry.runtime_data.gateway.supports(Capability.INBOUND_PUSH, Capability.INBOUND_POLL):
         entities.append(InboundSmsEvent(entry))
     async_add_entities(entities)
 
@@ -81,19 +80,7 @@ class InboundSmsEvent(_AccountEvent):
 
     @callback
     def _async_received(self, received: ReceivedSms) -> None:
-        sms = received.sms
-        data: dict[str, Any] = {
-            "message_id": sms.message_id,
-            "sender": sms.sender,
-            "recipient": sms.recipient,
-            "message": sms.message,
-            "received_at": sms.received_at.isoformat(),
-            "keyword": sms.keyword,
-            **received.contact_data(),
-        }
-        if received.redelivered:
-            data[ATTR_REDELIVERED] = True
-        self._trigger_event(EVENT_RECEIVED, data)
+        self._trigger_event(EVENT_RECEIVED, received.entity_data())
         self.async_write_ha_state()
 
 
@@ -119,7 +106,5 @@ class DeliveryStatusEvent(_AccountEvent):
 
     @callback
     def _async_update(self, update: DeliveryUpdate) -> None:
-        data = update.as_dict()
-        del data["status"]
-        self._trigger_event(update.status.value, data)
+        self._trigger_event(update.status.value, update.entity_data())
         self.async_write_ha_state()

@@ -26,12 +26,11 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
 from .contacts import Contact, find_contact
-from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
+from .dedup import DuplicateMemoryFullError, RecentKeys
 from .gateways import (
     AuthenticationError,
     Capability,
@@ -40,8 +39,9 @@ from .gateways import (
     InboundSms,
     SmsGateway,
 )
+from .gateways.models import stored_datetime
 from .outage_log import AvailabilityLog
-from .storage import GroupedStore, WriteError
+from .storage import GroupedStore, WriteError, entry_store_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,14 +51,8 @@ _PUSH_SEEN_STEP = timedelta(hours=1)
 """How stale the stored time of the last push may be (it matters only at a week's scale)."""
 
 
-def inbound_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's last polled id and received messages are kept."""
-    return f"{DOMAIN}.{entry_id}.inbound"
-
-
-def inbound_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, inbound_store_key(entry_id))
+INBOUND_STORE = "inbound"
+"""The part of an entry's storage with its last polled id and received messages."""
 
 
 def signal_inbound(entry_id: str) -> str:
@@ -80,29 +74,20 @@ class ReceivedSms:
     redelivered: bool = False
     """Fired again: recorded as received, not known to have fired."""
 
-    def contact_data(self) -> dict[str, Any]:
-        """Who sent it: ``contact`` (the recipient's name, or None) and ``trusted``."""
-        return {
+    def entity_data(self) -> dict[str, Any]:
+        """The data of the entity's ``received``: the message, its sender, if it fires again."""
+        data: dict[str, Any] = {
+            **self.as_stored(),
             "contact": self.contact.name if self.contact else None,
             "trusted": self.contact is not None,
-        }
-
-    def event_data(self, entry_id: str, provider: str) -> dict[str, Any]:
-        """The data of ``sms_gateways_inbound_sms``."""
-        data: dict[str, Any] = {
-            "config_entry_id": entry_id,
-            "provider": provider,
-            "message_id": self.sms.message_id,
-            "sender": self.sms.sender,
-            "recipient": self.sms.recipient,
-            "message": self.sms.message,
-            "received_at": self.sms.received_at.isoformat(),
-            "keyword": self.sms.keyword,
-            **self.contact_data(),
         }
         if self.redelivered:
             data[ATTR_REDELIVERED] = True
         return data
+
+    def event_data(self, entry_id: str, provider: str) -> dict[str, Any]:
+        """The data of ``sms_gateways_inbound_sms``: the entity's, with the account and provider."""
+        return {"config_entry_id": entry_id, "provider": provider, **self.entity_data()}
 
     def as_stored(self) -> dict[str, Any]:
         """What fires it again after a restart (JSON-friendly)."""
@@ -122,24 +107,13 @@ class ReceivedSms:
         received_at = stored_datetime(data.get("received_at")) if isinstance(data, dict) else None
         if not isinstance(data, dict) or received_at is None:
             return None
-        sender, recipient, message = (data.get(key) for key in ("sender", "recipient", "message"))
-        message_id, keyword = data.get("message_id"), data.get("keyword")
-        if not (
-            isinstance(sender, str)
-            and isinstance(recipient, str)
-            and isinstance(message, str)
-            and (message_id is None or isinstance(message_id, str))
-            and (keyword is None or isinstance(keyword, str))
+        texts: dict[str, Any] = {key: data.get(key) for key in ("sender", "recipient", "message")}
+        optional: dict[str, Any] = {key: data.get(key) for key in ("message_id", "keyword")}
+        if not all(isinstance(value, str) for value in texts.values()) or not all(
+            value is None or isinstance(value, str) for value in optional.values()
         ):
             return None
-        sms = InboundSms(
-            sender=sender,
-            recipient=recipient,
-            message=message,
-            received_at=received_at,
-            message_id=message_id,
-            keyword=keyword,
-        )
+        sms = InboundSms(**texts, **optional, received_at=received_at)
         return cls(sms, redelivered=True)
 
 
@@ -189,7 +163,10 @@ class InboundReceiver:
         self._on_auth_failed = on_auth_failed
         self._contacts = contacts
         self._store = GroupedStore(
-            hass, inbound_store_key(entry_id), self._data_to_save, version=STORAGE_VERSION
+            hass,
+            entry_store_key(entry_id, INBOUND_STORE),
+            self._data_to_save,
+            version=STORAGE_VERSION,
         )
         self._seen = RecentKeys()
         self.last_id: int | None = None

@@ -61,8 +61,8 @@ SENSORS: tuple[SmsGatewaysSensorEntityDescription, ...] = (
         value_fn=lambda data: (
             _amount(data.balance.total) if data.balance and data.balance.total is not None else None
         ),
-        exists_fn=lambda gateway: (
-            gateway.supports(Capability.BALANCE) or gateway.supports(Capability.CREDITS_FROM_SEND)
+        exists_fn=lambda gateway: gateway.supports(
+            Capability.BALANCE, Capability.CREDITS_FROM_SEND
         ),
     ),
     SmsGatewaysSensorEntityDescription(

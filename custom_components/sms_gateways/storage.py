@@ -34,9 +34,11 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.json import json_bytes
-from homeassistant.helpers.storage import STORAGE_DIR
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.util.file import WriteError, write_utf8_file
 from homeassistant.util.json import load_json
+
+from .const import DOMAIN, STORAGE_VERSION
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,7 +49,17 @@ Waiting adds the delay to every answer while grouping little more: measured in `
 (1,200 concurrent pushes), 20 ms gave the same 11 writes as none, and a slower burst.
 """
 
-__all__ = ["GROUP_DELAY", "GroupedStore", "WriteError"]
+__all__ = ["GROUP_DELAY", "GroupedStore", "WriteError", "entry_store", "entry_store_key"]
+
+
+def entry_store_key(entry_id: str, part: str) -> str:
+    """The file in ``.storage`` that keeps one part (``inbound``...) of an entry's state."""
+    return f"{DOMAIN}.{entry_id}.{part}"
+
+
+def entry_store(hass: HomeAssistant, entry_id: str, part: str) -> Store[dict[str, Any]]:
+    """The same file as a ``Store`` (to remove it with the entry)."""
+    return Store(hass, STORAGE_VERSION, entry_store_key(entry_id, part))
 
 
 class GroupedStore:

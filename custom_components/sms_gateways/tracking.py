@@ -19,11 +19,10 @@ from typing import Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
-from .dedup import DuplicateMemoryFullError, RecentKeys, stored_datetime
+from .dedup import DuplicateMemoryFullError, RecentKeys
 from .gateways import (
     AuthenticationError,
     Capability,
@@ -34,8 +33,9 @@ from .gateways import (
     SmsGateway,
     mask_numbers,
 )
+from .gateways.models import stored_datetime
 from .outage_log import AvailabilityLog
-from .storage import GroupedStore
+from .storage import GroupedStore, entry_store_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,14 +57,8 @@ PUSH_TRUST = timedelta(hours=48)
 """After a status push, the provider is trusted to push: polling falls back to the slowest pace."""
 
 
-def deliveries_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's pending messages and last status are kept."""
-    return f"{DOMAIN}.{entry_id}.deliveries"
-
-
-def deliveries_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, deliveries_store_key(entry_id))
+DELIVERIES_STORE = "deliveries"
+"""The part of an entry's storage with its pending messages and last status."""
 
 
 def signal_delivery(entry_id: str) -> str:
@@ -99,6 +93,18 @@ class DeliveryUpdate:
             "updated_at": self.updated_at.isoformat(),
             "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
         }
+
+    def event_data(self, entry_id: str, provider: str) -> dict[str, Any]:
+        """The data of ``sms_gateways_delivery_status`` (the event has its own time)."""
+        data = {"config_entry_id": entry_id, "provider": provider, **self.as_dict()}
+        del data["updated_at"]
+        return data
+
+    def entity_data(self) -> dict[str, Any]:
+        """The data of the event entity (its event type is the status)."""
+        data = self.as_dict()
+        del data["status"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeliveryUpdate:
@@ -178,7 +184,10 @@ class DeliveryTracker:
         self.gateway = gateway
         self._on_auth_failed = on_auth_failed
         self._store = GroupedStore(
-            hass, deliveries_store_key(entry_id), self._data_to_save, version=STORAGE_VERSION
+            hass,
+            entry_store_key(entry_id, DELIVERIES_STORE),
+            self._data_to_save,
+            version=STORAGE_VERSION,
         )
         self.messages: MutableMapping[str, Any] = gateway.message_store
         """What the adapter keeps about sent messages (123-SMS: what a cancel sends again),
@@ -491,16 +500,7 @@ class DeliveryTracker:
     @callback
     def _fire(self, update: DeliveryUpdate) -> None:
         self.hass.bus.async_fire(
-            EVENT_DELIVERY_STATUS,
-            {
-                "config_entry_id": self.entry_id,
-                "provider": self.gateway.provider,
-                "message_id": update.message_id,
-                "recipient": update.recipient,
-                "status": update.status.value,
-                "provider_status": update.provider_status,
-                "delivered_at": update.delivered_at.isoformat() if update.delivered_at else None,
-            },
+            EVENT_DELIVERY_STATUS, update.event_data(self.entry_id, self.gateway.provider)
         )
 
     @callback

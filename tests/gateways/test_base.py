@@ -179,6 +179,9 @@ def test_identity_and_urls(gateway: LimitedGateway) -> None:
     assert gateway.url() == "https://limited.example/api/"
     assert gateway.supports(Capability.SCHEDULE)
     assert not gateway.supports(Capability.CANCEL)
+    # Several named: any of them will do.
+    assert gateway.supports(Capability.CANCEL, Capability.SCHEDULE)
+    assert not gateway.supports(Capability.CANCEL, Capability.FLASH)
 
 
 async def test_unsupported_calls_say_so(gateway: LimitedGateway) -> None:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from custom_components.sms_gateways.gateways import (
+    GATEWAYS,
     GatewayError,
     OutgoingSms,
     SmsGateway,
@@ -37,12 +38,6 @@ def forms(password: str) -> set[str]:
     return written | {repr(form)[1:-1] for form in written}
 
 
-USERS = {
-    "netoxygen": "demo",
-    "smsfactor": "demo@example.com",
-    "mobyt": "demo",
-    "sms123": "demo",
-}
 # Every path a send or a balance of each provider may call.
 PATHS = {
     "netoxygen": ["/netoxygen/api2/"],
@@ -56,36 +51,34 @@ def _shown(texts: list[str]) -> str:
     return "\n".join(texts)
 
 
-def _gateway(
-    provider: str, simulator: RunningSimulator, session: aiohttp.ClientSession, password: str
-) -> SmsGateway:
-    for path in PATHS[provider]:
-        simulator.fault(path, "echo", count=100)
-    return create_gateway(
-        provider,
-        session,
-        username=USERS[provider],
-        password=password,
-        api_url=simulator.api_url(provider),
-    )
-
-
-@pytest.mark.parametrize("password", PASSWORDS)
-@pytest.mark.parametrize("provider", list(USERS))
-async def test_an_echoed_send_shows_no_password(
+@pytest.fixture
+def echoing(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     caplog: pytest.LogCaptureFixture,
     provider: str,
     password: str,
+) -> SmsGateway:
+    """The provider's adapter with ``password``, its every call answered with its own request."""
+    caplog.set_level(logging.DEBUG)
+    for path in PATHS[provider]:
+        simulator.fault(path, "echo", count=100)
+    return simulator.gateway(GATEWAYS[provider], session, password=password)
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+@pytest.mark.parametrize("provider", list(PATHS))
+async def test_an_echoed_send_shows_no_password(
+    simulator: RunningSimulator,
+    caplog: pytest.LogCaptureFixture,
+    echoing: SmsGateway,
+    password: str,
 ) -> None:
     """The error, the provider's words kept with it, each recipient's error and the log."""
-    caplog.set_level(logging.DEBUG)
-    gateway = _gateway(provider, simulator, session, password)
     shown: list[str] = []
     sms = OutgoingSms(recipients=("+33612345678", "+33698765432"), message="Hello", sender="Home")
     try:
-        result = await gateway.send(sms)
+        result = await echoing.send(sms)
     except GatewayError as err:
         shown += [str(err), repr(err), err.provider_message or ""]
     else:
@@ -99,16 +92,10 @@ async def test_an_echoed_send_shows_no_password(
 @pytest.mark.parametrize("password", PASSWORDS)
 @pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
 async def test_an_echoed_balance_shows_no_password(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    caplog: pytest.LogCaptureFixture,
-    provider: str,
-    password: str,
+    caplog: pytest.LogCaptureFixture, echoing: SmsGateway, password: str
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    gateway = _gateway(provider, simulator, session, password)
     with pytest.raises(GatewayError) as caught:
-        await gateway.get_balance()
+        await echoing.get_balance()
     shown = [str(caught.value), caught.value.provider_message or "", caplog.text]
     for form in forms(password):
         assert form not in _shown(shown), form

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.sms_gateways.gateways import (
@@ -34,6 +33,7 @@ from custom_components.sms_gateways.gateways import (
     OutgoingSms,
     SchedulingError,
     SendOutcomeUnknownError,
+    SendResult,
     create_gateway,
 )
 from custom_components.sms_gateways.gateways.mobyt import (
@@ -42,7 +42,7 @@ from custom_components.sms_gateways.gateways.mobyt import (
     MAX_APART_ORDERS,
 )
 from simulator.state import SimInbound, SimMessage
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 PARIS = ZoneInfo("Europe/Paris")
 FR_1 = "+33612345678"
@@ -68,9 +68,7 @@ def credit_lines(balance: Balance) -> dict[tuple[str | None, str | None], float]
 
 @pytest.fixture
 def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> MobytGateway:
-    return MobytGateway(
-        session, username="demo", password="demo-password", api_url=simulator.api_url("mobyt")
-    )
+    return simulator.gateway(MobytGateway, session)
 
 
 @dataclass
@@ -105,13 +103,9 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
 
     app = web.Application()
     app.router.add_route("POST", "/{tail:.*}", answer)
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    state.url = str(server.make_url("/"))
-    try:
+    async with serving(app) as server:
+        state.url = str(server.make_url("/"))
         yield state
-    finally:
-        await server.close()
 
 
 @pytest.fixture
@@ -411,18 +405,25 @@ async def test_refused_numbers_found_among_many(
     assert [len(recipients) for recipients in sent] == [8, 4, 4, 2, 2, 1, 1]
 
 
+async def _hundred_recipients_and_a_refused_sender(
+    gateway: MobytGateway, simulator: RunningSimulator
+) -> SendResult:
+    """A send to 100 recipients with a sender Mobyt refuses for type L (a KO about the message)."""
+    simulator.play(mobyt__sender_with_l="refused")
+    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
+    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
+    return await gateway.send(sms)
+
+
 async def test_a_refused_message_is_not_tried_for_ever(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
     """A KO about the message itself: a bounded search, then every recipient refused, none sent."""
-    simulator.play(mobyt__sender_with_l="refused")
-    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
-    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
-    result = await gateway.send(sms)
+    result = await _hundred_recipients_and_a_refused_sender(gateway, simulator)
     assert len(simulator.requests(SEND)) == 1 + MAX_APART_ORDERS  # not 199
     assert simulator.sim.state.messages == {}
     assert not result.accepted
-    assert len(result.messages) == len(numbers)
+    assert len(result.messages) == 100
     assert {m.error for m in result.messages} == {"Mobyt refused the request: " + _FIXED_SENDER}
 
 
@@ -1614,10 +1615,7 @@ async def test_a_refused_recipient_is_failed_with_mobyts_words(
 async def test_recipients_not_tried_within_the_cap_are_failed(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    simulator.play(mobyt__sender_with_l="refused")
-    numbers = tuple(f"+3361234{i:04d}" for i in range(1, 101))
-    sms = OutgoingSms(recipients=numbers, message="hi", sender="Maison", message_type="l")
-    result = await gateway.send(sms)
+    result = await _hundred_recipients_and_a_refused_sender(gateway, simulator)
     assert {(m.accepted, m.status) for m in result.messages} == {(False, DeliveryStatus.FAILED)}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,19 +13,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
+from custom_components.sms_gateways.gateways import errors
 from custom_components.sms_gateways.gateways.base import PreparedSms
 from custom_components.sms_gateways.gateways.encoding import analyze
-from custom_components.sms_gateways.gateways.errors import (
-    AuthenticationError,
-    EmptyMessageError,
-    GatewayConnectionError,
-    GatewayError,
-    GatewayResponseError,
-    InsufficientCreditsError,
-    InvalidRecipientError,
-    InvalidSenderError,
-    SendOutcomeUnknownError,
-)
 from custom_components.sms_gateways.gateways.models import (
     Capability,
     DeliveryStatus,
@@ -36,25 +26,16 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     STATUS_CODES,
     NetOxygenGateway,
 )
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 PATH = "/netoxygen/api2/"
 DEMO = ("demo", "demo-password")
 
 
 def make_gateway(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    credentials: tuple[str, str] = DEMO,
-    **kwargs: Any,
+    simulator: RunningSimulator, session: aiohttp.ClientSession, login: Any = DEMO, **kwargs: Any
 ) -> NetOxygenGateway:
-    return NetOxygenGateway(
-        session,
-        username=credentials[0],
-        password=credentials[1],
-        api_url=simulator.api_url("netoxygen"),
-        **kwargs,
-    )
+    return simulator.gateway(NetOxygenGateway, session, *login, **kwargs)
 
 
 @pytest.fixture
@@ -114,13 +95,9 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
 
     app = web.Application()
     app.add_routes([web.post("/api2/", handler)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    state.url = str(server.make_url("/api2/"))
-    try:
+    async with serving(app) as server:
+        state.url = str(server.make_url("/api2/"))
         yield state
-    finally:
-        await server.close()
 
 
 @pytest.fixture
@@ -171,23 +148,23 @@ async def test_wrong_password_is_an_authentication_error(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     gateway = make_gateway(simulator, session, ("demo", "wrong"))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.validate_credentials()
     assert [method for method, _ in calls(simulator)] == ["auth"]
     # FALSE or a fault from any other method is checked with auth, which alone decides.
     simulator.sim.requests.clear()
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.get_balance()
     assert [method for method, _ in calls(simulator)] == ["get_credits", "auth"]
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.get_account_status()
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.send(sms("0791234567"))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.normalize_number("0791234567")
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.get_delivery_status(["1"])
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.cancel(["1"])
 
 
@@ -206,9 +183,21 @@ async def test_false_group_id_then_auth_false(
 ) -> None:
     """The password changed between auth and get_guid: auth, asked again, says so."""
     canned.queue(True, False, False)
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await canned_gateway.validate_credentials()
     assert len(canned.received) == 3
+
+
+def _call(gateway: NetOxygenGateway, method: str) -> Callable[[], Awaitable[object]]:
+    """One call of each kind the adapter makes (``status``: the account's status)."""
+    return {
+        "send": lambda: gateway.send(sms("0791234567")),
+        "get_delivery_status": lambda: gateway.get_delivery_status(["5"]),
+        "cancel": lambda: gateway.cancel(["5"]),
+        "normalize_number": lambda: gateway.normalize_number("0791234567"),
+        "get_balance": gateway.get_balance,
+        "status": gateway.get_account_status,
+    }[method]
 
 
 @pytest.mark.parametrize(
@@ -220,15 +209,8 @@ async def test_false_from_any_method_is_judged_by_auth(
 ) -> None:
     """FALSE from a method other than auth: auth is asked, and its FALSE alone is a refusal."""
     canned.answer(False)
-    call = {
-        "send": lambda: canned_gateway.send(sms("0791234567")),
-        "get_delivery_status": lambda: canned_gateway.get_delivery_status(["5"]),
-        "cancel": lambda: canned_gateway.cancel(["5"]),
-        "normalize_number": lambda: canned_gateway.normalize_number("0791234567"),
-        "get_balance": canned_gateway.get_balance,
-        "status": canned_gateway.get_account_status,
-    }[method]
-    with pytest.raises(AuthenticationError, match="FALSE"):
+    call = _call(canned_gateway, method)
+    with pytest.raises(errors.AuthenticationError, match="FALSE"):
         await call()
     assert len(canned.received) == 2
     assert b"<methodName>auth</methodName>" in canned.received[1]
@@ -237,12 +219,12 @@ async def test_false_from_any_method_is_judged_by_auth(
 @pytest.mark.parametrize(
     ("method", "error"),
     [
-        ("send", SendOutcomeUnknownError),
-        ("get_delivery_status", GatewayResponseError),
+        ("send", errors.SendOutcomeUnknownError),
+        ("get_delivery_status", errors.GatewayResponseError),
         ("cancel", None),
-        ("normalize_number", GatewayError),
-        ("get_balance", GatewayResponseError),
-        ("status", GatewayResponseError),
+        ("normalize_number", errors.GatewayError),
+        ("get_balance", errors.GatewayResponseError),
+        ("status", errors.GatewayResponseError),
     ],
 )
 async def test_false_with_good_credentials_is_never_an_authentication_error(
@@ -259,23 +241,16 @@ async def test_false_with_good_credentials_is_never_an_authentication_error(
         assert result.canceled is None
         assert "may have been cancelled" in (result.error or "")
         return
-    call = {
-        "send": lambda: canned_gateway.send(sms("0791234567")),
-        "get_delivery_status": lambda: canned_gateway.get_delivery_status(["5"]),
-        "cancel": lambda: canned_gateway.cancel(["5"]),
-        "normalize_number": lambda: canned_gateway.normalize_number("0791234567"),
-        "get_balance": canned_gateway.get_balance,
-        "status": canned_gateway.get_account_status,
-    }[method]
+    call = _call(canned_gateway, method)
     with pytest.raises(error) as err:
         await call()
-    assert not isinstance(err.value, AuthenticationError)
+    assert not isinstance(err.value, errors.AuthenticationError)
     assert type(err.value) is error
     assert len(canned.received) == 2
 
 
 @pytest.mark.parametrize(
-    ("answer", "error"), [(0, AuthenticationError), ("yes", GatewayResponseError)]
+    ("answer", "error"), [(0, errors.AuthenticationError), ("yes", errors.GatewayResponseError)]
 )
 async def test_auth_answer_forms(
     canned: Canned, canned_gateway: NetOxygenGateway, answer: Any, error: type[Exception]
@@ -318,7 +293,7 @@ async def test_balance_that_is_not_a_number(
     canned: Canned, canned_gateway: NetOxygenGateway, answer: Any
 ) -> None:
     canned.answer(answer)
-    with pytest.raises(GatewayResponseError):
+    with pytest.raises(errors.GatewayResponseError):
         await canned_gateway.get_balance()
 
 
@@ -326,7 +301,7 @@ async def test_account_status_that_is_not_text(
     canned: Canned, canned_gateway: NetOxygenGateway
 ) -> None:
     canned.answer(5)
-    with pytest.raises(GatewayResponseError, match="account_status"):
+    with pytest.raises(errors.GatewayResponseError, match="account_status"):
         await canned_gateway.get_account_status()
 
 
@@ -457,7 +432,7 @@ async def test_sender_the_provider_refuses(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     """No local rule (R27): the provider refuses with error 6, in its words, per recipient."""
-    with pytest.raises(InvalidSenderError):
+    with pytest.raises(errors.InvalidSenderError):
         await gateway.send(sms("0791234567", sender="My\x00Shop"))
     assert simulator.requests(PATH) == []
     simulator.play(netoxygen__sender="network_rule")
@@ -480,7 +455,7 @@ async def test_empty_message_reaching_the_provider(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     """send() refuses it locally; were it sent, the provider's code 7 is reported."""
-    with pytest.raises(EmptyMessageError):
+    with pytest.raises(errors.EmptyMessageError):
         await gateway.send(sms("0791234567", message="  "))
     assert simulator.requests(PATH) == []
     prepared = PreparedSms(sms("0791234567", message=""), ("+41791234567",), analyze(""), None)
@@ -504,7 +479,7 @@ async def test_length_is_left_to_the_provider(
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
     """No fault is documented: the provider's words are quoted, the outcome is not guessed."""
     gateway = make_gateway(simulator, session, ("empty", "empty-password"))
-    with pytest.raises(SendOutcomeUnknownError) as err:
+    with pytest.raises(errors.SendOutcomeUnknownError) as err:
         await gateway.send(sms("0791234567"))
     assert err.value.provider_code == "402"
     assert err.value.provider_message == "Not enough credits: 1 needed"
@@ -796,7 +771,7 @@ async def test_answer_without_rows_is_an_unknown_outcome(
 ) -> None:
     """Nothing names a recipient: the SMS may have gone; the ids the answer held are kept."""
     canned.answer(answer)
-    with pytest.raises(SendOutcomeUnknownError, match="may have been sent") as err:
+    with pytest.raises(errors.SendOutcomeUnknownError, match="may have been sent") as err:
         await canned_gateway.send(sms("0791234567", "0781234567"))
     assert err.value.reference == reference
     assert len(canned.received) == 1
@@ -938,7 +913,7 @@ async def test_normalize_number_asks_the_provider(
 ) -> None:
     assert await gateway.normalize_number("022/364 8000") == "+41223648000"
     assert calls(simulator) == [("clean_number", ("demo", "demo-password", "022/364 8000"))]
-    with pytest.raises(InvalidRecipientError) as err:
+    with pytest.raises(errors.InvalidRecipientError) as err:
         await gateway.normalize_number("call me")
     assert err.value.number == "call me"
 
@@ -972,7 +947,7 @@ async def test_normalize_number_as_an_i8(canned: Canned, canned_gateway: NetOxyg
     canned.body = i8_reply(41223648000)
     assert await canned_gateway.normalize_number("022 364 80 00") == "+41223648000"
     canned.body = i8_reply(-41223648000)
-    with pytest.raises(InvalidRecipientError):
+    with pytest.raises(errors.InvalidRecipientError):
         await canned_gateway.normalize_number("022 364 80 00")
 
 
@@ -981,7 +956,7 @@ async def test_normalize_number_refused(
     canned: Canned, canned_gateway: NetOxygenGateway, answer: Any
 ) -> None:
     canned.answer(answer)
-    with pytest.raises(InvalidRecipientError):
+    with pytest.raises(errors.InvalidRecipientError):
         await canned_gateway.normalize_number("0223648000")
 
 
@@ -990,7 +965,7 @@ async def test_normalize_number_refused(
 
 async def test_http_500(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
     simulator.fault(PATH, "http500")
-    with pytest.raises(GatewayConnectionError) as err:
+    with pytest.raises(errors.GatewayConnectionError) as err:
         await gateway.get_balance()
     assert err.value.request_sent
     assert err.value.provider_code == "HTTP 500"
@@ -1000,7 +975,7 @@ async def test_connection_dropped_after_the_send_is_not_repeated(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     simulator.fault(PATH, "drop")
-    with pytest.raises(GatewayConnectionError) as err:
+    with pytest.raises(errors.GatewayConnectionError) as err:
         await gateway.send(sms("0791234567"))
     assert err.value.request_sent
     assert len(simulator.requests(PATH)) == 1
@@ -1010,7 +985,7 @@ async def test_connection_dropped_after_the_send_is_not_repeated(
 
 async def test_malformed_reply(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
     simulator.fault(PATH, "malformed")
-    with pytest.raises(GatewayResponseError):
+    with pytest.raises(errors.GatewayResponseError):
         await gateway.get_balance()
 
 
@@ -1018,7 +993,7 @@ async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSe
     timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
     gateway = make_gateway(simulator, session, timeout=timeout)
     simulator.fault(PATH, "delay", seconds=2)
-    with pytest.raises(GatewayConnectionError) as err:
+    with pytest.raises(errors.GatewayConnectionError) as err:
         await gateway.send(sms("0791234567"))
     assert err.value.request_sent
     assert len(simulator.requests(PATH)) == 1
@@ -1030,7 +1005,7 @@ async def test_unreachable(session: aiohttp.ClientSession, socket_enabled: None)
     url = str(server.make_url("/api2/"))
     await server.close()
     gateway = NetOxygenGateway(session, username="u", password="p", api_url=url)
-    with pytest.raises(GatewayConnectionError) as err:
+    with pytest.raises(errors.GatewayConnectionError) as err:
         await gateway.get_balance()
     assert not err.value.request_sent
 
@@ -1051,7 +1026,7 @@ async def test_hostile_xml_is_refused(
     canned: Canned, canned_gateway: NetOxygenGateway, body: bytes
 ) -> None:
     canned.body = body
-    with pytest.raises(GatewayResponseError, match="DOCTYPE"):
+    with pytest.raises(errors.GatewayResponseError, match="DOCTYPE"):
         await canned_gateway.get_account_status()
 
 
@@ -1071,15 +1046,17 @@ async def test_fault_texts_never_classify(
     """No fault is documented: auth decides the credentials, the rest quotes code and text."""
     canned.fault(code, text)
     # auth itself answers the fault too: it cannot say, so nothing is read as a refusal.
-    with pytest.raises(SendOutcomeUnknownError) as err:
+    with pytest.raises(errors.SendOutcomeUnknownError) as err:
         await canned_gateway.send(sms("0791234567"))
     assert err.value.provider_code == str(code)
     assert err.value.provider_message == text
     assert text in str(err.value)
     for call in (canned_gateway.get_balance, canned_gateway.get_account_status):
-        with pytest.raises(GatewayResponseError) as other:
+        with pytest.raises(errors.GatewayResponseError) as other:
             await call()
-        assert not isinstance(other.value, AuthenticationError | InsufficientCreditsError)
+        assert not isinstance(
+            other.value, errors.AuthenticationError | errors.InsufficientCreditsError
+        )
         assert text in str(other.value)
 
 
@@ -1090,7 +1067,7 @@ async def test_fault_then_auth_true_is_generic(
     fault = xmlrpc.client.dumps(xmlrpc.client.Fault(code, text)).encode()
     canned.queued = [fault, xmlrpc.client.dumps((True,), methodresponse=True).encode()]
     canned.body = fault
-    with pytest.raises(GatewayResponseError) as err:
+    with pytest.raises(errors.GatewayResponseError) as err:
         await canned_gateway.get_balance()
     assert type(err.value).__name__ == "_FaultError"
     assert (err.value.provider_code, err.value.provider_message) == (str(code), text)
@@ -1104,7 +1081,7 @@ TWO_VALUES = b"""<?xml version="1.0"?><methodResponse><params>
 
 async def test_unexpected_shapes(canned: Canned, canned_gateway: NetOxygenGateway) -> None:
     canned.body = TWO_VALUES
-    with pytest.raises(GatewayResponseError, match="2 values"):
+    with pytest.raises(errors.GatewayResponseError, match="2 values"):
         await canned_gateway.get_balance()
     canned.answer([["5"]])
     (not_told,) = await canned_gateway.cancel(["5"])
@@ -1117,7 +1094,7 @@ async def test_unexpected_shapes(canned: Canned, canned_gateway: NetOxygenGatewa
     canned.answer([["5"]])
     assert await canned_gateway.get_delivery_status(["5"]) == []
     canned.answer("queued")
-    with pytest.raises(GatewayResponseError):
+    with pytest.raises(errors.GatewayResponseError):
         await canned_gateway.get_delivery_status(["5"])
 
 

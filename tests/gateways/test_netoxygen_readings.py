@@ -21,7 +21,11 @@ from custom_components.sms_gateways.gateways.errors import (
     InvalidRecipientError,
     SendOutcomeUnknownError,
 )
-from custom_components.sms_gateways.gateways.models import DeliveryStatus, OutgoingSms
+from custom_components.sms_gateways.gateways.models import (
+    DeliveryStatus,
+    OutgoingSms,
+    RecipientResult,
+)
 from custom_components.sms_gateways.gateways.netoxygen import (
     ONE_BY_ONE,
     NetOxygenGateway,
@@ -39,14 +43,12 @@ EVERY_READING = [(reading.point, choice) for reading in READINGS for choice in r
 def make_gateway(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
-    credentials: tuple[str, str] = DEMO,
+    credentials: Any = DEMO,
+    **readings: str,
 ) -> NetOxygenGateway:
-    return NetOxygenGateway(
-        session,
-        username=credentials[0],
-        password=credentials[1],
-        api_url=simulator.api_url("netoxygen"),
-    )
+    """The adapter of an account (the demo one unless told), the simulator playing ``readings``."""
+    simulator.play(**readings)
+    return simulator.gateway(NetOxygenGateway, session, *credentials)
 
 
 def sms(*recipients: str, message: str = "Alarm: door open", **kwargs: Any) -> OutgoingSms:
@@ -79,8 +81,7 @@ async def test_good_credentials_never_start_a_reauth(
     simulator: RunningSimulator, session: aiohttp.ClientSession, point: str, choice: str
 ) -> None:
     """Every call of the adapter, under every reading: no AuthenticationError, only our errors."""
-    simulator.play(**{f"netoxygen__{point}": choice})
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, **{f"netoxygen__{point}": choice})
     later = datetime.now(UTC) + timedelta(hours=2)
     calls = [
         gateway.validate_credentials,
@@ -108,8 +109,7 @@ async def test_wrong_credentials_are_always_refused(
     simulator: RunningSimulator, session: aiohttp.ClientSession, point: str, choice: str
 ) -> None:
     """Whatever FALSE and faults mean, auth says the credentials are wrong: a reauth."""
-    simulator.play(**{f"netoxygen__{point}": choice})
-    gateway = make_gateway(simulator, session, ("demo", "wrong"))
+    gateway = make_gateway(simulator, session, ("demo", "wrong"), **{f"netoxygen__{point}": choice})
     for call in (
         gateway.validate_credentials,
         gateway.get_balance,
@@ -127,8 +127,7 @@ async def test_wrong_credentials_are_always_refused(
 async def test_false_from_a_valid_account(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    simulator.play(netoxygen__false_answer="no_value")
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__false_answer="no_value")
     info = await gateway.validate_credentials()
     assert (info.account_id, info.group_id, info.status) == ("demo", None, "regular")
     with pytest.raises(GatewayResponseError, match="FALSE to get_credits") as err:
@@ -174,8 +173,7 @@ async def test_nothing_sent_is_shown_refused(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
     """Every message the provider took is accepted with its id; refused only when it says 0."""
-    simulator.play(netoxygen__send_status=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__send_status=reading)
     result = await gateway.send(sms("0791234567", "0791239999", "0781234567"))
     sent = simulator.sim.state.messages
     assert len(sent) == 2
@@ -205,8 +203,7 @@ async def test_nothing_sent_is_shown_refused(
 async def test_no_number_is_made_of_a_failed_clean_number(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, number: str
 ) -> None:
-    simulator.play(netoxygen__clean_number_failure=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__clean_number_failure=reading)
     # FALSE gives no reason (R32): NetOxygen's answer is quoted, never "invalid number".
     expected = {"fault": GatewayResponseError, "false": GatewayError}.get(
         reading, InvalidRecipientError
@@ -243,8 +240,7 @@ async def test_the_provider_decides_the_length(
     *,
     accepted: bool,
 ) -> None:
-    simulator.play(netoxygen__max_length=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__max_length=reading)
     (result,) = (await gateway.send(sms("0791234567", message="a" * length))).messages
     assert result.accepted is accepted
     if not accepted:
@@ -259,8 +255,7 @@ async def test_the_provider_decides_the_length(
 async def test_an_unknown_id_never_blocks_the_others(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(netoxygen__unknown_id=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__unknown_id=reading)
     (sent,) = (await gateway.send(sms("0791234567"))).messages
     assert sent.message_id is not None
     reports = {
@@ -273,14 +268,19 @@ async def test_an_unknown_id_never_blocks_the_others(
         assert reading == "no_row"
 
 
+async def _scheduled(gateway: NetOxygenGateway) -> RecipientResult:
+    """A message accepted for two hours from now (a cancel can still stop it)."""
+    later = datetime.now(UTC) + timedelta(hours=2)
+    (message,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    return message
+
+
 @pytest.mark.parametrize("reading", ["false_row", "fault", "empty_struct", "no_row"])
 async def test_cancel_with_an_unknown_id(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(netoxygen__unknown_id=reading)
-    gateway = make_gateway(simulator, session)
-    later = datetime.now(UTC) + timedelta(hours=2)
-    (sent,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    gateway = make_gateway(simulator, session, netoxygen__unknown_id=reading)
+    sent = await _scheduled(gateway)
     assert sent.message_id is not None
     if reading == "fault":
         with pytest.raises(GatewayResponseError) as err:
@@ -301,8 +301,7 @@ async def test_cancel_with_an_unknown_id(
 async def test_accents_arrive_whatever_the_server_decodes(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(netoxygen__string_encoding=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__string_encoding=reading)
     text = "Déjà vu: ça coûte 5 € 👋"
     await gateway.send(sms("0791234567", message=text))
     (stored,) = simulator.sim.state.messages.values()
@@ -316,8 +315,7 @@ async def test_accents_arrive_whatever_the_server_decodes(
 async def test_the_recipient_is_never_another_number(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(netoxygen__dest_type=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__dest_type=reading)
     result = await gateway.send(sms("079 123 45 67", "+41 78 765 43 21"))
     assert all(r.accepted for r in result.messages)
     assert {m.recipient for m in simulator.sim.state.messages.values()} == {
@@ -330,8 +328,7 @@ async def test_a_faulting_batch_is_asked_again_for_a_few_ids_only(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     """One unknown id faulting a batch of 40 costs 1 + ONE_BY_ONE status requests, not 41."""
-    simulator.play(netoxygen__unknown_id="fault")
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__unknown_id="fault")
     sent = await gateway.send(sms("+41791234567", "+41791234568"))
     known = [m.message_id or "" for m in sent.messages]
     unknown = [f"{900_000 + index}" for index in range(38)]
@@ -358,8 +355,7 @@ async def test_any_sender_reaches_the_provider_which_decides(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, sender: str
 ) -> None:
     """No local rule: the provider takes it, or refuses it with error 6, in its words."""
-    simulator.play(netoxygen__sender=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__sender=reading)
     (result,) = (await gateway.send(sms("0791234567", sender=sender))).messages
     if result.accepted:
         (message,) = simulator.sim.state.messages.values()
@@ -379,8 +375,7 @@ async def test_a_current_error_is_never_final(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
     """2/7 Gateway error is shown unknown, in NetOxygen's words, and followed (may change)."""
-    simulator.play(netoxygen__current_error=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, netoxygen__current_error=reading)
     (sent,) = (await gateway.send(sms("0791232222"))).messages
     message_id = sent.message_id or ""
     simulator.sim.state.messages[message_id].status = "sent"
@@ -405,10 +400,8 @@ async def test_a_current_error_is_never_final(
 async def test_a_cancel_answered_false_invents_no_reason(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(netoxygen__cancel_false=reading)
-    gateway = make_gateway(simulator, session)
-    later = datetime.now(UTC) + timedelta(hours=2)
-    (scheduled,) = (await gateway.send(sms("0791234567", send_at=later))).messages
+    gateway = make_gateway(simulator, session, netoxygen__cancel_false=reading)
+    scheduled = await _scheduled(gateway)
     (now,) = (await gateway.send(sms("0791234568"))).messages
 
     first = await gateway.cancel([scheduled.message_id or "", now.message_id or ""])

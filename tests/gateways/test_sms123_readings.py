@@ -29,9 +29,7 @@ BLOCKED = "+33612341010"  # the simulator answers 101 for it (R33)
 
 @pytest.fixture
 async def gateway(simulator: RunningSimulator, session: aiohttp.ClientSession) -> Sms123Gateway:
-    ready = Sms123Gateway(
-        session, username="demo", password="demo-password", api_url=simulator.api_url("sms123")
-    )
+    ready = simulator.gateway(Sms123Gateway, session)
     await ready.validate_credentials()
     simulator.sim.requests.clear()
     return ready

@@ -16,25 +16,15 @@ from lxml import etree
 import pytest
 
 from custom_components.sms_gateways.gateways import (
-    AuthenticationError,
     Capability,
     DeliveryStatus,
     Encoding,
-    GatewayConnectionError,
-    GatewayError,
-    GatewayResponseError,
-    InsufficientCreditsError,
-    InvalidRecipientError,
-    InvalidSenderError,
-    InvalidTextError,
-    MessageRejectedError,
     OutgoingSms,
-    SchedulingError,
-    SendOutcomeUnknownError,
     SmsFactorGateway,
+    errors,
 )
 from simulator.state import SimInbound
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
@@ -51,20 +41,9 @@ DOC_INBOX = """<inbox>
 
 
 def make_gateway(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    *,
-    login: tuple[str, str] = DEMO,
-    timeout: aiohttp.ClientTimeout | None = None,
+    simulator: RunningSimulator, session: aiohttp.ClientSession, *, login: Any = DEMO, **kwargs: Any
 ) -> SmsFactorGateway:
-    extra: dict[str, Any] = {"timeout": timeout} if timeout else {}
-    return SmsFactorGateway(
-        session,
-        username=login[0],
-        password=login[1],
-        api_url=simulator.api_url("smsfactor"),
-        **extra,
-    )
+    return simulator.gateway(SmsFactorGateway, session, *login, **kwargs)
 
 
 @pytest.fixture
@@ -224,15 +203,15 @@ async def test_delay_across_the_spring_dst_change(
 
 
 async def test_sender_is_required(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
-    with pytest.raises(InvalidSenderError, match="SMSFactor needs a sender"):
+    with pytest.raises(errors.InvalidSenderError, match="SMSFactor needs a sender"):
         await gateway.send(sms("0612345678", sender=None))
     assert simulator.requests() == []
 
 
 async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
-    with pytest.raises(InvalidSenderError):
+    with pytest.raises(errors.InvalidSenderError):
         await gateway.send(sms("0612345678", sender="MaisonAlarme"))
-    with pytest.raises(InvalidSenderError, match="11"):
+    with pytest.raises(errors.InvalidSenderError, match="11"):
         await gateway.send(sms("0612345678", sender="+336123456789"))
     assert simulator.requests() == []
 
@@ -243,7 +222,7 @@ async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGate
 async def test_text_that_xml_cannot_carry_is_refused_before_sending(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(InvalidTextError) as caught:
+    with pytest.raises(errors.InvalidTextError) as caught:
         await gateway.send(sms("0612345678", message="page\fbreak"))
     assert (caught.value.field, caught.value.position, caught.value.character) == (
         "message",
@@ -258,7 +237,7 @@ async def test_text_that_xml_cannot_carry_is_refused_before_sending(
 
 async def test_bad_login(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
     gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
-    with pytest.raises(AuthenticationError) as caught:
+    with pytest.raises(errors.AuthenticationError) as caught:
         await gateway.send(sms("0612345678"))
     assert caught.value.provider_code == "-1"
     assert caught.value.provider_message == "Le login et le mot de passe ne correspondent pas."
@@ -266,7 +245,7 @@ async def test_bad_login(simulator: RunningSimulator, session: aiohttp.ClientSes
 
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
     gateway = make_gateway(simulator, session, login=("empty@example.com", "empty-password"))
-    with pytest.raises(InsufficientCreditsError) as caught:
+    with pytest.raises(errors.InsufficientCreditsError) as caught:
         await gateway.send(sms("0612345678"))
     assert caught.value.provider_code == "-3"
     assert simulator.sim.state.messages == {}
@@ -278,9 +257,9 @@ async def test_minus5_is_never_called_refused(
 ) -> None:
     """R11: -5 does not say the others were not sent: outcome unknown, never sent again."""
     simulator.play(smsfactor__minus5=reading)
-    with pytest.raises(SendOutcomeUnknownError) as caught:
+    with pytest.raises(errors.SendOutcomeUnknownError) as caught:
         await gateway.send(sms("0612345678", "0612349999"))
-    assert not isinstance(caught.value, InvalidRecipientError)
+    assert not isinstance(caught.value, errors.InvalidRecipientError)
     assert caught.value.provider_code == "-5"
     assert "may have been sent" in str(caught.value)
     assert len(simulator.requests(SEND)) == 1
@@ -296,20 +275,20 @@ async def test_minus5_is_never_called_refused(
 @pytest.mark.parametrize(
     ("status", "error"),
     [
-        (-2, MessageRejectedError),
-        (-4, SchedulingError),
-        (-6, MessageRejectedError),
-        (-7, MessageRejectedError),
-        (-8, SendOutcomeUnknownError),
-        (-99, SendOutcomeUnknownError),
-        (2, SendOutcomeUnknownError),
+        (-2, errors.MessageRejectedError),
+        (-4, errors.SchedulingError),
+        (-6, errors.MessageRejectedError),
+        (-7, errors.MessageRejectedError),
+        (-8, errors.SendOutcomeUnknownError),
+        (-99, errors.SendOutcomeUnknownError),
+        (2, errors.SendOutcomeUnknownError),
     ],
 )
 async def test_error_codes(
     simulator: RunningSimulator,
     gateway: SmsFactorGateway,
     status: int,
-    error: type[GatewayError],
+    error: type[errors.GatewayError],
 ) -> None:
     force_answer(simulator, status)
     with pytest.raises(error) as caught:
@@ -328,7 +307,7 @@ async def test_moderation_says_not_to_send_again(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
     force_answer(simulator, -8)
-    with pytest.raises(SendOutcomeUnknownError, match="do not send it again"):
+    with pytest.raises(errors.SendOutcomeUnknownError, match="do not send it again"):
         await gateway.send(sms("0612345678"))
 
 
@@ -337,7 +316,7 @@ async def test_moderation_says_not_to_send_again(
 
 async def test_http_error(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
     simulator.fault(SEND, "http500")
-    with pytest.raises(GatewayConnectionError) as caught:
+    with pytest.raises(errors.GatewayConnectionError) as caught:
         await gateway.send(sms("0612345678"))
     assert caught.value.request_sent is True
 
@@ -346,7 +325,7 @@ async def test_dropped_after_handling_is_not_sent_again(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
     simulator.fault(SEND, "drop")
-    with pytest.raises(GatewayConnectionError) as caught:
+    with pytest.raises(errors.GatewayConnectionError) as caught:
         await gateway.send(sms("0612345678"))
     assert caught.value.request_sent is True
     assert len(simulator.requests(SEND)) == 1
@@ -357,7 +336,7 @@ async def test_malformed_reply_says_the_message_may_be_sent(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
     simulator.fault(SEND, "malformed")
-    with pytest.raises(GatewayResponseError, match="may have been sent"):
+    with pytest.raises(errors.GatewayResponseError, match="may have been sent"):
         await gateway.send(sms("0612345678"))
     assert len(simulator.requests(SEND)) == 1
 
@@ -366,7 +345,7 @@ async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSe
     timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
     gateway = make_gateway(simulator, session, timeout=timeout)
     simulator.fault(SEND, "delay", seconds=2)
-    with pytest.raises(GatewayConnectionError) as caught:
+    with pytest.raises(errors.GatewayConnectionError) as caught:
         await gateway.send(sms("0612345678"))
     assert caught.value.request_sent is True
     assert len(simulator.requests(SEND)) == 1
@@ -376,7 +355,7 @@ async def test_reply_that_is_not_a_response(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
     simulator.fault(REPORT, "malformed")
-    with pytest.raises(GatewayResponseError):
+    with pytest.raises(errors.GatewayResponseError):
         await gateway.validate_credentials()
 
 
@@ -390,12 +369,8 @@ async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]
 
     app = web.Application()
     app.add_routes([web.post("/API/apiV2.php", reply), web.post("/API/getDr.php", reply)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
+    async with serving(app) as server:
         yield bodies, str(server.make_url("/API/"))
-    finally:
-        await server.close()
 
 
 async def test_accepted_without_ticket_or_credits(
@@ -429,7 +404,7 @@ async def test_unreadable_reply_to_a_send(
     bodies.append(body)
     gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
 
-    with pytest.raises(GatewayResponseError, match=f"{match}.*may have been sent"):
+    with pytest.raises(errors.GatewayResponseError, match=f"{match}.*may have been sent"):
         await gateway.send(sms("0612345678"))
 
 
@@ -440,7 +415,7 @@ async def test_error_without_provider_text(
     bodies.append(b"<response><status>-3</status></response>")
     gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
 
-    with pytest.raises(InsufficientCreditsError) as caught:
+    with pytest.raises(errors.InsufficientCreditsError) as caught:
         await gateway.send(sms("0612345678"))
     assert caught.value.provider_message is None
     assert str(caught.value) == "Not enough SMSFactor credits for this message (provider code -3)"
@@ -583,7 +558,7 @@ async def test_delivery_status_of_an_unknown_message_is_unknown(
 async def test_delivery_status_refuses_foreign_ids(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(GatewayError, match="not an SMSFactor message id"):
+    with pytest.raises(errors.GatewayError, match="not an SMSFactor message id"):
         await gateway.get_delivery_status(["12345"])
     assert simulator.requests() == []
 
@@ -592,7 +567,7 @@ async def test_delivery_status_bad_login(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
-    with pytest.raises(AuthenticationError) as caught:
+    with pytest.raises(errors.AuthenticationError) as caught:
         await gateway.get_delivery_status([f"1:ref{n}" for n in range(12)])
     assert caught.value.provider_code == "-1"
     # The first refusal stops the requests still waiting for their turn.
@@ -635,16 +610,16 @@ async def test_validate_credentials_any_answer_but_a_refused_login(
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        (b"<response><status>-1</status></response>", AuthenticationError),
-        (b"<response><status>KO</status></response>", GatewayResponseError),
-        (b"<html>Maintenance</html>", GatewayResponseError),
+        (b"<response><status>-1</status></response>", errors.AuthenticationError),
+        (b"<response><status>KO</status></response>", errors.GatewayResponseError),
+        (b"<html>Maintenance</html>", errors.GatewayResponseError),
     ],
 )
 async def test_validate_credentials_refused_or_unreadable(
     canned: tuple[list[bytes], str],
     session: aiohttp.ClientSession,
     body: bytes,
-    error: type[GatewayError],
+    error: type[errors.GatewayError],
 ) -> None:
     bodies, url = canned
     bodies.append(body)
@@ -658,7 +633,7 @@ async def test_validate_credentials_bad_login(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.validate_credentials()
 
 
@@ -666,7 +641,7 @@ async def test_validate_credentials_provider_down(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
     simulator.fault(REPORT, "http500")
-    with pytest.raises(GatewayConnectionError):
+    with pytest.raises(errors.GatewayConnectionError):
         await gateway.validate_credentials()
 
 
@@ -751,7 +726,7 @@ GOOD_SMS = '<sms from="33612345678" to="33644630001" date="2025-01-15 08:30:00">
 def test_hostile_or_malformed_push_parses_nothing(
     gateway: SmsFactorGateway, form: dict[str, str]
 ) -> None:
-    with pytest.raises(GatewayResponseError):
+    with pytest.raises(errors.GatewayResponseError):
         gateway.parse_inbound_push(form)
 
 
@@ -863,7 +838,7 @@ async def test_unknown_ticket_under_each_reading(
     assert reports[1].status is DeliveryStatus.QUEUED
     await gateway.validate_credentials()
     if reading != "empty":
-        with pytest.raises(GatewayResponseError):  # nothing readable at all: an error
+        with pytest.raises(errors.GatewayResponseError):  # nothing readable at all: an error
             await gateway.get_delivery_status(["999999:nope"])
 
 
@@ -887,6 +862,6 @@ async def test_getdr_that_does_not_check_the_login(
     simulator.play(smsfactor__getdr_auth="unchecked")
     gateway = make_gateway(simulator, session, login=(DEMO[0], "wrong"))
     await gateway.validate_credentials()  # nothing better exists in the doc
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await gateway.send(sms("0612345678"))
     assert simulator.sim.state.messages == {}

@@ -31,11 +31,14 @@ DEMO = ("demo@example.com", "demo-password")
 
 
 def make_gateway(
-    simulator: RunningSimulator, session: aiohttp.ClientSession, password: str = DEMO[1]
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    password: str = DEMO[1],
+    **readings: str,
 ) -> SmsFactorGateway:
-    return SmsFactorGateway(
-        session, username=DEMO[0], password=password, api_url=simulator.api_url("smsfactor")
-    )
+    """The demo account's adapter (with ``password``), the simulator playing ``readings``."""
+    simulator.play(**readings)
+    return simulator.gateway(SmsFactorGateway, session, password=password)
 
 
 def sms(*recipients: str, **options: Any) -> OutgoingSms:
@@ -59,8 +62,7 @@ async def test_the_limit_counts_characters_and_a_septet_server_refuses_the_rest(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
     """1,120 characters pass the local check even with € (two septets each); over, refused."""
-    simulator.play(smsfactor__text_limit=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, smsfactor__text_limit=reading)
     text = "€" * 600 + "a" * 520  # 1,120 characters, 1,720 septets
 
     with pytest.raises(MessageTooLongError):
@@ -93,8 +95,7 @@ def test_preview_and_prepare_count_as_the_doc_counts() -> None:
 async def test_every_call_works_whichever_body_the_server_reads(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(smsfactor__body=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, smsfactor__body=reading)
 
     await gateway.validate_credentials()
     result = await gateway.send(sms("0612345678", "0698765432"))
@@ -114,8 +115,7 @@ async def test_every_call_works_whichever_body_the_server_reads(
 async def test_a_wrong_password_is_refused_whichever_body_the_server_reads(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
-    simulator.play(smsfactor__body=reading)
-    gateway = make_gateway(simulator, session, password="wrong")
+    gateway = make_gateway(simulator, session, password="wrong", smsfactor__body=reading)
     with pytest.raises(AuthenticationError):
         await gateway.validate_credentials()
 
@@ -125,8 +125,7 @@ async def test_a_send_refused_minus_2_is_tried_raw_once_and_never_sent_twice(
     simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str
 ) -> None:
     """-2 in the first form: the other form once; an accepted send is never posted again."""
-    simulator.play(smsfactor__body=reading)
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, smsfactor__body=reading)
     result = await gateway.send(sms("0612345678"))
     assert result.messages[0].accepted
     assert len(simulator.sim.state.messages) == 1
@@ -155,10 +154,13 @@ async def test_reports_are_read_in_any_case_with_or_without_the_reference(
     reference: str,
     rows: str,
 ) -> None:
-    simulator.play(
-        smsfactor__getdr_case=case, smsfactor__getdr_reference=reference, smsfactor__getdr_rows=rows
+    gateway = make_gateway(
+        simulator,
+        session,
+        smsfactor__getdr_case=case,
+        smsfactor__getdr_reference=reference,
+        smsfactor__getdr_rows=rows,
     )
-    gateway = make_gateway(simulator, session)
     result = await gateway.send(sms("0612345678", "0612340000", "0698765432"))
     ids = [message.message_id or "" for message in result.messages]
     for _ in range(3):
@@ -183,8 +185,7 @@ async def test_a_lone_row_without_a_reference_is_the_one_asked_for(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     """One recipient, no number kept (a restart): the only row of the answer is its row."""
-    simulator.play(smsfactor__getdr_reference="missing")
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(simulator, session, smsfactor__getdr_reference="missing")
     result = await gateway.send(sms("0612345678"))
     gateway.message_store.clear()
     (report,) = await gateway.get_delivery_status([result.messages[0].message_id or ""])
@@ -195,8 +196,9 @@ async def test_rows_without_reference_nor_known_number_stay_unknown(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     """Several rows, none naming the reference, the number forgotten: no guess is made."""
-    simulator.play(smsfactor__getdr_reference="missing", smsfactor__getdr_rows="ticket")
-    gateway = make_gateway(simulator, session)
+    gateway = make_gateway(
+        simulator, session, smsfactor__getdr_reference="missing", smsfactor__getdr_rows="ticket"
+    )
     result = await gateway.send(sms("0612345678", "0698765432"))
     gateway.message_store.clear()
     reports = await gateway.get_delivery_status([m.message_id or "" for m in result.messages])

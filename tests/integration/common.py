@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_WEBHOOK_ID
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.notify import (
+    ATTR_MESSAGE,
+    DOMAIN as NOTIFY_DOMAIN,
+    SERVICE_SEND_MESSAGE,
+)
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sms_gateways.const import DOMAIN
 from custom_components.sms_gateways.gateways import (
@@ -18,6 +27,9 @@ from custom_components.sms_gateways.gateways import (
     SendResult,
 )
 from tests.conftest import RunningSimulator
+
+type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+"""``hass_client_no_auth``: a client of Home Assistant's HTTP server, as a provider pushing."""
 
 
 async def call_action(
@@ -30,6 +42,27 @@ async def call_action(
         {ATTR_CONFIG_ENTRY_ID: entry.entry_id, **data},
         blocking=True,
         return_response=True,
+    )
+
+
+async def send_sms(
+    hass: HomeAssistant, entry: MockConfigEntry, *recipients: str, **data: Any
+) -> dict[str, Any]:
+    """The response of the ``send_sms`` action to these recipients (``message`` in ``data``)."""
+    response = await call_action(hass, entry, "send_sms", recipients=list(recipients), **data)
+    assert response is not None
+    return dict(response)
+
+
+async def notify_entities(
+    hass: HomeAssistant, entity_ids: str | list[str], message: str, **data: Any
+) -> None:
+    """Call ``notify.send_message`` on notify entities (``title`` and the like in ``data``)."""
+    await hass.services.async_call(
+        NOTIFY_DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        {ATTR_ENTITY_ID: entity_ids, ATTR_MESSAGE: message, **data},
+        blocking=True,
     )
 
 
@@ -74,6 +107,51 @@ async def control(
     async with session.post(f"{simulator.base_url}/_control/{path}", json=data) as response:
         assert response.status == 200, await response.text()
         return await response.json()
+
+
+MOBYT_SENDER = "+33610765432"
+MOBYT_NUMBER = "+33757000001"
+"""The demo account's number at Mobyt, to which its received SMS are sent."""
+MOBYT_POLL_PATH = "/mobyt/OESRs/SRHISTORYBYID"
+
+
+async def mobyt_receives(
+    session: aiohttp.ClientSession,
+    simulator: RunningSimulator,
+    text: str,
+    sender: str = MOBYT_SENDER,
+    **extra: Any,
+) -> int:
+    """An SMS Mobyt received for the demo account (pushed where a webhook is set); its id."""
+    answer = await control(
+        session,
+        simulator,
+        "inbound",
+        provider="mobyt",
+        username="demo",
+        sender=sender,
+        recipient=MOBYT_NUMBER,
+        text=text,
+        **extra,
+    )
+    return int(answer["id"])
+
+
+async def next_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float = 1
+) -> None:
+    """Time moves on by ``minutes``; what it makes due (a poll) runs to its end."""
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def polled_ids(simulator: RunningSimulator) -> list[str]:
+    """The ``id`` asked for by each SRHISTORYBYID call, in order."""
+    return [
+        request["body"].split("id=")[-1].split("&")[0]
+        for request in simulator.requests(MOBYT_POLL_PATH)
+    ]
 
 
 def follow(entry: MockConfigEntry, *messages: tuple[str, str]) -> None:

@@ -6,14 +6,11 @@ would, and the automation runs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 import pytest
@@ -23,13 +20,11 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.sms_gateways.const import DOMAIN, EVENT_INBOUND_SMS
+from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
 from tests.conftest import RunningSimulator
 
-from .common import control, entity_id_of, webhook_path
+from .common import ClientFactory, call_action, control, entity_id_of, webhook_path
 from .conftest import ALICE
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 FAILING = "+33612340000"
 AUTOMATION_DOMAIN = "automation"
@@ -40,6 +35,18 @@ async def _automations(hass: HomeAssistant, *configs: dict[str, Any]) -> list[Se
     assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: list(configs)})
     await hass.async_block_till_done()
     return calls
+
+
+async def _on_delivery_failure(hass: HomeAssistant, entry: MockConfigEntry) -> list[ServiceCall]:
+    """An automation that says who did not get a message, run by the delivery status event."""
+    return await _automations(
+        hass,
+        _on_event_entity(
+            entity_id_of(hass, entry, "event", "delivery_status"),
+            "failed",
+            {"text": "Not delivered to {{ trigger.to_state.attributes.recipient }}"},
+        ),
+    )
 
 
 def _on_event_entity(entity_id: str, event_type: str, data: dict[str, str]) -> dict[str, Any]:
@@ -139,26 +146,10 @@ async def test_pushed_delivery_failure_runs_the_automation(
     hass_client_no_auth: ClientFactory,
 ) -> None:
     """End to end: Mobyt pushes each status change; a failed delivery runs the automation."""
-    entity_id = entity_id_of(hass, init_integration, "event", "delivery_status")
-    calls = await _automations(
-        hass,
-        _on_event_entity(
-            entity_id,
-            "failed",
-            {"text": "Not delivered to {{ trigger.to_state.attributes.recipient }}"},
-        ),
-    )
+    calls = await _on_delivery_failure(hass, init_integration)
     await _push_to_home_assistant(simulator, init_integration, "mobyt", hass_client_no_auth)
-    await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {
-            ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
-            "recipients": [ALICE, FAILING],
-            "message": "Alarm",
-        },
-        blocking=True,
-        return_response=True,
+    await call_action(
+        hass, init_integration, "send_sms", recipients=[ALICE, FAILING], message="Alarm"
     )
     await control(session, simulator, "advance", steps=2)
     await hass.async_block_till_done()
@@ -180,22 +171,8 @@ async def test_polled_delivery_failure_runs_the_automation(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Where the provider does not push, polling finds the failure and the automation runs."""
-    entity_id = entity_id_of(hass, init_integration, "event", "delivery_status")
-    calls = await _automations(
-        hass,
-        _on_event_entity(
-            entity_id,
-            "failed",
-            {"text": "Not delivered to {{ trigger.to_state.attributes.recipient }}"},
-        ),
-    )
-    await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "recipients": [FAILING], "message": "Hi"},
-        blocking=True,
-        return_response=True,
-    )
+    calls = await _on_delivery_failure(hass, init_integration)
+    await call_action(hass, init_integration, "send_sms", recipients=[FAILING], message="Hi")
     await control(session, simulator, "advance", steps=2)
     freezer.tick(timedelta(minutes=1))
     async_fire_time_changed(hass)

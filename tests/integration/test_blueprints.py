@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 import json
 from pathlib import Path
@@ -11,7 +10,6 @@ import shutil
 from typing import Any
 from urllib.parse import parse_qs
 
-from aiohttp.test_utils import TestClient
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint import Blueprint
 from homeassistant.core import HomeAssistant
@@ -24,10 +22,8 @@ from yarl import URL
 from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID
 from tests.conftest import RunningSimulator
 
-from .common import setup_entry, webhook_path
+from .common import ClientFactory, setup_entry, webhook_path
 from .conftest import ALICE, BOB, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 ROOT = Path(__file__).parents[2]
 FOLDER = ROOT / "blueprints" / "automation" / "sms_gateways"

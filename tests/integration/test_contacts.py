@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any
@@ -29,10 +28,8 @@ from custom_components.sms_gateways.contacts import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import entity_id_of, setup_entry, webhook_path
+from .common import ClientFactory, entity_id_of, setup_entry, webhook_path
 from .conftest import ALICE, BOB, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 CONTACTS = (Contact("Alice", ALICE), Contact("Bob", BOB))
 

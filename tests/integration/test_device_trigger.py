@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -27,10 +25,8 @@ from custom_components.sms_gateways.const import DOMAIN
 from custom_components.sms_gateways.device_trigger import contains_word
 from tests.conftest import RunningSimulator
 
-from .common import control, setup_entry, webhook_path
+from .common import ClientFactory, mobyt_receives, setup_entry, webhook_path
 from .conftest import ALICE, BOB, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 STRANGER = "+33610765432"
 
@@ -93,22 +89,6 @@ async def _automation(
     )
     await hass.async_block_till_done()
     return calls
-
-
-async def _sms(
-    session: aiohttp.ClientSession, simulator: RunningSimulator, sender: str, text: str
-) -> None:
-    """Mobyt receives an SMS for the demo account (pushed to the webhook when one is set)."""
-    await control(
-        session,
-        simulator,
-        "inbound",
-        provider="mobyt",
-        username="demo",
-        sender=sender,
-        recipient="+33757000001",
-        text=text,
-    )
 
 
 @pytest.mark.parametrize("provider", ["mobyt", "smsfactor"])
@@ -177,12 +157,12 @@ async def test_pushed_sms_from_trusted_contacts_only(
     device = _account_device(hass, init_integration)
     calls = await _automation(hass, device.id, containing="status")
 
-    await _sms(session, simulator, STRANGER, "STATUS")
-    await _sms(session, simulator, ALICE, "Status please")
-    await _sms(session, simulator, BOB, "statuses")
-    await _sms(session, simulator, BOB, "disarm the alarm")
-    await _sms(session, simulator, BOB, "STATUS?")
-    await _sms(session, simulator, "Bob", "STATUS")
+    await mobyt_receives(session, simulator, "STATUS", STRANGER)
+    await mobyt_receives(session, simulator, "Status please", ALICE)
+    await mobyt_receives(session, simulator, "statuses", BOB)
+    await mobyt_receives(session, simulator, "disarm the alarm", BOB)
+    await mobyt_receives(session, simulator, "STATUS?", BOB)
+    await mobyt_receives(session, simulator, "STATUS", "Bob")
     await hass.async_block_till_done()
 
     assert [call.data["text"] for call in calls] == ["Alice: Status please", "Bob: STATUS?"]
@@ -226,9 +206,9 @@ async def test_answer_one_contact_without_templates(
     )
     await hass.async_block_till_done()
 
-    await _sms(session, simulator, BOB, "status")
-    await _sms(session, simulator, STRANGER, "status")
-    await _sms(session, simulator, ALICE, "Status?")
+    await mobyt_receives(session, simulator, "status", BOB)
+    await mobyt_receives(session, simulator, "status", STRANGER)
+    await mobyt_receives(session, simulator, "Status?", ALICE)
     await hass.async_block_till_done()
 
     sent = [
@@ -251,8 +231,8 @@ async def test_polled_sms_without_a_word(
     await hass.async_block_till_done(wait_background_tasks=True)
     calls = await _automation(hass, _account_device(hass, entry).id)
 
-    await _sms(session, simulator, ALICE, "Hello")
-    await _sms(session, simulator, STRANGER, "Hello")
+    await mobyt_receives(session, simulator, "Hello", ALICE)
+    await mobyt_receives(session, simulator, "Hello", STRANGER)
     freezer.tick(timedelta(minutes=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any
 
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -16,9 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.gateways import DeliveryStatus
 
-from .common import entity_id_of, follow, restart_entry, webhook_path
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+from .common import ClientFactory, entity_id_of, follow, restart_entry, webhook_path
 
 
 @pytest.mark.parametrize(

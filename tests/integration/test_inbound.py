@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 import json
 import logging
 from pathlib import Path
@@ -13,7 +12,6 @@ from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
@@ -23,7 +21,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.sms_gateways.const import (
@@ -36,48 +33,22 @@ from custom_components.sms_gateways.inbound import InboundReceiver
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
-from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
+from .common import (
+    MOBYT_NUMBER,
+    MOBYT_POLL_PATH,
+    MOBYT_SENDER,
+    ClientFactory,
+    entity_id_of,
+    mobyt_receives,
+    next_poll,
+    polled_ids,
+    restart_entry,
+    setup_entry,
+    webhook_path,
+)
 from .conftest import make_entry
 
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
-
-POLL_PATH = "/mobyt/OESRs/SRHISTORYBYID"
 PARIS = ZoneInfo("Europe/Paris")
-SENDER = "+33610765432"
-OUR_NUMBER = "+33757000001"
-
-
-async def _receive(
-    session: aiohttp.ClientSession, simulator: RunningSimulator, text: str, **extra: Any
-) -> int:
-    """A message Mobyt received for the demo account; its id."""
-    answer = await control(
-        session,
-        simulator,
-        "inbound",
-        provider="mobyt",
-        username="demo",
-        sender=SENDER,
-        recipient=OUR_NUMBER,
-        text=text,
-        **extra,
-    )
-    return int(answer["id"])
-
-
-async def _next_poll(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float = 1
-) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _polled_ids(simulator: RunningSimulator) -> list[str]:
-    """The ``id`` asked for by each SRHISTORYBYID call, in order."""
-    return [
-        request["body"].split("id=")[-1].split("&")[0] for request in simulator.requests(POLL_PATH)
-    ]
 
 
 async def test_first_poll_learns_then_new_messages_fire(
@@ -87,27 +58,27 @@ async def test_first_poll_learns_then_new_messages_fire(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Messages from before the set-up are not fired; each one after it fires once, in order."""
-    old = await _receive(session, simulator, "Before the set-up")
+    old = await mobyt_receives(session, simulator, "Before the set-up")
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     assert events == []
-    assert _polled_ids(simulator) == ["0"]
+    assert polled_ids(simulator) == ["0"]
 
     # Received before the first interval has passed: not taken for an old message.
-    first = await _receive(
+    first = await mobyt_receives(
         session, simulator, "Alarme cave", received_at="2024-01-15T08:30:00+01:00"
     )
-    second = await _receive(
+    second = await mobyt_receives(
         session, simulator, "stop", received_at="2024-07-15T21:05:09+02:00", keyword=None
     )
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data for e in events] == [
         {
             "config_entry_id": entry.entry_id,
             "provider": "mobyt",
             "message_id": str(first),
-            "sender": SENDER,
-            "recipient": OUR_NUMBER,
+            "sender": MOBYT_SENDER,
+            "recipient": MOBYT_NUMBER,
             "message": "Alarme cave",
             "received_at": "2024-01-15T08:30:00+01:00",
             "keyword": "ALARME",
@@ -118,8 +89,8 @@ async def test_first_poll_learns_then_new_messages_fire(
             "config_entry_id": entry.entry_id,
             "provider": "mobyt",
             "message_id": str(second),
-            "sender": SENDER,
-            "recipient": OUR_NUMBER,
+            "sender": MOBYT_SENDER,
+            "recipient": MOBYT_NUMBER,
             "message": "stop",
             "received_at": "2024-07-15T21:05:09+02:00",
             "keyword": None,
@@ -131,9 +102,9 @@ async def test_first_poll_learns_then_new_messages_fire(
     assert state is not None
     assert (state.attributes["event_type"], state.attributes["message"]) == ("received", "stop")
 
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert len(events) == 2
-    assert _polled_ids(simulator) == ["0", str(old), str(second)]
+    assert polled_ids(simulator) == ["0", str(old), str(second)]
 
 
 async def test_poll_interval_from_the_options(
@@ -145,11 +116,11 @@ async def test_poll_interval_from_the_options(
     """The options set how often Mobyt is asked."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await setup_entry(hass, make_entry(simulator, "mobyt", options={CONF_INBOUND_SCAN_INTERVAL: 5}))
-    await _receive(session, simulator, "Hello")
-    await _next_poll(hass, freezer, minutes=4)
-    assert (len(_polled_ids(simulator)), events) == (1, [])
-    await _next_poll(hass, freezer, minutes=1)
-    assert len(_polled_ids(simulator)) == 2
+    await mobyt_receives(session, simulator, "Hello")
+    await next_poll(hass, freezer, minutes=4)
+    assert (len(polled_ids(simulator)), events) == (1, [])
+    await next_poll(hass, freezer, minutes=1)
+    assert len(polled_ids(simulator)) == 2
     assert [e.data["message"] for e in events] == ["Hello"]
 
 
@@ -162,27 +133,27 @@ async def test_restart_fires_unseen_messages_once(
     """What arrived while Home Assistant was down fires after the restart; nothing fires twice."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _receive(session, simulator, "one")
-    await _next_poll(hass, freezer)
+    await mobyt_receives(session, simulator, "one")
+    await next_poll(hass, freezer)
     # Restarted right after the poll, before any delayed write could happen.
     await restart_entry(hass, entry)
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["one"]
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    await _receive(session, simulator, "two")
-    await _receive(session, simulator, "three")
+    await mobyt_receives(session, simulator, "two")
+    await mobyt_receives(session, simulator, "three")
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     # Fired at start-up, not one poll interval later.
     assert [e.data["message"] for e in events] == ["one", "two", "three"]
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["one", "two", "three"]
 
     await restart_entry(hass, entry)
-    await _next_poll(hass, freezer)
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["one", "two", "three"]
 
 
@@ -199,25 +170,25 @@ async def test_polling_off_while_pushed(
     client = await hass_client_no_auth()
     simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(entry)))
     learned = entry.runtime_data.inbound.last_id
-    await _receive(session, simulator, "pushed")
+    await mobyt_receives(session, simulator, "pushed")
     assert [e.data["message"] for e in events] == ["pushed"]
-    polls = len(_polled_ids(simulator))
+    polls = len(polled_ids(simulator))
 
-    await _next_poll(hass, freezer)
-    await _next_poll(hass, freezer, minutes=60 * 24)
-    assert len(_polled_ids(simulator)) == polls
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer, minutes=60 * 24)
+    assert len(polled_ids(simulator)) == polls
 
     # The webhook stops working: after a week without a push, polling takes over from the last
     # polled id; the pushed message (long forgotten by then) is returned again, and is known by
     # its id, which the provider now proves real: it does not fire again.
     del simulator.sim.webhooks["mobyt"]
-    missed = await _receive(session, simulator, "missed")
-    await _next_poll(hass, freezer, minutes=60 * 24 * 7)
+    missed = await mobyt_receives(session, simulator, "missed")
+    await next_poll(hass, freezer, minutes=60 * 24 * 7)
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["pushed", "missed"]
-    assert _polled_ids(simulator)[-1] == str(learned)
-    await _next_poll(hass, freezer)
-    assert _polled_ids(simulator)[-1] == str(missed)
+    assert polled_ids(simulator)[-1] == str(learned)
+    await next_poll(hass, freezer)
+    assert polled_ids(simulator)[-1] == str(missed)
     assert [e.data["message"] for e in events] == ["pushed", "missed"]
 
 
@@ -237,8 +208,8 @@ async def test_a_forged_pushed_id_never_moves_the_polling(
     forged = {
         "id": "999999999999999999",
         "text": "forged",
-        "sender": SENDER,
-        "recipient": OUR_NUMBER,
+        "sender": MOBYT_SENDER,
+        "recipient": MOBYT_NUMBER,
         "delivery_date": "20240115083000",
     }
     response = await client.post(webhook_path(entry), data=forged)
@@ -249,15 +220,15 @@ async def test_a_forged_pushed_id_never_moves_the_polling(
     assert inbound.last_id == learned
 
     # The forged push turned polling off for a week; then real messages fire, none is lost.
-    real = await _receive(session, simulator, "real")
-    await _next_poll(hass, freezer, minutes=60 * 24 * 7 + 1)
+    real = await mobyt_receives(session, simulator, "real")
+    await next_poll(hass, freezer, minutes=60 * 24 * 7 + 1)
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["forged", "real"]
-    assert _polled_ids(simulator)[-1] == str(learned)
-    later = await _receive(session, simulator, "later")
-    await _next_poll(hass, freezer)
+    assert polled_ids(simulator)[-1] == str(learned)
+    later = await mobyt_receives(session, simulator, "later")
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["forged", "real", "later"]
-    assert _polled_ids(simulator)[-1] == str(real)
+    assert polled_ids(simulator)[-1] == str(real)
     assert inbound.last_id == later
 
 
@@ -270,15 +241,15 @@ async def test_poll_failures(
     """A failed poll loses nothing: the next one fetches it; refused credentials start reauth."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _receive(session, simulator, "kept")
-    simulator.fault(POLL_PATH, "http500")
-    await _next_poll(hass, freezer)
+    await mobyt_receives(session, simulator, "kept")
+    simulator.fault(MOBYT_POLL_PATH, "http500")
+    await next_poll(hass, freezer)
     assert events == []
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["kept"]
 
     simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     flows = hass.config_entries.flow.async_progress_by_handler("sms_gateways")
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert flows[0]["context"]["entry_id"] == entry.entry_id
@@ -291,14 +262,14 @@ async def test_first_poll_failing_learns_later(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """If the first poll fails, the next one learns where the history ends (and fires nothing)."""
-    await _receive(session, simulator, "old")
-    simulator.fault(POLL_PATH, "http500")
+    await mobyt_receives(session, simulator, "old")
+    simulator.fault(MOBYT_POLL_PATH, "http500")
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert events == []
-    await _receive(session, simulator, "new")
-    await _next_poll(hass, freezer)
+    await mobyt_receives(session, simulator, "new")
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["new"]
 
 
@@ -311,8 +282,8 @@ async def test_pushed_only_providers_are_not_polled(
     assert inbound.polls is False
     assert await inbound.async_poll() == 0
     sms = InboundSms(
-        sender=SENDER,
-        recipient=OUR_NUMBER,
+        sender=MOBYT_SENDER,
+        recipient=MOBYT_NUMBER,
         message="hi",
         received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
     )
@@ -326,11 +297,11 @@ async def test_poll_while_polling_does_nothing(
     """Two polls never run at once (a slow provider and the next tick)."""
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     inbound: InboundReceiver = entry.runtime_data.inbound
-    simulator.fault(POLL_PATH, "delay", seconds=0.2)
+    simulator.fault(MOBYT_POLL_PATH, "delay", seconds=0.2)
     first = hass.async_create_task(inbound.async_poll(), eager_start=True)
     assert await inbound.async_poll() == 0
     assert await first == 0
-    assert len(_polled_ids(simulator)) == 2  # the learning poll, then the slow one
+    assert len(polled_ids(simulator)) == 2  # the learning poll, then the slow one
 
 
 def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
@@ -347,16 +318,16 @@ async def test_unavailable_logged_once(
     """Polls failing for a while: one warning, one info when back, and nothing is lost."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _receive(session, simulator, "kept")
-    simulator.fault(POLL_PATH, "drop_before", count=100)
+    await mobyt_receives(session, simulator, "kept")
+    simulator.fault(MOBYT_POLL_PATH, "drop_before", count=100)
     for _ in range(4):
-        await _next_poll(hass, freezer)
+        await next_poll(hass, freezer)
     down = _logged(caplog, "is not answering")
     assert [r.levelno for r in down] == [logging.WARNING]
     assert "received SMS" in down[0].getMessage()
     simulator.sim.faults.clear()
-    await _next_poll(hass, freezer)
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [r.levelno for r in _logged(caplog, "is answering again")] == [logging.INFO]
     assert [e.data["message"] for e in events] == ["kept"]
 
@@ -371,11 +342,11 @@ async def test_unexpected_error_of_a_poll(
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     inbound: InboundReceiver = entry.runtime_data.inbound
     with patch.object(inbound.gateway, "poll_inbound", side_effect=RecursionError) as poll:
-        await _next_poll(hass, freezer)
-        await _next_poll(hass, freezer)
+        await next_poll(hass, freezer)
+        await next_poll(hass, freezer)
     assert poll.call_count == 2
     assert len(_logged(caplog, "is not answering")) == 1
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert len(_logged(caplog, "is answering again")) == 1
 
 
@@ -394,10 +365,18 @@ async def test_ids_that_are_not_ascii_numbers(
     when = datetime(2024, 1, 15, 8, 30, tzinfo=PARIS)
     messages = [
         InboundSms(
-            sender=SENDER, recipient=OUR_NUMBER, message="odd", received_at=when, message_id=odd_id
+            sender=MOBYT_SENDER,
+            recipient=MOBYT_NUMBER,
+            message="odd",
+            received_at=when,
+            message_id=odd_id,
         ),
         InboundSms(
-            sender=SENDER, recipient=OUR_NUMBER, message="fine", received_at=when, message_id="41"
+            sender=MOBYT_SENDER,
+            recipient=MOBYT_NUMBER,
+            message="fine",
+            received_at=when,
+            message_id="41",
         ),
     ]
     before = inbound.last_id or 0
@@ -415,8 +394,8 @@ async def test_fired_only_once_on_disk(
     inbound: InboundReceiver = init_integration.runtime_data.inbound
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     sms = InboundSms(
-        sender=SENDER,
-        recipient=OUR_NUMBER,
+        sender=MOBYT_SENDER,
+        recipient=MOBYT_NUMBER,
         message="on disk first",
         received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
     )
@@ -451,8 +430,8 @@ async def test_a_full_memory_forgets_the_oldest_instead_of_refusing(
     inbound._seen._max_keys = 2
     messages = [
         InboundSms(
-            sender=SENDER,
-            recipient=OUR_NUMBER,
+            sender=MOBYT_SENDER,
+            recipient=MOBYT_NUMBER,
             message=f"flood {n}",
             received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
         )
@@ -473,8 +452,8 @@ async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]
 # --- at least once: recorded as received, fired, recorded as fired -----------------------------
 
 _KILLED = InboundSms(
-    sender=SENDER,
-    recipient=OUR_NUMBER,
+    sender=MOBYT_SENDER,
+    recipient=MOBYT_NUMBER,
     message="the door is open",
     received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
 )
@@ -492,8 +471,8 @@ def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         "unfired": {
             key: {
                 "message_id": None,
-                "sender": SENDER,
-                "recipient": OUR_NUMBER,
+                "sender": MOBYT_SENDER,
+                "recipient": MOBYT_NUMBER,
                 "message": "the door is open",
                 "received_at": _KILLED.received_at.isoformat(),
                 "keyword": None,
@@ -583,7 +562,7 @@ async def test_a_new_push_carries_no_redelivered(
     assert [("redelivered" in e.data) for e in events] == [False]
     await inbound.async_stop()
     late = InboundSms(
-        sender=SENDER, recipient=OUR_NUMBER, message="late", received_at=_KILLED.received_at
+        sender=MOBYT_SENDER, recipient=MOBYT_NUMBER, message="late", received_at=_KILLED.received_at
     )
     with pytest.raises(WriteError):
         await inbound.async_receive([late], pushed=True)

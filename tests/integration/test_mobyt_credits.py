@@ -22,6 +22,7 @@ from custom_components.sms_gateways.const import (
 )
 from tests.conftest import RunningSimulator
 
+from .common import setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 LOW = "binary_sensor.mobyt_demo_low_credits"
@@ -41,15 +42,15 @@ async def _setup(
     account.credits = float(
         sum(line[2] for line in account.extra["lines"] if isinstance(line[2], int | float))
     )
-    entry = make_entry(
-        simulator,
-        "mobyt",
-        options={CONF_LOW_CREDITS_THRESHOLD: 10, **options},
-        recipients=recipients,
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            "mobyt",
+            options={CONF_LOW_CREDITS_THRESHOLD: 10, **options},
+            recipients=recipients,
+        ),
     )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
     return entry.entry_id
 
 

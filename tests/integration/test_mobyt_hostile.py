@@ -6,20 +6,15 @@ raise: a push with such an id got 503 forever, and a poll never moved past the r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from http import HTTPStatus
 import logging
-from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
@@ -27,39 +22,19 @@ from simulator.mobyt import MobytSim
 from simulator.state import SimInbound
 from tests.conftest import RunningSimulator
 
-from .common import control, setup_entry, webhook_path
+from .common import (
+    MOBYT_NUMBER,
+    MOBYT_SENDER,
+    ClientFactory,
+    mobyt_receives,
+    next_poll,
+    polled_ids,
+    setup_entry,
+    webhook_path,
+)
 from .conftest import make_entry
 
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
-
-POLL_PATH = "/mobyt/OESRs/SRHISTORYBYID"
-SENDER = "+33610765432"
-OUR_NUMBER = "+33757000001"
 SECRET = "the code is 4321"
-
-
-async def _receive(session: aiohttp.ClientSession, simulator: RunningSimulator, text: str) -> int:
-    answer = await control(
-        session,
-        simulator,
-        "inbound",
-        provider="mobyt",
-        username="demo",
-        sender=SENDER,
-        recipient=OUR_NUMBER,
-        text=text,
-    )
-    return int(answer["id"])
-
-
-async def _next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(minutes=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _polled_ids(simulator: RunningSimulator) -> list[str]:
-    return [r["body"].split("id=")[-1].split("&")[0] for r in simulator.requests(POLL_PATH)]
 
 
 @pytest.mark.parametrize(
@@ -81,9 +56,9 @@ async def test_a_bad_row_in_a_poll_is_skipped_and_the_next_ones_fire(  # noqa: P
 ) -> None:
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await setup_entry(hass, make_entry(simulator, "mobyt"))
-    before = await _receive(session, simulator, "before")
+    before = await mobyt_receives(session, simulator, "before")
     bad_id = simulator.sim.state.next_inbound_id()
-    after = await _receive(session, simulator, "after")
+    after = await mobyt_receives(session, simulator, "after")
     row = bad_row.format(id=bad_id, text=SECRET.replace(" ", "+"))
     table = MobytSim._inbound_table
 
@@ -95,14 +70,14 @@ async def test_a_bad_row_in_a_poll_is_skipped_and_the_next_ones_fire(  # noqa: P
     monkeypatch.setattr(MobytSim, "_inbound_table", staticmethod(with_a_bad_row))
     caplog.set_level(logging.DEBUG)
 
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["before", "after"]
-    await _next_poll(hass, freezer)
-    later = await _receive(session, simulator, "later")
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    later = await mobyt_receives(session, simulator, "later")
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["before", "after", "later"]
     # Past the bad row: the poll after it asked from the last id of the reply.
-    assert _polled_ids(simulator)[-2:] == [str(after), str(after)]
+    assert polled_ids(simulator)[-2:] == [str(after), str(after)]
     assert later > after > bad_id > before
     assert SECRET not in caplog.text
     skipped = [r for r in caplog.records if "could not be read" in r.getMessage()]
@@ -123,8 +98,8 @@ async def test_a_push_with_an_unreadable_id_is_refused_not_retried_forever(
     form = {
         "id": message_id,
         "text": SECRET,
-        "sender": SENDER,
-        "recipient": OUR_NUMBER,
+        "sender": MOBYT_SENDER,
+        "recipient": MOBYT_NUMBER,
         "delivery_date": "20240115083000",
     }
     response = await client.post(webhook_path(entry), data=form)

@@ -15,7 +15,7 @@ import pytest
 from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID
 from tests.conftest import RunningSimulator
 
-from .common import call_action, setup_entry
+from .common import send_sms, setup_entry
 from .conftest import make_entry
 
 GOOD = ("+33612340001", "+33612340002", "+33612340003")
@@ -44,10 +44,7 @@ async def test_a_ko_executed_for_the_good_numbers(
     entry = await setup_entry(
         hass, make_entry(simulator, "mobyt", options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id})
     )
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[*GOOD, REFUSED], message="Alarm"
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, *GOOD, REFUSED, message="Alarm")
     assert _orders_reaching(simulator) == dict.fromkeys(GOOD, 1)
     assert not _orders_reaching(simulator, "sms123")
     assert [(m["accepted"], m["status"], m["sent_by"]) for m in response["messages"]] == [
@@ -60,10 +57,7 @@ async def test_a_ko_executed_for_the_good_numbers(
 async def test_a_ko_not_executed(hass: HomeAssistant, simulator: RunningSimulator) -> None:
     """Proven not executed: the good numbers go once, the bad one is failed in Mobyt's words."""
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[*GOOD, REFUSED], message="Alarm"
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, *GOOD, REFUSED, message="Alarm")
     assert _orders_reaching(simulator) == dict.fromkeys(GOOD, 1)
     *good, refused = response["messages"]
     assert {(m["accepted"], m["status"]) for m in good} == {(True, "queued")}

@@ -12,10 +12,9 @@ from homeassistant.components.notify import (
     ATTR_TARGET,
     ATTR_TITLE,
     DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
 )
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -27,7 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sms_gateways.const import CONF_PHONE_NUMBER, SUBENTRY_RECIPIENT
 from tests.conftest import RunningSimulator
 
-from .common import setup_entry
+from .common import notify_entities, setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 
@@ -43,22 +42,8 @@ async def test_send_message_entity(
 ) -> None:
     """notify.send_message reaches the recipient, the title on the first line."""
     assert hass.states.get("notify.netoxygen_demo_alice").state == STATE_UNKNOWN
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {
-            ATTR_ENTITY_ID: "notify.netoxygen_demo_alice",
-            ATTR_MESSAGE: "The door is open",
-            ATTR_TITLE: "Alarm",
-        },
-        blocking=True,
-    )
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {ATTR_ENTITY_ID: "notify.netoxygen_demo_bob", ATTR_MESSAGE: "Hello"},
-        blocking=True,
-    )
+    await notify_entities(hass, "notify.netoxygen_demo_alice", "The door is open", title="Alarm")
+    await notify_entities(hass, "notify.netoxygen_demo_bob", "Hello")
     assert _texts(simulator) == [
         (ALICE.lstrip("+"), "Alarm\nThe door is open", "Home"),
         (BOB.lstrip("+"), "Hello", "Home"),
@@ -70,17 +55,9 @@ async def test_send_message_entity_refused(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """A recipient the provider refuses makes the action fail with the reason."""
-    entry = make_entry(simulator, "sms123", recipients={"Nobody": REFUSED})
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Nobody": REFUSED}))
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: "notify.123_sms_net_demo_nobody", ATTR_MESSAGE: "Hello"},
-            blocking=True,
-        )
+        await notify_entities(hass, "notify.123_sms_net_demo_nobody", "Hello")
     assert err.value.translation_key == "recipient_refused"
 
 
@@ -155,10 +132,7 @@ async def test_legacy_service_without_recipients(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """No target and no recipient: nothing to send to, and it is said so."""
-    entry = make_entry(simulator, "mobyt")
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             NOTIFY_DOMAIN, "mobyt_demo", {ATTR_MESSAGE: "Hi"}, blocking=True

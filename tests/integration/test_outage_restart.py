@@ -31,7 +31,7 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.outbox import outbox_store_key
 from tests.conftest import RunningSimulator
 
-from .common import call_action, setup_entry
+from .common import call_action, send_sms, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -69,8 +69,7 @@ async def test_restarts_during_an_outage_send_each_message_once(
     entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
     entry.runtime_data.gateway._api_url = CLOSED
     for text, number in (("Fire", ALICE), ("Flood", BOB)):
-        response = await call_action(hass, entry, "send_sms", recipients=[number], message=text)
-        assert response is not None
+        response = await send_sms(hass, entry, number, message=text)
         assert response["messages"][0]["status"] == "retrying"
     path = str(Path(hass.config.path(".storage", outbox_store_key(entry.entry_id))))
     marks: list[bool] = []

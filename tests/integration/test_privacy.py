@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import contextlib
 from datetime import timedelta
 import logging
-from typing import Any
 
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -18,10 +15,8 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.sms_gateways.const import CONF_GIVE_UP_AFTER
 from tests.conftest import RunningSimulator
 
-from .common import call_action, setup_entry, webhook_path
+from .common import ClientFactory, call_action, setup_entry, webhook_path
 from .conftest import ALICE, BOB, REFUSED, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 CLOSED = "http://127.0.0.1:9/"
 STRANGER = "+33698765432"

@@ -33,7 +33,7 @@ from custom_components.sms_gateways.const import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, setup_entry
+from .common import call_action, entity_id_of, send_sms, setup_entry
 from .conftest import make_entry
 
 TECHNICAL = "+33612342020"  # 123-SMS answers -2 "Erreur technique" (R24)
@@ -103,10 +103,7 @@ async def test_a_cancel_whose_answer_does_not_say_may_have_happened(
     simulator.play(sms123__cancel_answer=played)
     entry = await setup_entry(hass, make_entry(simulator, "sms123"))
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await call_action(
-        hass, entry, "send_sms", recipients=["+33612345601"], message="Later", send_at=send_at
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, "+33612345601", message="Later", send_at=send_at)
     message_id = response["messages"][0]["message_id"]
 
     with pytest.raises(HomeAssistantError) as err:
@@ -114,10 +111,7 @@ async def test_a_cancel_whose_answer_does_not_say_may_have_happened(
     assert err.value.translation_key == "cancel_outcome_unknown"
     assert "may have been cancelled" in str(err.value)
 
-    other = await call_action(
-        hass, entry, "send_sms", recipients=["+33612345602"], message="Later", send_at=send_at
-    )
-    assert other is not None
+    other = await send_sms(hass, entry, "+33612345602", message="Later", send_at=send_at)
     with pytest.raises(HomeAssistantError) as batch:
         await call_action(hass, entry, "cancel_sms", batch_id=other["batch_id"])
     assert batch.value.translation_key == "cancel_batch_outcome_unknown"
@@ -130,10 +124,7 @@ async def test_netoxygen_cancel_false_gives_no_invented_reason(
     simulator.play(netoxygen__cancel_false="any_failure")
     entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await call_action(
-        hass, entry, "send_sms", recipients=["+41791234567"], message="Later", send_at=send_at
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, "+41791234567", message="Later", send_at=send_at)
     message_id = response["messages"][0]["message_id"]
     with pytest.raises(HomeAssistantError) as err:
         await call_action(hass, entry, "cancel_sms", message_id=message_id)
@@ -214,8 +205,7 @@ async def test_netoxygen_sends_with_its_documented_default_sender(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     entry = await setup_entry(hass, make_entry(simulator, "netoxygen", sender="textobox.ch"))
-    response = await call_action(hass, entry, "send_sms", recipients=["+41791234567"], message="Hi")
-    assert response is not None
+    response = await send_sms(hass, entry, "+41791234567", message="Hi")
     assert response["messages"][0]["accepted"]
     (message,) = simulator.sim.state.messages.values()
     assert message.sender == "textobox.ch"
@@ -234,8 +224,7 @@ async def test_a_current_error_is_shown_and_still_followed(
 ) -> None:
     simulator.play(netoxygen__current_error=reading)
     entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
-    response = await call_action(hass, entry, "send_sms", recipients=[GATEWAY_ERROR], message="Hi")
-    assert response is not None
+    response = await send_sms(hass, entry, GATEWAY_ERROR, message="Hi")
     message_id = response["messages"][0]["message_id"]
     simulator.sim.state.messages[message_id].status = "sent"
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.history import get_significant_states
@@ -23,10 +20,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, setup_entry, webhook_path
+from .common import ClientFactory, call_action, entity_id_of, setup_entry, webhook_path
 from .conftest import ALICE, BOB, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 STRANGER = "+33698765432"
 

@@ -12,6 +12,7 @@ import pytest
 from custom_components.sms_gateways.const import DOMAIN
 from tests.conftest import RunningSimulator
 
+from .common import setup_entry
 from .conftest import ALICE, DEMO_ACCOUNTS, REFUSED, make_entry
 
 OLD_PASSWORD = "old-Secret-0ld"
@@ -30,10 +31,9 @@ async def test_no_secret_in_the_logs(
     username = DEMO_ACCOUNTS[provider][0]
     account = simulator.sim.state.accounts[(provider, username)]
     account.password = OLD_PASSWORD
-    entry = make_entry(simulator, provider, password=OLD_PASSWORD, sender="Home")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(
+        hass, make_entry(simulator, provider, password=OLD_PASSWORD, sender="Home")
+    )
 
     async def send(recipients: list[str], message: str) -> None:
         await hass.services.async_call(

@@ -17,10 +17,9 @@ from homeassistant.components.notify import (
     ATTR_MESSAGE,
     ATTR_TARGET,
     DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryNotReady,
@@ -47,7 +46,7 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, setup_entry
+from .common import call_action, entity_id_of, notify_entities, send_sms, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -111,20 +110,12 @@ async def test_start_unreachable_sends_wait_then_leave_once(
     assert hass.services.has_service(NOTIFY_DOMAIN, DOMAIN)
 
     # The frozen clock holds the short wait that gathers the entities' calls: let it pass.
-    entity_send = asyncio.get_running_loop().create_task(
-        hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: alice, ATTR_MESSAGE: "Entity"},
-            blocking=True,
-        )
-    )
+    entity_send = asyncio.get_running_loop().create_task(notify_entities(hass, alice, "Entity"))
     await asyncio.sleep(0)
     freezer.tick(timedelta(seconds=1))
     async_fire_time_changed(hass)
     await entity_send
-    response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Action")
-    assert response is not None
+    response = await send_sms(hass, entry, BOB, message="Action")
     assert [(m["status"], m["sent_by"]) for m in response["messages"]] == [
         ("retrying", entry.entry_id)
     ]
@@ -231,14 +222,7 @@ async def test_notify_entity_call_caught_by_an_unload(
     """Gathered calls not yet sent when the entry unloads go through the entry set up next."""
     entry = await setup_entry(hass, _entry(simulator, "netoxygen"))
     with patch.object(notify_batch, "NOTIFY_WINDOW", 0.2):
-        send = hass.async_create_task(
-            hass.services.async_call(
-                NOTIFY_DOMAIN,
-                SERVICE_SEND_MESSAGE,
-                {ATTR_ENTITY_ID: "notify.netoxygen_demo_alice", ATTR_MESSAGE: "Door"},
-                blocking=True,
-            )
-        )
+        send = hass.async_create_task(notify_entities(hass, "notify.netoxygen_demo_alice", "Door"))
         await _until(lambda: bool(entry.runtime_data.sending.notify_batch.waiting))
         assert await hass.config_entries.async_reload(entry.entry_id)
         await send
@@ -312,8 +296,7 @@ async def test_known_empty_account_hands_over_to_its_fallback(
     )
     assert issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry.entry_id}")
     asked = len(simulator.requests("/netoxygen/"))
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Alarm")
     assert [(m["accepted"], m["sent_by"]) for m in response["messages"]] == [
         (True, fallback.entry_id)
     ]
@@ -340,12 +323,10 @@ async def test_too_few_credits_for_the_parts_hands_over(
     simulator.sim.state.accounts[("netoxygen", "demo")].credits = 1
     entry, fallback = await _with_fallback(hass, simulator, "netoxygen")
     long = "x" * 200
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message=long)
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message=long)
     assert response["segments"] == 2
     assert response["messages"][0]["sent_by"] == fallback.entry_id
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Short")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Short")
     assert response["messages"][0]["sent_by"] == entry.entry_id
     assert _sent(simulator, "netoxygen") == [(ALICE, "Short")]
     assert _sent(simulator, "mobyt") == [(ALICE, long)]
@@ -359,14 +340,10 @@ async def test_mobyt_empty_line_hands_over(
     account.extra["lines"] = [["N", "FR", 100], ["L", "FR", 0], ["EE", "", 50]]
     # Without a sender of its own, a message is SMS Direct (L): that line is empty.
     entry, fallback = await _with_fallback(hass, simulator, "mobyt")
-    response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Direct")
-    assert response is not None
+    response = await send_sms(hass, entry, BOB, message="Direct")
     assert response["messages"][0]["sent_by"] == fallback.entry_id
     # With a sender, SMS Top (N): its line has credits.
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[BOB], message="Top", sender="Home"
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, BOB, message="Top", sender="Home")
     assert response["messages"][0]["sent_by"] == entry.entry_id
     assert _sent(simulator, "mobyt") == [(BOB, "Top")]
     assert _sent(simulator, "netoxygen") == [(BOB, "Direct")]
@@ -460,6 +437,5 @@ async def test_saving_the_fallback_needs_no_reload(
     assert STATE_UNAVAILABLE not in states
     # Used at once: this account is cut off, the fallback sends.
     entry.runtime_data.gateway._api_url = CLOSED
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Now")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Now")
     assert response["messages"][0]["sent_by"] == fallback.entry_id

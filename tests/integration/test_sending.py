@@ -10,13 +10,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.notify import (
-    ATTR_MESSAGE,
-    DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
-)
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -40,7 +34,7 @@ from custom_components.sms_gateways.outbox import outbox_store_key
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, restart_entry, setup_entry
+from .common import call_action, entity_id_of, notify_entities, restart_entry, send_sms, setup_entry
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -51,15 +45,7 @@ async def _schedule_later(
     hass: HomeAssistant, entry: MockConfigEntry, send_at: datetime
 ) -> dict[str, Any]:
     """A send to Alice and Bob scheduled for ``send_at``: its response."""
-    response = await call_action(
-        hass,
-        entry,
-        "send_sms",
-        recipients=[ALICE, BOB],
-        message="Later",
-        send_at=send_at.isoformat(),
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, BOB, message="Later", send_at=send_at.isoformat())
     return dict(response)
 
 
@@ -99,6 +85,26 @@ async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: f
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+
+
+@pytest.fixture
+def unreachable(init_integration: MockConfigEntry) -> MockConfigEntry:
+    """The account, its provider refusing connections."""
+    _cut(init_integration)
+    return init_integration
+
+
+@pytest.fixture
+async def alarm_waiting(
+    hass: HomeAssistant, simulator: RunningSimulator, unreachable: MockConfigEntry
+) -> MockConfigEntry:
+    """The account with "Alarm" for Alice in its outbox (sent while the provider was unreachable).
+
+    The provider is reachable again; the next attempt is due in 30 s.
+    """
+    await call_action(hass, unreachable, "send_sms", recipients=[ALICE], message="Alarm")
+    _restore(unreachable, simulator, "netoxygen")
+    return unreachable
 
 
 # --- preview ---------------------------------------------------------------------------------
@@ -147,15 +153,7 @@ async def test_cancel_by_batch(
     batch_id = response["batch_id"]
     assert batch_id
     ids = [message["message_id"] for message in response["messages"]]
-    other = await call_action(
-        hass,
-        init_integration,
-        "send_sms",
-        recipients=[ALICE],
-        message="Other",
-        send_at=send_at.isoformat(),
-    )
-    assert other is not None
+    await send_sms(hass, init_integration, ALICE, message="Other", send_at=send_at.isoformat())
 
     canceled = await call_action(hass, init_integration, "cancel_sms", batch_id=batch_id)
     assert canceled == {
@@ -200,14 +198,8 @@ async def test_notify_entities_make_one_request(
 ) -> None:
     """notify.send_message to two recipients of one account: one provider request."""
     simulator.sim.requests.clear()
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {
-            ATTR_ENTITY_ID: ["notify.mobyt_demo_alice", "notify.mobyt_demo_bob"],
-            ATTR_MESSAGE: "The door is open",
-        },
-        blocking=True,
+    await notify_entities(
+        hass, ["notify.mobyt_demo_alice", "notify.mobyt_demo_bob"], "The door is open"
     )
     assert len(simulator.requests("/mobyt/Mobyt/SENDSMS")) == 1
     assert len(_sent(simulator, "mobyt")) == 2
@@ -222,14 +214,8 @@ async def test_notify_entities_each_get_their_error(
         make_entry(simulator, "netoxygen", recipients={"Alice": ALICE, "Nobody": REFUSED}),
     )
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {
-                ATTR_ENTITY_ID: ["notify.netoxygen_demo_alice", "notify.netoxygen_demo_nobody"],
-                ATTR_MESSAGE: "Hello",
-            },
-            blocking=True,
+        await notify_entities(
+            hass, ["notify.netoxygen_demo_alice", "notify.netoxygen_demo_nobody"], "Hello"
         )
     assert err.value.translation_key == "recipient_refused"
     assert REFUSED in str(err.value.translation_placeholders)
@@ -251,8 +237,7 @@ async def test_outbox_sends_once_the_provider_is_back(
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
     _cut(entry)
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
     assert [(m["recipient"], m["status"], m["sent_by"]) for m in response["messages"]] == [
         (ALICE, "retrying", entry.entry_id),
         (BOB, "retrying", entry.entry_id),
@@ -308,13 +293,12 @@ async def test_outbox_gives_up_at_the_deadline(
 async def test_outbox_survives_a_restart(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
+    unreachable: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
 ) -> None:
     """Stored before the action answers; after a restart it is sent, once."""
-    entry = init_integration
-    _cut(entry)
+    entry = unreachable
     await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
     stored = _stored_outbox(hass, entry)["outbox"]
     assert [item["request"]["recipients"] for item in stored] == [[ALICE]]
@@ -357,12 +341,11 @@ async def test_outbox_interrupted_attempt_is_not_sent_again(
 async def test_outbox_past_send_time_is_dropped(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
+    unreachable: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A send time that passed while the message waited: it leaves at once, not scheduled."""
-    entry = init_integration
-    _cut(entry)
+    entry = unreachable
     send_at = dt_util.now() + timedelta(seconds=10)
     await call_action(
         hass, entry, "send_sms", recipients=[ALICE], message="Soon", send_at=send_at.isoformat()
@@ -407,8 +390,7 @@ async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: Running
     entry, fallback = await _two_accounts(hass, simulator)
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     _cut(entry)
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
     assert [(m["accepted"], m["status"], m["sent_by"]) for m in response["messages"]] == [
         (True, "queued", fallback.entry_id),
         (True, "queued", fallback.entry_id),
@@ -434,8 +416,7 @@ async def test_fallback_when_refused_before_sending(
     entry, fallback = await _two_accounts(hass, simulator, username=username, password=password)
     if username == "demo":
         simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Alarm")
     assert response["messages"][0]["sent_by"] == fallback.entry_id
     assert len(_sent(simulator, "mobyt")) == 1
     await hass.async_block_till_done()
@@ -468,8 +449,7 @@ async def test_both_unreachable_then_back(
     entry, fallback = await _two_accounts(hass, simulator)
     _cut(entry)
     _cut(fallback)
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Alarm")
     assert [(m["status"], m["sent_by"]) for m in response["messages"]] == [
         ("retrying", entry.entry_id)
     ]
@@ -573,7 +553,7 @@ def _gate(entry: MockConfigEntry) -> tuple[asyncio.Event, asyncio.Event]:
 async def test_reload_during_a_retry_sends_each_once(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
+    unreachable: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A reload while a retry's request is out: one outbox at a time, each message sent once.
@@ -581,8 +561,7 @@ async def test_reload_during_a_retry_sends_each_once(
     The stopped outbox lets its request end and writes its last state before the new one
     reads the file; after that it writes nothing, so no stale outbox comes back.
     """
-    entry = init_integration
-    _cut(entry)
+    entry = unreachable
     for text in ("One", "Two", "Three"):
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message=text)
     _restore(entry, simulator, "netoxygen")
@@ -614,12 +593,11 @@ async def test_reload_during_a_retry_sends_each_once(
 async def test_a_send_that_cannot_be_stored_is_refused(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
+    unreachable: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A failed write is never answered "retrying": the send is refused, and never sent later."""
-    entry = init_integration
-    _cut(entry)
+    entry = unreachable
     with (
         patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")),
         pytest.raises(HomeAssistantError) as err,
@@ -655,8 +633,7 @@ async def test_a_message_no_file_can_hold_is_refused_alone(
     }
     assert not entry.runtime_data.sending.outbox
     _cut(entry)
-    response = await call_action(hass, entry, "send_sms", recipients=[BOB], message="Alarm")
-    assert response is not None
+    response = await send_sms(hass, entry, BOB, message="Alarm")
     assert response["messages"][0]["status"] == "retrying"
     assert len(_stored_outbox(hass, entry)["outbox"]) == 1
     _restore(entry, simulator, "netoxygen")
@@ -667,14 +644,11 @@ async def test_a_message_no_file_can_hold_is_refused_alone(
 async def test_the_mark_is_on_disk_before_the_request_leaves(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
+    alarm_waiting: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """When a retry's request leaves, the disk says it is being sent; once sent, it is gone."""
-    entry = init_integration
-    _cut(entry)
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    _restore(entry, simulator, "netoxygen")
+    entry = alarm_waiting
     started, gate = _gate(entry)
     freezer.tick(timedelta(seconds=31))
     async_fire_time_changed(hass)
@@ -689,14 +663,11 @@ async def test_the_mark_is_on_disk_before_the_request_leaves(
 async def test_a_mark_not_written_sends_nothing(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
+    alarm_waiting: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The mark could not be written: the message is not sent then, and leaves once it can be."""
-    entry = init_integration
-    _cut(entry)
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    _restore(entry, simulator, "netoxygen")
+    entry = alarm_waiting
     with patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")):
         await _later(hass, freezer, 31)
     assert not _sent(simulator, "netoxygen")

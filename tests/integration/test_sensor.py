@@ -21,6 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.sms_gateways.const import CONF_LOW_CREDITS_THRESHOLD, DOMAIN
 from tests.conftest import RunningSimulator
 
+from .common import setup_entry
 from .conftest import ALICE, make_entry
 
 
@@ -68,10 +69,9 @@ async def test_notify_entities(
 
 async def test_low_credits_threshold(hass: HomeAssistant, simulator: RunningSimulator) -> None:
     """The low-credits sensor follows the credits against the threshold of the options."""
-    entry = make_entry(simulator, "sms123", options={CONF_LOW_CREDITS_THRESHOLD: 50})
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(
+        hass, make_entry(simulator, "sms123", options={CONF_LOW_CREDITS_THRESHOLD: 50})
+    )
     assert hass.states.get("binary_sensor.123_sms_net_demo_low_credits").state == STATE_OFF
 
     account = simulator.sim.state.accounts[("sms123", "demo")]
@@ -90,10 +90,7 @@ async def test_smsfactor_credits_survive_a_restart(
     hass: HomeAssistant, simulator: RunningSimulator, hass_storage: dict[str, Any]
 ) -> None:
     """SMSFactor's credits are known only from sends: the last count is kept across restarts."""
-    entry = make_entry(simulator, "smsfactor", sender="Home")
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(hass, make_entry(simulator, "smsfactor", sender="Home"))
     assert hass.states.get("sensor.smsfactor_demo_example_com_credits").state == STATE_UNKNOWN
     assert (
         hass.states.get("binary_sensor.smsfactor_demo_example_com_low_credits").state
@@ -122,10 +119,7 @@ async def test_mobyt_credit_lines_come_and_go(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """A credit line that appears gets a sensor; one that disappears shows unknown."""
-    entry = make_entry(simulator, "mobyt")
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
     account = simulator.sim.state.accounts[("mobyt", "demo")]
     account.extra["lines"] = [["N", "FR", 80], ["N", "IT", 10], ["N", "IT", 5], ["EE", "", 50]]
     account.credits = 145
@@ -147,10 +141,7 @@ async def test_smsfactor_manual_update_keeps_the_credits(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """Asking SMSFactor's sensor to update checks the login and keeps the known credits."""
-    entry = make_entry(simulator, "smsfactor", sender="Home")
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(hass, make_entry(simulator, "smsfactor", sender="Home"))
     await hass.services.async_call(
         DOMAIN,
         "send_sms",

@@ -27,7 +27,7 @@ from custom_components.sms_gateways.gateways import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import call_action
+from .common import call_action, send_sms
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 ALL_PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
@@ -53,14 +53,7 @@ async def test_send_sms(
     provider: str,
 ) -> None:
     """A message to two recipients: one id each, the encoding and the segments."""
-    response = await call_action(
-        hass,
-        init_integration,
-        "send_sms",
-        recipients=[ALICE, "+33 6 12 34 56 78"],
-        message="Hello",
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, "+33 6 12 34 56 78", message="Hello")
     messages = response["messages"]
     # 123-SMS has no status call: its "sent" (80) is final for us.
     status = "sent" if provider == "sms123" else "queued"
@@ -85,10 +78,7 @@ async def test_send_sms_unicode_and_long(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """A text outside GSM 03.38 travels in UCS-2, in as many segments as it needs."""
-    response = await call_action(
-        hass, init_integration, "send_sms", recipients=[ALICE], message="ça va ? " * 10
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, message="ça va ? " * 10)
     assert (response["encoding"], response["characters"], response["segments"]) == (
         "ucs2",
         80,
@@ -104,10 +94,7 @@ async def test_send_sms_partly_refused(
     provider: str,
 ) -> None:
     """Some recipients refused: every result comes back, and nothing is raised."""
-    response = await call_action(
-        hass, init_integration, "send_sms", recipients=[ALICE, REFUSED], message="Hello"
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, REFUSED, message="Hello")
     alice, refused = response["messages"]
     assert (alice["recipient"], alice["accepted"]) == (ALICE, True)
     assert (refused["recipient"], refused["accepted"]) == (REFUSED, False)
@@ -255,15 +242,9 @@ async def test_schedule_and_cancel(
 ) -> None:
     """A message scheduled for tomorrow is cancelled; cancelling it again says it already was."""
     send_at = (dt_util.now() + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
-    response = await call_action(
-        hass,
-        init_integration,
-        "send_sms",
-        recipients=[ALICE],
-        message="Later",
-        send_at=send_at.isoformat(),
+    response = await send_sms(
+        hass, init_integration, ALICE, message="Later", send_at=send_at.isoformat()
     )
-    assert response is not None
     message_id = response["messages"][0]["message_id"]
     sent = _sent(simulator, provider)
     assert [message.status for message in sent] == ["scheduled"]
@@ -295,10 +276,7 @@ async def test_get_delivery_status(
     provider: str,
 ) -> None:
     """The status of sent messages, normalised, with the provider's own word for it."""
-    response = await call_action(
-        hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello"
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, BOB, message="Hello")
     ids = [message["message_id"] for message in response["messages"]]
     await simulator.sim.advance()
     await simulator.sim.advance()
@@ -341,10 +319,7 @@ async def test_normalize_invalid_number(
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_get_history(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Mobyt lists the orders sent in a period."""
-    response = await call_action(
-        hass, init_integration, "send_sms", recipients=[ALICE, BOB], message="Hello"
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, BOB, message="Hello")
     start = dt_util.now() - timedelta(hours=1)
     end = dt_util.now() + timedelta(hours=1)
     history = await call_action(
@@ -430,24 +405,21 @@ async def test_contact_errors(hass: HomeAssistant, init_integration: MockConfigE
         await call_action(hass, init_integration, "delete_contact", number=BOB)
 
 
-async def test_send_with_no_credits(hass: HomeAssistant, simulator: RunningSimulator) -> None:
-    """An account without credits cannot send, and the error says so."""
+@pytest.mark.parametrize(
+    ("username", "translation_key"),
+    [("empty", "insufficient_credits"), ("blocked", "access_denied")],
+    ids=["no_credits", "blocked_ip"],
+)
+async def test_send_refused_for_the_account(
+    hass: HomeAssistant, simulator: RunningSimulator, username: str, translation_key: str
+) -> None:
+    """No credits, or 123-SMS refusing the IP address: explained, and no reason for reauth."""
     entry = await _setup(
-        hass, make_entry(simulator, "sms123", username="empty", password="empty-password")
+        hass, make_entry(simulator, "sms123", username=username, password=f"{username}-password")
     )
     with pytest.raises(HomeAssistantError) as err:
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
-    assert err.value.translation_key == "insufficient_credits"
-
-
-async def test_send_from_a_blocked_ip(hass: HomeAssistant, simulator: RunningSimulator) -> None:
-    """123-SMS refusing the IP address is explained, and is not a reason to re-authenticate."""
-    entry = await _setup(
-        hass, make_entry(simulator, "sms123", username="blocked", password="blocked-password")
-    )
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
-    assert err.value.translation_key == "access_denied"
+    assert err.value.translation_key == translation_key
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 

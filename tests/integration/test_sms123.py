@@ -17,11 +17,11 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import CONF_API_URL, DOMAIN, EVENT_DELIVERY_STATUS
 from custom_components.sms_gateways.gateways.sms123 import encode_message_id
-from custom_components.sms_gateways.storage import GroupedStore
-from custom_components.sms_gateways.tracking import deliveries_store_key
+from custom_components.sms_gateways.storage import GroupedStore, entry_store_key
+from custom_components.sms_gateways.tracking import DELIVERIES_STORE
 from tests.conftest import RunningSimulator
 
-from .common import call_action, restart_entry
+from .common import call_action, restart_entry, send_sms, setup_entry
 from .conftest import ALICE, make_entry
 
 WEB_PASSWORD = "demo-web-password"
@@ -112,19 +112,15 @@ async def test_an_error_code_is_never_a_balance(
 async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
-    entry = make_entry(simulator, "sms123")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(hass, make_entry(simulator, "sms123"))
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[ALICE], message="Secret text", send_at=send_at
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Secret text", send_at=send_at)
     message_id = response["messages"][0]["message_id"]
     assert len(message_id) <= 20
     await restart_entry(hass, entry)
-    stored = await GroupedStore(hass, deliveries_store_key(entry.entry_id), dict).async_load()
+    stored = await GroupedStore(
+        hass, entry_store_key(entry.entry_id, DELIVERIES_STORE), dict
+    ).async_load()
     assert stored is not None
     assert stored["messages"][message_id]["message"] == "Secret text"
 
@@ -140,10 +136,7 @@ async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
 async def test_a_long_id_of_earlier_versions_still_cancels(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
-    entry = make_entry(simulator, "sms123")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(hass, make_entry(simulator, "sms123"))
     send_at = dt_util.utcnow() + timedelta(hours=2)
     await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Old", send_at=send_at)
     diff = dt_util.as_local(send_at).astimezone(dt_util.get_time_zone("Europe/Paris"))
@@ -160,15 +153,9 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
 ) -> None:
     """R21: 123-SMS answers a cancel that matches nothing with 81 (or 80): a second message."""
     simulator.play(sms123__cancel_mismatch=reading)
-    entry = make_entry(simulator, "sms123")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(hass, make_entry(simulator, "sms123"))
     send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await call_action(
-        hass, entry, "send_sms", recipients=[ALICE], message="Later", send_at=send_at
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Later", send_at=send_at)
     message_id = response["messages"][0]["message_id"]
     # The provider no longer has it as scheduled (cancelled in its customer area, say): the
     # cancel matches nothing.
@@ -200,10 +187,9 @@ async def test_reauth_of_an_account_that_signs_in_with_its_address(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """Reauth checks the new secret with both pairs too; the entry loads again."""
-    entry = make_entry(simulator, "sms123", username="demo@example.com", password="old")
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(
+        hass, make_entry(simulator, "sms123", username="demo@example.com", password="old")
+    )
     # Loaded all the same; the refused password is not taken for an unreachable provider.
     assert entry.state is ConfigEntryState.LOADED
     assert not entry.runtime_data.coordinator.answered
@@ -219,6 +205,5 @@ async def test_reauth_of_an_account_that_signs_in_with_its_address(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Back")
-    assert response is not None
+    response = await send_sms(hass, entry, ALICE, message="Back")
     assert response["messages"][0]["accepted"]

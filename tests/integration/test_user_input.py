@@ -8,9 +8,7 @@ from homeassistant.components.notify import (
     ATTR_DATA,
     ATTR_MESSAGE,
     DOMAIN as NOTIFY_DOMAIN,
-    SERVICE_SEND_MESSAGE,
 )
-from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
@@ -18,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.conftest import RunningSimulator
 
-from .common import call_action
+from .common import call_action, notify_entities
 
 CASES: dict[str, tuple[dict[str, Any], str, dict[str, str]]] = {
     "send time in 9999": (
@@ -57,6 +55,21 @@ def _sends(simulator: RunningSimulator) -> int:
     return len(simulator.sim.state.messages)
 
 
+async def _refused_unasked(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    entry: MockConfigEntry,
+    action: str,
+    **data: Any,
+) -> ServiceValidationError:
+    """The error of an action refused before any request reached the provider."""
+    before = len(simulator.sim.requests)
+    with pytest.raises(ServiceValidationError) as caught:
+        await call_action(hass, entry, action, **data)
+    assert len(simulator.sim.requests) == before
+    return caught.value
+
+
 @pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 async def test_send_sms_refuses_before_anything_leaves(
@@ -67,18 +80,16 @@ async def test_send_sms_refuses_before_anything_leaves(
 ) -> None:
     """A ServiceValidationError with its own key and placeholders; the provider hears nothing."""
     fields, key, placeholders = CASES[case]
-    before = len(simulator.sim.requests)
-    with pytest.raises(ServiceValidationError) as caught:
-        await call_action(
-            hass,
-            init_integration,
-            "send_sms",
-            **{"recipients": ["+33612345678"], "message": "Hi"} | fields,
-        )
-    assert caught.value.translation_key == key
+    refused = await _refused_unasked(
+        hass,
+        simulator,
+        init_integration,
+        "send_sms",
+        **{"recipients": ["+33612345678"], "message": "Hi"} | fields,
+    )
+    assert refused.translation_key == key
     for name, value in placeholders.items():
-        assert (caught.value.translation_placeholders or {})[name] == value
-    assert len(simulator.sim.requests) == before
+        assert (refused.translation_placeholders or {})[name] == value
     assert simulator.sim.state.messages == {}
 
 
@@ -92,19 +103,17 @@ async def test_too_many_recipients(
     limit: int,
 ) -> None:
     """10,000 recipients are refused whole, with the provider's cap, and nothing is sent."""
-    before = len(simulator.sim.requests)
-    with pytest.raises(ServiceValidationError) as caught:
-        await call_action(
-            hass,
-            init_integration,
-            "send_sms",
-            recipients=[f"+3361{n:07d}" for n in range(10_000)],
-            message="Hi",
-        )
-    assert caught.value.translation_key == "too_many_recipients"
-    placeholders = caught.value.translation_placeholders or {}
+    refused = await _refused_unasked(
+        hass,
+        simulator,
+        init_integration,
+        "send_sms",
+        recipients=[f"+3361{n:07d}" for n in range(10_000)],
+        message="Hi",
+    )
+    assert refused.translation_key == "too_many_recipients"
+    placeholders = refused.translation_placeholders or {}
     assert (placeholders["count"], placeholders["limit"]) == ("10000", str(limit))
-    assert len(simulator.sim.requests) == before
 
 
 async def test_notify_entity_refuses_invisible_text(
@@ -112,12 +121,7 @@ async def test_notify_entity_refuses_invisible_text(
 ) -> None:
     """notify.send_message goes through the same checks."""
     with pytest.raises(ServiceValidationError) as caught:
-        await hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: "notify.netoxygen_demo_alice", ATTR_MESSAGE: "\u2060\u200b"},
-            blocking=True,
-        )
+        await notify_entities(hass, "notify.netoxygen_demo_alice", "\u2060\u200b")
     assert caught.value.translation_key == "message_not_visible"
     assert simulator.sim.state.messages == {}
 
@@ -147,14 +151,8 @@ async def test_notify_entities_beyond_the_cap_go_in_several_sends(
     """Entities notified together are gathered, but never into a send the cap refuses."""
     gateway = init_integration.runtime_data.gateway
     monkeypatch.setattr(type(gateway), "max_recipients", 1)
-    await hass.services.async_call(
-        NOTIFY_DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {
-            ATTR_ENTITY_ID: ["notify.123_sms_net_demo_alice", "notify.123_sms_net_demo_bob"],
-            ATTR_MESSAGE: "The door is open",
-        },
-        blocking=True,
+    await notify_entities(
+        hass, ["notify.123_sms_net_demo_alice", "notify.123_sms_net_demo_bob"], "The door is open"
     )
     assert _sends(simulator) == 2
 
@@ -190,8 +188,7 @@ async def test_history_dates_out_of_range(
     end: str,
 ) -> None:
     """get_history with a date Python cannot convert: a translated error, no request."""
-    before = len(simulator.sim.requests)
-    with pytest.raises(ServiceValidationError) as caught:
-        await call_action(hass, init_integration, "get_history", start=start, end=end)
-    assert caught.value.translation_key == "send_at_out_of_range"
-    assert len(simulator.sim.requests) == before
+    refused = await _refused_unasked(
+        hass, simulator, init_integration, "get_history", start=start, end=end
+    )
+    assert refused.translation_key == "send_at_out_of_range"

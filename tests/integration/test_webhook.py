@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 import gzip
 from http import HTTPStatus
 import json
@@ -38,10 +38,10 @@ from custom_components.sms_gateways.webhook import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import entity_id_of, follow, webhook_path
+from .common import ClientFactory, entity_id_of, follow, webhook_path
 from .conftest import make_entry
 
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
+type Client = TestClient[Any, Any]
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -83,10 +83,31 @@ MOBYT_INBOUND = {
     "recipient": "+33757000001",
     "delivery_date": "20090309113910",
 }
+MOBYT_INBOUND_STORED = {
+    "message_id": "12345678",
+    "sender": "+33610765432",
+    "recipient": "+33757000001",
+    "message": "hello world",
+    "received_at": "2009-03-09T11:39:10+01:00",
+    "keyword": None,
+}
+"""``MOBYT_INBOUND`` as the receiver stores it, and as its event carries it."""
+
+
+@pytest.fixture
+async def client(hass_client_no_auth: ClientFactory) -> Client:
+    """A client of Home Assistant's HTTP server, as a provider pushing to the webhook."""
+    return await hass_client_no_auth()
+
+
+@pytest.fixture
+def events(hass: HomeAssistant, init_integration: MockConfigEntry) -> list[Event]:
+    """The inbound SMS events fired once the account is set up."""
+    return async_capture_events(hass, EVENT_INBOUND_SMS)
 
 
 async def _post(
-    client: TestClient[Any, Any],
+    client: Client,
     entry: MockConfigEntry,
     data: Any,
     headers: dict[str, str] | None = None,
@@ -113,11 +134,12 @@ def _inbound_data(events: list[Event]) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_smsfactor_doc_example(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """The doc's own push, escaped quotes and broken dates included, fires both messages."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     status, text = await _post(client, init_integration, {"XML": SMSFACTOR_DOC_EXAMPLE})
     await hass.async_block_till_done()
 
@@ -132,11 +154,12 @@ async def test_smsfactor_doc_example(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_smsfactor_inbox_with_several_messages(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """Every <sms> fires, numbers in E.164, CDATA kept as written, time in Paris (DST aware)."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     status, _ = await _post(
         client, init_integration, urlencode({"XML": SMSFACTOR_INBOX}), headers=FORM
     )
@@ -176,11 +199,12 @@ async def test_smsfactor_inbox_with_several_messages(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_smsfactor_push_twice_fires_once(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """SMSFactor gives no id: a message with the same sender, time and text fires once."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     for _ in range(2):
         status, _ = await _post(client, init_integration, {"XML": SMSFACTOR_INBOX})
         assert status == HTTPStatus.OK
@@ -200,11 +224,12 @@ async def test_smsfactor_push_twice_fires_once(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """Mobyt's form (id, text, sender, recipient, delivery_date) fires the contract's data."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     status, text = await _post(client, init_integration, MOBYT_INBOUND)
     await hass.async_block_till_done()
 
@@ -213,12 +238,7 @@ async def test_mobyt_inbound_push(
         {
             "config_entry_id": init_integration.entry_id,
             "provider": "mobyt",
-            "message_id": "12345678",
-            "sender": "+33610765432",
-            "recipient": "+33757000001",
-            "message": "hello world",
-            "received_at": "2009-03-09T11:39:10+01:00",
-            "keyword": None,
+            **MOBYT_INBOUND_STORED,
             "contact": None,
             "trusted": False,
         }
@@ -227,11 +247,12 @@ async def test_mobyt_inbound_push(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push_as_multipart(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """The same push sent as multipart/form-data fires the same event; bad parts are refused."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     form = FormData(MOBYT_INBOUND, default_to_multipart=True)
     status, _text = await _post(client, init_integration, form)
     await hass.async_block_till_done()
@@ -271,13 +292,12 @@ async def test_mobyt_inbound_push_as_multipart(
 async def test_mobyt_inbound_push_without_date(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
+    client: Client,
+    events: list[Event],
     freezer: Any,
 ) -> None:
     """Without delivery_date the message is dated when it arrived, in Paris time."""
     freezer.move_to("2024-07-01T10:00:00+00:00")
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     form = {key: value for key, value in MOBYT_INBOUND.items() if key != "delivery_date"}
     assert (await _post(client, init_integration, form))[0] == HTTPStatus.OK
     await hass.async_block_till_done()
@@ -286,11 +306,12 @@ async def test_mobyt_inbound_push_without_date(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push_twice_fires_once(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """The same id pushed again, even at the same moment, fires once; both answered 200."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     answers = await asyncio.gather(
         *(_post(client, init_integration, MOBYT_INBOUND) for _ in range(3))
     )
@@ -302,12 +323,13 @@ async def test_mobyt_inbound_push_twice_fires_once(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_a_flood_of_forged_ids_never_silences_the_webhook(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """Distinct forged ids past the memory's bound: a genuine push is still taken, once."""
     init_integration.runtime_data.inbound._seen._max_keys = 20
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     for n in range(30):
         forged = {**MOBYT_INBOUND, "id": str(900_000 + n), "text": "forged"}
         assert (await _post(client, init_integration, forged))[0] == HTTPStatus.OK
@@ -569,11 +591,12 @@ async def test_compressed_body_is_bounded_inflated(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_get_is_refused(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """Pushes are POSTs: a GET (even with a valid query) is refused and fires nothing."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     response = await client.get(webhook_path(init_integration), params=MOBYT_INBOUND)
     await hass.async_block_till_done()
     assert response.status == HTTPStatus.METHOD_NOT_ALLOWED
@@ -604,11 +627,12 @@ async def test_our_failure_asks_for_a_retry(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_webhook_gone_after_unload(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """Once the entry is unloaded its webhook fires nothing."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     await _post(client, init_integration, MOBYT_INBOUND)
@@ -681,11 +705,12 @@ async def test_webhook_of_an_entry_loaded_at_start(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_webhook_removed_with_its_entry(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """A removed entry's webhook is gone: a push fires nothing."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
     await _post(client, init_integration, MOBYT_INBOUND)
@@ -766,11 +791,12 @@ async def test_multipart_part_with_too_many_headers(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_a_push_after_an_outage_is_taken_whole(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    client: Client,
+    events: list[Event],
 ) -> None:
     """An inbox holding what SMSFactor kept during an outage is taken, not refused (and lost)."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     full_length = "Alarme cave " * 127  # 1,524 characters: 10 parts
     rows = "".join(
         f'<sms from="336123{i:05d}" to="33757000001" date="2024-01-15 08:30:00">'
@@ -873,14 +899,7 @@ async def test_retried_push_of_a_message_killed_before_firing(
     It fires marked ``redelivered``; a copy of the retry and the start-up firing add nothing.
     """
     entry = make_entry(simulator, "mobyt")
-    unfired = {
-        "message_id": MOBYT_INBOUND["id"],
-        "sender": MOBYT_INBOUND["sender"],
-        "recipient": MOBYT_INBOUND["recipient"],
-        "message": MOBYT_INBOUND["text"],
-        "received_at": "2009-03-09T11:39:10+01:00",
-        "keyword": None,
-    }
+    unfired = MOBYT_INBOUND_STORED
     key = f"id:{MOBYT_INBOUND['id']}"
     data = {
         "seen": {key: dt_util.utcnow().timestamp() + 3600},
@@ -903,12 +922,7 @@ async def test_retried_push_of_a_message_killed_before_firing(
         {
             "config_entry_id": entry.entry_id,
             "provider": "mobyt",
-            "message_id": "12345678",
-            "sender": "+33610765432",
-            "recipient": "+33757000001",
-            "message": "hello world",
-            "received_at": "2009-03-09T11:39:10+01:00",
-            "keyword": None,
+            **MOBYT_INBOUND_STORED,
             "contact": None,
             "trusted": False,
             "redelivered": True,

@@ -9,12 +9,11 @@ from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from lxml import etree
 import pytest
 
 from simulator.state import PARIS
-from tests.conftest import RunningSimulator
+from tests.conftest import RunningSimulator, serving
 
 DEMO = ("demo@example.com", "demo-password")
 
@@ -416,12 +415,8 @@ async def webhook(socket_enabled: None) -> AsyncIterator[tuple[list[web.Request]
 
     app = web.Application()
     app.add_routes([web.post("/inbox.php", receive)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
+    async with serving(app) as server:
         yield requests, bodies, str(server.make_url("/inbox.php"))
-    finally:
-        await server.close()
 
 
 async def test_inbound_push_is_an_xml_form_field(

@@ -226,9 +226,9 @@ class SmsGateway(ABC):
             url = self._urls[key] = str(URL(self._api_url).join(URL(path)))
         return url
 
-    def supports(self, capability: Capability) -> bool:
-        """Whether this provider can do ``capability``."""
-        return capability in self.capabilities
+    def supports(self, *capabilities: Capability) -> bool:
+        """Whether this provider can do ``capabilities`` (any of them, when several are named)."""
+        return not self.capabilities.isdisjoint(capabilities)
 
     def _require(self, capability: Capability, what: str) -> None:
         if capability not in self.capabilities:

@@ -266,6 +266,17 @@ class Balance:
         return any(line.credit_type is None for line in self.lines)
 
 
+def stored_datetime(value: object) -> datetime | None:
+    """A moment read back from a store (ISO 8601 with an offset); None if absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def lowest_reading(amounts: list[float | None]) -> float | None:
     """The credits of lines repeating one type and nation, under the reading that gives less.
 

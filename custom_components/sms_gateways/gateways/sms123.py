@@ -66,6 +66,7 @@ from .models import (
     DeliveryStatus,
     RecipientResult,
     SendResult,
+    stored_datetime,
 )
 from .numbers import e164_digits, mask_number, to_e164
 from .xml import excerpt, parse_xml
@@ -528,17 +529,6 @@ def _diff_time(diff: str, timezone: ZoneInfo) -> datetime | None:
         return None
 
 
-def _stored_time(value: object) -> datetime | None:
-    """A time the message store holds (ISO 8601 with its offset), or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
 def _unknown_outcome(error: GatewayError) -> str:
     words = f" («{error.provider_message}»)" if error.provider_message else ""
     return f"{error}{words}: the message may have been sent, so it is not sent again"
@@ -748,7 +738,7 @@ class Sms123Gateway(SmsGateway):
             return
         self._pruned_at = now
         for known, stored in list(self.message_store.items()):
-            until = _stored_time(stored.get("until")) if isinstance(stored, dict) else None
+            until = stored_datetime(stored.get("until")) if isinstance(stored, dict) else None
             if until is None or until < now:
                 del self.message_store[known]
 
