@@ -20,6 +20,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.sms_gateways.const import CONF_KEEP_TRYING
 from tests.conftest import RunningSimulator
 
 from .common import call_action, control, setup_entry
@@ -138,3 +139,26 @@ async def test_notify_entity_waits_in_the_outbox(
         async_fire_time_changed(hass, later)
         await hass.async_block_till_done()
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["Later"]
+
+
+async def test_notify_entity_without_keep_trying_fails_in_words(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """keep_trying off and the provider unreachable: the notification fails, saying why."""
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator, "netoxygen", options={CONF_KEEP_TRYING: False}, recipients={"Bob": BOB}
+        ),
+    )
+    _cut(entry)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            NOTIFY_DOMAIN,
+            SERVICE_SEND_MESSAGE,
+            {ATTR_ENTITY_ID: "notify.netoxygen_demo_bob", ATTR_MESSAGE: "Now or never"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "cannot_connect"
+    assert not entry.runtime_data.sending.outbox
+    assert not _sent(simulator, "netoxygen")
