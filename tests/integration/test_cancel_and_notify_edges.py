@@ -162,3 +162,33 @@ async def test_notify_entity_without_keep_trying_fails_in_words(
     assert err.value.translation_key == "cannot_connect"
     assert not entry.runtime_data.sending.outbox
     assert not _sent(simulator, "netoxygen")
+
+
+@pytest.mark.parametrize("provider", ["smsfactor"])
+async def test_a_send_where_nothing_can_be_cancelled_is_not_kept_for_it(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """SMSFactor cancels nothing: its scheduled send is taken, a cancel of it is refused."""
+    response = await _schedule_later(hass, init_integration, dt_util.now() + timedelta(days=1))
+    assert all(m["accepted"] for m in response["messages"])
+    with pytest.raises(HomeAssistantError) as err:
+        await call_action(hass, init_integration, "cancel_sms", batch_id=response["batch_id"])
+    assert err.value.translation_key == "action_not_supported"
+    assert {m.status for m in _sent(simulator, "smsfactor")} == {"scheduled"}
+
+
+async def test_a_send_time_out_of_any_calendar_is_refused(
+    hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A send time no provider's calendar holds is refused in words, nothing is sent."""
+    with pytest.raises(HomeAssistantError) as err:
+        await call_action(
+            hass,
+            init_integration,
+            "send_sms",
+            recipients=[ALICE],
+            message="Far",
+            send_at="9999-12-31T23:59:00+00:00",
+        )
+    assert err.value.translation_key == "send_at_out_of_range"
+    assert not _sent(simulator, "netoxygen")

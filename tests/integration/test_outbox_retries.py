@@ -19,6 +19,7 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -251,4 +252,29 @@ async def test_fallback_with_credentials_refused_asks_to_reauthenticate(
         (SOURCE_REAUTH, fallback.entry_id)
     ]
     assert len(entry.runtime_data.sending.outbox) == 1
+    assert not _sent(simulator, "mobyt")
+
+
+async def test_known_empty_account_tried_after_all_when_its_fallback_is_down(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Credits 0, the fallback unreachable: this account is asked after all; its answer is said."""
+    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            "netoxygen",
+            username="empty",
+            password="empty-password",
+            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id},
+        ),
+    )
+    _cut(fallback)
+    asked = len(simulator.requests("/netoxygen/"))
+    with pytest.raises(HomeAssistantError) as err:
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    assert err.value.translation_key == "send_outcome_unknown"
+    assert len(simulator.requests("/netoxygen/")) > asked
+    assert not entry.runtime_data.sending.outbox
     assert not _sent(simulator, "mobyt")
