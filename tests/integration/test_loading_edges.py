@@ -92,3 +92,20 @@ async def test_send_at_start_to_an_account_disabled_meanwhile(
             await send
     assert err.value.translation_key == "account_disabled"
     assert not _sent(simulator, "netoxygen")
+
+
+async def test_send_at_start_to_an_account_that_does_not_load_in_time(
+    hass: HomeAssistant, simulator: RunningSimulator, starting: None
+) -> None:
+    """The account is still not loaded when the wait ends: refused in words, never sent."""
+    entry = make_entry(simulator, "netoxygen")
+    entry.add_to_hass(hass)
+    # The wait (30 s) made short; the default is read when the function is defined.
+    with (
+        patch.object(loading, "_RECHECK", 0.01),
+        patch.object(loading.async_wait_loaded, "__defaults__", (0.05,)),
+        pytest.raises(ServiceValidationError) as err,
+    ):
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Good morning")
+    assert err.value.translation_key == "account_not_loaded"
+    assert not _sent(simulator, "netoxygen")
