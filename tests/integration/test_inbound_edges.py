@@ -1,0 +1,83 @@
+"""Received SMS left unfired by a kill, with damaged records beside the good one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.sms_gateways import storage
+from custom_components.sms_gateways.const import DOMAIN, EVENT_INBOUND_SMS
+from custom_components.sms_gateways.storage import WriteError
+from tests.conftest import RunningSimulator
+
+from .common import setup_entry
+from .conftest import make_entry
+from .test_inbound import _KILLED, OUR_NUMBER, SENDER, _next_poll, _receive
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """The inbound file as a previous run left it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+
+
+async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> None:
+    """Records no run could have written are skipped; the message beside them fires once."""
+    entry = make_entry(simulator, "smsfactor")
+    good = {
+        "message_id": None,
+        "sender": SENDER,
+        "recipient": OUR_NUMBER,
+        "message": "the door is open",
+        "received_at": _KILLED.received_at.isoformat(),
+        "keyword": None,
+    }
+    unfired = {
+        _KILLED.dedup_key: good,
+        "not a record": "the door",
+        "no time": {**good, "received_at": "yesterday"},
+        "no sender": {**good, "sender": None},
+        "id not text": {**good, "message_id": 12},
+        "keyword not text": {**good, "keyword": ["door"]},
+    }
+    _write(
+        Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound")),
+        {"seen": {}, "last_id": None, "unfired": unfired},
+    )
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    assert [(e.data["message"], e.data["redelivered"]) for e in events] == [
+        ("the door is open", True)
+    ]
+
+
+async def test_a_polled_sms_that_cannot_be_recorded_fires_at_the_next_poll(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The disk refuses the write: nothing fires then; the next poll fires it, once."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    await setup_entry(hass, make_entry(simulator, "mobyt"))
+    await _receive(session, simulator, "the door is open")
+    with patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")):
+        await _next_poll(hass, freezer)
+    assert not events
+    assert "tried again at the next poll" in caplog.text
+    await _next_poll(hass, freezer)
+    assert [e.data["message"] for e in events] == ["the door is open"]
+    await _next_poll(hass, freezer)
+    assert len(events) == 1
