@@ -18,9 +18,9 @@ from custom_components.sms_gateways.const import DOMAIN, EVENT_INBOUND_SMS
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
-from .common import setup_entry
+from .common import MOBYT_NUMBER, MOBYT_SENDER, mobyt_receives, next_poll, setup_entry
 from .conftest import make_entry
-from .test_inbound import _KILLED, OUR_NUMBER, SENDER, _next_poll, _receive
+from .test_inbound import _KILLED
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
@@ -36,8 +36,8 @@ async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
     entry = make_entry(simulator, "smsfactor")
     good = {
         "message_id": None,
-        "sender": SENDER,
-        "recipient": OUR_NUMBER,
+        "sender": MOBYT_SENDER,
+        "recipient": MOBYT_NUMBER,
         "message": "the door is open",
         "received_at": _KILLED.received_at.isoformat(),
         "keyword": None,
@@ -62,7 +62,7 @@ async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
     ]
 
 
-async def test_a_polled_sms_that_cannot_be_recorded_fires_at_the_next_poll(
+async def test_a_polled_sms_that_cannot_be_recorded_fires_at_thenext_poll(
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
@@ -72,12 +72,12 @@ async def test_a_polled_sms_that_cannot_be_recorded_fires_at_the_next_poll(
     """The disk refuses the write: nothing fires then; the next poll fires it, once."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _receive(session, simulator, "the door is open")
+    await mobyt_receives(session, simulator, "the door is open")
     with patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")):
-        await _next_poll(hass, freezer)
+        await next_poll(hass, freezer)
     assert not events
     assert "tried again at the next poll" in caplog.text
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert [e.data["message"] for e in events] == ["the door is open"]
-    await _next_poll(hass, freezer)
+    await next_poll(hass, freezer)
     assert len(events) == 1
