@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_plus, unquote_to_bytes, urlencode
 
+from homeassistant.core import callback
+
+from custom_components.sms_gateways.storage import GroupedStore, _retrieve
+
 MAX_FIELDS = 32
 
 
@@ -72,3 +76,14 @@ class GroupWrite(asyncio.Future[None]):
     def cancel(self, msg: Any | None = None) -> bool:
         """Refuse: the write belongs to every change of its group."""
         return False
+
+
+class FormerGroupedStore(GroupedStore):
+    """``GroupedStore`` as it was: each group's write a ``GroupWrite``, awaited as is."""
+
+    @callback
+    def _async_next_write(self) -> asyncio.Future[None]:
+        if self._next is None:
+            self._next = GroupWrite(loop=self.hass.loop)
+            self._next.add_done_callback(_retrieve)
+        return super()._async_next_write()
