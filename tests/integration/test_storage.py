@@ -209,7 +209,7 @@ async def test_a_closed_store_writes_nothing(hass: HomeAssistant) -> None:
 
 
 async def test_a_change_nobody_waits_for_goes_with_the_next_write(hass: HomeAssistant) -> None:
-    """Marked changed: written with the next awaited write, or on its own soon after, or at close."""
+    """Marked changed: written with the next awaited write, or alone soon after, or at close."""
     state: dict[str, Any] = {}
     store = _store(hass, state)
     state["fired"] = 1
