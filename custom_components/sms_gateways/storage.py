@@ -18,8 +18,9 @@ once it is on disk. ``GroupedStore`` does:
   (a reload) reads the file, and a late change of the old one must never write over it.
 
 Kept beside ``Store`` for what it promises, and for what it buys: the inbound burst of
-``script/bench`` written by ``Store.async_save`` awaited per push takes STORE_FIGURE (the row
-"ours (GroupedStore) vs ours written by Store.async_save").
+``script/bench`` written by ``Store.async_save`` awaited per push takes about twice as long
+(the row "ours (GroupedStore) vs ours written by Store.async_save": 0.50x to 0.55x, 2026-12-07),
+and ``Store`` cannot say that a write failed.
 
 The file is written the way ``Store`` writes it (same place, same envelope, a temporary file renamed
 into place by ``homeassistant.util.file.write_utf8_file``): a kill -9 at any instant leaves either
@@ -307,8 +308,9 @@ class GroupedStore:
 def _shielded(write: asyncio.Future[None]) -> asyncio.Future[None]:
     """What one change awaits of the write of its group: cancelling it never cancels the write.
 
-    ``asyncio.shield``: a non-cancellable future of our own, awaited as is, saved 15 ms of a
-    burst of 1,200 pushes (0.9 s): under 2 %, measured by ``script/bench`` (benchmarks/README.md).
+    ``asyncio.shield``. A future of our own that refused to be cancelled, awaited as is, costs a
+    third of it per waiter, but answered ``script/bench``'s inbound burst faster by 3 % in the
+    median of the runs (benchmarks/README.md): under the 10 % that would pay for keeping it.
     """
     waiter = asyncio.shield(write)
     # Nobody may await it (a change made without waiting): retrieve the error anyway.
