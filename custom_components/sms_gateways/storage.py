@@ -19,7 +19,7 @@ once it is on disk. ``GroupedStore`` does:
 
 Kept beside ``Store`` for what it promises, and for what it buys: the inbound burst of
 ``script/bench`` written by ``Store.async_save`` awaited per push takes about twice as long
-(the row "ours (GroupedStore) vs ours written by Store.async_save": 0.50x to 0.55x, 2026-12-07),
+(the row "ours (GroupedStore) vs ours written by Store.async_save": 0.49x to 0.55x, 2026-12-07),
 and ``Store`` cannot say that a write failed.
 
 The file is written the way ``Store`` writes it (same place, same envelope, a temporary file renamed
