@@ -309,8 +309,9 @@ def _shielded(write: asyncio.Future[None]) -> asyncio.Future[None]:
     """What one change awaits of the write of its group: cancelling it never cancels the write.
 
     ``asyncio.shield``. A future of our own that refused to be cancelled, awaited as is, costs a
-    third of it per waiter, but answered ``script/bench``'s inbound burst faster by 3 % in the
-    median of the runs (benchmarks/README.md): under the 10 % that would pay for keeping it.
+    third of it per waiter, but ``script/bench``'s inbound burst took 0.90x to 1.28x as long with
+    ``shield`` as with it (four runs, median 0.99x; benchmarks/README.md): no steady 10 % gain
+    that would pay for keeping it.
     """
     waiter = asyncio.shield(write)
     # Nobody may await it (a change made without waiting): retrieve the error anyway.
