@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 import time
 from typing import Any
 
@@ -28,9 +29,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import requests
 
 from custom_components.sms_gateways.const import DOMAIN
-from custom_components.sms_gateways.gateways import OutgoingSms
+from custom_components.sms_gateways.gateways import OutgoingSms, mobyt, smsfactor, transport
 from tests.conftest import RunningSimulator
 
+from . import former
 from .table import Row, add, median, ms
 
 PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
@@ -38,6 +40,21 @@ OVERHEAD_RUNS = 300
 BULK_RUNS = 9
 BULK_RECIPIENTS = [f"+3361200{index:04d}" for index in range(100, 200)]
 TEXT = "Alarm: the front door opened at 03:12"
+
+
+FORMS = ("smsfactor", "mobyt")
+"""The providers whose requests are forms (the others send XML-RPC and JSON)."""
+
+
+@contextmanager
+def _former_quoting() -> Iterator[None]:
+    saved = transport.form_body, mobyt.form_body, smsfactor.quote_plus
+    transport.form_body = mobyt.form_body = former.form_body
+    smsfactor.quote_plus = former.quoted
+    try:
+        yield
+    finally:
+        transport.form_body, mobyt.form_body, smsfactor.quote_plus = saved
 
 
 def _plenty_of_credits(simulator: RunningSimulator) -> None:
@@ -101,6 +118,7 @@ async def test_overhead_of_one_send(
 
     ours: list[float] = []
     baseline: list[float] = []
+    quoting: list[float] = []  # with the former own quoting (the forms of SMSFactor and Mobyt)
     for _ in range(OVERHEAD_RUNS):
         # Each request meets the same simulator state, so that both get the same answer: kept,
         # the raw one was the second of a text to a number, which 123-SMS refuses (code 91)
@@ -109,6 +127,10 @@ async def test_overhead_of_one_send(
         ours.append(await _timed(lambda: gateway.send(sms)))
         _forget_sends(simulator)
         baseline.append(await _timed(raw))
+        if provider in FORMS:
+            _forget_sends(simulator)
+            with _former_quoting():
+                quoting.append(await _timed(lambda: gateway.send(sms)))
     add(
         Row(
             f"{provider}: one send, adapter vs raw POST (median of {OVERHEAD_RUNS})",
@@ -118,6 +140,16 @@ async def test_overhead_of_one_send(
             limit=1.15,
         )
     )
+    if quoting:
+        add(
+            Row(
+                f"{provider}: one send, urlencode/quote_plus (in use) vs the former own quoting "
+                f"(median of {OVERHEAD_RUNS})",
+                ms(median(ours)),
+                ms(median(quoting)),
+                median(ours) / median(quoting),
+            )
+        )
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -333,8 +333,8 @@ class InboundReceiver:
             finally:
                 del self._unfired[key]
                 self._firing.discard(key)
-        if not self._store.closed:
-            self._store.async_changed()
+        # Recorded as fired with the next write (a kill before it fires them again, marked).
+        self._store.async_mark_changed()
 
     @callback
     def _record(
@@ -368,9 +368,9 @@ class InboundReceiver:
             try:
                 received = ReceivedSms(sms, find_contact(sms.sender, contacts, self.gateway.region))
                 key = sms.dedup_key
-                # It must be storable: one message that is not would fail every write.
+                # It must be storable: one message that is not would fail every write. Its event
+                # data are the same fields (and the contact's name, a string).
                 json_bytes(received.as_stored())
-                received.event_data(self.entry_id, self.gateway.provider)
             except Exception:  # noqa: BLE001  # one bad message never blocks the others
                 _LOGGER.warning(
                     "Received SMS %s from %s could not be read; skipped",

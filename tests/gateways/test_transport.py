@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 import re
 import socket
-from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -16,7 +15,7 @@ import pytest
 
 from custom_components.sms_gateways.gateways import transport
 from custom_components.sms_gateways.gateways.errors import GatewayConnectionError
-from custom_components.sms_gateways.gateways.transport import form_body, post, quoted
+from custom_components.sms_gateways.gateways.transport import post
 
 FAST = aiohttp.ClientTimeout(total=2, sock_connect=1, sock_read=0.5)
 
@@ -139,44 +138,6 @@ async def test_refused_connection_is_reported_as_not_sent(
     # The user reads the error (in an action's error, a repair): plain words, no class name.
     assert not _CLASS_NAME.search(str(err.value)), str(err.value)
     assert "refused" in str(err.value)
-
-
-_FORM_TEXT = st.one_of(
-    st.text(),
-    st.text(alphabet="AZaz09_.~- +&=%:/?#\u00e9\u20ac\U0001f600\x00\n\ud800", max_size=30),
-    st.text(alphabet="".join(map(chr, range(0x20, 0x7F))) + "\t\n\r", max_size=300),
-    st.sampled_from(["", "demo", "+33612345678", "Alarm: the door opened", "a b", "é", "%41"]),
-)
-
-
-@settings(max_examples=300)
-@given(st.dictionaries(_FORM_TEXT, _FORM_TEXT, max_size=8))
-def test_form_body_is_what_urlencode_gives(fields: dict[str, str]) -> None:
-    """The form's bytes are ``urlencode``'s for any text, or it fails as ``urlencode`` does."""
-    try:
-        expected: bytes | type[BaseException] = urlencode(fields).encode("ascii")
-    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it
-        expected = UnicodeEncodeError
-    if isinstance(expected, bytes):
-        assert form_body(fields) == expected
-    else:
-        with pytest.raises(expected):
-            form_body(fields)
-
-
-@settings(max_examples=300)
-@given(_FORM_TEXT)
-def test_quoted_is_quote_plus(text: str) -> None:
-    """Any text is quoted as ``quote_plus`` quotes it, or refused as it refuses it."""
-    try:
-        expected: str | type[BaseException] = quote_plus(text)
-    except UnicodeEncodeError:
-        expected = UnicodeEncodeError
-    if isinstance(expected, str):
-        assert quoted(text) == expected
-    else:
-        with pytest.raises(expected):
-            quoted(text)
 
 
 class _Chunks:

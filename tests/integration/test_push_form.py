@@ -1,62 +1,42 @@
-"""The webhook's own form reader reads every body as the standard library does."""
+"""A push's form is read by ``parse_qsl``, bounded and strict: what it refuses is answered 400."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote
+from http import HTTPStatus
+from typing import Any
 
-from hypothesis import example, given, settings, strategies as st
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.sms_gateways.webhook import MAX_FIELDS, parse_form
+from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
+from custom_components.sms_gateways.webhook import MAX_FIELDS
 
+from .common import webhook_path
 
-def _stdlib(text: str) -> list[tuple[str, str]] | type[Exception]:
-    try:
-        return parse_qsl(
-            text,
-            keep_blank_values=True,
-            max_num_fields=MAX_FIELDS,
-            encoding="utf-8",
-            errors="strict",
-        )
-    except UnicodeDecodeError:
-        return UnicodeDecodeError
-    except ValueError:
-        return ValueError
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_PUSH = "id=77&text=%C3%A9t%C3%A9+ici&sender=%2B33610765432&recipient=%2B33757000001"
+_DATE = "&delivery_date=20090309113910"
 
 
-def _ours(text: str) -> list[tuple[str, str]] | type[Exception]:
-    try:
-        return parse_form(text)
-    except UnicodeDecodeError:
-        return UnicodeDecodeError
-    except ValueError:
-        return ValueError
+async def _post(client: Any, entry: MockConfigEntry, body: str) -> int:
+    response = await client.post(webhook_path(entry), data=body, headers=_FORM)
+    return response.status
 
 
-_ESCAPE = st.integers(0, 255).map(lambda byte: f"%{byte:02X}")
-_PIECE = st.one_of(
-    st.sampled_from(["&", "=", "+", "%", "%2", "%zz", "&&", "=="]),
-    _ESCAPE,
-    st.text(max_size=6),
-    st.text(max_size=6).map(quote),
-)
-
-
-@settings(max_examples=400)
-@given(st.lists(_PIECE, max_size=40).map("".join))
-@example("id=1&text=%C3%A9t%C3%A9+ici&sender=%2B33698765432")
-@example("text=%C3&x=1")  # half a character
-@example("text=%C3%A9%A9")  # a lone continuation byte
-@example("a=%E2%82%AC" + "&b" * (MAX_FIELDS - 1))  # as many fields as allowed
-@example("a" + "&" * MAX_FIELDS)  # one too many, even empty ones
-@example("=&=x&y=&&z")
-def test_a_body_reads_as_parse_qsl_reads_it(text: str) -> None:
-    """Same fields, same order, the same refusal (too many fields, an escape not in UTF-8)."""
-    assert _ours(text) == _stdlib(text)
-
-
-def test_too_many_fields_is_refused() -> None:
-    """A forged body of many fields is refused before it is split."""
-    with pytest.raises(ValueError, match="too many fields"):
-        parse_form("a=1" + "&a=1" * MAX_FIELDS)
+@pytest.mark.parametrize("provider", ["mobyt"])
+async def test_a_form_is_read_whole_and_strictly(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """Escapes and ``+`` are decoded; a byte that is not UTF-8, or one field too many, is 400."""
+    events = async_capture_events(hass, EVENT_INBOUND_SMS)
+    client = await hass_client_no_auth()
+    not_utf8 = _PUSH.replace("%C3%A9t", "%E9t") + _DATE
+    assert await _post(client, init_integration, not_utf8) == HTTPStatus.BAD_REQUEST
+    # As many fields as allowed, blank ones included, are read.
+    blank = "&extra=" * (MAX_FIELDS - 5)
+    assert await _post(client, init_integration, _PUSH + _DATE + blank) == HTTPStatus.OK
+    too_many = _PUSH.replace("77", "78") + _DATE + blank + "&x"
+    assert await _post(client, init_integration, too_many) == HTTPStatus.BAD_REQUEST
+    await hass.async_block_till_done()
+    assert [event.data["message"] for event in events] == ["été ici"]

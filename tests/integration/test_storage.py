@@ -12,7 +12,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.sms_gateways.storage import GroupedStore, WriteError
+from custom_components.sms_gateways.storage import LATER_DELAY, GroupedStore, WriteError
 
 
 def _store(hass: HomeAssistant, state: dict[str, Any], **kwargs: Any) -> GroupedStore:
@@ -206,3 +206,30 @@ async def test_a_closed_store_writes_nothing(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     assert _on_disk(store)["data"] == {"n": "new owner"}
     assert store.closed
+
+
+async def test_a_change_nobody_waits_for_goes_with_the_next_write(hass: HomeAssistant) -> None:
+    """Marked changed: written with the next awaited write, or alone soon after, or at close."""
+    state: dict[str, Any] = {}
+    store = _store(hass, state)
+    state["fired"] = 1
+    store.async_mark_changed()
+    state["received"] = 2
+    await store.async_changed()
+    assert _on_disk(store)["data"] == {"fired": 1, "received": 2}
+    assert store.writes == 1
+    state["fired"] = 3
+    store.async_mark_changed()
+    assert store.dirty
+    await asyncio.sleep(LATER_DELAY * 2)
+    await hass.async_block_till_done()
+    assert _on_disk(store)["data"]["fired"] == 3
+    assert store.writes == 2
+    assert not store.dirty
+    state["fired"] = 4
+    store.async_mark_changed()
+    await store.async_close()
+    assert _on_disk(store)["data"]["fired"] == 4
+    store.async_mark_changed()  # closed: nothing more is written, nothing raised
+    await asyncio.sleep(LATER_DELAY * 2)
+    assert store.writes == 3

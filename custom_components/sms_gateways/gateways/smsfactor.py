@@ -522,8 +522,8 @@ class SmsFactorGateway(SmsGateway):
         fields, recipients = self._send_fields(prepared, references)
         head = self._form_head
         if head is None:
-            head = self._form_head = transport.quoted(f"<sms>{self._authentication()}<message>")
-        quoted = transport.quoted
+            head = self._form_head = quote_plus(f"<sms>{self._authentication()}<message>")
+        quoted = quote_plus
         parts = [head]
         for tag, text in fields:
             opening, closing = _QUOTED_TAGS[tag]
