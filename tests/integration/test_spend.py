@@ -113,8 +113,8 @@ async def test_a_send_past_the_limit_is_refused_until_midnight(
         await call_action(hass, entry, "send_sms", recipients=[ALICE, BOB], message="Door shut")
     assert err.value.translation_key == "daily_limit_reached"
     assert str(err.value) == (
-        "NetOxygen demo has reached its daily limit of 3 SMS parts: this message needs 2 parts "
-        "and 1 remain today. Nothing was sent; sending resumes at 2026-12-08 00:00"
+        "NetOxygen demo has reached its daily limit of SMS parts (3; left today: 1; needed by "
+        "this message: 2). Nothing was sent; sending resumes at 2026-12-08 00:00"
     )
     assert [m.text for m in _sent(simulator)] == ["Door open", "Door open"]
     assert _sent_today(hass, entry) == "2"
@@ -253,7 +253,7 @@ async def test_the_outbox_counts_what_leaves(
     assert not entry.runtime_data.sending.outbox
     assert events[-1].data["recipient"] == BOB
     assert events[-1].data["status"] == "failed"
-    assert "daily limit of 2 SMS parts" in events[-1].data["provider_status"]
+    assert "daily limit of SMS parts (2;" in events[-1].data["provider_status"]
 
 
 async def test_no_limit(hass: HomeAssistant, simulator: RunningSimulator) -> None:
