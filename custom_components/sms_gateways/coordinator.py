@@ -37,6 +37,7 @@ from .gateways import (
     PreparedSms,
     SmsGateway,
 )
+from .issues import async_raise_warning
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -279,14 +280,8 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         if credits_left > 0:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_NO_CREDITS,
-            translation_placeholders={"account": self.config_entry.title},
+        async_raise_warning(
+            self.hass, issue_id, ISSUE_NO_CREDITS, {"account": self.config_entry.title}
         )
 
 

@@ -15,6 +15,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .issues import async_raise_warning
 from .sending import EntrySending
 
 ISSUE_AFTER = timedelta(minutes=5)
@@ -88,14 +89,11 @@ class OutboxWatch:
             )
             return
         oldest = min(self.sending.outbox.values(), key=lambda item: item.created_at)
-        ir.async_create_issue(
+        async_raise_warning(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_OUTBOX_WAITING,
-            translation_placeholders={
+            ISSUE_OUTBOX_WAITING,
+            {
                 "account": self.entry.title,
                 "count": str(self.waiting),
                 "since": dt_util.as_local(self.since).strftime("%Y-%m-%d %H:%M"),

@@ -33,6 +33,7 @@ from .gateways import (
     PreparedSms,
     SendResult,
 )
+from .issues import async_raise_warning
 from .storage import GroupedStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -302,14 +303,11 @@ class DailySpend:
         if self._refused_at is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
+        async_raise_warning(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_DAILY_LIMIT,
-            translation_placeholders={
+            ISSUE_DAILY_LIMIT,
+            {
                 "account": self.entry.title,
                 "limit": str(self._refused_at),
                 "resets": _local_time(_resets_at(self.day)),
