@@ -31,6 +31,7 @@ from .gateways import (
     PreparedSms,
     mask_numbers,
 )
+from .listeners import Listeners
 from .send_request import (
     NotSentError,
     RecipientOutcome,
@@ -114,7 +115,7 @@ class Outbox:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._retrying: asyncio.Future[None] | None = None
         """Done when the attempts under way have ended (None when none is)."""
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
 
     async def async_load(self, stored: Any) -> None:
         """Restore what was stored; plan the next try.
@@ -215,19 +216,13 @@ class Outbox:
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Be told whenever the outbox may have changed (its sensor and repair issue).
-
-        Returns:
-            A callback that removes the listener.
-        """
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        """Be told whenever the outbox may have changed; returns the callback that stops it."""
+        return self._listeners.add(listener)
 
     @callback
     def _schedule(self) -> None:
         # Called after every change of the outbox: what shows it follows.
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None

@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .issues import async_raise_warning
+from .listeners import Listeners
 from .sending import EntrySending
 
 ISSUE_AFTER = timedelta(minutes=5)
@@ -40,7 +41,7 @@ class OutboxWatch:
         """The SMS in the outbox (one per recipient), not yet sent."""
         self.since: datetime | None = None
         """When the oldest of them was given."""
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
         self._unsub_timer: CALLBACK_TYPE | None = None
 
     @callback
@@ -61,8 +62,7 @@ class OutboxWatch:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Be told when the count changes (the sensor)."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def _async_changed(self) -> None:
@@ -71,8 +71,7 @@ class OutboxWatch:
         since = min((item.created_at for item in items), default=None)
         if (waiting, since) != (self.waiting, self.since):
             self.waiting, self.since = waiting, since
-            for listener in list(self._listeners):
-                listener()
+            self._listeners.notify()
         self._async_update_issue(None)
 
     @callback

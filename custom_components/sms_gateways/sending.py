@@ -56,6 +56,7 @@ from .gateways import (
 )
 from .gateways.encoding import analyze
 from .gateways.user_input import check_encodable, check_message
+from .listeners import Listeners
 from .notify_batch import NotifyBatch
 from .outbox import Outbox, OutboxItem, outbox_store_key
 from .scheduled import ScheduledSends
@@ -100,7 +101,7 @@ class EntrySending:
         self.coordinator = coordinator
         self.tracker = tracker
         self.spend = spend
-        self._sent_listeners: list[SentListener] = []
+        self._sent_listeners: Listeners[SendResult] = Listeners()
         self._store = GroupedStore(
             hass, outbox_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
         )
@@ -451,19 +452,13 @@ class EntrySending:
 
     @callback
     def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:
-        """Be told of every send the provider took (delivery tracking hooks in here).
-
-        Returns:
-            A callback that removes the listener.
-        """
-        self._sent_listeners.append(listener)
-        return lambda: self._sent_listeners.remove(listener)
+        """Be told of every send the provider took (delivery tracking hooks in here)."""
+        return self._sent_listeners.add(listener)
 
     @callback
     def async_sent(self, result: SendResult) -> None:
         """Hand a send's accepted messages on to the listeners."""
-        for listener in list(self._sent_listeners):
-            listener(result)
+        self._sent_listeners.notify(result)
 
     # --- the outbox (outbox.py) -----------------------------------------------------------
 

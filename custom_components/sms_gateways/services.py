@@ -202,7 +202,7 @@ async def _cancel_sms(
     if result is not None and result.created is not None:
         # The provider made a new message instead (123-SMS reads a cancel as a send): it is
         # followed like any send, and its id is in the error, so that it can be cancelled.
-        entry.runtime_data.async_sent(result.created)
+        entry.runtime_data.sending.async_sent(result.created)
     if result is not None and result.canceled is None:
         # The answer does not say: it may have been cancelled, never "could not be".
         raise HomeAssistantError(

@@ -34,6 +34,7 @@ from .gateways import (
     SendResult,
 )
 from .issues import async_raise_warning
+from .listeners import Listeners
 from .storage import GroupedStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class DailySpend:
         """The parts of today's requests under way."""
         self._refused_at: int | None = None
         """The limit that refused a send today (the repair issue is up), else None."""
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
         self._unsub_options: CALLBACK_TYPE | None = None
         self._unsub_stop: CALLBACK_TYPE | None = None
         self._unsub_midnight: CALLBACK_TYPE | None = None
@@ -195,8 +196,7 @@ class DailySpend:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Be told when the count of the day changes (the sensor)."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def async_reserve(self, prepared: PreparedSms) -> Spending:
@@ -316,8 +316,7 @@ class DailySpend:
 
     @callback
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     @callback
     def _changed(self) -> None:
