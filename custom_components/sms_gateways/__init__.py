@@ -18,7 +18,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
-from .assist import AssistAnswers, assist_store
+from .assist import ASSIST_STORE, AssistAnswers
 from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
     CONF_ASSIST,
@@ -40,17 +40,17 @@ from .const import (
     DOMAIN,
 )
 from .contacts import account_contacts
-from .coordinator import SmsGatewaysCoordinator, credits_store, no_credits_issue_id
+from .coordinator import CREDITS_STORE, SmsGatewaysCoordinator, no_credits_issue_id
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability
 from .inbound import INBOUND_STORE, InboundReceiver
 from .notify import async_setup_legacy_notify, async_update_legacy_services
-from .outbox import outbox_store
+from .outbox import OUTBOX_STORE
 from .outbox_watch import OutboxWatch
 from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData, entry_gateway
 from .sending import EntrySending
 from .services import async_setup_services
-from .spend import DailySpend, spend_store
+from .spend import SPEND_STORE, DailySpend
 from .storage import entry_store
 from .tracking import DELIVERIES_STORE, DeliveryTracker
 from .webhook import (
@@ -254,12 +254,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Forget what was stored for a removed entry: credits, deliveries, inbound, outbox, spend."""
+    """Forget every part of what was stored for a removed entry (credits, outbox, spend...)."""
     async_unregister_webhook(hass, entry)
     await async_delete_cloudhook(hass, entry.data)
-    await credits_store(hass, entry.entry_id).async_remove()
-    await outbox_store(hass, entry.entry_id).async_remove()
-    for part in (DELIVERIES_STORE, INBOUND_STORE):
+    for part in (
+        CREDITS_STORE,
+        OUTBOX_STORE,
+        DELIVERIES_STORE,
+        INBOUND_STORE,
+        ASSIST_STORE,
+        SPEND_STORE,
+    ):
         await entry_store(hass, entry.entry_id, part).async_remove()
-    await assist_store(hass, entry.entry_id).async_remove()
-    await spend_store(hass, entry.entry_id).async_remove()

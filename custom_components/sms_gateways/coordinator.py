@@ -38,6 +38,7 @@ from .gateways import (
     SmsGateway,
 )
 from .issues import async_raise_warning
+from .storage import entry_store_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -285,9 +286,13 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         )
 
 
+CREDITS_STORE = "credits"
+"""The part of an entry's stored state that keeps its last known credits."""
+
+
 def credits_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, float]]:
     """Where the last known credits of an entry are kept."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.credits")
+    return Store(hass, STORAGE_VERSION, entry_store_key(entry_id, CREDITS_STORE))
 
 
 def no_credits_issue_id(entry_id: str) -> str:

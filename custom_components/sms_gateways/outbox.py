@@ -16,14 +16,13 @@ import logging
 from typing import Any
 from uuid import uuid4
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.json import json_bytes
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import ATTR_SEND_AT, DOMAIN, STORAGE_VERSION
+from .const import ATTR_SEND_AT, DOMAIN
 from .gateways import (
     Capability,
     DeliveryStatus,
@@ -51,14 +50,8 @@ RETRY_FIRST = timedelta(seconds=30)
 RETRY_LONGEST = timedelta(minutes=5)
 
 
-def outbox_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's outbox and its scheduled sends are kept."""
-    return f"{DOMAIN}.{entry_id}.outbox"
-
-
-def outbox_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, outbox_store_key(entry_id))
+OUTBOX_STORE = "outbox"
+"""The part of an entry's stored state that keeps its outbox and its scheduled sends."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,7 +36,6 @@ from .const import (
     DEFAULT_GIVE_UP_AFTER,
     DEFAULT_KEEP_TRYING,
     DOMAIN,
-    STORAGE_VERSION,
 )
 from .coordinator import SmsGatewaysCoordinator
 from .gateways import (
@@ -58,7 +57,7 @@ from .gateways.encoding import analyze
 from .gateways.user_input import check_encodable, check_message
 from .listeners import Listeners
 from .notify_batch import NotifyBatch
-from .outbox import Outbox, OutboxItem, outbox_store_key
+from .outbox import OUTBOX_STORE, Outbox, OutboxItem
 from .scheduled import ScheduledSends
 from .send_request import (
     EntryStoppedError,
@@ -71,7 +70,7 @@ from .send_request import (
     unreachable,
 )
 from .spend import DailyLimitError, DailySpend
-from .storage import GroupedStore, WriteError
+from .storage import WriteError, entry_grouped_store
 from .tracking import DeliveryTracker
 from .translated_errors import gateway_error
 
@@ -102,9 +101,7 @@ class EntrySending:
         self.tracker = tracker
         self.spend = spend
         self._sent_listeners: Listeners[SendResult] = Listeners()
-        self._store = GroupedStore(
-            hass, outbox_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
-        )
+        self._store = entry_grouped_store(hass, entry.entry_id, OUTBOX_STORE, self._data_to_save)
         self._stopped = False
         """Stopping or stopped: no attempt starts any more."""
         self._stop_task: asyncio.Task[None] | None = None

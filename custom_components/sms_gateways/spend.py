@@ -22,10 +22,9 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_DAILY_LIMIT, DOMAIN, ISSUE_DAILY_LIMIT, STORAGE_VERSION
+from .const import CONF_DAILY_LIMIT, DOMAIN, ISSUE_DAILY_LIMIT
 from .gateways import (
     GatewayConnectionError,
     GatewayError,
@@ -35,19 +34,13 @@ from .gateways import (
 )
 from .issues import async_raise_warning
 from .listeners import Listeners
-from .storage import GroupedStore
+from .storage import entry_grouped_store
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def spend_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's count of the day is kept."""
-    return f"{DOMAIN}.{entry_id}.spend"
-
-
-def spend_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, spend_store_key(entry_id))
+SPEND_STORE = "spend"
+"""The part of an entry's stored state that keeps its count of the day."""
 
 
 def daily_limit_issue_id(entry_id: str) -> str:
@@ -139,9 +132,7 @@ class DailySpend:
         """Nothing is read or shown until ``async_start``."""
         self.hass = hass
         self.entry = entry
-        self._store = GroupedStore(
-            hass, spend_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
-        )
+        self._store = entry_grouped_store(hass, entry.entry_id, SPEND_STORE, self._data_to_save)
         self.day = dt_util.now().date()
         self.sent_today = 0
         """The parts the provider was handed today (or may have been)."""
