@@ -21,23 +21,16 @@ from homeassistant.helpers.typing import ConfigType
 from .assist import ASSIST_STORE, AssistAnswers
 from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
-    CONF_ASSIST,
-    CONF_ASSIST_AGENT,
     CONF_CLOUDHOOK_URL,
-    CONF_DAILY_LIMIT,
-    CONF_FALLBACK_ENTRY_ID,
-    CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
-    CONF_KEEP_TRYING,
-    CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
-    CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DOMAIN,
+    LIVE_OPTIONS,
 )
 from .contacts import account_contacts
 from .coordinator import CREDITS_STORE, SmsGatewaysCoordinator, no_credits_issue_id
@@ -68,21 +61,6 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-LIVE_OPTIONS = frozenset(
-    {
-        CONF_SENDER,
-        CONF_MESSAGE_TYPE,
-        CONF_KEEP_TRYING,
-        CONF_GIVE_UP_AFTER,
-        CONF_FALLBACK_ENTRY_ID,
-        CONF_LOW_CREDITS_THRESHOLD,
-        CONF_SCAN_INTERVAL,
-        CONF_ASSIST,
-        CONF_ASSIST_AGENT,
-        CONF_DAILY_LIMIT,
-    }
-)
-"""Options read at each use: saving them needs no reload."""
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
