@@ -276,9 +276,7 @@ async def _get_history(
 async def _add_group(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
-    with translate_errors(hass, entry):
-        await entry.runtime_data.gateway.add_group(call.data[ATTR_GROUP])
-    return {"group": call.data[ATTR_GROUP]}
+    return await _on_group(hass, entry, call, entry.runtime_data.gateway.add_group)
 
 
 async def _rename_group(
@@ -294,8 +292,18 @@ async def _rename_group(
 async def _delete_group(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
+    return await _on_group(hass, entry, call, entry.runtime_data.gateway.delete_group)
+
+
+async def _on_group(
+    hass: HomeAssistant,
+    entry: SmsGatewaysConfigEntry,
+    call: ServiceCall,
+    operation: Callable[[str], Awaitable[None]],
+) -> ServiceResponse:
+    """Add or delete the group the call names: the same errors, the same answer."""
     with translate_errors(hass, entry):
-        await entry.runtime_data.gateway.delete_group(call.data[ATTR_GROUP])
+        await operation(call.data[ATTR_GROUP])
     return {"group": call.data[ATTR_GROUP]}
 
 
