@@ -18,39 +18,32 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
-from .assist import AssistAnswers, assist_store
+from .assist import ASSIST_STORE, AssistAnswers
 from .cloudhook import async_create_cloudhook, async_delete_cloudhook
 from .const import (
-    CONF_ASSIST,
-    CONF_ASSIST_AGENT,
     CONF_CLOUDHOOK_URL,
-    CONF_DAILY_LIMIT,
-    CONF_FALLBACK_ENTRY_ID,
-    CONF_GIVE_UP_AFTER,
     CONF_INBOUND_SCAN_INTERVAL,
-    CONF_KEEP_TRYING,
-    CONF_LOW_CREDITS_THRESHOLD,
     CONF_MESSAGE_TYPE,
     CONF_PROVIDER,
     CONF_REGION,
-    CONF_SCAN_INTERVAL,
     CONF_SENDER,
     CONF_TIME_ZONE,
     DEFAULT_INBOUND_SCAN_INTERVAL,
     DOMAIN,
+    LIVE_OPTIONS,
 )
 from .contacts import account_contacts
-from .coordinator import SmsGatewaysCoordinator, credits_store, no_credits_issue_id
+from .coordinator import CREDITS_STORE, SmsGatewaysCoordinator, no_credits_issue_id
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability
 from .inbound import INBOUND_STORE, InboundReceiver
 from .notify import async_setup_legacy_notify, async_update_legacy_services
-from .outbox import outbox_store
+from .outbox import OUTBOX_STORE
 from .outbox_watch import OutboxWatch
 from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData, entry_gateway
 from .sending import EntrySending
 from .services import async_setup_services
-from .spend import DailySpend, spend_store
+from .spend import SPEND_STORE, DailySpend
 from .storage import entry_store
 from .tracking import DELIVERIES_STORE, DeliveryTracker
 from .webhook import (
@@ -68,21 +61,6 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-LIVE_OPTIONS = frozenset(
-    {
-        CONF_SENDER,
-        CONF_MESSAGE_TYPE,
-        CONF_KEEP_TRYING,
-        CONF_GIVE_UP_AFTER,
-        CONF_FALLBACK_ENTRY_ID,
-        CONF_LOW_CREDITS_THRESHOLD,
-        CONF_SCAN_INTERVAL,
-        CONF_ASSIST,
-        CONF_ASSIST_AGENT,
-        CONF_DAILY_LIMIT,
-    }
-)
-"""Options read at each use: saving them needs no reload."""
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -254,12 +232,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> None:
-    """Forget what was stored for a removed entry: credits, deliveries, inbound, outbox, spend."""
+    """Forget every part of what was stored for a removed entry (credits, outbox, spend...)."""
     async_unregister_webhook(hass, entry)
     await async_delete_cloudhook(hass, entry.data)
-    await credits_store(hass, entry.entry_id).async_remove()
-    await outbox_store(hass, entry.entry_id).async_remove()
-    for part in (DELIVERIES_STORE, INBOUND_STORE):
+    for part in (
+        CREDITS_STORE,
+        OUTBOX_STORE,
+        DELIVERIES_STORE,
+        INBOUND_STORE,
+        ASSIST_STORE,
+        SPEND_STORE,
+    ):
         await entry_store(hass, entry.entry_id, part).async_remove()
-    await assist_store(hass, entry.entry_id).async_remove()
-    await spend_store(hass, entry.entry_id).async_remove()

@@ -24,11 +24,10 @@ from homeassistant.components import conversation
 from homeassistant.core import CALLBACK_TYPE, Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_ASSIST, CONF_ASSIST_AGENT, DEFAULT_ASSIST_AGENT, DOMAIN, STORAGE_VERSION
+from .const import CONF_ASSIST, CONF_ASSIST_AGENT, DEFAULT_ASSIST_AGENT, DOMAIN
 from .contacts import Contact
 from .dedup import RecentKeys
 from .gateways.numbers import mask_number, mask_numbers
@@ -36,7 +35,7 @@ from .inbound import ReceivedSms, signal_inbound
 from .loading import async_send_through
 from .runtime import SmsGatewaysConfigEntry
 from .send_request import SendReport, SendRequest
-from .storage import GroupedStore, WriteError
+from .storage import WriteError, entry_grouped_store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,14 +49,8 @@ MAX_CONSIDERED = 10_000
 """Keys of SMS considered kept at most (a week each): far more than ten an hour per contact."""
 
 
-def assist_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's considered SMS and recent answers are kept."""
-    return f"{DOMAIN}.{entry_id}.assist"
-
-
-def assist_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, assist_store_key(entry_id))
+ASSIST_STORE = "assist"
+"""The part of an entry's stored state that keeps its considered SMS and recent answers."""
 
 
 def _digest(text: str) -> str:
@@ -87,9 +80,7 @@ class AssistAnswers:
         """Nothing is read or listened to until ``async_start``."""
         self.hass = hass
         self.entry = entry
-        self._store = GroupedStore(
-            hass, assist_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
-        )
+        self._store = entry_grouped_store(hass, entry.entry_id, ASSIST_STORE, self._data_to_save)
         self._considered = RecentKeys(max_keys=MAX_CONSIDERED)
         """The SMS already handed to Assist or left unanswered (by their inbound key)."""
         self._answers: dict[str, list[_Answer]] = {}

@@ -61,6 +61,21 @@ DEFAULT_ASSIST_AGENT: Final = "conversation.home_assistant"
 config flow does not import the conversation integration."""
 CONF_DAILY_LIMIT: Final = "daily_limit"
 """SMS parts an account may send a day (local days); 0 or none: no limit."""
+LIVE_OPTIONS: Final = frozenset(
+    {
+        CONF_SENDER,
+        CONF_MESSAGE_TYPE,
+        CONF_KEEP_TRYING,
+        CONF_GIVE_UP_AFTER,
+        CONF_FALLBACK_ENTRY_ID,
+        CONF_LOW_CREDITS_THRESHOLD,
+        CONF_SCAN_INTERVAL,
+        CONF_ASSIST,
+        CONF_ASSIST_AGENT,
+        CONF_DAILY_LIMIT,
+    }
+)
+"""Options read at each use: saving them needs no reload."""
 
 # Recipient subentries
 SUBENTRY_RECIPIENT: Final = "recipient"

@@ -37,6 +37,8 @@ from .gateways import (
     PreparedSms,
     SmsGateway,
 )
+from .issues import async_raise_warning
+from .storage import entry_store_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -279,20 +281,18 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
         if credits_left > 0:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_NO_CREDITS,
-            translation_placeholders={"account": self.config_entry.title},
+        async_raise_warning(
+            self.hass, issue_id, ISSUE_NO_CREDITS, {"account": self.config_entry.title}
         )
+
+
+CREDITS_STORE = "credits"
+"""The part of an entry's stored state that keeps its last known credits."""
 
 
 def credits_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, float]]:
     """Where the last known credits of an entry are kept."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.credits")
+    return Store(hass, STORAGE_VERSION, entry_store_key(entry_id, CREDITS_STORE))
 
 
 def no_credits_issue_id(entry_id: str) -> str:

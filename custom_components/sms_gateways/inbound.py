@@ -28,7 +28,7 @@ from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, EVENT_INBOUND_SMS, STORAGE_VERSION
+from .const import DOMAIN, EVENT_INBOUND_SMS
 from .contacts import Contact, find_contact
 from .dedup import DuplicateMemoryFullError, RecentKeys
 from .gateways import (
@@ -41,7 +41,7 @@ from .gateways import (
 )
 from .gateways.models import stored_datetime
 from .outage_log import AvailabilityLog
-from .storage import GroupedStore, WriteError, entry_store_key
+from .storage import WriteError, entry_grouped_store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -162,12 +162,7 @@ class InboundReceiver:
         self._poll_interval = poll_interval
         self._on_auth_failed = on_auth_failed
         self._contacts = contacts
-        self._store = GroupedStore(
-            hass,
-            entry_store_key(entry_id, INBOUND_STORE),
-            self._data_to_save,
-            version=STORAGE_VERSION,
-        )
+        self._store = entry_grouped_store(hass, entry_id, INBOUND_STORE, self._data_to_save)
         self._seen = RecentKeys()
         self.last_id: int | None = None
         """Where polling resumes: the highest id a poll of the provider returned."""

@@ -16,14 +16,13 @@ import logging
 from typing import Any
 from uuid import uuid4
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.json import json_bytes
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import ATTR_SEND_AT, DOMAIN, STORAGE_VERSION
+from .const import ATTR_SEND_AT, DOMAIN
 from .gateways import (
     Capability,
     DeliveryStatus,
@@ -31,6 +30,7 @@ from .gateways import (
     PreparedSms,
     mask_numbers,
 )
+from .listeners import Listeners
 from .send_request import (
     NotSentError,
     RecipientOutcome,
@@ -50,14 +50,8 @@ RETRY_FIRST = timedelta(seconds=30)
 RETRY_LONGEST = timedelta(minutes=5)
 
 
-def outbox_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's outbox and its scheduled sends are kept."""
-    return f"{DOMAIN}.{entry_id}.outbox"
-
-
-def outbox_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, outbox_store_key(entry_id))
+OUTBOX_STORE = "outbox"
+"""The part of an entry's stored state that keeps its outbox and its scheduled sends."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +108,7 @@ class Outbox:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._retrying: asyncio.Future[None] | None = None
         """Done when the attempts under way have ended (None when none is)."""
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
 
     async def async_load(self, stored: Any) -> None:
         """Restore what was stored; plan the next try.
@@ -215,19 +209,13 @@ class Outbox:
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Be told whenever the outbox may have changed (its sensor and repair issue).
-
-        Returns:
-            A callback that removes the listener.
-        """
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        """Be told whenever the outbox may have changed; returns the callback that stops it."""
+        return self._listeners.add(listener)
 
     @callback
     def _schedule(self) -> None:
         # Called after every change of the outbox: what shows it follows.
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None

@@ -15,6 +15,8 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .issues import async_raise_warning
+from .listeners import Listeners
 from .sending import EntrySending
 
 ISSUE_AFTER = timedelta(minutes=5)
@@ -39,7 +41,7 @@ class OutboxWatch:
         """The SMS in the outbox (one per recipient), not yet sent."""
         self.since: datetime | None = None
         """When the oldest of them was given."""
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
         self._unsub_timer: CALLBACK_TYPE | None = None
 
     @callback
@@ -60,8 +62,7 @@ class OutboxWatch:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Be told when the count changes (the sensor)."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def _async_changed(self) -> None:
@@ -70,8 +71,7 @@ class OutboxWatch:
         since = min((item.created_at for item in items), default=None)
         if (waiting, since) != (self.waiting, self.since):
             self.waiting, self.since = waiting, since
-            for listener in list(self._listeners):
-                listener()
+            self._listeners.notify()
         self._async_update_issue(None)
 
     @callback
@@ -88,14 +88,11 @@ class OutboxWatch:
             )
             return
         oldest = min(self.sending.outbox.values(), key=lambda item: item.created_at)
-        ir.async_create_issue(
+        async_raise_warning(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_OUTBOX_WAITING,
-            translation_placeholders={
+            ISSUE_OUTBOX_WAITING,
+            {
                 "account": self.entry.title,
                 "count": str(self.waiting),
                 "since": dt_util.as_local(self.since).strftime("%Y-%m-%d %H:%M"),

@@ -10,15 +10,14 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_API_URL, CONF_PROVIDER, CONF_REGION, CONF_TIME_ZONE
 from .coordinator import SmsGatewaysCoordinator
-from .gateways import SendResult, SmsGateway, create_gateway
+from .gateways import SmsGateway, create_gateway
 from .inbound import InboundReceiver
 from .outbox_watch import OutboxWatch
-from .send_request import SentListener
 from .sending import EntrySending
 from .spend import DailySpend
 from .tracking import DeliveryTracker
@@ -42,20 +41,6 @@ class SmsGatewaysData:
     """How many SMS wait in the outbox, and the repair issue when they wait long."""
     spend: DailySpend
     """The SMS parts sent today, and the daily limit that refuses sends past it."""
-
-    @callback
-    def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:
-        """Be told of every send the provider took (delivery tracking hooks in here).
-
-        Returns:
-            A callback that removes the listener.
-        """
-        return self.sending.async_add_sent_listener(listener)
-
-    @callback
-    def async_sent(self, result: SendResult) -> None:
-        """Hand a send's accepted messages on to the listeners."""
-        self.sending.async_sent(result)
 
 
 def entry_gateway(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) -> SmsGateway:

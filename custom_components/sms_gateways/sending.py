@@ -36,7 +36,6 @@ from .const import (
     DEFAULT_GIVE_UP_AFTER,
     DEFAULT_KEEP_TRYING,
     DOMAIN,
-    STORAGE_VERSION,
 )
 from .coordinator import SmsGatewaysCoordinator
 from .gateways import (
@@ -56,8 +55,9 @@ from .gateways import (
 )
 from .gateways.encoding import analyze
 from .gateways.user_input import check_encodable, check_message
+from .listeners import Listeners
 from .notify_batch import NotifyBatch
-from .outbox import Outbox, OutboxItem, outbox_store_key
+from .outbox import OUTBOX_STORE, Outbox, OutboxItem
 from .scheduled import ScheduledSends
 from .send_request import (
     EntryStoppedError,
@@ -70,7 +70,7 @@ from .send_request import (
     unreachable,
 )
 from .spend import DailyLimitError, DailySpend
-from .storage import GroupedStore, WriteError
+from .storage import WriteError, entry_grouped_store
 from .tracking import DeliveryTracker
 from .translated_errors import gateway_error
 
@@ -100,10 +100,8 @@ class EntrySending:
         self.coordinator = coordinator
         self.tracker = tracker
         self.spend = spend
-        self._sent_listeners: list[SentListener] = []
-        self._store = GroupedStore(
-            hass, outbox_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
-        )
+        self._sent_listeners: Listeners[SendResult] = Listeners()
+        self._store = entry_grouped_store(hass, entry.entry_id, OUTBOX_STORE, self._data_to_save)
         self._stopped = False
         """Stopping or stopped: no attempt starts any more."""
         self._stop_task: asyncio.Task[None] | None = None
@@ -451,19 +449,13 @@ class EntrySending:
 
     @callback
     def async_add_sent_listener(self, listener: SentListener) -> CALLBACK_TYPE:
-        """Be told of every send the provider took (delivery tracking hooks in here).
-
-        Returns:
-            A callback that removes the listener.
-        """
-        self._sent_listeners.append(listener)
-        return lambda: self._sent_listeners.remove(listener)
+        """Be told of every send the provider took (delivery tracking hooks in here)."""
+        return self._sent_listeners.add(listener)
 
     @callback
     def async_sent(self, result: SendResult) -> None:
         """Hand a send's accepted messages on to the listeners."""
-        for listener in list(self._sent_listeners):
-            listener(result)
+        self._sent_listeners.notify(result)
 
     # --- the outbox (outbox.py) -----------------------------------------------------------
 

@@ -202,7 +202,7 @@ async def _cancel_sms(
     if result is not None and result.created is not None:
         # The provider made a new message instead (123-SMS reads a cancel as a send): it is
         # followed like any send, and its id is in the error, so that it can be cancelled.
-        entry.runtime_data.async_sent(result.created)
+        entry.runtime_data.sending.async_sent(result.created)
     if result is not None and result.canceled is None:
         # The answer does not say: it may have been cancelled, never "could not be".
         raise HomeAssistantError(
@@ -276,9 +276,7 @@ async def _get_history(
 async def _add_group(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
-    with translate_errors(hass, entry):
-        await entry.runtime_data.gateway.add_group(call.data[ATTR_GROUP])
-    return {"group": call.data[ATTR_GROUP]}
+    return await _on_group(hass, entry, call, entry.runtime_data.gateway.add_group)
 
 
 async def _rename_group(
@@ -294,8 +292,18 @@ async def _rename_group(
 async def _delete_group(
     hass: HomeAssistant, entry: SmsGatewaysConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
+    return await _on_group(hass, entry, call, entry.runtime_data.gateway.delete_group)
+
+
+async def _on_group(
+    hass: HomeAssistant,
+    entry: SmsGatewaysConfigEntry,
+    call: ServiceCall,
+    operation: Callable[[str], Awaitable[None]],
+) -> ServiceResponse:
+    """Add or delete the group the call names: the same errors, the same answer."""
     with translate_errors(hass, entry):
-        await entry.runtime_data.gateway.delete_group(call.data[ATTR_GROUP])
+        await operation(call.data[ATTR_GROUP])
     return {"group": call.data[ATTR_GROUP]}
 
 

@@ -22,10 +22,9 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_DAILY_LIMIT, DOMAIN, ISSUE_DAILY_LIMIT, STORAGE_VERSION
+from .const import CONF_DAILY_LIMIT, DOMAIN, ISSUE_DAILY_LIMIT
 from .gateways import (
     GatewayConnectionError,
     GatewayError,
@@ -33,19 +32,15 @@ from .gateways import (
     PreparedSms,
     SendResult,
 )
-from .storage import GroupedStore
+from .issues import async_raise_warning
+from .listeners import Listeners
+from .storage import entry_grouped_store
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def spend_store_key(entry_id: str) -> str:
-    """The file in ``.storage`` where an entry's count of the day is kept."""
-    return f"{DOMAIN}.{entry_id}.spend"
-
-
-def spend_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The same file as a ``Store`` (to remove it with the entry)."""
-    return Store(hass, STORAGE_VERSION, spend_store_key(entry_id))
+SPEND_STORE = "spend"
+"""The part of an entry's stored state that keeps its count of the day."""
 
 
 def daily_limit_issue_id(entry_id: str) -> str:
@@ -137,9 +132,7 @@ class DailySpend:
         """Nothing is read or shown until ``async_start``."""
         self.hass = hass
         self.entry = entry
-        self._store = GroupedStore(
-            hass, spend_store_key(entry.entry_id), self._data_to_save, version=STORAGE_VERSION
-        )
+        self._store = entry_grouped_store(hass, entry.entry_id, SPEND_STORE, self._data_to_save)
         self.day = dt_util.now().date()
         self.sent_today = 0
         """The parts the provider was handed today (or may have been)."""
@@ -147,7 +140,7 @@ class DailySpend:
         """The parts of today's requests under way."""
         self._refused_at: int | None = None
         """The limit that refused a send today (the repair issue is up), else None."""
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
         self._unsub_options: CALLBACK_TYPE | None = None
         self._unsub_stop: CALLBACK_TYPE | None = None
         self._unsub_midnight: CALLBACK_TYPE | None = None
@@ -194,8 +187,7 @@ class DailySpend:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Be told when the count of the day changes (the sensor)."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def async_reserve(self, prepared: PreparedSms) -> Spending:
@@ -302,14 +294,11 @@ class DailySpend:
         if self._refused_at is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        ir.async_create_issue(
+        async_raise_warning(
             self.hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_DAILY_LIMIT,
-            translation_placeholders={
+            ISSUE_DAILY_LIMIT,
+            {
                 "account": self.entry.title,
                 "limit": str(self._refused_at),
                 "resets": _local_time(_resets_at(self.day)),
@@ -318,8 +307,7 @@ class DailySpend:
 
     @callback
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     @callback
     def _changed(self) -> None:

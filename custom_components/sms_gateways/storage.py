@@ -64,6 +64,7 @@ __all__ = [
     "LATER_DELAY",
     "GroupedStore",
     "WriteError",
+    "entry_grouped_store",
     "entry_store",
     "entry_store_key",
 ]
@@ -77,6 +78,13 @@ def entry_store_key(entry_id: str, part: str) -> str:
 def entry_store(hass: HomeAssistant, entry_id: str, part: str) -> Store[dict[str, Any]]:
     """The same file as a ``Store`` (to remove it with the entry)."""
     return Store(hass, STORAGE_VERSION, entry_store_key(entry_id, part))
+
+
+def entry_grouped_store(
+    hass: HomeAssistant, entry_id: str, part: str, data_func: Callable[[], Any]
+) -> GroupedStore:
+    """The same file written in groups, by the part of the entry that keeps it."""
+    return GroupedStore(hass, entry_store_key(entry_id, part), data_func, version=STORAGE_VERSION)
 
 
 class GroupedStore:

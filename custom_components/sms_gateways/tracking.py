@@ -21,7 +21,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, EVENT_DELIVERY_STATUS, STORAGE_VERSION
+from .const import DOMAIN, EVENT_DELIVERY_STATUS
 from .dedup import DuplicateMemoryFullError, RecentKeys
 from .gateways import (
     AuthenticationError,
@@ -35,7 +35,7 @@ from .gateways import (
 )
 from .gateways.models import stored_datetime
 from .outage_log import AvailabilityLog
-from .storage import GroupedStore, entry_store_key
+from .storage import entry_grouped_store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -183,12 +183,7 @@ class DeliveryTracker:
         self.entry_id = entry_id
         self.gateway = gateway
         self._on_auth_failed = on_auth_failed
-        self._store = GroupedStore(
-            hass,
-            entry_store_key(entry_id, DELIVERIES_STORE),
-            self._data_to_save,
-            version=STORAGE_VERSION,
-        )
+        self._store = entry_grouped_store(hass, entry_id, DELIVERIES_STORE, self._data_to_save)
         self.messages: MutableMapping[str, Any] = gateway.message_store
         """What the adapter keeps about sent messages (123-SMS: what a cancel sends again),
         its own mapping: stored and restored here, filled in place, never replaced."""

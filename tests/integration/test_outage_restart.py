@@ -28,7 +28,8 @@ from custom_components.sms_gateways.const import (
     CONF_GIVE_UP_AFTER,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.sms_gateways.outbox import outbox_store_key
+from custom_components.sms_gateways.outbox import OUTBOX_STORE
+from custom_components.sms_gateways.storage import entry_store_key
 from tests.conftest import RunningSimulator
 
 from .common import call_action, send_sms, setup_entry
@@ -71,7 +72,7 @@ async def test_restarts_during_an_outage_send_each_message_once(
     for text, number in (("Fire", ALICE), ("Flood", BOB)):
         response = await send_sms(hass, entry, number, message=text)
         assert response["messages"][0]["status"] == "retrying"
-    path = str(Path(hass.config.path(".storage", outbox_store_key(entry.entry_id))))
+    path = str(Path(hass.config.path(".storage", entry_store_key(entry.entry_id, OUTBOX_STORE))))
     marks: list[bool] = []
     original = storage.write_utf8_file
 

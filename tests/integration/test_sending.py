@@ -30,8 +30,8 @@ from custom_components.sms_gateways.const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.sms_gateways.outbox import outbox_store_key
-from custom_components.sms_gateways.storage import WriteError
+from custom_components.sms_gateways.outbox import OUTBOX_STORE
+from custom_components.sms_gateways.storage import WriteError, entry_store_key
 from tests.conftest import RunningSimulator
 
 from .common import call_action, entity_id_of, notify_entities, restart_entry, send_sms, setup_entry
@@ -64,7 +64,7 @@ def _restore(entry: MockConfigEntry, simulator: RunningSimulator, provider: str)
 
 
 def _outbox_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
-    return Path(hass.config.path(".storage", outbox_store_key(entry.entry_id)))
+    return Path(hass.config.path(".storage", entry_store_key(entry.entry_id, OUTBOX_STORE)))
 
 
 def _stored_outbox(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def _put_outbox(hass: HomeAssistant, entry: MockConfigEntry, items: list[dict[st
     """An outbox on disk, as a previous run left it."""
     path = _outbox_path(hass, entry)
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = outbox_store_key(entry.entry_id)
+    key = entry_store_key(entry.entry_id, OUTBOX_STORE)
     path.write_text(json.dumps({"version": 1, "key": key, "data": {"outbox": items}}), "utf-8")
 
 

@@ -602,7 +602,7 @@ async def test_sent_messages_are_handed_on(
 ) -> None:
     """Every accepted send reaches the listeners (delivery tracking hooks in there)."""
     seen: list[Any] = []
-    remove = init_integration.runtime_data.async_add_sent_listener(seen.append)
+    remove = init_integration.runtime_data.sending.async_add_sent_listener(seen.append)
     await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hello")
     remove()
     await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Again")

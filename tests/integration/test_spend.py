@@ -34,7 +34,8 @@ from custom_components.sms_gateways.const import (
     EVENT_DELIVERY_STATUS,
 )
 from custom_components.sms_gateways.gateways import SendOutcomeUnknownError
-from custom_components.sms_gateways.spend import daily_limit_issue_id, spend_store_key
+from custom_components.sms_gateways.spend import SPEND_STORE, daily_limit_issue_id
+from custom_components.sms_gateways.storage import entry_store_key
 from tests.conftest import RunningSimulator
 
 from .common import call_action, entity_id_of, restart_entry, setup_entry
@@ -69,7 +70,7 @@ def _sent_today(hass: HomeAssistant, entry: MockConfigEntry) -> str:
 
 
 def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    path = Path(hass.config.path(".storage", spend_store_key(entry.entry_id)))
+    path = Path(hass.config.path(".storage", entry_store_key(entry.entry_id, SPEND_STORE)))
     data: dict[str, Any] = json.loads(path.read_text("utf-8"))["data"]
     return data
 
