@@ -41,10 +41,10 @@ class NotifyBatch:
 
         Calls with the same text that arrive within ``NOTIFY_WINDOW`` (Home Assistant calls each
         target entity of ``notify.send_message`` separately, all at once) go out as one send;
-        each call still gets its own recipient's error.
+        each call still gets its own recipient's error. Its one caller (``async_send_through``)
+        hands it only an entry whose send path is not stopped; one stopped later refuses the
+        gathered send with ``EntryStoppedError``, which each caller gets.
         """
-        if self._path.stopped:
-            raise EntryStoppedError(self._path.entry.title)
         loop = self._path.hass.loop
         future: asyncio.Future[None] = loop.create_future()
         calls = self.waiting.get(text)
