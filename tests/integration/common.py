@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sms_gateways.const import DOMAIN
+from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, DOMAIN
 from custom_components.sms_gateways.gateways import (
     Encoding,
     MessageInfo,
@@ -27,6 +27,8 @@ from custom_components.sms_gateways.gateways import (
     SendResult,
 )
 from tests.conftest import RunningSimulator
+
+from .conftest import make_entry
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 """``hass_client_no_auth``: a client of Home Assistant's HTTP server, as a provider pushing."""
@@ -73,6 +75,29 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     # The first credits read is in the background: set-up never waits for the provider.
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry
+
+
+async def with_fallback(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    provider: str = "netoxygen",
+    *,
+    options: dict[str, Any] | None = None,
+    **primary: Any,
+) -> tuple[MockConfigEntry, MockConfigEntry]:
+    """An account of ``provider`` whose fallback is another (Mobyt, or NetOxygen for Mobyt)."""
+    other = "netoxygen" if provider == "mobyt" else "mobyt"
+    fallback = await setup_entry(hass, make_entry(simulator, other))
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            provider,
+            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id, **(options or {})},
+            **primary,
+        ),
+    )
+    return entry, fallback
 
 
 async def restart_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
