@@ -28,8 +28,6 @@ from custom_components.sms_gateways.gateways import (
 )
 from tests.conftest import RunningSimulator
 
-from .conftest import make_entry
-
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 """``hass_client_no_auth``: a client of Home Assistant's HTTP server, as a provider pushing."""
 
@@ -86,6 +84,8 @@ async def with_fallback(
     **primary: Any,
 ) -> tuple[MockConfigEntry, MockConfigEntry]:
     """An account of ``provider`` whose fallback is another (Mobyt, or NetOxygen for Mobyt)."""
+    from .conftest import make_entry  # noqa: PLC0415  # the conftest imports this module
+
     other = "netoxygen" if provider == "mobyt" else "mobyt"
     fallback = await setup_entry(hass, make_entry(simulator, other))
     entry = await setup_entry(
