@@ -17,6 +17,7 @@ from homeassistant.components.notify import (
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, DOMAIN
@@ -52,6 +53,15 @@ async def send_sms(
     response = await call_action(hass, entry, "send_sms", recipients=list(recipients), **data)
     assert response is not None
     return dict(response)
+
+
+async def scheduled_send(
+    hass: HomeAssistant, entry: MockConfigEntry, recipient: str, message: str = "Later"
+) -> str:
+    """The id of ``message`` sent by ``entry`` to ``recipient``, scheduled two hours ahead."""
+    send_at = dt_util.utcnow() + timedelta(hours=2)
+    response = await send_sms(hass, entry, recipient, message=message, send_at=send_at)
+    return str(response["messages"][0]["message_id"])
 
 
 async def notify_entities(
