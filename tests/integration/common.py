@@ -20,7 +20,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, DOMAIN
+from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, CONF_PROVIDER, DOMAIN
 from custom_components.sms_gateways.gateways import (
     Encoding,
     MessageInfo,
@@ -133,6 +133,15 @@ def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry, domain: str, key: 
 def webhook_path(entry: MockConfigEntry) -> str:
     """The path of the entry's webhook on Home Assistant's HTTP server."""
     return f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}"
+
+
+async def push_to_home_assistant(
+    simulator: RunningSimulator, entry: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Point the provider's pushes at the entry's webhook on the running instance."""
+    client = await hass_client_no_auth()
+    provider = entry.data[CONF_PROVIDER]
+    simulator.sim.webhooks[provider] = str(client.make_url(webhook_path(entry)))
 
 
 async def control(

@@ -42,6 +42,7 @@ from .common import (
     mobyt_receives,
     next_poll,
     polled_ids,
+    push_to_home_assistant,
     restart_entry,
     setup_entry,
     webhook_path,
@@ -167,8 +168,7 @@ async def test_polling_off_while_pushed(  # noqa: PLR0917
     mobyt_entry: MockConfigEntry,
 ) -> None:
     """A push means the webhook is in use: no polling for a week, then from the last pushed id."""
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(mobyt_entry)))
+    await push_to_home_assistant(simulator, mobyt_entry, hass_client_no_auth)
     learned = mobyt_entry.runtime_data.inbound.last_id
     await mobyt_receives(session, simulator, "pushed")
     assert [e.data["message"] for e in inbound_events] == ["pushed"]

@@ -36,7 +36,13 @@ from custom_components.sms_gateways.gateways import (
 from custom_components.sms_gateways.tracking import POLL_REQUESTS, DeliveryTracker
 from tests.conftest import RunningSimulator
 
-from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
+from .common import (
+    control,
+    entity_id_of,
+    push_to_home_assistant,
+    restart_entry,
+    setup_entry,
+)
 from .conftest import ALICE, BOB, make_entry
 
 FAILING = "+33612340000"
@@ -444,8 +450,7 @@ async def test_pushed_reports_slow_polling_down(  # noqa: PLR0917
 ) -> None:
     """Once Mobyt pushes reports, polling only checks every 30 minutes that none was missed."""
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(init_integration)))
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     await control(session, simulator, "advance")  # pushed: sent
     await hass.async_block_till_done()
