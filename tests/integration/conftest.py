@@ -21,6 +21,7 @@ from custom_components.sms_gateways.const import (
     CONF_PROVIDER,
     CONF_SENDER,
     DOMAIN,
+    EVENT_DELIVERY_STATUS,
     EVENT_INBOUND_SMS,
     SUBENTRY_RECIPIENT,
 )
@@ -152,6 +153,12 @@ async def init_integration(
 def inbound_events(hass: HomeAssistant) -> list[Event]:
     """Every received-SMS event fired from the start of the test."""
     return async_capture_events(hass, EVENT_INBOUND_SMS)
+
+
+@pytest.fixture
+def delivery_events(hass: HomeAssistant) -> list[Event]:
+    """Every delivery-status event fired once the fixtures before it in a test are ready."""
+    return async_capture_events(hass, EVENT_DELIVERY_STATUS)
 
 
 @pytest.fixture

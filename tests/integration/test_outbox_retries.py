@@ -18,7 +18,7 @@ from unittest.mock import patch
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
@@ -49,24 +49,24 @@ async def _waiting(hass: HomeAssistant, entry: MockConfigEntry, *recipients: str
     assert {m["status"] for m in response["messages"]} == {"retrying"}
 
 
-async def test_retry_with_credentials_refused_fails_and_asks_to_reauthenticate(
+async def test_retry_with_credentials_refused_fails_and_asks_to_reauthenticate(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """Back, but the password changed meanwhile: failed (never sent), and reauth is asked."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await _waiting(hass, entry, ALICE)
     await control(
         session, simulator, "accounts", provider="netoxygen", username="demo", password="changed"
     )
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    assert _statuses(events) == [(ALICE, "retrying"), (ALICE, "failed")]
-    assert events[-1].data["provider_status"].startswith("Never sent")
+    assert _statuses(delivery_events) == [(ALICE, "retrying"), (ALICE, "failed")]
+    assert delivery_events[-1].data["provider_status"].startswith("Never sent")
     assert not entry.runtime_data.sending.outbox
     assert _stored_outbox(hass, entry)["outbox"] == []
     flows = hass.config_entries.flow.async_progress_by_handler(entry.domain)
@@ -80,17 +80,17 @@ async def test_retry_that_may_have_been_sent_is_never_sent_again(
     simulator: RunningSimulator,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """The provider took the retry but the answer was lost: "unknown", and never sent again."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await _waiting(hass, entry, ALICE)
     _restore(entry, simulator, "netoxygen")
     # The credits read before the retry, then the send: each answered by a dropped connection.
     simulator.fault("/netoxygen/api2/", "drop", count=2)
     await _later(hass, freezer, 31)
-    assert _statuses(events) == [(ALICE, "retrying"), (ALICE, "unknown")]
-    assert events[-1].data["provider_status"].startswith("May have been sent")
+    assert _statuses(delivery_events) == [(ALICE, "retrying"), (ALICE, "unknown")]
+    assert delivery_events[-1].data["provider_status"].startswith("May have been sent")
     assert not entry.runtime_data.sending.outbox
     await _later(hass, freezer, 600)
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
@@ -101,14 +101,14 @@ async def test_retry_with_one_recipient_refused(
     simulator: RunningSimulator,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """The retry leaves; the provider refuses one recipient: that one fails in its words."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await _waiting(hass, entry, ALICE, REFUSED)
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    after = {e.data["recipient"]: e.data for e in events[2:]}
+    after = {e.data["recipient"]: e.data for e in delivery_events[2:]}
     assert after[ALICE]["status"] == "queued"
     assert after[REFUSED]["status"] == "failed"
     assert after[REFUSED]["provider_status"]

@@ -11,7 +11,7 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -239,10 +239,10 @@ async def test_outbox_sends_once_the_provider_is_back(
     simulator: RunningSimulator,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """Unreachable: retrying in the response, sensor and events; sent once when it is back."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
     _cut(entry)
     response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
@@ -251,7 +251,7 @@ async def test_outbox_sends_once_the_provider_is_back(
         (BOB, "retrying", entry.entry_id),
     ]
     assert {m["sent_by_title"] for m in response["messages"]} == {entry.title}
-    assert [(e.data["recipient"], e.data["status"]) for e in events] == [
+    assert [(e.data["recipient"], e.data["status"]) for e in delivery_events] == [
         (ALICE, "retrying"),
         (BOB, "retrying"),
     ]
@@ -266,8 +266,8 @@ async def test_outbox_sends_once_the_provider_is_back(
     assert not _sent(simulator, "netoxygen")
     await _later(hass, freezer, 31)
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm", "Alarm"]
-    assert [e.data["status"] for e in events[2:]] == ["queued", "queued"]
-    assert all(e.data["message_id"] for e in events[2:])
+    assert [e.data["status"] for e in delivery_events[2:]] == ["queued", "queued"]
+    assert all(e.data["message_id"] for e in delivery_events[2:])
     assert hass.states.get(sensor).state == "queued"
     assert not entry.runtime_data.sending.outbox
 
