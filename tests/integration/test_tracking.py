@@ -37,6 +37,7 @@ from custom_components.sms_gateways.tracking import POLL_REQUESTS, DeliveryTrack
 from tests.conftest import RunningSimulator
 
 from .common import (
+    call_action,
     control,
     entity_id_of,
     push_to_home_assistant,
@@ -277,13 +278,7 @@ async def test_cancelled_message(  # noqa: PLR0917
     """A cancelled message shows ``canceled`` and is no longer followed."""
     send_at = dt_util.now() + timedelta(hours=2)
     ids = await _send(hass, init_integration, ALICE, message="Later", send_at=send_at.isoformat())
-    await hass.services.async_call(
-        DOMAIN,
-        "cancel_sms",
-        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_id": ids[ALICE]},
-        blocking=True,
-        return_response=True,
-    )
+    await call_action(hass, init_integration, "cancel_sms", message_id=ids[ALICE])
     await hass.async_block_till_done()
     assert _statuses(delivery_events, ids[ALICE]) == ["scheduled", "canceled"]
     state = _sensor(hass, init_integration)
@@ -302,13 +297,7 @@ async def test_cancelling_one_mobyt_message_cancels_its_order(
     ids = await _send(
         hass, init_integration, ALICE, FAILING, message="Later", send_at=send_at.isoformat()
     )
-    await hass.services.async_call(
-        DOMAIN,
-        "cancel_sms",
-        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_id": ids[ALICE]},
-        blocking=True,
-        return_response=True,
-    )
+    await call_action(hass, init_integration, "cancel_sms", message_id=ids[ALICE])
     await hass.async_block_till_done()
     assert _statuses(delivery_events, ids[ALICE]) == ["scheduled", "canceled"]
     assert _statuses(delivery_events, ids[FAILING]) == ["scheduled", "canceled"]
