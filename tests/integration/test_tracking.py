@@ -42,6 +42,7 @@ from .common import (
     entity_id_of,
     push_to_home_assistant,
     restart_entry,
+    send_sms,
     setup_entry,
 )
 from .conftest import ALICE, BOB, make_entry
@@ -59,14 +60,7 @@ STATUS_PATHS = {
 async def _send(
     hass: HomeAssistant, entry: MockConfigEntry, *recipients: str, **data: Any
 ) -> dict[str, Any]:
-    response: Any = await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "recipients": list(recipients), **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, *recipients, **data)
     await hass.async_block_till_done()
     return {m["recipient"]: m["message_id"] for m in response["messages"]}
 
