@@ -6,7 +6,6 @@ real HTTP; the conversation agents are registered in the test.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from http import HTTPStatus
 import json
@@ -36,10 +35,8 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.gateways import InboundSms
 from tests.conftest import RunningSimulator
 
-from .common import setup_entry, webhook_path
+from .common import ClientFactory, setup_entry, webhook_path
 from .conftest import ALICE, BOB, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 STRANGER = "+33612345679"
 OUR_NUMBER = "+33757000001"
