@@ -20,7 +20,6 @@ import pytest
 from custom_components.sms_gateways.gateways import (
     AuthenticationError,
     Balance,
-    Capability,
     DeliveryStatus,
     GatewayConnectionError,
     GatewayError,
@@ -124,17 +123,7 @@ def test_description(session: aiohttp.ClientSession) -> None:
     assert gateway.account_id == "demo"
     assert gateway.region == "FR"
     assert gateway.max_length == 1000
-    assert gateway.capabilities == {
-        Capability.BALANCE,
-        Capability.SCHEDULE,
-        Capability.CANCEL,
-        Capability.DELIVERY_STATUS,
-        Capability.STATUS_PUSH,
-        Capability.INBOUND_PUSH,
-        Capability.INBOUND_POLL,
-        Capability.HISTORY,
-        Capability.MESSAGE_TYPE,
-    }
+    # Its capabilities are those of the README's table: tests/test_readme.py.
     assert "secret" not in repr(gateway)
 
 

@@ -17,7 +17,6 @@ from custom_components.sms_gateways.gateways import errors
 from custom_components.sms_gateways.gateways.base import PreparedSms
 from custom_components.sms_gateways.gateways.encoding import analyze
 from custom_components.sms_gateways.gateways.models import (
-    Capability,
     DeliveryStatus,
     OutgoingSms,
 )
@@ -109,15 +108,7 @@ def canned_gateway(canned: Canned, session: aiohttp.ClientSession) -> NetOxygenG
 
 
 def test_declares_what_netoxygen_can_do(gateway: NetOxygenGateway) -> None:
-    assert gateway.capabilities == {
-        Capability.BALANCE,
-        Capability.ACCOUNT_STATUS,
-        Capability.SCHEDULE,
-        Capability.CANCEL,
-        Capability.FLASH,
-        Capability.DELIVERY_STATUS,
-        Capability.REMOTE_NORMALIZE,
-    }
+    # Its capabilities are those of the README's table: tests/test_readme.py.
     assert gateway.region == "CH"
     assert str(gateway.timezone) == "Europe/Zurich"
     assert NetOxygenGateway.default_api_url == "https://sms.netoxygen.ch/api2/"

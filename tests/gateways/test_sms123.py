@@ -15,7 +15,6 @@ import aiohttp
 import pytest
 
 from custom_components.sms_gateways.gateways import (
-    Capability,
     Contact,
     DeliveryStatus,
     OutgoingSms,
@@ -90,15 +89,7 @@ def closed_port_url() -> str:
 
 
 def test_declares_what_123sms_can_do(gateway: Sms123Gateway) -> None:
-    assert gateway.capabilities == {
-        Capability.BALANCE,
-        Capability.SCHEDULE,
-        Capability.CANCEL,
-        Capability.FLASH,
-        Capability.TTS,
-        Capability.TEST_MODE,
-        Capability.CONTACTS,
-    }
+    # Its capabilities are those of the README's table: tests/test_readme.py.
     assert gateway.max_length is None
     assert gateway.region == "FR"
     assert str(gateway.timezone) == "Europe/Paris"

@@ -16,7 +16,6 @@ from lxml import etree
 import pytest
 
 from custom_components.sms_gateways.gateways import (
-    Capability,
     DeliveryStatus,
     Encoding,
     OutgoingSms,
@@ -646,14 +645,7 @@ async def test_validate_credentials_provider_down(
 
 
 def test_capabilities(gateway: SmsFactorGateway) -> None:
-    assert gateway.capabilities == {
-        Capability.CREDITS_FROM_SEND,
-        Capability.SCHEDULE,
-        Capability.FLASH,
-        Capability.DELIVERY_STATUS,
-        Capability.INBOUND_PUSH,
-        Capability.BOOKMARK,
-    }
+    # Its capabilities are those of the README's table: tests/test_readme.py.
     assert gateway.url("apiV2.php").endswith("/smsfactor/API/apiV2.php")
     assert SmsFactorGateway.default_api_url == "https://secure.smsfactor.com/API/"
 

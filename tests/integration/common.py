@@ -17,9 +17,10 @@ from homeassistant.components.notify import (
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sms_gateways.const import DOMAIN
+from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, CONF_PROVIDER, DOMAIN
 from custom_components.sms_gateways.gateways import (
     Encoding,
     MessageInfo,
@@ -54,6 +55,15 @@ async def send_sms(
     return dict(response)
 
 
+async def scheduled_send(
+    hass: HomeAssistant, entry: MockConfigEntry, recipient: str, message: str = "Later"
+) -> str:
+    """The id of ``message`` sent by ``entry`` to ``recipient``, scheduled two hours ahead."""
+    send_at = dt_util.utcnow() + timedelta(hours=2)
+    response = await send_sms(hass, entry, recipient, message=message, send_at=send_at)
+    return str(response["messages"][0]["message_id"])
+
+
 async def notify_entities(
     hass: HomeAssistant, entity_ids: str | list[str], message: str, **data: Any
 ) -> None:
@@ -73,6 +83,31 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     # The first credits read is in the background: set-up never waits for the provider.
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry
+
+
+async def with_fallback(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    provider: str = "netoxygen",
+    *,
+    options: dict[str, Any] | None = None,
+    **primary: Any,
+) -> tuple[MockConfigEntry, MockConfigEntry]:
+    """An account of ``provider`` whose fallback is another (Mobyt, or NetOxygen for Mobyt)."""
+    from .conftest import make_entry  # noqa: PLC0415  # the conftest imports this module
+
+    other = "netoxygen" if provider == "mobyt" else "mobyt"
+    fallback = await setup_entry(hass, make_entry(simulator, other))
+    entry = await setup_entry(
+        hass,
+        make_entry(
+            simulator,
+            provider,
+            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id, **(options or {})},
+            **primary,
+        ),
+    )
+    return entry, fallback
 
 
 async def restart_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -98,6 +133,15 @@ def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry, domain: str, key: 
 def webhook_path(entry: MockConfigEntry) -> str:
     """The path of the entry's webhook on Home Assistant's HTTP server."""
     return f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}"
+
+
+async def push_to_home_assistant(
+    simulator: RunningSimulator, entry: MockConfigEntry, hass_client_no_auth: ClientFactory
+) -> None:
+    """Point the provider's pushes at the entry's webhook on the running instance."""
+    client = await hass_client_no_auth()
+    provider = entry.data[CONF_PROVIDER]
+    simulator.sim.webhooks[provider] = str(client.make_url(webhook_path(entry)))
 
 
 async def control(

@@ -8,9 +8,9 @@ from unittest.mock import PropertyMock, patch
 
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -21,9 +21,13 @@ from custom_components.sms_gateways.const import (
     CONF_PROVIDER,
     CONF_SENDER,
     DOMAIN,
+    EVENT_DELIVERY_STATUS,
+    EVENT_INBOUND_SMS,
     SUBENTRY_RECIPIENT,
 )
 from tests.conftest import RunningSimulator
+
+from .common import setup_entry
 
 DEMO_ACCOUNTS = {
     "netoxygen": ("demo", "demo-password"),
@@ -142,11 +146,27 @@ async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, _narrow_platforms: None
 ) -> MockConfigEntry:
     """The entry, set up."""
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    # The first credits read is in the background: set-up never waits for the provider.
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return mock_config_entry
+    return await setup_entry(hass, mock_config_entry)
+
+
+@pytest.fixture
+def inbound_events(hass: HomeAssistant) -> list[Event]:
+    """Every received-SMS event fired from the start of the test."""
+    return async_capture_events(hass, EVENT_INBOUND_SMS)
+
+
+@pytest.fixture
+def delivery_events(hass: HomeAssistant) -> list[Event]:
+    """Every delivery-status event fired once the fixtures before it in a test are ready."""
+    return async_capture_events(hass, EVENT_DELIVERY_STATUS)
+
+
+@pytest.fixture
+async def mobyt_entry(
+    hass: HomeAssistant, simulator: RunningSimulator, inbound_events: list[Event]
+) -> MockConfigEntry:
+    """The demo Mobyt account, set up after ``inbound_events`` began to listen."""
+    return await setup_entry(hass, make_entry(simulator, "mobyt"))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ real HTTP; the conversation agents are registered in the test.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from http import HTTPStatus
 import json
@@ -36,10 +35,8 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.gateways import InboundSms
 from tests.conftest import RunningSimulator
 
-from .common import setup_entry, webhook_path
+from .common import ClientFactory, setup_entry, webhook_path
 from .conftest import ALICE, BOB, make_entry
-
-type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
 STRANGER = "+33612345679"
 OUR_NUMBER = "+33757000001"
@@ -80,6 +77,17 @@ async def _add_agent(hass: HomeAssistant, answer: str) -> tuple[str, Agent]:
     agent = Agent(answer)
     conversation.async_set_agent(hass, agent_entry, agent)
     return agent_entry.entry_id, agent
+
+
+async def _assisted(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent_id: str,
+) -> tuple[MockConfigEntry, TestClient[Any, Any]]:
+    """An account whose contacts' SMS go to ``agent_id``, and a client to push them with."""
+    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    return entry, await hass_client_no_auth()
 
 
 @pytest.fixture
@@ -146,8 +154,7 @@ async def test_a_trusted_contact_gets_assists_answer(
     His next SMS continues the same conversation; Alice's is another one.
     """
     agent_id, assist = agent
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
-    client = await hass_client_no_auth()
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     await _push(hass, client, entry, "1", "turn on the kitchen light")
     await _push(hass, client, entry, "2", "and the hall")
     await _push(hass, client, entry, "3", "is the door locked?", sender=ALICE.removeprefix("+"))
@@ -174,9 +181,8 @@ async def test_a_stranger_is_never_answered(
 ) -> None:
     """An SMS from a number that is no recipient, or from a name, never reaches Assist."""
     agent_id, assist = agent
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     await _push(hass, client, entry, "1", "unlock the door", sender=STRANGER)
     await _push(hass, client, entry, "2", "unlock the door", sender="Bob")
     await _push(hass, client, entry, "3", "unlock the door", sender=STRANGER.removeprefix("+"))
@@ -226,8 +232,7 @@ async def test_the_eleventh_answer_in_an_hour_is_not_sent(
     Another contact is still answered; an hour after the first answer, Bob is again.
     """
     agent_id, assist = await _add_agent(hass, "Done: {text}")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
-    client = await hass_client_no_auth()
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     caplog.set_level(logging.INFO)
     for n in range(12):
         await _push(hass, client, entry, str(n + 1), f"question {n}")
@@ -258,8 +263,7 @@ async def test_the_limit_holds_across_a_restart(
 ) -> None:
     """The answers of the last hour are stored: a reload does not reset the count."""
     agent_id, assist = agent
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
-    client = await hass_client_no_auth()
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     for n in range(6):
         await _push(hass, client, entry, str(n + 1), f"question {n}")
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -282,8 +286,7 @@ async def test_an_echo_of_our_answer_is_not_answered(
     question again.
     """
     agent_id, assist = await _add_agent(hass, "The light is on")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
-    client = await hass_client_no_auth()
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     await _push(hass, client, entry, "1", "light?")
     freezer.tick(timedelta(seconds=5))
     await _push(hass, client, entry, "2", "The light is on")
@@ -328,8 +331,7 @@ async def test_a_redelivered_sms_is_answered_once(
     second was recorded but killed before it fired: it is answered once, when it fires.
     """
     agent_id, assist = agent
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
-    client = await hass_client_no_auth()
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     await _push(hass, client, entry, "1", "close the shutters")
     assert _sent(simulator) == [(BOB, "Done: close the shutters")]
 

@@ -23,7 +23,13 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, call_action, control, entity_id_of, webhook_path
+from .common import (
+    ClientFactory,
+    call_action,
+    control,
+    entity_id_of,
+    push_to_home_assistant,
+)
 from .conftest import ALICE
 
 FAILING = "+33612340000"
@@ -62,17 +68,6 @@ def _on_event_entity(entity_id: str, event_type: str, data: dict[str, str]) -> d
         ],
         "actions": [{"action": "test.automation", "data": data}],
     }
-
-
-async def _push_to_home_assistant(
-    simulator: RunningSimulator,
-    entry: MockConfigEntry,
-    provider: str,
-    hass_client_no_auth: ClientFactory,
-) -> None:
-    """Point the provider's pushes at the entry's webhook on the running instance."""
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks[provider] = str(client.make_url(webhook_path(entry)))
 
 
 @pytest.mark.parametrize("provider", ["smsfactor", "mobyt"])
@@ -114,7 +109,7 @@ async def test_received_sms_runs_the_automation(  # noqa: PLR0917
             ],
         },
     )
-    await _push_to_home_assistant(simulator, init_integration, provider, hass_client_no_auth)
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
 
     answer = await control(
         session,
@@ -147,7 +142,7 @@ async def test_pushed_delivery_failure_runs_the_automation(
 ) -> None:
     """End to end: Mobyt pushes each status change; a failed delivery runs the automation."""
     calls = await _on_delivery_failure(hass, init_integration)
-    await _push_to_home_assistant(simulator, init_integration, "mobyt", hass_client_no_auth)
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     await call_action(
         hass, init_integration, "send_sms", recipients=[ALICE, FAILING], message="Alarm"
     )

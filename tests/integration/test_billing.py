@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sms_gateways.const import DOMAIN
 from tests.conftest import RunningSimulator
 
+from .common import send_sms
 from .conftest import ALICE
 
 TEXTS = {
@@ -39,14 +38,7 @@ async def test_reported_segments_are_billed(
     text: str,
 ) -> None:
     """The simulator bills per GSM 03.38 on its own; the response says the same count."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "recipients": [ALICE], "message": text},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, message=text)
     billed = [m.segments for m in simulator.sim.state.messages.values() if m.provider == provider]
     assert billed == [response["segments"]]
 
@@ -65,18 +57,7 @@ async def test_lowercase_c_cedilla_never_costs_more_than_said(
     The count is the safe one (UCS-2): a provider that maps ``ç`` to ``Ç`` bills fewer parts.
     """
     simulator.play(**{f"{provider}__cedilla": cedilla})
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {
-            ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
-            "recipients": [ALICE],
-            "message": "ç" * 100,
-        },
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await send_sms(hass, init_integration, ALICE, message="ç" * 100)
     assert response["segments"] == 2
     billed = [m.segments for m in simulator.sim.state.messages.values() if m.provider == provider]
     assert billed == [2 if cedilla == "ucs2" else 1]

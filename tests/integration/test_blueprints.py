@@ -19,10 +19,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
-from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, setup_entry, webhook_path
+from .common import ClientFactory, setup_entry, webhook_path, with_fallback
 from .conftest import ALICE, BOB, make_entry
 
 ROOT = Path(__file__).parents[2]
@@ -149,15 +148,8 @@ async def test_alarm_sms_through_the_fallback(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """The alarm goes off: every recipient of the account is texted, by its fallback if need be."""
-    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    account = await setup_entry(
-        hass,
-        make_entry(
-            simulator,
-            "netoxygen",
-            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id},
-            recipients={"Alice": ALICE, "Bob": BOB},
-        ),
+    account, _fallback = await with_fallback(
+        hass, simulator, recipients={"Alice": ALICE, "Bob": BOB}
     )
     # Another account's recipients are not texted.
     await setup_entry(hass, make_entry(simulator, "smsfactor", recipients={"Eve": "+33612340001"}))

@@ -25,7 +25,7 @@ from custom_components.sms_gateways.const import DOMAIN
 from custom_components.sms_gateways.device_trigger import contains_word
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, mobyt_receives, setup_entry, webhook_path
+from .common import ClientFactory, mobyt_receives, push_to_home_assistant, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 STRANGER = "+33610765432"
@@ -152,8 +152,7 @@ async def test_pushed_sms_from_trusted_contacts_only(
     hass_client_no_auth: ClientFactory,
 ) -> None:
     """A pushed SMS from a recipient, with the word, runs the automation; a stranger's never."""
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(init_integration)))
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     device = _account_device(hass, init_integration)
     calls = await _automation(hass, device.id, containing="status")
 
@@ -180,8 +179,7 @@ async def test_answer_one_contact_without_templates(
 
     Built in the UI with no template at all; Bob, a trusted contact too, does not run it.
     """
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(init_integration)))
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     alice = _recipient_device(hass, init_integration, "Alice")
     notify_alice = next(
         entity.entity_id

@@ -42,6 +42,7 @@ from .common import (
     mobyt_receives,
     next_poll,
     polled_ids,
+    push_to_home_assistant,
     restart_entry,
     setup_entry,
     webhook_path,
@@ -124,54 +125,53 @@ async def test_poll_interval_from_the_options(
     assert [e.data["message"] for e in events] == ["Hello"]
 
 
-async def test_restart_fires_unseen_messages_once(
+async def test_restart_fires_unseen_messages_once(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,
 ) -> None:
     """What arrived while Home Assistant was down fires after the restart; nothing fires twice."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     await mobyt_receives(session, simulator, "one")
     await next_poll(hass, freezer)
     # Restarted right after the poll, before any delayed write could happen.
-    await restart_entry(hass, entry)
+    await restart_entry(hass, mobyt_entry)
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["one"]
+    assert [e.data["message"] for e in inbound_events] == ["one"]
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_unload(mobyt_entry.entry_id)
     await hass.async_block_till_done()
     await mobyt_receives(session, simulator, "two")
     await mobyt_receives(session, simulator, "three")
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await hass.config_entries.async_setup(mobyt_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     # Fired at start-up, not one poll interval later.
-    assert [e.data["message"] for e in events] == ["one", "two", "three"]
+    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["one", "two", "three"]
+    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
 
-    await restart_entry(hass, entry)
+    await restart_entry(hass, mobyt_entry)
     await next_poll(hass, freezer)
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["one", "two", "three"]
+    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
 
 
-async def test_polling_off_while_pushed(
+async def test_polling_off_while_pushed(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
     hass_client_no_auth: ClientFactory,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,
 ) -> None:
     """A push means the webhook is in use: no polling for a week, then from the last pushed id."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(entry)))
-    learned = entry.runtime_data.inbound.last_id
+    await push_to_home_assistant(simulator, mobyt_entry, hass_client_no_auth)
+    learned = mobyt_entry.runtime_data.inbound.last_id
     await mobyt_receives(session, simulator, "pushed")
-    assert [e.data["message"] for e in events] == ["pushed"]
+    assert [e.data["message"] for e in inbound_events] == ["pushed"]
     polls = len(polled_ids(simulator))
 
     await next_poll(hass, freezer)
@@ -185,24 +185,24 @@ async def test_polling_off_while_pushed(
     missed = await mobyt_receives(session, simulator, "missed")
     await next_poll(hass, freezer, minutes=60 * 24 * 7)
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in events] == ["pushed", "missed"]
+    assert [e.data["message"] for e in inbound_events] == ["pushed", "missed"]
     assert polled_ids(simulator)[-1] == str(learned)
     await next_poll(hass, freezer)
     assert polled_ids(simulator)[-1] == str(missed)
-    assert [e.data["message"] for e in events] == ["pushed", "missed"]
+    assert [e.data["message"] for e in inbound_events] == ["pushed", "missed"]
 
 
-async def test_a_forged_pushed_id_never_moves_the_polling(
+async def test_a_forged_pushed_id_never_moves_the_polling(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
     hass_client_no_auth: ClientFactory,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,
 ) -> None:
     """A push of id 999999999999999999 from whoever holds the webhook address: real SMS fire."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    inbound: InboundReceiver = entry.runtime_data.inbound
+    inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
     learned = inbound.last_id
     client = await hass_client_no_auth()
     forged = {
@@ -212,47 +212,47 @@ async def test_a_forged_pushed_id_never_moves_the_polling(
         "recipient": MOBYT_NUMBER,
         "delivery_date": "20240115083000",
     }
-    response = await client.post(webhook_path(entry), data=forged)
+    response = await client.post(webhook_path(mobyt_entry), data=forged)
     assert response.status == 200
     assert inbound.last_id == learned
-    await restart_entry(hass, entry)  # what is stored does not move it either
-    inbound = entry.runtime_data.inbound
+    await restart_entry(hass, mobyt_entry)  # what is stored does not move it either
+    inbound = mobyt_entry.runtime_data.inbound
     assert inbound.last_id == learned
 
     # The forged push turned polling off for a week; then real messages fire, none is lost.
     real = await mobyt_receives(session, simulator, "real")
     await next_poll(hass, freezer, minutes=60 * 24 * 7 + 1)
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in events] == ["forged", "real"]
+    assert [e.data["message"] for e in inbound_events] == ["forged", "real"]
     assert polled_ids(simulator)[-1] == str(learned)
     later = await mobyt_receives(session, simulator, "later")
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["forged", "real", "later"]
+    assert [e.data["message"] for e in inbound_events] == ["forged", "real", "later"]
     assert polled_ids(simulator)[-1] == str(real)
     assert inbound.last_id == later
 
 
-async def test_poll_failures(
+async def test_poll_failures(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,
 ) -> None:
     """A failed poll loses nothing: the next one fetches it; refused credentials start reauth."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     await mobyt_receives(session, simulator, "kept")
     simulator.fault(MOBYT_POLL_PATH, "http500")
     await next_poll(hass, freezer)
-    assert events == []
+    assert inbound_events == []
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["kept"]
+    assert [e.data["message"] for e in inbound_events] == ["kept"]
 
     simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
     await next_poll(hass, freezer)
     flows = hass.config_entries.flow.async_progress_by_handler("sms_gateways")
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert flows[0]["context"]["entry_id"] == entry.entry_id
+    assert flows[0]["context"]["entry_id"] == mobyt_entry.entry_id
 
 
 async def test_first_poll_failing_learns_later(
@@ -308,16 +308,16 @@ def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogReco
     return [r for r in caplog.records if text in r.getMessage()]
 
 
-async def test_unavailable_logged_once(
+async def test_unavailable_logged_once(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
 ) -> None:
     """Polls failing for a while: one warning, one info when back, and nothing is lost."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    await setup_entry(hass, make_entry(simulator, "mobyt"))
     await mobyt_receives(session, simulator, "kept")
     simulator.fault(MOBYT_POLL_PATH, "drop_before", count=100)
     for _ in range(4):
@@ -329,7 +329,7 @@ async def test_unavailable_logged_once(
     await next_poll(hass, freezer)
     await next_poll(hass, freezer)
     assert [r.levelno for r in _logged(caplog, "is answering again")] == [logging.INFO]
-    assert [e.data["message"] for e in events] == ["kept"]
+    assert [e.data["message"] for e in inbound_events] == ["kept"]
 
 
 async def test_unexpected_error_of_a_poll(
@@ -356,12 +356,14 @@ async def test_unexpected_error_of_a_poll(
     ids=["sup", "3sup", "arabic", "long", "neg", "sp"],
 )
 async def test_ids_that_are_not_ascii_numbers(
-    hass: HomeAssistant, simulator: RunningSimulator, odd_id: str
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    odd_id: str,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,
 ) -> None:
     """An id of Unicode digits (or too many) fires like any message; a push never moves last_id."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    inbound: InboundReceiver = entry.runtime_data.inbound
+    inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
     when = datetime(2024, 1, 15, 8, 30, tzinfo=PARIS)
     messages = [
         InboundSms(
@@ -382,7 +384,7 @@ async def test_ids_that_are_not_ascii_numbers(
     before = inbound.last_id or 0
     assert await inbound.async_receive(messages, pushed=True) == 2
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in events] == ["odd", "fine"]
+    assert [e.data["message"] for e in inbound_events] == ["odd", "fine"]
     assert inbound.last_id == before  # a pushed id never moves where polling resumes
 
 

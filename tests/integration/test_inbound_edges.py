@@ -9,9 +9,9 @@ from unittest.mock import patch
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.sms_gateways import storage
 from custom_components.sms_gateways.const import DOMAIN, EVENT_INBOUND_SMS
@@ -62,22 +62,22 @@ async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
     ]
 
 
-async def test_a_polled_sms_that_cannot_be_recorded_fires_at_thenext_poll(
+async def test_a_polled_sms_that_cannot_be_recorded_fires_at_thenext_poll(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
 ) -> None:
     """The disk refuses the write: nothing fires then; the next poll fires it, once."""
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    await setup_entry(hass, make_entry(simulator, "mobyt"))
     await mobyt_receives(session, simulator, "the door is open")
     with patch.object(storage, "write_utf8_file", side_effect=WriteError("disk full")):
         await next_poll(hass, freezer)
-    assert not events
+    assert not inbound_events
     assert "tried again at the next poll" in caplog.text
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["the door is open"]
+    assert [e.data["message"] for e in inbound_events] == ["the door is open"]
     await next_poll(hass, freezer)
-    assert len(events) == 1
+    assert len(inbound_events) == 1

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant, ServiceResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways import loading
 from custom_components.sms_gateways.const import DOMAIN
@@ -50,24 +53,35 @@ async def test_send_to_an_account_that_cannot_be_migrated_is_refused_in_words(
 
 
 @pytest.fixture
-async def starting(hass: HomeAssistant) -> None:
-    """Home Assistant is starting: the integration's actions exist, its entries are not set up."""
+async def starting(hass: HomeAssistant, simulator: RunningSimulator) -> MockConfigEntry:
+    """Home Assistant is starting: the actions exist; the account is added, not set up."""
     hass.set_state(CoreState.starting)
     assert await async_setup_component(hass, DOMAIN, {})
-
-
-async def test_send_at_start_waits_for_its_account(
-    hass: HomeAssistant, simulator: RunningSimulator, starting: None
-) -> None:
-    """An automation sends while Home Assistant starts: the message leaves once it is loaded."""
     entry = make_entry(simulator, "netoxygen")
     entry.add_to_hass(hass)
+    return entry
+
+
+@asynccontextmanager
+async def _sending_before_loaded(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> AsyncIterator[asyncio.Task[ServiceResponse]]:
+    """A send started while ``entry`` is not loaded, still waiting after several looks at it."""
     with patch.object(loading, "_RECHECK", 0.01):
         send = hass.async_create_task(
             call_action(hass, entry, "send_sms", recipients=[ALICE], message="Good morning")
         )
         await asyncio.sleep(0.05)  # several looks at the entry, each finding it not loaded
         assert not send.done()
+        yield send
+
+
+async def test_send_at_start_waits_for_its_account(
+    hass: HomeAssistant, simulator: RunningSimulator, starting: MockConfigEntry
+) -> None:
+    """An automation sends while Home Assistant starts: the message leaves once it is loaded."""
+    entry = starting
+    async with _sending_before_loaded(hass, entry) as send:
         assert await hass.config_entries.async_setup(entry.entry_id)
         response = await send
     assert response is not None
@@ -76,17 +90,11 @@ async def test_send_at_start_waits_for_its_account(
 
 
 async def test_send_at_start_to_an_account_disabled_meanwhile(
-    hass: HomeAssistant, simulator: RunningSimulator, starting: None
+    hass: HomeAssistant, simulator: RunningSimulator, starting: MockConfigEntry
 ) -> None:
     """The account it waits for is disabled before it loads: refused in words, never sent."""
-    entry = make_entry(simulator, "netoxygen")
-    entry.add_to_hass(hass)
-    with patch.object(loading, "_RECHECK", 0.01):
-        send = hass.async_create_task(
-            call_action(hass, entry, "send_sms", recipients=[ALICE], message="Good morning")
-        )
-        await asyncio.sleep(0.05)
-        assert not send.done()
+    entry = starting
+    async with _sending_before_loaded(hass, entry) as send:
         await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
         with pytest.raises(ServiceValidationError) as err:
             await send
@@ -95,11 +103,10 @@ async def test_send_at_start_to_an_account_disabled_meanwhile(
 
 
 async def test_send_at_start_to_an_account_that_does_not_load_in_time(
-    hass: HomeAssistant, simulator: RunningSimulator, starting: None
+    hass: HomeAssistant, simulator: RunningSimulator, starting: MockConfigEntry
 ) -> None:
     """The account is still not loaded when the wait ends: refused in words, never sent."""
-    entry = make_entry(simulator, "netoxygen")
-    entry.add_to_hass(hass)
+    entry = starting
     # The wait (30 s) made short; the default is read when the function is defined.
     with (
         patch.object(loading, "_RECHECK", 0.01),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,7 +17,7 @@ from custom_components.sms_gateways.const import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import setup_entry
+from .common import call_action, setup_entry
 from .conftest import ALICE, make_entry
 
 
@@ -40,13 +39,7 @@ async def test_message_type_option_lowercased(
     )
     assert entry.options == {CONF_MESSAGE_TYPE: migrated, CONF_SCAN_INTERVAL: 30}
     sender = {"sender": "Home"} if migrated == "n" else {}
-    await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "recipients": [ALICE], "message": "Hi", **sender},
-        blocking=True,
-        return_response=True,
-    )
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi", **sender)
     request = simulator.requests("/mobyt/Mobyt/SENDSMS")[-1]
     assert f"message_type={migrated.upper()}" in str(request)
 
@@ -58,18 +51,8 @@ async def test_action_accepts_both_cases(
     """``message_type`` of an action may be written as before (N/L) or as the selector gives it."""
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     sender = {"sender": "Home"} if given in "Nn" else {}
-    await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {
-            ATTR_CONFIG_ENTRY_ID: entry.entry_id,
-            "recipients": [ALICE],
-            "message": "Hi",
-            "message_type": given,
-            **sender,
-        },
-        blocking=True,
-        return_response=True,
+    await call_action(
+        hass, entry, "send_sms", recipients=[ALICE], message="Hi", message_type=given, **sender
     )
     request = simulator.requests("/mobyt/Mobyt/SENDSMS")[-1]
     assert f"message_type={given.upper()}" in str(request)

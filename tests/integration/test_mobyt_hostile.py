@@ -11,13 +11,12 @@ import logging
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    async_capture_events,
+    MockConfigEntry,
 )
 
-from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
 from simulator.mobyt import MobytSim
 from simulator.state import SimInbound
 from tests.conftest import RunningSimulator
@@ -29,10 +28,8 @@ from .common import (
     mobyt_receives,
     next_poll,
     polled_ids,
-    setup_entry,
     webhook_path,
 )
-from .conftest import make_entry
 
 SECRET = "the code is 4321"
 
@@ -53,9 +50,9 @@ async def test_a_bad_row_in_a_poll_is_skipped_and_the_next_ones_fire(  # noqa: P
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     bad_row: str,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
 ) -> None:
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    await setup_entry(hass, make_entry(simulator, "mobyt"))
     before = await mobyt_receives(session, simulator, "before")
     bad_id = simulator.sim.state.next_inbound_id()
     after = await mobyt_receives(session, simulator, "after")
@@ -71,11 +68,11 @@ async def test_a_bad_row_in_a_poll_is_skipped_and_the_next_ones_fire(  # noqa: P
     caplog.set_level(logging.DEBUG)
 
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["before", "after"]
+    assert [e.data["message"] for e in inbound_events] == ["before", "after"]
     await next_poll(hass, freezer)
     later = await mobyt_receives(session, simulator, "later")
     await next_poll(hass, freezer)
-    assert [e.data["message"] for e in events] == ["before", "after", "later"]
+    assert [e.data["message"] for e in inbound_events] == ["before", "after", "later"]
     # Past the bad row: the poll after it asked from the last id of the reply.
     assert polled_ids(simulator)[-2:] == [str(after), str(after)]
     assert later > after > bad_id > before
@@ -86,14 +83,14 @@ async def test_a_bad_row_in_a_poll_is_skipped_and_the_next_ones_fire(  # noqa: P
 
 
 @pytest.mark.parametrize("message_id", ["1²", "¹²³", "12\u0663", "1" * 70])
-async def test_a_push_with_an_unreadable_id_is_refused_not_retried_forever(
+async def test_a_push_with_an_unreadable_id_is_refused_not_retried_forever(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     hass_client_no_auth: ClientFactory,
     message_id: str,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,
 ) -> None:
-    events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     client = await hass_client_no_auth()
     form = {
         "id": message_id,
@@ -102,10 +99,10 @@ async def test_a_push_with_an_unreadable_id_is_refused_not_retried_forever(
         "recipient": MOBYT_NUMBER,
         "delivery_date": "20240115083000",
     }
-    response = await client.post(webhook_path(entry), data=form)
+    response = await client.post(webhook_path(mobyt_entry), data=form)
     assert response.status == HTTPStatus.BAD_REQUEST
     # The next push (a good id) is taken as usual.
-    response = await client.post(webhook_path(entry), data={**form, "id": "77"})
+    response = await client.post(webhook_path(mobyt_entry), data={**form, "id": "77"})
     assert response.status == HTTPStatus.OK
     await hass.async_block_till_done()
-    assert [e.data["message_id"] for e in events] == ["77"]
+    assert [e.data["message_id"] for e in inbound_events] == ["77"]

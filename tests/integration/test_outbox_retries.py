@@ -18,7 +18,7 @@ from unittest.mock import patch
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
@@ -27,10 +27,10 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, EVENT_DELIVERY_STATUS
+from custom_components.sms_gateways.const import EVENT_DELIVERY_STATUS
 from tests.conftest import RunningSimulator
 
-from .common import call_action, control, setup_entry
+from .common import call_action, control, setup_entry, with_fallback
 from .conftest import ALICE, BOB, REFUSED, make_entry
 from .test_sending import _cut, _later, _outbox_path, _restore, _sent, _stored_outbox
 
@@ -49,24 +49,24 @@ async def _waiting(hass: HomeAssistant, entry: MockConfigEntry, *recipients: str
     assert {m["status"] for m in response["messages"]} == {"retrying"}
 
 
-async def test_retry_with_credentials_refused_fails_and_asks_to_reauthenticate(
+async def test_retry_with_credentials_refused_fails_and_asks_to_reauthenticate(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """Back, but the password changed meanwhile: failed (never sent), and reauth is asked."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await _waiting(hass, entry, ALICE)
     await control(
         session, simulator, "accounts", provider="netoxygen", username="demo", password="changed"
     )
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    assert _statuses(events) == [(ALICE, "retrying"), (ALICE, "failed")]
-    assert events[-1].data["provider_status"].startswith("Never sent")
+    assert _statuses(delivery_events) == [(ALICE, "retrying"), (ALICE, "failed")]
+    assert delivery_events[-1].data["provider_status"].startswith("Never sent")
     assert not entry.runtime_data.sending.outbox
     assert _stored_outbox(hass, entry)["outbox"] == []
     flows = hass.config_entries.flow.async_progress_by_handler(entry.domain)
@@ -80,17 +80,17 @@ async def test_retry_that_may_have_been_sent_is_never_sent_again(
     simulator: RunningSimulator,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """The provider took the retry but the answer was lost: "unknown", and never sent again."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await _waiting(hass, entry, ALICE)
     _restore(entry, simulator, "netoxygen")
     # The credits read before the retry, then the send: each answered by a dropped connection.
     simulator.fault("/netoxygen/api2/", "drop", count=2)
     await _later(hass, freezer, 31)
-    assert _statuses(events) == [(ALICE, "retrying"), (ALICE, "unknown")]
-    assert events[-1].data["provider_status"].startswith("May have been sent")
+    assert _statuses(delivery_events) == [(ALICE, "retrying"), (ALICE, "unknown")]
+    assert delivery_events[-1].data["provider_status"].startswith("May have been sent")
     assert not entry.runtime_data.sending.outbox
     await _later(hass, freezer, 600)
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
@@ -101,14 +101,14 @@ async def test_retry_with_one_recipient_refused(
     simulator: RunningSimulator,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """The retry leaves; the provider refuses one recipient: that one fails in its words."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     await _waiting(hass, entry, ALICE, REFUSED)
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    after = {e.data["recipient"]: e.data for e in events[2:]}
+    after = {e.data["recipient"]: e.data for e in delivery_events[2:]}
     assert after[ALICE]["status"] == "queued"
     assert after[REFUSED]["status"] == "failed"
     assert after[REFUSED]["provider_status"]
@@ -188,17 +188,6 @@ async def test_outbox_on_disk_with_broken_records(
 # --- the fallback account cannot help --------------------------------------------------------
 
 
-async def _with_fallback(
-    hass: HomeAssistant, simulator: RunningSimulator
-) -> tuple[MockConfigEntry, MockConfigEntry]:
-    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    entry = await setup_entry(
-        hass,
-        make_entry(simulator, "netoxygen", options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id}),
-    )
-    return entry, fallback
-
-
 async def test_fallback_not_loaded_the_message_waits(
     hass: HomeAssistant,
     simulator: RunningSimulator,
@@ -206,7 +195,7 @@ async def test_fallback_not_loaded_the_message_waits(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The fallback account is unloaded: the message waits for this account, then leaves."""
-    entry, fallback = await _with_fallback(hass, simulator)
+    entry, fallback = await with_fallback(hass, simulator)
     assert await hass.config_entries.async_unload(fallback.entry_id)
     await _waiting(hass, entry, ALICE)
     assert "fallback account of" in caplog.text
@@ -221,7 +210,7 @@ async def test_fallback_that_cannot_take_the_message_the_message_waits(
     hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Too long for the fallback's provider (Mobyt: 1000): it waits for this account."""
-    entry, _fallback = await _with_fallback(hass, simulator)
+    entry, _fallback = await with_fallback(hass, simulator)
     _cut(entry)
     text = "x" * 1001
     response = await call_action(hass, entry, "send_sms", recipients=[ALICE], message=text)
@@ -241,7 +230,7 @@ async def test_fallback_with_credentials_refused_asks_to_reauthenticate(
     session: aiohttp.ClientSession,
 ) -> None:
     """The fallback's password changed: it is asked to reauthenticate, the message waits."""
-    entry, fallback = await _with_fallback(hass, simulator)
+    entry, fallback = await with_fallback(hass, simulator)
     await control(
         session, simulator, "accounts", provider="mobyt", username="demo", password="changed"
     )
@@ -259,16 +248,8 @@ async def test_known_empty_account_tried_after_all_when_its_fallback_is_down(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """Credits 0, the fallback unreachable: this account is asked after all; its answer is said."""
-    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    entry = await setup_entry(
-        hass,
-        make_entry(
-            simulator,
-            "netoxygen",
-            username="empty",
-            password="empty-password",
-            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id},
-        ),
+    entry, fallback = await with_fallback(
+        hass, simulator, username="empty", password="empty-password"
     )
     _cut(fallback)
     asked = len(simulator.requests("/netoxygen/"))

@@ -33,7 +33,7 @@ from custom_components.sms_gateways.const import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, send_sms, setup_entry
+from .common import call_action, entity_id_of, scheduled_send, send_sms, setup_entry
 from .conftest import make_entry
 
 TECHNICAL = "+33612342020"  # 123-SMS answers -2 "Erreur technique" (R24)
@@ -102,15 +102,14 @@ async def test_a_cancel_whose_answer_does_not_say_may_have_happened(
 ) -> None:
     simulator.play(sms123__cancel_answer=played)
     entry = await setup_entry(hass, make_entry(simulator, "sms123"))
-    send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await send_sms(hass, entry, "+33612345601", message="Later", send_at=send_at)
-    message_id = response["messages"][0]["message_id"]
+    message_id = await scheduled_send(hass, entry, "+33612345601")
 
     with pytest.raises(HomeAssistantError) as err:
         await call_action(hass, entry, "cancel_sms", message_id=message_id)
     assert err.value.translation_key == "cancel_outcome_unknown"
     assert "may have been cancelled" in str(err.value)
 
+    send_at = dt_util.utcnow() + timedelta(hours=2)
     other = await send_sms(hass, entry, "+33612345602", message="Later", send_at=send_at)
     with pytest.raises(HomeAssistantError) as batch:
         await call_action(hass, entry, "cancel_sms", batch_id=other["batch_id"])
@@ -123,9 +122,7 @@ async def test_netoxygen_cancel_false_gives_no_invented_reason(
 ) -> None:
     simulator.play(netoxygen__cancel_false="any_failure")
     entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
-    send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await send_sms(hass, entry, "+41791234567", message="Later", send_at=send_at)
-    message_id = response["messages"][0]["message_id"]
+    message_id = await scheduled_send(hass, entry, "+41791234567")
     with pytest.raises(HomeAssistantError) as err:
         await call_action(hass, entry, "cancel_sms", message_id=message_id)
     assert err.value.translation_key == "cancel_failed"

@@ -46,7 +46,7 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, notify_entities, send_sms, setup_entry
+from .common import call_action, entity_id_of, notify_entities, send_sms, setup_entry, with_fallback
 from .conftest import ALICE, BOB, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -273,25 +273,11 @@ async def test_send_to_an_entry_waiting_to_retry_is_refused_in_words(
 # --- 3. a known empty account hands the alert over ----------------------------------------------
 
 
-async def _with_fallback(
-    hass: HomeAssistant, simulator: RunningSimulator, provider: str, **primary: Any
-) -> tuple[MockConfigEntry, MockConfigEntry]:
-    other = "netoxygen" if provider == "mobyt" else "mobyt"
-    fallback = await setup_entry(hass, make_entry(simulator, other))
-    entry = await setup_entry(
-        hass,
-        make_entry(
-            simulator, provider, options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id}, **primary
-        ),
-    )
-    return entry, fallback
-
-
 async def test_known_empty_account_hands_over_to_its_fallback(
     hass: HomeAssistant, simulator: RunningSimulator, issue_registry: ir.IssueRegistry
 ) -> None:
     """Credits 0 at the last read: the fallback sends it; this account is not even asked."""
-    entry, fallback = await _with_fallback(
+    entry, fallback = await with_fallback(
         hass, simulator, "netoxygen", username="empty", password="empty-password"
     )
     assert issue_registry.async_get_issue(DOMAIN, f"no_credits_{entry.entry_id}")
@@ -321,7 +307,7 @@ async def test_too_few_credits_for_the_parts_hands_over(
 ) -> None:
     """One credit left: a one-part message goes here, a two-part one through the fallback."""
     simulator.sim.state.accounts[("netoxygen", "demo")].credits = 1
-    entry, fallback = await _with_fallback(hass, simulator, "netoxygen")
+    entry, fallback = await with_fallback(hass, simulator, "netoxygen")
     long = "x" * 200
     response = await send_sms(hass, entry, ALICE, message=long)
     assert response["segments"] == 2
@@ -339,7 +325,7 @@ async def test_mobyt_empty_line_hands_over(
     account = simulator.sim.state.accounts[("mobyt", "demo")]
     account.extra["lines"] = [["N", "FR", 100], ["L", "FR", 0], ["EE", "", 50]]
     # Without a sender of its own, a message is SMS Direct (L): that line is empty.
-    entry, fallback = await _with_fallback(hass, simulator, "mobyt")
+    entry, fallback = await with_fallback(hass, simulator, "mobyt")
     response = await send_sms(hass, entry, BOB, message="Direct")
     assert response["messages"][0]["sent_by"] == fallback.entry_id
     # With a sender, SMS Top (N): its line has credits.

@@ -11,7 +11,7 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -34,7 +34,15 @@ from custom_components.sms_gateways.outbox import OUTBOX_STORE
 from custom_components.sms_gateways.storage import WriteError, entry_store_key
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, notify_entities, restart_entry, send_sms, setup_entry
+from .common import (
+    call_action,
+    entity_id_of,
+    notify_entities,
+    restart_entry,
+    send_sms,
+    setup_entry,
+    with_fallback,
+)
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -231,10 +239,10 @@ async def test_outbox_sends_once_the_provider_is_back(
     simulator: RunningSimulator,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """Unreachable: retrying in the response, sensor and events; sent once when it is back."""
     entry = init_integration
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
     _cut(entry)
     response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
@@ -243,7 +251,7 @@ async def test_outbox_sends_once_the_provider_is_back(
         (BOB, "retrying", entry.entry_id),
     ]
     assert {m["sent_by_title"] for m in response["messages"]} == {entry.title}
-    assert [(e.data["recipient"], e.data["status"]) for e in events] == [
+    assert [(e.data["recipient"], e.data["status"]) for e in delivery_events] == [
         (ALICE, "retrying"),
         (BOB, "retrying"),
     ]
@@ -258,8 +266,8 @@ async def test_outbox_sends_once_the_provider_is_back(
     assert not _sent(simulator, "netoxygen")
     await _later(hass, freezer, 31)
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm", "Alarm"]
-    assert [e.data["status"] for e in events[2:]] == ["queued", "queued"]
-    assert all(e.data["message_id"] for e in events[2:])
+    assert [e.data["status"] for e in delivery_events[2:]] == ["queued", "queued"]
+    assert all(e.data["message_id"] for e in delivery_events[2:])
     assert hass.states.get(sensor).state == "queued"
     assert not entry.runtime_data.sending.outbox
 
@@ -369,25 +377,9 @@ async def test_a_refusal_is_not_kept(
 # --- the fallback account --------------------------------------------------------------------
 
 
-async def _two_accounts(
-    hass: HomeAssistant, simulator: RunningSimulator, **primary: Any
-) -> tuple[MockConfigEntry, MockConfigEntry]:
-    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    entry = await setup_entry(
-        hass,
-        make_entry(
-            simulator,
-            "netoxygen",
-            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id},
-            **primary,
-        ),
-    )
-    return entry, fallback
-
-
 async def test_fallback_when_unreachable(hass: HomeAssistant, simulator: RunningSimulator) -> None:
     """This account cannot connect: the fallback sends at once, and says so in sent_by."""
-    entry, fallback = await _two_accounts(hass, simulator)
+    entry, fallback = await with_fallback(hass, simulator)
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     _cut(entry)
     response = await send_sms(hass, entry, ALICE, BOB, message="Alarm")
@@ -413,7 +405,7 @@ async def test_fallback_when_refused_before_sending(
     hass: HomeAssistant, simulator: RunningSimulator, username: str, password: str
 ) -> None:
     """No credits, or credentials refused: the fallback sends; a refused one is reauthenticated."""
-    entry, fallback = await _two_accounts(hass, simulator, username=username, password=password)
+    entry, fallback = await with_fallback(hass, simulator, username=username, password=password)
     if username == "demo":
         simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
     response = await send_sms(hass, entry, ALICE, message="Alarm")
@@ -433,7 +425,7 @@ async def test_no_fallback_after_an_undocumented_fault(
     No fault is documented, so "Not enough credits" may come after a send: the user is told it
     may have been sent (issue 8). The credits ran out after the last read, which said enough.
     """
-    entry, _fallback = await _two_accounts(hass, simulator)
+    entry, _fallback = await with_fallback(hass, simulator)
     simulator.sim.state.accounts[("netoxygen", "demo")].credits = 0
     with pytest.raises(HomeAssistantError) as err:
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
@@ -446,7 +438,7 @@ async def test_both_unreachable_then_back(
     hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Neither can connect: the outbox keeps it for this account; sent once by one of them."""
-    entry, fallback = await _two_accounts(hass, simulator)
+    entry, fallback = await with_fallback(hass, simulator)
     _cut(entry)
     _cut(fallback)
     response = await send_sms(hass, entry, ALICE, message="Alarm")
@@ -469,7 +461,7 @@ async def test_fallback_that_may_have_sent_is_not_retried(
     hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """The fallback dropped the connection after the request: it may have sent; nothing more."""
-    entry, _fallback = await _two_accounts(hass, simulator)
+    entry, _fallback = await with_fallback(hass, simulator)
     _cut(entry)
     simulator.fault("/mobyt/Mobyt/SENDSMS", "drop")
     with pytest.raises(HomeAssistantError) as err:
@@ -485,15 +477,7 @@ async def test_keep_trying_off_with_fallback_down(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     """keep_trying off and the fallback unreachable too: the action fails as before."""
-    fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    entry = await setup_entry(
-        hass,
-        make_entry(
-            simulator,
-            "netoxygen",
-            options={CONF_FALLBACK_ENTRY_ID: fallback.entry_id, CONF_KEEP_TRYING: False},
-        ),
-    )
+    entry, fallback = await with_fallback(hass, simulator, options={CONF_KEEP_TRYING: False})
     _cut(entry)
     _cut(fallback)
     with pytest.raises(HomeAssistantError) as err:
@@ -710,7 +694,7 @@ async def test_a_failed_connect_clears_the_mark_first(
     With a fallback account a retry always tries (the fallback may take it): the write right
     after the failed attempt clears the mark, so a start after a kill still has it to send.
     """
-    entry, fallback = await _two_accounts(hass, simulator)
+    entry, fallback = await with_fallback(hass, simulator)
     writes = _Writes(hass, entry)
     _cut(entry)
     _cut(fallback)

@@ -21,7 +21,7 @@ from custom_components.sms_gateways.storage import GroupedStore, entry_store_key
 from custom_components.sms_gateways.tracking import DELIVERIES_STORE
 from tests.conftest import RunningSimulator
 
-from .common import call_action, restart_entry, send_sms, setup_entry
+from .common import call_action, restart_entry, scheduled_send, send_sms, setup_entry
 from .conftest import ALICE, make_entry
 
 WEB_PASSWORD = "demo-web-password"
@@ -113,9 +113,7 @@ async def test_a_scheduled_message_is_cancelled_by_its_short_id_after_a_restart(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     entry = await setup_entry(hass, make_entry(simulator, "sms123"))
-    send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await send_sms(hass, entry, ALICE, message="Secret text", send_at=send_at)
-    message_id = response["messages"][0]["message_id"]
+    message_id = await scheduled_send(hass, entry, ALICE, "Secret text")
     assert len(message_id) <= 20
     await restart_entry(hass, entry)
     stored = await GroupedStore(
@@ -154,9 +152,7 @@ async def test_a_cancel_read_as_a_send_says_so_and_follows_the_new_message(
     """R21: 123-SMS answers a cancel that matches nothing with 81 (or 80): a second message."""
     simulator.play(sms123__cancel_mismatch=reading)
     entry = await setup_entry(hass, make_entry(simulator, "sms123"))
-    send_at = dt_util.utcnow() + timedelta(hours=2)
-    response = await send_sms(hass, entry, ALICE, message="Later", send_at=send_at)
-    message_id = response["messages"][0]["message_id"]
+    message_id = await scheduled_send(hass, entry, ALICE)
     # The provider no longer has it as scheduled (cancelled in its customer area, say): the
     # cancel matches nothing.
     (original,) = simulator.sim.state.messages.values()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -13,6 +13,7 @@ from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import CONF_API_URL, CONF_SENDER, DOMAIN
 from tests.conftest import RunningSimulator
 
+from .common import call_action, setup_entry
 from .conftest import ALICE, REFUSED, make_entry
 
 
@@ -49,13 +50,7 @@ async def test_login_not_checked_by_getdr_ends_in_a_reauth_at_the_first_send(
     assert _reauth_flows(hass) == []
 
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "send_sms",
-            {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "recipients": [ALICE], "message": "Hi"},
-            blocking=True,
-            return_response=True,
-        )
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "authentication_failed"
     await hass.async_block_till_done()
     assert len(_reauth_flows(hass)) == 1
@@ -68,24 +63,11 @@ async def test_minus5_says_the_message_may_have_been_sent(
 ) -> None:
     """R11: under both readings the user is told it may have been sent; nothing is resent."""
     simulator.play(smsfactor__minus5=reading)
-    entry = make_entry(simulator, "smsfactor", **{CONF_SENDER: "Home"})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_entry(hass, make_entry(simulator, "smsfactor", **{CONF_SENDER: "Home"}))
     simulator.sim.requests.clear()
 
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "send_sms",
-            {
-                ATTR_CONFIG_ENTRY_ID: entry.entry_id,
-                "recipients": [ALICE, REFUSED],
-                "message": "Hi",
-            },
-            blocking=True,
-            return_response=True,
-        )
+        await call_action(hass, entry, "send_sms", recipients=[ALICE, REFUSED], message="Hi")
     assert err.value.translation_key.startswith("send_outcome_unknown")
     assert "refused" not in str(err.value)
     assert len(simulator.requests("/smsfactor/API/apiV2.php")) == 1

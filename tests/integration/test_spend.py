@@ -81,6 +81,13 @@ async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: tim
     await hass.async_block_till_done()
 
 
+async def _reach_a_limit_of_one(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """One message is sent; the second of the day is refused by the limit."""
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="One")
+    with pytest.raises(ServiceValidationError):
+        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Two")
+
+
 async def _limited(
     hass: HomeAssistant, simulator: RunningSimulator, limit: Any, **options: Any
 ) -> MockConfigEntry:
@@ -274,9 +281,7 @@ async def test_raising_the_limit_lifts_the_issue(
 ) -> None:
     """Saved in the options, a higher limit takes effect at once (no reload) and lifts the issue."""
     entry = await _limited(hass, simulator, 1)
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="One")
-    with pytest.raises(ServiceValidationError):
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Two")
+    await _reach_a_limit_of_one(hass, entry)
     assert _issue(hass, entry) is not None
     sending = entry.runtime_data.sending
 
@@ -305,9 +310,7 @@ async def test_the_options_form_sets_the_limit(
     )
     assert entry.options[CONF_DAILY_LIMIT] == 1
     await hass.async_block_till_done()
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="One")
-    with pytest.raises(ServiceValidationError):
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Two")
+    await _reach_a_limit_of_one(hass, entry)
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     options = {k: v for k, v in entry.options.items() if k != CONF_DAILY_LIMIT}
@@ -365,9 +368,7 @@ async def test_a_send_over_the_limit_never_falls_back(
     """The account's own limit refuses: its fallback does not spend in its place."""
     fallback = await setup_entry(hass, make_entry(simulator, "mobyt"))
     entry = await _limited(hass, simulator, 1, **{CONF_FALLBACK_ENTRY_ID: fallback.entry_id})
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="One")
-    with pytest.raises(ServiceValidationError):
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Two")
+    await _reach_a_limit_of_one(hass, entry)
     assert not _sent(simulator, "mobyt")
 
 
@@ -376,9 +377,7 @@ async def test_removing_the_entry_takes_its_issue(
 ) -> None:
     """The issue of a removed account goes with it."""
     entry = await _limited(hass, simulator, 1)
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="One")
-    with pytest.raises(ServiceValidationError):
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Two")
+    await _reach_a_limit_of_one(hass, entry)
     assert _issue(hass, entry) is not None
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()

@@ -36,7 +36,15 @@ from custom_components.sms_gateways.gateways import (
 from custom_components.sms_gateways.tracking import POLL_REQUESTS, DeliveryTracker
 from tests.conftest import RunningSimulator
 
-from .common import control, entity_id_of, restart_entry, setup_entry, webhook_path
+from .common import (
+    call_action,
+    control,
+    entity_id_of,
+    push_to_home_assistant,
+    restart_entry,
+    send_sms,
+    setup_entry,
+)
 from .conftest import ALICE, BOB, make_entry
 
 FAILING = "+33612340000"
@@ -52,14 +60,7 @@ STATUS_PATHS = {
 async def _send(
     hass: HomeAssistant, entry: MockConfigEntry, *recipients: str, **data: Any
 ) -> dict[str, Any]:
-    response: Any = await hass.services.async_call(
-        DOMAIN,
-        "send_sms",
-        {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "recipients": list(recipients), **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await send_sms(hass, entry, *recipients, **data)
     await hass.async_block_till_done()
     return {m["recipient"]: m["message_id"] for m in response["messages"]}
 
@@ -170,17 +171,17 @@ async def test_provider_down_keeps_following(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """A failed status call is tried again later; refused credentials start reauth."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     ids = await _send(hass, entry, ALICE, message="Alarm")
     await control(session, simulator, "advance")
     simulator.fault(STATUS_PATHS["mobyt"], "http500")
     await _wait(hass, freezer, timedelta(minutes=1))
-    assert _statuses(events, ids[ALICE]) == ["queued"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued"]
     await _wait(hass, freezer, timedelta(minutes=2))
-    assert _statuses(events, ids[ALICE]) == ["queued", "sent"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued", "sent"]
 
     simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
     await _wait(hass, freezer, timedelta(minutes=5))
@@ -201,9 +202,9 @@ async def test_restart_with_pending_deliveries(  # noqa: PLR0917
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
     provider: str,
+    delivery_events: list[Event],
 ) -> None:
     """Messages still on their way are followed after a restart, and the sensor is restored."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     # Restarted at once, before any delayed write could happen.
     await restart_entry(hass, init_integration)
@@ -213,7 +214,7 @@ async def test_restart_with_pending_deliveries(  # noqa: PLR0917
 
     await control(session, simulator, "advance", steps=2)
     await _wait(hass, freezer, timedelta(minutes=1))
-    assert _statuses(events, ids[ALICE]) == ["queued", "delivered"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued", "delivered"]
     assert _sensor(hass, init_integration).state == "delivered"
 
     await restart_entry(hass, init_integration)
@@ -260,26 +261,20 @@ async def test_scheduled_message(
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
-async def test_cancelled_message(
+async def test_cancelled_message(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
     provider: str,
+    delivery_events: list[Event],
 ) -> None:
     """A cancelled message shows ``canceled`` and is no longer followed."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     send_at = dt_util.now() + timedelta(hours=2)
     ids = await _send(hass, init_integration, ALICE, message="Later", send_at=send_at.isoformat())
-    await hass.services.async_call(
-        DOMAIN,
-        "cancel_sms",
-        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_id": ids[ALICE]},
-        blocking=True,
-        return_response=True,
-    )
+    await call_action(hass, init_integration, "cancel_sms", message_id=ids[ALICE])
     await hass.async_block_till_done()
-    assert _statuses(events, ids[ALICE]) == ["scheduled", "canceled"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["scheduled", "canceled"]
     state = _sensor(hass, init_integration)
     assert (state.state, state.attributes["recipient"]) == ("canceled", ALICE)
     assert init_integration.runtime_data.tracker.pending == {}
@@ -287,37 +282,34 @@ async def test_cancelled_message(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_cancelling_one_mobyt_message_cancels_its_order(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    delivery_events: list[Event],
 ) -> None:
     """Mobyt cancels the whole order: every message of that send shows ``canceled``."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     send_at = dt_util.now() + timedelta(hours=2)
     ids = await _send(
         hass, init_integration, ALICE, FAILING, message="Later", send_at=send_at.isoformat()
     )
-    await hass.services.async_call(
-        DOMAIN,
-        "cancel_sms",
-        {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_id": ids[ALICE]},
-        blocking=True,
-        return_response=True,
-    )
+    await call_action(hass, init_integration, "cancel_sms", message_id=ids[ALICE])
     await hass.async_block_till_done()
-    assert _statuses(events, ids[ALICE]) == ["scheduled", "canceled"]
-    assert _statuses(events, ids[FAILING]) == ["scheduled", "canceled"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["scheduled", "canceled"]
+    assert _statuses(delivery_events, ids[FAILING]) == ["scheduled", "canceled"]
     assert init_integration.runtime_data.tracker.pending == {}
 
 
 @pytest.mark.parametrize("provider", ["sms123"])
 async def test_without_status_call(
-    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    delivery_events: list[Event],
 ) -> None:
     """123-SMS has no status call: 80 says sent, and nothing is followed or polled after it."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     state = _sensor(hass, init_integration)
     assert (state.state, state.attributes["message_id"]) == ("sent", ids[ALICE])
-    assert [event.data["status"] for event in events] == ["sent"]
+    assert [event.data["status"] for event in delivery_events] == ["sent"]
     # The id is short and says nothing of the text (which stays in our own store).
     assert len(ids[ALICE]) <= 20
     assert "Alarm" not in str(state.attributes)
@@ -346,9 +338,9 @@ async def test_status_action_moves_the_sensor(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     init_integration: MockConfigEntry,
+    delivery_events: list[Event],
 ) -> None:
     """What get_delivery_status learns also moves the sensor, once."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     await control(session, simulator, "advance", steps=2)
     for _ in range(2):
@@ -360,21 +352,22 @@ async def test_status_action_moves_the_sensor(
             return_response=True,
         )
     await hass.async_block_till_done()
-    assert _statuses(events, ids[ALICE]) == ["queued", "delivered"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued", "delivered"]
     assert _sensor(hass, init_integration).state == "delivered"
     assert init_integration.runtime_data.tracker.pending == {}
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_report_of_an_unknown_message(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    delivery_events: list[Event],
 ) -> None:
     """A report for a message we never sent (or no longer follow) fires nothing, shows nothing.
 
     Forged pushes are the reason: a status for a message never sent must not fire an event,
     move the sensor, or take room in the duplicate memory.
     """
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     tracker: DeliveryTracker = init_integration.runtime_data.tracker
     before = _sensor(hass, init_integration).state
     report = DeliveryReport(
@@ -386,7 +379,7 @@ async def test_report_of_an_unknown_message(
     assert tracker.async_apply_report(report) is False
     assert tracker.async_apply_report(report, pushed=True) is False
     await hass.async_block_till_done()
-    assert events == []
+    assert delivery_events == []
     assert _sensor(hass, init_integration).state == before
     assert tracker.pending == {}
 
@@ -441,15 +434,14 @@ async def test_pushed_reports_slow_polling_down(  # noqa: PLR0917
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
     hass_client_no_auth: Any,
+    delivery_events: list[Event],
 ) -> None:
     """Once Mobyt pushes reports, polling only checks every 30 minutes that none was missed."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    client = await hass_client_no_auth()
-    simulator.sim.webhooks["mobyt"] = str(client.make_url(webhook_path(init_integration)))
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     await control(session, simulator, "advance")  # pushed: sent
     await hass.async_block_till_done()
-    assert _statuses(events, ids[ALICE]) == ["queued", "sent"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued", "sent"]
 
     await _wait(hass, freezer, timedelta(minutes=1))
     assert len(_status_calls(simulator, "mobyt")) == 1
@@ -461,10 +453,11 @@ async def test_pushed_reports_slow_polling_down(  # noqa: PLR0917
 
 @pytest.mark.parametrize("provider", ["netoxygen"])
 async def test_same_status_again_changes_nothing(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    delivery_events: list[Event],
 ) -> None:
     """A followed message reported again in the same status (told differently) fires nothing."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     ids = await _send(hass, init_integration, ALICE, message="Alarm")
     tracker: DeliveryTracker = init_integration.runtime_data.tracker
     sent = DeliveryReport(
@@ -476,7 +469,7 @@ async def test_same_status_again_changes_nothing(
     assert tracker.async_apply_report(sent) is True
     assert tracker.async_apply_report(replace(sent, recipient=None)) is False
     await hass.async_block_till_done()
-    assert _statuses(events, ids[ALICE]) == ["queued", "sent"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued", "sent"]
     assert tracker.pending[ids[ALICE]].update.recipient == ALICE
 
 
@@ -499,13 +492,14 @@ async def test_unknown_does_not_replace_a_known_status(
 
 @pytest.mark.parametrize("provider", ["sms123"])
 async def test_test_mode_sends_nothing_to_follow(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    delivery_events: list[Event],
 ) -> None:
     """A 123-SMS test send has no message id: nothing to follow, the sensor does not move."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     ids = await _send(hass, init_integration, ALICE, message="Alarm", test=True)
     assert ids == {ALICE: None}
-    assert events == []
+    assert delivery_events == []
     assert _sensor(hass, init_integration).state == STATE_UNKNOWN
 
 
@@ -559,15 +553,15 @@ async def test_unexpected_error_of_a_poll_backs_off(
     assert not [r for r in caplog.records if r.levelno > logging.DEBUG and "²" in r.getMessage()]
 
 
-async def test_one_report_that_cannot_be_applied(
+async def test_one_report_that_cannot_be_applied(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
+    delivery_events: list[Event],
 ) -> None:
     """A report that fails for one message never stops the others of the same poll."""
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
     ids = await _send(hass, entry, ALICE, BOB, message="Alarm")
     tracker: DeliveryTracker = entry.runtime_data.tracker
@@ -583,8 +577,8 @@ async def test_one_report_that_cannot_be_applied(
         await _wait(hass, freezer, timedelta(minutes=1))
         await control(session, simulator, "advance")
         await _wait(hass, freezer, timedelta(minutes=2))
-    assert _statuses(events, ids[BOB]) == ["queued", "sent", "delivered"]
-    assert _statuses(events, ids[ALICE]) == ["queued"]
+    assert _statuses(delivery_events, ids[BOB]) == ["queued", "sent", "delivered"]
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued"]
     skipped = _messages(caplog, "could not be applied")
     assert len(skipped) == 1
     # Named, its number masked (Mobyt's id holds it).
