@@ -200,7 +200,8 @@ class PushHandler:
         except UnsupportedOperationError as err:
             raise PushRefusedError(HTTPStatus.BAD_REQUEST, "not a push of this provider") from err
         except GatewayError as err:
-            raise PushRefusedError(HTTPStatus.BAD_REQUEST, type(err).__name__) from err
+            # Plain words, as in the log line it also makes: no class name of ours.
+            raise PushRefusedError(HTTPStatus.BAD_REQUEST, "a push that cannot be read") from err
         return await self.inbound.async_receive(messages, pushed=True)
 
 

@@ -534,7 +534,7 @@ async def test_refused_push(  # noqa: PLR0917
     client = await hass_client_no_auth()
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        status, _ = await _post(client, init_integration, body, headers=headers)
+        status, reason = await _post(client, init_integration, body, headers=headers)
         await hass.async_block_till_done()
 
     assert status == expected
@@ -543,6 +543,9 @@ async def test_refused_push(  # noqa: PLR0917
     ours = [r for r in caplog.records if r.name.startswith("custom_components.sms_gateways")]
     assert len(ours) == 1
     assert ours[0].levelno == logging.WARNING
+    # Plain words in the reply and the log line: no class name of ours (``...Error``).
+    assert "Error" not in reason
+    assert "Error" not in ours[0].getMessage()
     assert SECRET not in caplog.text
     assert "lol" not in caplog.text
     assert "passwd" not in caplog.text
