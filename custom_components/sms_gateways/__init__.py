@@ -32,7 +32,7 @@ from .const import (
     DOMAIN,
     LIVE_OPTIONS,
 )
-from .contacts import account_contacts
+from .contacts import AccountContacts
 from .coordinator import CREDITS_STORE, SmsGatewaysCoordinator, no_credits_issue_id
 from .entity import account_device_info
 from .gateways import GATEWAYS, Capability
@@ -120,7 +120,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsGatewaysConfigEntry) 
             timedelta(minutes=minutes) if gateway.supports(Capability.INBOUND_POLL) else None
         ),
         on_auth_failed=_reauth,
-        contacts=lambda: account_contacts(entry, gateway.region),
+        contacts=AccountContacts(entry, gateway.region),
     )
     await tracker.async_start()
     entry.async_on_unload(tracker.async_stop)

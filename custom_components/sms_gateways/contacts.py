@@ -62,6 +62,39 @@ def account_contacts(entry: ConfigEntry[Any], region: str) -> tuple[Contact, ...
     return tuple(contacts)
 
 
+class AccountContacts:
+    """The recipients of an entry as contacts, worked out again only once they change.
+
+    Read for every received SMS (a burst of pushes reads them a thousand times a second), while
+    recipients change a few times a year. Home Assistant replaces the mapping of subentries when
+    one is added or removed, and a subentry's title or data when it is edited: the contacts are
+    kept while every subentry, its title and its data are the very same objects.
+    """
+
+    def __init__(self, entry: ConfigEntry[Any], region: str) -> None:
+        """Nothing is worked out until the first call."""
+        self._entry = entry
+        self._region = region
+        self._seen: list[tuple[ConfigSubentry, str, object]] | None = None
+        self._contacts: tuple[Contact, ...] = ()
+
+    def __call__(self) -> tuple[Contact, ...]:
+        """The contacts as the entry's recipients are now."""
+        subentries = list(self._entry.subentries.values())
+        seen = self._seen
+        if (
+            seen is None
+            or len(seen) != len(subentries)
+            or not all(
+                subentry is old and subentry.title is title and subentry.data is data
+                for subentry, (old, title, data) in zip(subentries, seen, strict=True)
+            )
+        ):
+            self._contacts = account_contacts(self._entry, self._region)
+            self._seen = [(subentry, subentry.title, subentry.data) for subentry in subentries]
+        return self._contacts
+
+
 def sender_number(sender: str, region: str) -> str | None:
     """The sender in E.164, national numbers read in ``region``; None when it is not a number.
 

@@ -13,6 +13,7 @@ act twice can check it; no message is ever lost.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -297,10 +298,12 @@ class InboundReceiver:
                 recorded, so the provider's next try fires them.
         """
         previous_last_id = self.last_id
-        new, again = self._record(messages, pushed=pushed)
+        new, again, written = self._record(messages, pushed=pushed)
         recorded_last_id = self.last_id
         try:
-            await self._store.async_wait_written()
+            # The write of this change holds every change before it; a push with nothing new
+            # (a copy) waits all the same for what is pending: its original may not be on disk.
+            await (written if written is not None else self._store.async_wait_written())
         except WriteError:
             keys = [key for key, _ in new]
             self._seen.discard(keys)
@@ -334,12 +337,15 @@ class InboundReceiver:
     @callback
     def _record(
         self, messages: list[InboundSms], *, pushed: bool
-    ) -> tuple[list[tuple[str, ReceivedSms]], list[tuple[str, ReceivedSms]]]:
+    ) -> tuple[
+        list[tuple[str, ReceivedSms]], list[tuple[str, ReceivedSms]], asyncio.Future[None] | None
+    ]:
         """Record the messages as received, and the last id; what is to fire.
 
         Returns the messages not seen before, and those an earlier run recorded as received
-        without being known to have fired them (to fire again), each with its key. One that
-        cannot be read is skipped (logged).
+        without being known to have fired them (to fire again), each with its key; and the
+        write that records them, if anything changed. One that cannot be read is skipped
+        (logged).
         """
         changed = False
         if pushed:
@@ -347,7 +353,7 @@ class InboundReceiver:
             if self.push_seen_at is None or now - self.push_seen_at > _PUSH_SEEN_STEP:
                 changed = True
             self.push_seen_at = now
-        if ids := [_numeric_id(sms) for sms in messages if _numeric_id(sms)]:
+        if ids := [number for sms in messages if (number := _numeric_id(sms))]:
             if pushed:
                 # Should polling resume (no push for a week), what was pushed is not fired again.
                 pushed_last_id = max([*ids, self._pushed_last_id or 0])
@@ -390,9 +396,8 @@ class InboundReceiver:
                 new.append((key, received))
         if len(new) + len(again) < len(readable):
             _LOGGER.debug("%s received SMS already handled", len(readable) - len(new) - len(again))
-        if new or changed:
-            self._store.async_changed()
-        return new, again
+        written = self._store.async_changed() if new or changed else None
+        return new, again, written
 
     async def _async_tick(self, _now: datetime) -> None:
         if self.polls:

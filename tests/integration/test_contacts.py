@@ -21,6 +21,7 @@ from custom_components.sms_gateways.const import (
     SUBENTRY_RECIPIENT,
 )
 from custom_components.sms_gateways.contacts import (
+    AccountContacts,
     Contact,
     account_contacts,
     find_contact,
@@ -161,6 +162,33 @@ def test_contacts_are_the_recipients() -> None:
         ],
     )
     assert account_contacts(entry, "FR") == (Contact("Alice", ALICE), Contact("Bob", BOB))
+
+
+async def test_contacts_follow_each_change_of_the_recipients(hass: HomeAssistant) -> None:
+    """Kept between reads, the contacts still follow a recipient added, edited in place or removed.
+
+    The entry is not loaded, so no reload works them out afresh: only the cache's own check does.
+    """
+    entry = MockConfigEntry(domain="sms_gateways")
+    entry.add_to_hass(hass)
+    contacts = AccountContacts(entry, "FR")
+    assert contacts() == ()
+    bob = ConfigSubentry(
+        data=MappingProxyType({CONF_PHONE_NUMBER: BOB}),
+        subentry_type=SUBENTRY_RECIPIENT,
+        title="Bob",
+        unique_id="bob",
+    )
+    hass.config_entries.async_add_subentry(entry, bob)
+    assert contacts() == (Contact("Bob", BOB),)
+    assert contacts() is contacts()  # not worked out again while nothing changes
+
+    assert hass.config_entries.async_update_subentry(entry, bob, title="Robert")
+    assert contacts() == (Contact("Robert", BOB),)
+    assert hass.config_entries.async_update_subentry(entry, bob, data={CONF_PHONE_NUMBER: ALICE})
+    assert contacts() == (Contact("Robert", ALICE),)
+    assert hass.config_entries.async_remove_subentry(entry, bob.subentry_id)
+    assert contacts() == ()
 
 
 # --- received SMS, through Home Assistant --------------------------------------------------------
