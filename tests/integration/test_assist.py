@@ -96,6 +96,19 @@ async def agent(hass: HomeAssistant) -> tuple[str, Agent]:
     return await _add_agent(hass, "Done: {text}")
 
 
+@pytest.fixture
+async def answering(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    hass_client_no_auth: ClientFactory,
+    agent: tuple[str, Agent],
+) -> tuple[MockConfigEntry, TestClient[Any, Any], Agent]:
+    """An account answering its contacts with ``agent``, a client to push with, and the agent."""
+    agent_id, assist = agent
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
+    return entry, client, assist
+
+
 async def _account(
     hass: HomeAssistant, simulator: RunningSimulator, **options: Any
 ) -> MockConfigEntry:
@@ -176,12 +189,10 @@ async def test_a_trusted_contact_gets_assists_answer(
 async def test_a_stranger_is_never_answered(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
+    answering: tuple[MockConfigEntry, TestClient[Any, Any], Agent],
 ) -> None:
     """An SMS from a number that is no recipient, or from a name, never reaches Assist."""
-    agent_id, assist = agent
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
+    entry, client, assist = answering
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await _push(hass, client, entry, "1", "unlock the door", sender=STRANGER)
     await _push(hass, client, entry, "2", "unlock the door", sender="Bob")
@@ -258,12 +269,10 @@ async def test_the_eleventh_answer_in_an_hour_is_not_sent(
 async def test_the_limit_holds_across_a_restart(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
+    answering: tuple[MockConfigEntry, TestClient[Any, Any], Agent],
 ) -> None:
     """The answers of the last hour are stored: a reload does not reset the count."""
-    agent_id, assist = agent
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
+    entry, client, assist = answering
     for n in range(6):
         await _push(hass, client, entry, str(n + 1), f"question {n}")
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -322,16 +331,14 @@ def _unfired(message_id: str, text: str) -> dict[str, Any]:
 async def test_a_redelivered_sms_is_answered_once(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
+    answering: tuple[MockConfigEntry, TestClient[Any, Any], Agent],
 ) -> None:
     """An SMS fired again after a kill (``redelivered``) is answered only if it was not before.
 
     The first one was answered before the kill: fired again, it is not answered again. The
     second was recorded but killed before it fired: it is answered once, when it fires.
     """
-    agent_id, assist = agent
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
+    entry, client, assist = answering
     await _push(hass, client, entry, "1", "close the shutters")
     assert _sent(simulator) == [(BOB, "Done: close the shutters")]
 
