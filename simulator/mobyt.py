@@ -54,7 +54,7 @@ from aiohttp import web
 import phonenumbers
 
 from .billing import bill
-from .provider import ProviderSim, Push
+from .provider import CodedRefusalError, ProviderSim, Push
 from .readings import Reading
 from .state import PARIS, Account, SimInbound, SimMessage, is_refused
 
@@ -168,14 +168,8 @@ _VENDOR_TEXTS = {
 }
 
 
-class KoError(Exception):
+class KoError(CodedRefusalError):
     """A request Mobyt refuses: answered ``KO|code|message``."""
-
-    def __init__(self, code: int, message: str) -> None:
-        """Keep the code and the message."""
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _fmt(when: datetime) -> str:

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from .billing import bill
-from .provider import ProviderSim
+from .provider import CodedRefusalError, ProviderSim
 from .readings import Reading
 from .state import Account, SimMessage, is_refused
 
@@ -188,13 +188,8 @@ _NETWORK_SENDER = re.compile(r"^(?:[A-Za-z0-9]{1,11}|\+?[0-9]{1,16})$")
 _NUMBER_PUNCTUATION = frozenset(" /-.()")
 
 
-class _FaultError(Exception):
+class _FaultError(CodedRefusalError):
     """An XML-RPC fault to answer."""
-
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
 
 
 def clean_number(raw: str) -> str:
@@ -296,7 +291,7 @@ class NetOxygenSim(ProviderSim):
         try:
             value = self._dispatch(request.content_type, body)
         except _FaultError as fault:
-            answer = xmlrpc.client.dumps(xmlrpc.client.Fault(fault.code, fault.text))
+            answer = xmlrpc.client.dumps(xmlrpc.client.Fault(fault.code, fault.message))
         else:
             answer = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=False)
         return web.Response(body=answer.encode(), content_type="text/xml", charset="utf-8")

@@ -19,6 +19,16 @@ class Push:
     content_type: str
 
 
+class CodedRefusalError(Exception):
+    """A request the provider refuses with a code and its words, which its answer carries."""
+
+    def __init__(self, code: int, message: str) -> None:
+        """Keep the code and the words."""
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 class ProviderSim(ABC):
     """One provider's protocol, served under its own path prefix (e.g. ``/mobyt/``)."""
 
