@@ -600,16 +600,6 @@ async def test_cancel_answers_r26(
     assert (message.status == "scheduled") is still_scheduled
 
 
-@pytest.mark.parametrize(
-    ("sender", "code"), [("My Home", "97"), ("+Maison", "97"), ("Maison", "80")]
-)
-async def test_sender_reading_r27(
-    simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str, code: str
-) -> None:
-    simulator.play(sms123__sender="alphanumeric")
-    assert await code_of(simulator, session, "send/", send_params(senderid=sender)) == code
-
-
 @pytest.mark.parametrize("body", ["json", "bare", "xml"])
 async def test_reply_body_reading(
     simulator: RunningSimulator, session: aiohttp.ClientSession, body: str
@@ -653,25 +643,38 @@ async def test_credentials_reading(
 
 
 @pytest.mark.parametrize(
-    ("reading", "value", "code"),
+    ("point", "reading", "params", "code"),
     [
-        ("both", "o", "92"),
-        ("both", "0", "92"),
-        ("o", "0", "80"),
-        ("0", "o", "80"),
-        ("0", "0", "92"),
+        ("sender", "alphanumeric", {"senderid": "My Home"}, "97"),
+        ("sender", "alphanumeric", {"senderid": "+Maison"}, "97"),
+        ("sender", "alphanumeric", {"senderid": "Maison"}, "80"),
+        ("test_value", "both", {"test": "o"}, "92"),
+        ("test_value", "both", {"test": "0"}, "92"),
+        ("test_value", "o", {"test": "0"}, "80"),
+        ("test_value", "0", {"test": "o"}, "80"),
+        ("test_value", "0", {"test": "0"}, "92"),
+        ("numero", "any", {"numero": "0612345678"}, "80"),
+        ("numero", "any", {"numero": "+33612345678"}, "80"),
+        ("numero", "international", {"numero": "33612345678"}, "80"),
+        ("numero", "international", {"numero": "+33612345678"}, "84"),
+        ("numero", "international", {"numero": "0612345678"}, "84"),
+        ("numero", "national", {"numero": "0612345678"}, "80"),
+        ("numero", "national", {"numero": "33612345678"}, "84"),
     ],
 )
-async def test_test_value_reading(
+async def test_send_code_under_each_reading(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
+    point: str,
     reading: str,
-    value: str,
+    params: dict[str, str],
+    *,
     code: str,
 ) -> None:
-    simulator.play(sms123__test_value=reading)
+    """The sender (R27), the value of ``test`` and the form of ``numero``: each reading's code."""
+    simulator.play(**{f"sms123__{point}": reading})
 
-    assert await code_of(simulator, session, "send/", send_params(test=value)) == code
+    assert await code_of(simulator, session, "send/", send_params(**params)) == code
 
 
 @pytest.mark.parametrize(
@@ -694,30 +697,6 @@ async def test_cancel_mismatch_reading(
     if reading == "schedule":
         # The new message matches a cancel in turn.
         assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == "94"
-
-
-@pytest.mark.parametrize(
-    ("reading", "numero", "code"),
-    [
-        ("any", "0612345678", "80"),
-        ("any", "+33612345678", "80"),
-        ("international", "33612345678", "80"),
-        ("international", "+33612345678", "84"),
-        ("international", "0612345678", "84"),
-        ("national", "0612345678", "80"),
-        ("national", "33612345678", "84"),
-    ],
-)
-async def test_numero_reading(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    reading: str,
-    numero: str,
-    code: str,
-) -> None:
-    simulator.play(sms123__numero=reading)
-
-    assert await code_of(simulator, session, "send/", send_params(numero)) == code
 
 
 async def test_diff_timezone_reading(
