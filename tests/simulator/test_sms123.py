@@ -576,28 +576,49 @@ async def test_codes_that_do_not_say_whether_it_left_r24_r33(
 
 
 @pytest.mark.parametrize(
-    ("played", "code", "still_scheduled"),
+    ("point", "played", "scheduled_first", "code", "statuses"),
     [
-        ("documented", "94", False),
-        ("technical_error", "-2", True),
-        ("undocumented", "99", False),
-        ("unreadable", "OK", False),
+        # R26: the cancel matches the message scheduled first.
+        ("cancel_answer", "documented", True, "94", ["canceled"]),
+        ("cancel_answer", "technical_error", True, "-2", ["scheduled"]),
+        ("cancel_answer", "undocumented", True, "99", ["canceled"]),
+        ("cancel_answer", "unreadable", True, "OK", ["canceled"]),
+        # R21: the cancel matches no message.
+        ("cancel_mismatch", "refuse", False, "95", []),
+        ("cancel_mismatch", "schedule", False, "81", ["scheduled"]),
+        ("cancel_mismatch", "send", False, "80", ["queued"]),
     ],
 )
-async def test_cancel_answers_r26(
+async def test_cancel_under_each_reading(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
+    point: str,
     played: str,
-    code: str,
     *,
-    still_scheduled: bool,
+    scheduled_first: bool,
+    code: str,
+    statuses: list[str],
 ) -> None:
-    simulator.play(sms123__cancel_answer=played)
+    """What a cancel (``diff`` + ``s``) answers and leaves, with or without a message to match."""
+    simulator.play(**{f"sms123__{point}": played})
     diff = diff_in(3)
-    assert await code_of(simulator, session, "send/", send_params(diff=diff)) == "81"
+    if scheduled_first:
+        assert await code_of(simulator, session, "send/", send_params(diff=diff)) == "81"
+
     assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == code
-    (message,) = simulator.sim.state.messages.values()
-    assert (message.status == "scheduled") is still_scheduled
+
+    assert [message.status for message in simulator.sim.state.messages.values()] == statuses
+
+
+async def test_a_cancel_matches_the_message_a_mismatched_cancel_scheduled(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    """R21 read as "schedule": the next cancel of that date matches the new message."""
+    simulator.play(sms123__cancel_mismatch="schedule")
+    cancel = send_params(diff=f"{diff_in(2)}s")
+
+    assert await code_of(simulator, session, "send/", cancel) == "81"
+    assert await code_of(simulator, session, "send/", cancel) == "94"
 
 
 @pytest.mark.parametrize("body", ["json", "bare", "xml"])
@@ -675,28 +696,6 @@ async def test_send_code_under_each_reading(
     simulator.play(**{f"sms123__{point}": reading})
 
     assert await code_of(simulator, session, "send/", send_params(**params)) == code
-
-
-@pytest.mark.parametrize(
-    ("reading", "code"), [("refuse", "95"), ("schedule", "81"), ("send", "80")]
-)
-async def test_cancel_mismatch_reading(
-    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, code: str
-) -> None:
-    simulator.play(sms123__cancel_mismatch=reading)
-    diff = diff_in(2)
-
-    assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == code
-
-    messages = list(simulator.sim.state.messages.values())
-    assert [m.status for m in messages] == {
-        "refuse": [],
-        "schedule": ["scheduled"],
-        "send": ["queued"],
-    }[reading]
-    if reading == "schedule":
-        # The new message matches a cancel in turn.
-        assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == "94"
 
 
 async def test_diff_timezone_reading(
