@@ -19,9 +19,11 @@ import time
 import traceback
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from tests.gateways.mobyt_fuzz import CHECKS
+
+from .fuzzing import fuzz_settings
 
 DEFAULT_EXAMPLES = 10_000
 
@@ -31,12 +33,7 @@ def _runner(
 ) -> Callable[[], None]:
     """A hypothesis test of ``check`` that counts its examples in ``counter``."""
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(examples)
     @given(strategy)
     def run(value: Any) -> None:
         counter[0] += 1

@@ -15,8 +15,9 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import Phase, example, given
 
+from benchmarks.fuzzing import fuzz_settings
 from tests.gateways.netoxygen_fuzz import PARSERS, Parser
 
 DEFAULT_EXAMPLES = 10_000
@@ -26,13 +27,7 @@ def fuzz(name: str, parser: Parser, examples: int) -> tuple[int, str | None]:
     """Run one reader's property; the number of inputs tried and the crash, if any."""
     count = 0
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(examples, phases=[Phase.explicit, Phase.generate, Phase.shrink])
     @given(parser.strategy)
     def run(value: object) -> None:
         nonlocal count

@@ -14,7 +14,7 @@ import time
 import traceback
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import Phase, given, strategies as st
 
 from tests.gateways.test_sms123_properties import (
     SEEDS,
@@ -27,6 +27,8 @@ from tests.gateways.test_sms123_properties import (
     message_ids,
     replies,
 )
+
+from .fuzzing import fuzz_settings
 
 PARSERS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None], list[Any]]] = {
     "parse_reply": (replies, check_reply, SEEDS),
@@ -56,13 +58,7 @@ def fuzz(name: str, examples: int) -> bool:
 
     for seed in seeds:
         counted(seed)
-    runner = settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )(given(strategy)(counted))
+    runner = fuzz_settings(examples, phases=[Phase.generate])(given(strategy)(counted))
     started = time.monotonic()
     with contextlib.suppress(Exception):  # the crashes are listed below
         runner()

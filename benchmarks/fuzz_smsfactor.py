@@ -14,10 +14,12 @@ import logging
 import sys
 import time
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from custom_components.sms_gateways.gateways import GatewayError
 from tests.gateways.test_smsfactor_parsers import PROPERTIES
+
+from .fuzzing import fuzz_settings
 
 DEFAULT_EXAMPLES = 10_000
 
@@ -27,13 +29,7 @@ def fuzz(name: str, examples: int) -> bool:
     strategy, check = PROPERTIES[name]
     counts = {"inputs": 0, "models": 0, "errors": 0}
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(examples)
     @given(strategy)
     def run(data: object) -> None:
         counts["inputs"] += 1

@@ -41,6 +41,8 @@ BULK_RUNS = 9
 BULK_RECIPIENTS = [f"+3361200{index:04d}" for index in range(100, 200)]
 TEXT = "Alarm: the front door opened at 03:12"
 
+pytestmark = pytest.mark.parametrize("provider", PROVIDERS)
+
 
 FORMS = ("smsfactor", "mobyt")
 """The providers whose requests are forms (the others send XML-RPC and JSON)."""
@@ -57,10 +59,13 @@ def _former_quoting() -> Iterator[None]:
         transport.form_body, mobyt.form_body, smsfactor.quote_plus = saved
 
 
-def _plenty_of_credits(simulator: RunningSimulator) -> None:
+@pytest.fixture
+def funded_entry(simulator: RunningSimulator, init_integration: MockConfigEntry) -> MockConfigEntry:
+    """The entry, set up, on an account that never runs out of credits (or Mobyt lines)."""
     for account in simulator.sim.state.accounts.values():
         account.credits = 1e9
         account.extra.pop("lines", None)
+    return init_integration
 
 
 def _forget_sends(simulator: RunningSimulator) -> None:
@@ -92,16 +97,11 @@ async def _timed(work: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
 async def test_overhead_of_one_send(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
-    provider: str,
+    hass: HomeAssistant, simulator: RunningSimulator, funded_entry: MockConfigEntry, provider: str
 ) -> None:
     """One send through the adapter against a raw POST of the same bytes."""
-    _plenty_of_credits(simulator)
-    gateway = init_integration.runtime_data.gateway
+    gateway = funded_entry.runtime_data.gateway
     session = async_get_clientsession(hass)
     sms = OutgoingSms(recipients=("+33612345678",), message=TEXT, sender="Home")
     simulator.sim.requests.clear()
@@ -152,16 +152,11 @@ async def test_overhead_of_one_send(
         )
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
 async def test_bulk_send(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
-    provider: str,
+    hass: HomeAssistant, simulator: RunningSimulator, funded_entry: MockConfigEntry, provider: str
 ) -> None:
     """100 recipients (or the most a send takes): requests and time, against core and the limit."""
-    _plenty_of_credits(simulator)
-    bulk = BULK_RECIPIENTS[: init_integration.runtime_data.gateway.max_recipients]
+    bulk = BULK_RECIPIENTS[: funded_entry.runtime_data.gateway.max_recipients]
     session = async_get_clientsession(hass)
 
     async def ours() -> None:
@@ -169,7 +164,7 @@ async def test_bulk_send(
             DOMAIN,
             "send_sms",
             {
-                ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+                ATTR_CONFIG_ENTRY_ID: funded_entry.entry_id,
                 "recipients": bulk,
                 "message": TEXT,
             },
@@ -188,7 +183,7 @@ async def test_bulk_send(
         DOMAIN,
         "send_sms",
         {
-            ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+            ATTR_CONFIG_ENTRY_ID: funded_entry.entry_id,
             "recipients": [bulk[0]],
             "message": TEXT,
         },

@@ -61,6 +61,13 @@ async def call(
     return await post(simulator, session, xmlrpc.client.dumps(params, method).encode())
 
 
+async def send_message(
+    simulator: RunningSimulator, session: aiohttp.ClientSession, *params: Any
+) -> Any:
+    """``send_message`` from the demo account: the destinations, the text, any further parameter."""
+    return await call(simulator, session, "send_message", *DEMO, *params)
+
+
 async def fault_of(
     simulator: RunningSimulator, session: aiohttp.ClientSession, method: str, *params: Any
 ) -> int:
@@ -103,7 +110,7 @@ async def test_perl_example_base64_parameters(
     """The doc's fuller Perl script sends dest and message as UTF-8 base64."""
     dest = xmlrpc.client.Binary(b"+41792223344")
     text = xmlrpc.client.Binary("Grüezi".encode())
-    ((_, status, message_id),) = await call(simulator, session, "send_message", *DEMO, dest, text)
+    ((_, status, message_id),) = await send_message(simulator, session, dest, text)
     assert status == 1
     assert simulator.sim.state.messages[message_id].text == "Grüezi"
     bad = xmlrpc.client.Binary(b"\xff\xfe")
@@ -116,9 +123,7 @@ async def test_perl_example_base64_parameters(
 async def test_number_forms(
     simulator: RunningSimulator, session: aiohttp.ClientSession, number: str
 ) -> None:
-    ((destination, status, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, [number], "hi"
-    )
+    ((destination, status, message_id),) = await send_message(simulator, session, [number], "hi")
     assert (destination, status) == ("41792223344", 1)
     assert simulator.sim.state.messages[message_id].recipient == "41792223344"
 
@@ -146,9 +151,7 @@ async def test_clean_number(
 async def test_one_request_many_rows(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    rows = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567", "0781234567"], "a" * 200
-    )
+    rows = await send_message(simulator, session, ["0791234567", "0781234567"], "a" * 200)
     assert [row[:2] for row in rows] == [["41791234567", 1], ["41781234567", 1]]
     assert rows[0][2] != rows[1][2]
     # Two parts of 153 septets, for each of two recipients.
@@ -160,7 +163,7 @@ async def test_one_request_many_rows(
 async def test_unicode_parts_are_billed(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    await call(simulator, session, "send_message", *DEMO, ["0791234567"], "ç" * 71)
+    await send_message(simulator, session, ["0791234567"], "ç" * 71)
     assert credits_of(simulator) == 98
 
 
@@ -182,9 +185,7 @@ async def test_refused_rows(
 ) -> None:
     """Each refusal the doc lists, as a row of its own rather than a fault."""
     dest, message, sender = send
-    ((_, status, error),) = await call(
-        simulator, session, "send_message", *DEMO, [dest], message, sender
-    )
+    ((_, status, error),) = await send_message(simulator, session, [dest], message, sender)
     assert (status, error) == (0, code)
     assert simulator.sim.state.messages == {}
     assert credits_of(simulator) == 100
@@ -198,14 +199,10 @@ async def test_sender_rules_r27(
     simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str, *, refused: bool
 ) -> None:
     """R27: the doc sets no rule (any sender taken); network_rule plays error 6."""
-    ((_, status, _),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "hi", sender
-    )
+    ((_, status, _),) = await send_message(simulator, session, ["0791234567"], "hi", sender)
     assert status == 1
     simulator.play(netoxygen__sender="network_rule")
-    ((_, status, error),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234568"], "hi", sender
-    )
+    ((_, status, error),) = await send_message(simulator, session, ["0791234568"], "hi", sender)
     assert (status, error) == ((0, 6) if refused else (1, error))
 
 
@@ -214,8 +211,8 @@ async def test_the_default_sender_when_the_account_may_not_choose(
 ) -> None:
     """The doc: not allowed to change the sender, the default one is used."""
     simulator.sim.state.accounts[("netoxygen", "demo")].extra["fixed_sender"] = True
-    ((_, status, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "hi", "textobox.ch.example"
+    ((_, status, message_id),) = await send_message(
+        simulator, session, ["0791234567"], "hi", "textobox.ch.example"
     )
     assert status == 1
     assert simulator.sim.state.messages[message_id].sender == "textobox.ch"
@@ -225,8 +222,8 @@ async def test_the_default_sender_when_the_account_may_not_choose(
 async def test_accepted_senders(
     simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str
 ) -> None:
-    ((_, status, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "a" * 1530, sender
+    ((_, status, message_id),) = await send_message(
+        simulator, session, ["0791234567"], "a" * 1530, sender
     )
     assert status == 1
     assert simulator.sim.state.messages[message_id].sender == sender
@@ -236,7 +233,7 @@ async def test_accepted_senders(
 async def test_refused_and_accepted_in_one_call(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    rows = await call(simulator, session, "send_message", *DEMO, ["0791239999", "0791234567"], "x")
+    rows = await send_message(simulator, session, ["0791239999", "0791234567"], "x")
     assert rows[0] == ["41791239999", 0, 5]
     assert rows[1][:2] == ["41791234567", 1]
     assert list(simulator.sim.state.messages) == [rows[1][2]]
@@ -292,8 +289,8 @@ async def test_scheduled_message_lifecycle(
 ) -> None:
     when = (datetime.now(ZURICH) + timedelta(days=1)).replace(microsecond=0)
     wire = when.strftime("%Y-%m-%d %H:%M:%S")
-    ((_, status, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "later", "", wire, "flash"
+    ((_, status, message_id),) = await send_message(
+        simulator, session, ["0791234567"], "later", "", wire, "flash"
     )
     assert status == 9  # "Pending: the message is scheduled"
     message = simulator.sim.state.messages[message_id]
@@ -335,8 +332,8 @@ async def test_scheduled_message_lifecycle(
 async def test_past_or_invalid_date_sends_now(
     simulator: RunningSimulator, session: aiohttp.ClientSession, date: Any
 ) -> None:
-    ((_, status, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "now", "", date
+    ((_, status, message_id),) = await send_message(
+        simulator, session, ["0791234567"], "now", "", date
     )
     assert status == 1
     assert simulator.sim.state.messages[message_id].status == "queued"
@@ -350,8 +347,8 @@ async def test_scheduled_by_xmlrpc_datetime(
 ) -> None:
     when = (datetime.now(ZURICH) + timedelta(days=1)).replace(microsecond=0)
     stamp = xmlrpc.client.DateTime(when.replace(tzinfo=None))
-    ((_, status, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "x", "", stamp
+    ((_, status, message_id),) = await send_message(
+        simulator, session, ["0791234567"], "x", "", stamp
     )
     assert status == 9
     assert simulator.sim.state.messages[message_id].scheduled_at == when
@@ -360,14 +357,8 @@ async def test_scheduled_by_xmlrpc_datetime(
 async def test_status_follows_the_lifecycle(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    rows = await call(
-        simulator,
-        session,
-        "send_message",
-        *DEMO,
-        ["0791234567", "0791230000", "0791237777"],
-        "x",
-        "HomeAlarm",
+    rows = await send_message(
+        simulator, session, ["0791234567", "0791230000", "0791237777"], "x", "HomeAlarm"
     )
     ids = [row[2] for row in rows]
 
@@ -509,9 +500,7 @@ async def test_reading_send_status(
     refused: list[Any],
 ) -> None:
     simulator.play(netoxygen__send_status=reading)
-    ok, bad = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567", "0791239999"], "x"
-    )
+    ok, bad = await send_message(simulator, session, ["0791234567", "0791239999"], "x")
     assert ok[:2] == ["41791234567", sent]
     assert ok[2] in simulator.sim.state.messages
     assert bad[1:] == refused
@@ -547,9 +536,7 @@ async def test_reading_max_length(
     status: int,
 ) -> None:
     simulator.play(netoxygen__max_length=reading)
-    ((_, answered, third),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "a" * length
-    )
+    ((_, answered, third),) = await send_message(simulator, session, ["0791234567"], "a" * length)
     assert answered == status
     if not status:
         assert third == 8
@@ -581,9 +568,7 @@ async def test_reading_unknown_id_fault(
     """A fault for the whole call: nothing is cancelled, even the ids it knows."""
     simulator.play(netoxygen__unknown_id="fault")
     later = (datetime.now(ZURICH) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
-    ((_, _, message_id),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "x", "", later
-    )
+    ((_, _, message_id),) = await send_message(simulator, session, ["0791234567"], "x", "", later)
     assert await fault_of(simulator, session, "get_status", *DEMO, [message_id, "9"]) == (
         FAULT_PARAMS
     )
@@ -598,14 +583,10 @@ async def test_reading_string_encoding(
 ) -> None:
     """latin1: a <string> is read as a server that does not decode UTF-8; base64 is UTF-8."""
     simulator.play(netoxygen__string_encoding="latin1")
-    ((_, _, as_string),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], "Grüezi"
-    )
+    ((_, _, as_string),) = await send_message(simulator, session, ["0791234567"], "Grüezi")
     assert simulator.sim.state.messages[as_string].text == "GrÃ¼ezi"
     text = xmlrpc.client.Binary("Grüezi".encode())
-    ((_, _, as_base64),) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567"], text
-    )
+    ((_, _, as_base64),) = await send_message(simulator, session, ["0791234567"], text)
     assert simulator.sim.state.messages[as_base64].text == "Grüezi"
 
 
@@ -614,8 +595,8 @@ async def test_reading_dest_type(
 ) -> None:
     """int: dest read as a number, so a national number loses its 0 and is another one."""
     simulator.play(netoxygen__dest_type="int")
-    ((national, _, _), (international, _, _)) = await call(
-        simulator, session, "send_message", *DEMO, ["0791234567", "41791234567"], "x"
+    ((national, _, _), (international, _, _)) = await send_message(
+        simulator, session, ["0791234567", "41791234567"], "x"
     )
     assert national == "791234567"
     assert international == "41791234567"

@@ -576,38 +576,49 @@ async def test_codes_that_do_not_say_whether_it_left_r24_r33(
 
 
 @pytest.mark.parametrize(
-    ("played", "code", "still_scheduled"),
+    ("point", "played", "scheduled_first", "code", "statuses"),
     [
-        ("documented", "94", False),
-        ("technical_error", "-2", True),
-        ("undocumented", "99", False),
-        ("unreadable", "OK", False),
+        # R26: the cancel matches the message scheduled first.
+        ("cancel_answer", "documented", True, "94", ["canceled"]),
+        ("cancel_answer", "technical_error", True, "-2", ["scheduled"]),
+        ("cancel_answer", "undocumented", True, "99", ["canceled"]),
+        ("cancel_answer", "unreadable", True, "OK", ["canceled"]),
+        # R21: the cancel matches no message.
+        ("cancel_mismatch", "refuse", False, "95", []),
+        ("cancel_mismatch", "schedule", False, "81", ["scheduled"]),
+        ("cancel_mismatch", "send", False, "80", ["queued"]),
     ],
 )
-async def test_cancel_answers_r26(
+async def test_cancel_under_each_reading(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
+    point: str,
     played: str,
-    code: str,
     *,
-    still_scheduled: bool,
+    scheduled_first: bool,
+    code: str,
+    statuses: list[str],
 ) -> None:
-    simulator.play(sms123__cancel_answer=played)
+    """What a cancel (``diff`` + ``s``) answers and leaves, with or without a message to match."""
+    simulator.play(**{f"sms123__{point}": played})
     diff = diff_in(3)
-    assert await code_of(simulator, session, "send/", send_params(diff=diff)) == "81"
+    if scheduled_first:
+        assert await code_of(simulator, session, "send/", send_params(diff=diff)) == "81"
+
     assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == code
-    (message,) = simulator.sim.state.messages.values()
-    assert (message.status == "scheduled") is still_scheduled
+
+    assert [message.status for message in simulator.sim.state.messages.values()] == statuses
 
 
-@pytest.mark.parametrize(
-    ("sender", "code"), [("My Home", "97"), ("+Maison", "97"), ("Maison", "80")]
-)
-async def test_sender_reading_r27(
-    simulator: RunningSimulator, session: aiohttp.ClientSession, sender: str, code: str
+async def test_a_cancel_matches_the_message_a_mismatched_cancel_scheduled(
+    simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    simulator.play(sms123__sender="alphanumeric")
-    assert await code_of(simulator, session, "send/", send_params(senderid=sender)) == code
+    """R21 read as "schedule": the next cancel of that date matches the new message."""
+    simulator.play(sms123__cancel_mismatch="schedule")
+    cancel = send_params(diff=f"{diff_in(2)}s")
+
+    assert await code_of(simulator, session, "send/", cancel) == "81"
+    assert await code_of(simulator, session, "send/", cancel) == "94"
 
 
 @pytest.mark.parametrize("body", ["json", "bare", "xml"])
@@ -653,71 +664,38 @@ async def test_credentials_reading(
 
 
 @pytest.mark.parametrize(
-    ("reading", "value", "code"),
+    ("point", "reading", "params", "code"),
     [
-        ("both", "o", "92"),
-        ("both", "0", "92"),
-        ("o", "0", "80"),
-        ("0", "o", "80"),
-        ("0", "0", "92"),
+        ("sender", "alphanumeric", {"senderid": "My Home"}, "97"),
+        ("sender", "alphanumeric", {"senderid": "+Maison"}, "97"),
+        ("sender", "alphanumeric", {"senderid": "Maison"}, "80"),
+        ("test_value", "both", {"test": "o"}, "92"),
+        ("test_value", "both", {"test": "0"}, "92"),
+        ("test_value", "o", {"test": "0"}, "80"),
+        ("test_value", "0", {"test": "o"}, "80"),
+        ("test_value", "0", {"test": "0"}, "92"),
+        ("numero", "any", {"numero": "0612345678"}, "80"),
+        ("numero", "any", {"numero": "+33612345678"}, "80"),
+        ("numero", "international", {"numero": "33612345678"}, "80"),
+        ("numero", "international", {"numero": "+33612345678"}, "84"),
+        ("numero", "international", {"numero": "0612345678"}, "84"),
+        ("numero", "national", {"numero": "0612345678"}, "80"),
+        ("numero", "national", {"numero": "33612345678"}, "84"),
     ],
 )
-async def test_test_value_reading(
+async def test_send_code_under_each_reading(
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
+    point: str,
     reading: str,
-    value: str,
+    params: dict[str, str],
+    *,
     code: str,
 ) -> None:
-    simulator.play(sms123__test_value=reading)
+    """The sender (R27), the value of ``test`` and the form of ``numero``: each reading's code."""
+    simulator.play(**{f"sms123__{point}": reading})
 
-    assert await code_of(simulator, session, "send/", send_params(test=value)) == code
-
-
-@pytest.mark.parametrize(
-    ("reading", "code"), [("refuse", "95"), ("schedule", "81"), ("send", "80")]
-)
-async def test_cancel_mismatch_reading(
-    simulator: RunningSimulator, session: aiohttp.ClientSession, reading: str, code: str
-) -> None:
-    simulator.play(sms123__cancel_mismatch=reading)
-    diff = diff_in(2)
-
-    assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == code
-
-    messages = list(simulator.sim.state.messages.values())
-    assert [m.status for m in messages] == {
-        "refuse": [],
-        "schedule": ["scheduled"],
-        "send": ["queued"],
-    }[reading]
-    if reading == "schedule":
-        # The new message matches a cancel in turn.
-        assert await code_of(simulator, session, "send/", send_params(diff=f"{diff}s")) == "94"
-
-
-@pytest.mark.parametrize(
-    ("reading", "numero", "code"),
-    [
-        ("any", "0612345678", "80"),
-        ("any", "+33612345678", "80"),
-        ("international", "33612345678", "80"),
-        ("international", "+33612345678", "84"),
-        ("international", "0612345678", "84"),
-        ("national", "0612345678", "80"),
-        ("national", "33612345678", "84"),
-    ],
-)
-async def test_numero_reading(
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    reading: str,
-    numero: str,
-    code: str,
-) -> None:
-    simulator.play(sms123__numero=reading)
-
-    assert await code_of(simulator, session, "send/", send_params(numero)) == code
+    assert await code_of(simulator, session, "send/", send_params(**params)) == code
 
 
 async def test_diff_timezone_reading(

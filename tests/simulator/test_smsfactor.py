@@ -79,6 +79,13 @@ async def post(
     return answer
 
 
+async def send(
+    session: aiohttp.ClientSession, simulator: RunningSimulator, *, raw: bool = False, **parts: Any
+) -> etree._Element:
+    """POST the apiV2.php document made of ``parts`` (those of ``send_document``)."""
+    return await post(session, simulator, "apiV2.php", send_document(**parts), raw=raw)
+
+
 def status_of(answer: etree._Element) -> int:
     return int(answer.findtext("status") or "0")
 
@@ -99,8 +106,8 @@ async def test_demo_accounts(simulator: RunningSimulator) -> None:
 async def test_send_as_form_field_or_raw_body(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    form = await post(session, simulator, "apiV2.php", send_document())
-    raw = await post(session, simulator, "apiV2.php", send_document(), raw=True)
+    form = await send(session, simulator)
+    raw = await send(session, simulator, raw=True)
 
     assert [status_of(form), status_of(raw)] == [1, 1]
     assert form.findtext("message") == "Message envoyé"
@@ -111,15 +118,8 @@ async def test_send_as_form_field_or_raw_body(
 async def test_send_records_every_recipient(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    answer = await post(
-        session,
-        simulator,
-        "apiV2.php",
-        send_document(
-            recipients=[("33612345678", "a1"), ("33612345679", "a2"), ("33612345670", "a2")],
-            isFlash="1",
-        ),
-    )
+    recipients = [("33612345678", "a1"), ("33612345679", "a2"), ("33612345670", "a2")]
+    answer = await send(session, simulator, recipients=recipients, isFlash="1")
 
     ticket = answer.findtext("ticket")
     messages = simulator.sim.state.messages
@@ -183,16 +183,14 @@ async def test_form_without_xml_field(
 async def test_longest_text_is_accepted(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    answer = await post(session, simulator, "apiV2.php", send_document(text="x" * 1120))
+    answer = await send(session, simulator, text="x" * 1120)
 
     assert status_of(answer) == 1
     assert answer.findtext("credits") == "92"  # 1120 / 153 -> 8 parts
 
 
 async def test_bad_login(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    answer = await post(
-        session, simulator, "apiV2.php", send_document(login=("demo@example.com", "nope"))
-    )
+    answer = await send(session, simulator, login=("demo@example.com", "nope"))
 
     assert status_of(answer) == -1
     assert answer.findtext("message") == "Le login et le mot de passe ne correspondent pas."
@@ -202,13 +200,9 @@ async def test_credits_per_part_per_recipient(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     two = [("33612345678", "a"), ("33612345679", "b")]
-    answer = await post(
-        session, simulator, "apiV2.php", send_document(text="x" * 160, recipients=two)
-    )
+    answer = await send(session, simulator, text="x" * 160, recipients=two)
     assert answer.findtext("credits") == "98"
-    answer = await post(
-        session, simulator, "apiV2.php", send_document(text="x" * 161, recipients=two)
-    )
+    answer = await send(session, simulator, text="x" * 161, recipients=two)
     assert answer.findtext("credits") == "94"
 
 
@@ -220,7 +214,7 @@ async def test_not_enough_credits_sends_nothing(
 
     assert status_of(await post(session, simulator, "apiV2.php", long_text)) == 1
     assert credits_of(simulator) == 0
-    answer = await post(session, simulator, "apiV2.php", send_document())
+    answer = await send(session, simulator)
     assert status_of(answer) == -3
     assert answer.findtext("message") == "Le nombre de crédits n'est pas suffisant"
     assert len(simulator.sim.state.messages) == 1
@@ -233,7 +227,7 @@ async def test_not_enough_credits_sends_nothing(
 async def test_bad_delay(
     simulator: RunningSimulator, session: aiohttp.ClientSession, delay: str
 ) -> None:
-    answer = await post(session, simulator, "apiV2.php", send_document(delay=delay))
+    answer = await send(session, simulator, delay=delay)
 
     assert status_of(answer) == -4
     assert simulator.sim.state.messages == {}
@@ -244,8 +238,8 @@ async def test_delay_in_paris_time(
 ) -> None:
     later = datetime.now(PARIS).replace(microsecond=0) + timedelta(days=1)
     earlier = datetime.now(PARIS).replace(microsecond=0) - timedelta(days=1)
-    await post(session, simulator, "apiV2.php", send_document(delay=f"{later:%Y-%m-%dT%H:%M:%S}"))
-    await post(session, simulator, "apiV2.php", send_document(delay=f"{earlier:%Y-%m-%dT%H:%M:%S}"))
+    await send(session, simulator, delay=f"{later:%Y-%m-%dT%H:%M:%S}")
+    await send(session, simulator, delay=f"{earlier:%Y-%m-%dT%H:%M:%S}")
 
     scheduled, past = simulator.sim.state.messages.values()
     assert (scheduled.status, scheduled.scheduled_at) == ("scheduled", later)
@@ -266,7 +260,7 @@ async def test_bad_recipients(
     session: aiohttp.ClientSession,
     recipients: list[tuple[str, str]],
 ) -> None:
-    answer = await post(session, simulator, "apiV2.php", send_document(recipients=recipients))
+    answer = await send(session, simulator, recipients=recipients)
 
     assert status_of(answer) == -5
     assert answer.findtext("message") == "La liste des destinataires contient une erreur."
@@ -277,7 +271,7 @@ async def test_bad_recipients(
 async def test_forced_answer(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
     simulator.sim.state.accounts[("smsfactor", DEMO[0])].extra["answer_status"] = -8
 
-    answer = await post(session, simulator, "apiV2.php", send_document())
+    answer = await send(session, simulator)
 
     assert status_of(answer) == -8
     assert answer.findtext("message") == "Votre campagne est en cours de modération"
@@ -300,7 +294,7 @@ async def test_delivery_reports_through_the_lifecycle(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     recipients = [("33612345678", "ok"), ("33612340000", "ko"), ("33612347777", "late")]
-    sent = await post(session, simulator, "apiV2.php", send_document(recipients=recipients))
+    sent = await send(session, simulator, recipients=recipients)
     ticket = sent.findtext("ticket") or ""
 
     async def report(reference: str) -> list[tuple[str | None, str | None, str | None]]:
@@ -330,12 +324,7 @@ async def test_scheduled_message_is_not_sent_yet(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
     later = datetime.now(UTC) + timedelta(days=1)
-    sent = await post(
-        session,
-        simulator,
-        "apiV2.php",
-        send_document(delay=f"{later.astimezone(PARIS):%Y-%m-%dT%H:%M:%S}"),
-    )
+    sent = await send(session, simulator, delay=f"{later.astimezone(PARIS):%Y-%m-%dT%H:%M:%S}")
     answer = await post(
         session, simulator, "getDr.php", report_document((sent.findtext("ticket") or "", "a1"))
     )
@@ -360,7 +349,7 @@ async def test_report_needs_the_reference_passed_when_sending(
 ) -> None:
     """The doc: gsmsmsid "doit contenir la valeur que vous avez passée" at send time."""
     recipients = [("33612345678", "a1"), ("33612345679", "")]
-    sent = await post(session, simulator, "apiV2.php", send_document(recipients=recipients))
+    sent = await send(session, simulator, recipients=recipients)
     ticket = sent.findtext("ticket") or ""
 
     async def report(document: str) -> tuple[int, list[tuple[str | None, ...]]]:

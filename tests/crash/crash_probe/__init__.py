@@ -55,17 +55,23 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     outbox.RETRY_LONGEST = timedelta(seconds=2)
     hass.bus.async_listen("sms_gateways_inbound_sms", _record)
     hass.bus.async_listen("sms_gateways_delivery_status", _record_status)
-    hass.http.register_view(ReadyView())
-    hass.http.register_view(SendView())
+    hass.http.register_view(ReadyView("ready"))
+    hass.http.register_view(SendView("send_sms"))
     return True
 
 
-class ReadyView(HomeAssistantView):
-    """200 once every sms_gateways entry is loaded."""
+class _ProbeView(HomeAssistantView):
+    """One of the probe's views, at ``/api/crash_probe/<action>``."""
 
-    url = "/api/crash_probe/ready"
-    name = "api:crash_probe:ready"
     requires_auth = False
+
+    def __init__(self, action: str) -> None:
+        self.url = f"/api/crash_probe/{action}"
+        self.name = f"api:crash_probe:{action}"
+
+
+class ReadyView(_ProbeView):
+    """200 once every sms_gateways entry is loaded."""
 
     async def get(self, request: web.Request) -> web.Response:
         """Whether the entries are loaded."""
@@ -84,12 +90,8 @@ class ReadyView(HomeAssistantView):
         return self.json({"loaded": True, "state": state, "writes": writes, "outbox": outbox})
 
 
-class SendView(HomeAssistantView):
+class SendView(_ProbeView):
     """Call sms_gateways.send_sms and answer its response."""
-
-    url = "/api/crash_probe/send_sms"
-    name = "api:crash_probe:send_sms"
-    requires_auth = False
 
     async def post(self, request: web.Request) -> web.Response:
         """Send what the body says."""
