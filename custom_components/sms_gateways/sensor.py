@@ -17,12 +17,12 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import AccountData, SmsGatewaysCoordinator
-from .entity import SmsGatewaysEntity, account_device_info
+from .entity import AccountEntity, SmsGatewaysEntity
 from .gateways import Capability, DeliveryStatus, SmsGateway
 from .runtime import SmsGatewaysConfigEntry
 from .tracking import DeliveryUpdate, signal_delivery
@@ -175,34 +175,26 @@ LAST_DELIVERY_STATUS = SensorEntityDescription(
 )
 
 
-class LastDeliveryStatusSensor(SensorEntity):
+class LastDeliveryStatusSensor(AccountEntity, SensorEntity):
     """The status of the message whose delivery status changed last, and which message it is.
 
     Fed by the delivery tracker (pushes and polling), which also keeps it across restarts.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     # The live state shows to whom; the recorder's history keeps no phone number (Mobyt's
     # message ids hold the recipient's).
     _unrecorded_attributes = frozenset({"recipient", "message_id"})
-    entity_description = LAST_DELIVERY_STATUS
 
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """Start from the last status the tracker knows."""
-        self._entry = entry
-        self._attr_unique_id = f"{entry.unique_id}_{LAST_DELIVERY_STATUS.key}"
-        self._attr_device_info = account_device_info(entry)
+        super().__init__(entry, LAST_DELIVERY_STATUS)
         self._update: DeliveryUpdate | None = entry.runtime_data.tracker.last
 
     @override
-    async def async_added_to_hass(self) -> None:
+    def _async_follow(self) -> CALLBACK_TYPE:
         """Follow the entry's delivery updates."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_delivery(self._entry.entry_id), self._async_updated
-            )
+        return async_dispatcher_connect(
+            self.hass, signal_delivery(self._entry.entry_id), self._async_updated
         )
 
     @callback
@@ -237,27 +229,21 @@ OUTBOX = SensorEntityDescription(
 )
 
 
-class OutboxSensor(SensorEntity):
+class OutboxSensor(AccountEntity, SensorEntity):
     """The SMS waiting in the outbox: never reached the provider yet, tried again later.
 
     Read from the outbox itself, so it is there while the provider is unreachable.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    entity_description = OUTBOX
-
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """The count of the account's outbox."""
+        super().__init__(entry, OUTBOX)
         self._watch = entry.runtime_data.outbox_watch
-        self._attr_unique_id = f"{entry.unique_id}_{OUTBOX.key}"
-        self._attr_device_info = account_device_info(entry)
 
     @override
-    async def async_added_to_hass(self) -> None:
+    def _async_follow(self) -> CALLBACK_TYPE:
         """Follow the outbox."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._watch.async_add_listener(self.async_write_ha_state))
+        return self._watch.async_add_listener(self.async_write_ha_state)
 
     @property
     @override
@@ -275,24 +261,18 @@ SENT_TODAY = SensorEntityDescription(
 )
 
 
-class SentTodaySensor(SensorEntity):
+class SentTodaySensor(AccountEntity, SensorEntity):
     """The SMS parts the account's provider was handed today (those the daily limit counts)."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    entity_description = SENT_TODAY
 
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """The count of the account's spend guard."""
+        super().__init__(entry, SENT_TODAY)
         self._spend = entry.runtime_data.spend
-        self._attr_unique_id = f"{entry.unique_id}_{SENT_TODAY.key}"
-        self._attr_device_info = account_device_info(entry)
 
     @override
-    async def async_added_to_hass(self) -> None:
+    def _async_follow(self) -> CALLBACK_TYPE:
         """Follow the count."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._spend.async_add_listener(self.async_write_ha_state))
+        return self._spend.async_add_listener(self.async_write_ha_state)
 
     @property
     def native_value(self) -> int:
