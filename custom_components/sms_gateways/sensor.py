@@ -24,7 +24,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import AccountData, SmsGatewaysCoordinator
 from .entity import AccountEntity, SmsGatewaysEntity
 from .gateways import Capability, DeliveryStatus, SmsGateway
-from .runtime import SmsGatewaysConfigEntry
+from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData
 from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0
@@ -120,7 +120,10 @@ async def async_setup_entry(
     _async_add_credit_lines()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_credit_lines))
     async_add_entities(
-        [LastDeliveryStatusSensor(entry), OutboxSensor(entry), SentTodaySensor(entry)]
+        [
+            LastDeliveryStatusSensor(entry),
+            *(SendPathSensor(entry, description) for description in SEND_PATH_SENSORS),
+        ]
     )
 
 
@@ -222,65 +225,65 @@ class LastDeliveryStatusSensor(AccountEntity, SensorEntity):
         }
 
 
-OUTBOX = SensorEntityDescription(
-    key="outbox",
-    translation_key="outbox",
-    state_class=SensorStateClass.MEASUREMENT,
-)
+@dataclass(frozen=True, kw_only=True)
+class SendPathSensorEntityDescription(SensorEntityDescription):
+    """A count the send path keeps: read from it, and written whenever it says it changed.
 
-
-class OutboxSensor(AccountEntity, SensorEntity):
-    """The SMS waiting in the outbox: never reached the provider yet, tried again later.
-
-    Read from the outbox itself, so it is there while the provider is unreachable.
+    Read from the send path itself, so it is there while the provider is unreachable.
     """
 
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """The count of the account's outbox."""
-        super().__init__(entry, OUTBOX)
-        self._watch = entry.runtime_data.outbox_watch
-
-    @override
-    def _async_follow(self) -> CALLBACK_TYPE:
-        """Follow the outbox."""
-        return self._watch.async_add_listener(self.async_write_ha_state)
-
-    @property
-    @override
-    def native_value(self) -> int:
-        """How many SMS wait (one per recipient)."""
-        return self._watch.waiting
+    follow_fn: Callable[[SmsGatewaysData, CALLBACK_TYPE], CALLBACK_TYPE]
+    """Call the listener on each change of the count; return what stops it."""
+    value_fn: Callable[[SmsGatewaysData], int]
+    last_reset_fn: Callable[[SmsGatewaysData], datetime] | None = None
 
 
-SENT_TODAY = SensorEntityDescription(
-    key="sent_today",
-    translation_key="sent_today",
-    # A total that starts again at local midnight, and says when: long-term statistics add
-    # each day's parts from zero, even a day whose first value they did not see.
-    state_class=SensorStateClass.TOTAL,
+SEND_PATH_SENSORS: tuple[SendPathSensorEntityDescription, ...] = (
+    # The SMS waiting in the outbox (one per recipient): never reached the provider yet,
+    # tried again later.
+    SendPathSensorEntityDescription(
+        key="outbox",
+        translation_key="outbox",
+        state_class=SensorStateClass.MEASUREMENT,
+        follow_fn=lambda data, listener: data.outbox_watch.async_add_listener(listener),
+        value_fn=lambda data: data.outbox_watch.waiting,
+    ),
+    # The SMS parts the provider was handed today, each recipient's counted: those the daily
+    # limit counts.
+    SendPathSensorEntityDescription(
+        key="sent_today",
+        translation_key="sent_today",
+        # A total that starts again at local midnight, and says when: long-term statistics add
+        # each day's parts from zero, even a day whose first value they did not see.
+        state_class=SensorStateClass.TOTAL,
+        follow_fn=lambda data, listener: data.spend.async_add_listener(listener),
+        value_fn=lambda data: data.spend.sent_today,
+        last_reset_fn=lambda data: data.spend.day_started,
+    ),
 )
 
 
-class SentTodaySensor(AccountEntity, SensorEntity):
-    """The SMS parts the account's provider was handed today (those the daily limit counts)."""
+class SendPathSensor(AccountEntity, SensorEntity):
+    """A count of the account's send path."""
 
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """The count of the account's spend guard."""
-        super().__init__(entry, SENT_TODAY)
-        self._spend = entry.runtime_data.spend
+    entity_description: SendPathSensorEntityDescription
 
     @override
     def _async_follow(self) -> CALLBACK_TYPE:
         """Follow the count."""
-        return self._spend.async_add_listener(self.async_write_ha_state)
-
-    @property
-    def native_value(self) -> int:
-        """SMS parts sent today (each recipient's parts count)."""
-        return self._spend.sent_today
+        return self.entity_description.follow_fn(
+            self._entry.runtime_data, self.async_write_ha_state
+        )
 
     @property
     @override
-    def last_reset(self) -> datetime:
-        """Local midnight, when today's count began."""
-        return self._spend.day_started
+    def native_value(self) -> int:
+        """The count now."""
+        return self.entity_description.value_fn(self._entry.runtime_data)
+
+    @property
+    @override
+    def last_reset(self) -> datetime | None:
+        """When the count began, for a count that starts again (None for the others)."""
+        reset_fn = self.entity_description.last_reset_fn
+        return reset_fn(self._entry.runtime_data) if reset_fn else None
