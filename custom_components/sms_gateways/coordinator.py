@@ -178,18 +178,20 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
 
     def _update_failed(self, err: GatewayError) -> UpdateFailed:
         """The translated error of an update the provider did not answer as asked."""
-        key = "provider_error"
-        placeholders = {**self._names(), "error": str(err)}
+        names = self._names()
+        placeholders: dict[str, str]
         match err:
             case AccessDeniedError():
                 key, placeholders = (
                     "access_denied",
-                    {"provider": self.gateway.title, "error": str(err)},
+                    {"provider": names["provider"], "error": str(err)},
                 )
             case GatewayConnectionError():
-                key, placeholders = "update_failed", self._names()
+                key, placeholders = "update_failed", names
             case GatewayResponseError():
-                key = "invalid_response"
+                key, placeholders = "invalid_response", {**names, "error": str(err)}
+            case _:
+                key, placeholders = "provider_error", {**names, "error": str(err)}
         return UpdateFailed(
             translation_domain=DOMAIN,
             translation_key=key,
