@@ -163,37 +163,40 @@ class SmsGatewaysCoordinator(DataUpdateCoordinator[AccountData]):
                 balance = info.balance or self._known_balance()
             status = await self._async_account_status()
         except AccessDeniedError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="access_denied",
-                translation_placeholders={"provider": gateway.title, "error": str(err)},
-            ) from err
+            # Refused from this address, not for the credentials: no reauth.
+            raise self._update_failed(err) from err
         except AuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
                 translation_key="authentication_failed",
                 translation_placeholders=self._names(),
             ) from err
-        except GatewayConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders=self._names(),
-            ) from err
-        except GatewayResponseError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_response",
-                translation_placeholders={**self._names(), "error": str(err)},
-            ) from err
         except GatewayError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="provider_error",
-                translation_placeholders={**self._names(), "error": str(err)},
-            ) from err
+            raise self._update_failed(err) from err
         self._async_update_credits_issue(balance)
         return AccountData(balance=balance, account_status=status)
+
+    def _update_failed(self, err: GatewayError) -> UpdateFailed:
+        """The translated error of an update the provider did not answer as asked."""
+        names = self._names()
+        placeholders: dict[str, str]
+        match err:
+            case AccessDeniedError():
+                key, placeholders = (
+                    "access_denied",
+                    {"provider": names["provider"], "error": str(err)},
+                )
+            case GatewayConnectionError():
+                key, placeholders = "update_failed", names
+            case GatewayResponseError():
+                key, placeholders = "invalid_response", {**names, "error": str(err)}
+            case _:
+                key, placeholders = "provider_error", {**names, "error": str(err)}
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
 
     @callback
     def async_options_updated(self) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from typing import override
+
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
@@ -60,3 +63,31 @@ class SmsGatewaysEntity(CoordinatorEntity[SmsGatewaysCoordinator]):
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.unique_id}_{description.key}"
         self._attr_device_info = account_device_info(entry)
+
+
+class AccountEntity(Entity):
+    """An entity of the account's device that the coordinator does not feed.
+
+    What it shows is handed to it (a signal of the entry, a listener of the send path) and it
+    is written then: it is never polled.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, entry: SmsGatewaysConfigEntry, description: EntityDescription) -> None:
+        """Identify the entity by the account and the description's key."""
+        self.entity_description = description
+        self._entry = entry
+        self._attr_unique_id = f"{entry.unique_id}_{description.key}"
+        self._attr_device_info = account_device_info(entry)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow what the entity shows until it is removed."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._async_follow())
+
+    @abstractmethod
+    def _async_follow(self) -> CALLBACK_TYPE:
+        """Start following what the entity shows; return what stops it."""

@@ -6,14 +6,16 @@ the names of the bus events, which carry the same data.
 
 from __future__ import annotations
 
-from typing import override
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import account_device_info
+from .entity import AccountEntity
 from .gateways import Capability, DeliveryStatus
 from .inbound import ReceivedSms, signal_inbound
 from .runtime import SmsGatewaysConfigEntry
@@ -23,13 +25,30 @@ PARALLEL_UPDATES = 0
 
 EVENT_RECEIVED = "received"
 
-INBOUND_SMS = EventEntityDescription(
-    key="inbound_sms", translation_key="inbound_sms", event_types=[EVENT_RECEIVED]
+
+@dataclass(frozen=True, kw_only=True)
+class SmsGatewaysEventEntityDescription[T](EventEntityDescription):
+    """An event of the account: the entry's signal it fires on, and what it fires then."""
+
+    signal_fn: Callable[[str], str]
+    """The dispatcher signal of an entry (its id given)."""
+    event_fn: Callable[[T], tuple[str, dict[str, Any]]]
+    """The event type and data of what the signal carries."""
+
+
+INBOUND_SMS = SmsGatewaysEventEntityDescription[ReceivedSms](
+    key="inbound_sms",
+    translation_key="inbound_sms",
+    event_types=[EVENT_RECEIVED],
+    signal_fn=signal_inbound,
+    event_fn=lambda received: (EVENT_RECEIVED, received.entity_data()),
 )
-DELIVERY_STATUS = EventEntityDescription(
+DELIVERY_STATUS = SmsGatewaysEventEntityDescription[DeliveryUpdate](
     key="delivery_status",
     translation_key="delivery_status",
     event_types=[status.value for status in DeliveryStatus],
+    signal_fn=signal_delivery,
+    event_fn=lambda update: (update.status.value, update.entity_data()),
 )
 
 
@@ -39,72 +58,38 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entities this provider can feed."""
-    entities: list[EventEntity] = [DeliveryStatusEvent(entry)]
+    entities: list[EventEntity] = [DeliveryStatusEvent(entry, DELIVERY_STATUS)]
     if entry.runtime_data.gateway.supports(Capability.INBOUND_PUSH, Capability.INBOUND_POLL):
-        entities.append(InboundSmsEvent(entry))
+        entities.append(InboundSmsEvent(entry, INBOUND_SMS))
     async_add_entities(entities)
 
 
-class _AccountEvent(EventEntity):
-    """An event entity of the account's device."""
+class _AccountEvent[T](AccountEntity, EventEntity):
+    """An event entity of the account's device: fires on each signal its description names."""
 
-    _attr_has_entity_name = True
+    entity_description: SmsGatewaysEventEntityDescription[T]
 
-    def __init__(self, entry: SmsGatewaysConfigEntry, description: EventEntityDescription) -> None:
-        """Identify the entity by the account and the description's key."""
-        self.entity_description = description
-        self._entry = entry
-        self._attr_unique_id = f"{entry.unique_id}_{description.key}"
-        self._attr_device_info = account_device_info(entry)
+    @override
+    def _async_follow(self) -> CALLBACK_TYPE:
+        """Listen for the entry's signal."""
+        signal = self.entity_description.signal_fn(self._entry.entry_id)
+        return async_dispatcher_connect(self.hass, signal, self._async_signalled)
+
+    @callback
+    def _async_signalled(self, payload: T) -> None:
+        self._trigger_event(*self.entity_description.event_fn(payload))
+        self.async_write_ha_state()
 
 
-class InboundSmsEvent(_AccountEvent):
+class InboundSmsEvent(_AccountEvent[ReceivedSms]):
     """Fires ``received`` with the sender, text and time of each received SMS."""
 
     # The live state shows them; the recorder's history keeps no number and no text.
     _unrecorded_attributes = frozenset({"sender", "recipient", "message", "keyword", "contact"})
 
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """Describe the entity."""
-        super().__init__(entry, INBOUND_SMS)
 
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Listen for the entry's received SMS."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_inbound(self._entry.entry_id), self._async_received
-            )
-        )
-
-    @callback
-    def _async_received(self, received: ReceivedSms) -> None:
-        self._trigger_event(EVENT_RECEIVED, received.entity_data())
-        self.async_write_ha_state()
-
-
-class DeliveryStatusEvent(_AccountEvent):
+class DeliveryStatusEvent(_AccountEvent[DeliveryUpdate]):
     """Fires the new status (``delivered``, ``failed``...) of a sent message."""
 
     # As the last delivery status sensor: no number in the history (Mobyt's ids hold one).
     _unrecorded_attributes = frozenset({"recipient", "message_id"})
-
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """Describe the entity."""
-        super().__init__(entry, DELIVERY_STATUS)
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Listen for the entry's delivery updates."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_delivery(self._entry.entry_id), self._async_update
-            )
-        )
-
-    @callback
-    def _async_update(self, update: DeliveryUpdate) -> None:
-        self._trigger_event(update.status.value, update.entity_data())
-        self.async_write_ha_state()

@@ -17,14 +17,14 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import AccountData, SmsGatewaysCoordinator
-from .entity import SmsGatewaysEntity, account_device_info
+from .entity import AccountEntity, SmsGatewaysEntity
 from .gateways import Capability, DeliveryStatus, SmsGateway
-from .runtime import SmsGatewaysConfigEntry
+from .runtime import SmsGatewaysConfigEntry, SmsGatewaysData
 from .tracking import DeliveryUpdate, signal_delivery
 
 PARALLEL_UPDATES = 0
@@ -120,7 +120,10 @@ async def async_setup_entry(
     _async_add_credit_lines()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_credit_lines))
     async_add_entities(
-        [LastDeliveryStatusSensor(entry), OutboxSensor(entry), SentTodaySensor(entry)]
+        [
+            LastDeliveryStatusSensor(entry),
+            *(SendPathSensor(entry, description) for description in SEND_PATH_SENSORS),
+        ]
     )
 
 
@@ -175,34 +178,26 @@ LAST_DELIVERY_STATUS = SensorEntityDescription(
 )
 
 
-class LastDeliveryStatusSensor(SensorEntity):
+class LastDeliveryStatusSensor(AccountEntity, SensorEntity):
     """The status of the message whose delivery status changed last, and which message it is.
 
     Fed by the delivery tracker (pushes and polling), which also keeps it across restarts.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     # The live state shows to whom; the recorder's history keeps no phone number (Mobyt's
     # message ids hold the recipient's).
     _unrecorded_attributes = frozenset({"recipient", "message_id"})
-    entity_description = LAST_DELIVERY_STATUS
 
     def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
         """Start from the last status the tracker knows."""
-        self._entry = entry
-        self._attr_unique_id = f"{entry.unique_id}_{LAST_DELIVERY_STATUS.key}"
-        self._attr_device_info = account_device_info(entry)
+        super().__init__(entry, LAST_DELIVERY_STATUS)
         self._update: DeliveryUpdate | None = entry.runtime_data.tracker.last
 
     @override
-    async def async_added_to_hass(self) -> None:
+    def _async_follow(self) -> CALLBACK_TYPE:
         """Follow the entry's delivery updates."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_delivery(self._entry.entry_id), self._async_updated
-            )
+        return async_dispatcher_connect(
+            self.hass, signal_delivery(self._entry.entry_id), self._async_updated
         )
 
     @callback
@@ -230,77 +225,65 @@ class LastDeliveryStatusSensor(SensorEntity):
         }
 
 
-OUTBOX = SensorEntityDescription(
-    key="outbox",
-    translation_key="outbox",
-    state_class=SensorStateClass.MEASUREMENT,
-)
+@dataclass(frozen=True, kw_only=True)
+class SendPathSensorEntityDescription(SensorEntityDescription):
+    """A count the send path keeps: read from it, and written whenever it says it changed.
 
-
-class OutboxSensor(SensorEntity):
-    """The SMS waiting in the outbox: never reached the provider yet, tried again later.
-
-    Read from the outbox itself, so it is there while the provider is unreachable.
+    Read from the send path itself, so it is there while the provider is unreachable.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    entity_description = OUTBOX
-
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """The count of the account's outbox."""
-        self._watch = entry.runtime_data.outbox_watch
-        self._attr_unique_id = f"{entry.unique_id}_{OUTBOX.key}"
-        self._attr_device_info = account_device_info(entry)
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Follow the outbox."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._watch.async_add_listener(self.async_write_ha_state))
-
-    @property
-    @override
-    def native_value(self) -> int:
-        """How many SMS wait (one per recipient)."""
-        return self._watch.waiting
+    follow_fn: Callable[[SmsGatewaysData, CALLBACK_TYPE], CALLBACK_TYPE]
+    """Call the listener on each change of the count; return what stops it."""
+    value_fn: Callable[[SmsGatewaysData], int]
+    last_reset_fn: Callable[[SmsGatewaysData], datetime] | None = None
 
 
-SENT_TODAY = SensorEntityDescription(
-    key="sent_today",
-    translation_key="sent_today",
-    # A total that starts again at local midnight, and says when: long-term statistics add
-    # each day's parts from zero, even a day whose first value they did not see.
-    state_class=SensorStateClass.TOTAL,
+SEND_PATH_SENSORS: tuple[SendPathSensorEntityDescription, ...] = (
+    # The SMS waiting in the outbox (one per recipient): never reached the provider yet,
+    # tried again later.
+    SendPathSensorEntityDescription(
+        key="outbox",
+        translation_key="outbox",
+        state_class=SensorStateClass.MEASUREMENT,
+        follow_fn=lambda data, listener: data.outbox_watch.async_add_listener(listener),
+        value_fn=lambda data: data.outbox_watch.waiting,
+    ),
+    # The SMS parts the provider was handed today, each recipient's counted: those the daily
+    # limit counts.
+    SendPathSensorEntityDescription(
+        key="sent_today",
+        translation_key="sent_today",
+        # A total that starts again at local midnight, and says when: long-term statistics add
+        # each day's parts from zero, even a day whose first value they did not see.
+        state_class=SensorStateClass.TOTAL,
+        follow_fn=lambda data, listener: data.spend.async_add_listener(listener),
+        value_fn=lambda data: data.spend.sent_today,
+        last_reset_fn=lambda data: data.spend.day_started,
+    ),
 )
 
 
-class SentTodaySensor(SensorEntity):
-    """The SMS parts the account's provider was handed today (those the daily limit counts)."""
+class SendPathSensor(AccountEntity, SensorEntity):
+    """A count of the account's send path."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    entity_description = SENT_TODAY
-
-    def __init__(self, entry: SmsGatewaysConfigEntry) -> None:
-        """The count of the account's spend guard."""
-        self._spend = entry.runtime_data.spend
-        self._attr_unique_id = f"{entry.unique_id}_{SENT_TODAY.key}"
-        self._attr_device_info = account_device_info(entry)
+    entity_description: SendPathSensorEntityDescription
 
     @override
-    async def async_added_to_hass(self) -> None:
+    def _async_follow(self) -> CALLBACK_TYPE:
         """Follow the count."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._spend.async_add_listener(self.async_write_ha_state))
-
-    @property
-    def native_value(self) -> int:
-        """SMS parts sent today (each recipient's parts count)."""
-        return self._spend.sent_today
+        return self.entity_description.follow_fn(
+            self._entry.runtime_data, self.async_write_ha_state
+        )
 
     @property
     @override
-    def last_reset(self) -> datetime:
-        """Local midnight, when today's count began."""
-        return self._spend.day_started
+    def native_value(self) -> int:
+        """The count now."""
+        return self.entity_description.value_fn(self._entry.runtime_data)
+
+    @property
+    @override
+    def last_reset(self) -> datetime | None:
+        """When the count began, for a count that starts again (None for the others)."""
+        reset_fn = self.entity_description.last_reset_fn
+        return reset_fn(self._entry.runtime_data) if reset_fn else None

@@ -8,6 +8,7 @@ again. The body is read within a small bound and never logged.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 import logging
 from urllib.parse import parse_qsl
@@ -132,20 +133,16 @@ async def _read_multipart(request: web.Request) -> dict[str, str]:
     return fields
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PushHandler:
-    """Handle what one entry's provider pushes."""
+    """Handle what one entry's provider pushes.
 
-    def __init__(
-        self,
-        *,
-        gateway: SmsGateway,
-        inbound: InboundReceiver,
-        tracker: DeliveryTracker,
-    ) -> None:
-        """Hand received SMS to ``inbound`` and delivery reports to ``tracker``."""
-        self.gateway = gateway
-        self.inbound = inbound
-        self.tracker = tracker
+    Received SMS go to ``inbound``, delivery reports to ``tracker``.
+    """
+
+    gateway: SmsGateway
+    inbound: InboundReceiver
+    tracker: DeliveryTracker
 
     async def async_handle(self, request: web.Request) -> web.Response:
         """Answer a push: 200 once handled (duplicates included), 4xx for what we refuse."""
