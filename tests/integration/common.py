@@ -16,8 +16,10 @@ from homeassistant.components.notify import (
 )
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, CONF_PROVIDER, DOMAIN
@@ -208,3 +210,27 @@ def follow(entry: MockConfigEntry, *messages: tuple[str, str]) -> None:
         info=MessageInfo(encoding=Encoding.GSM7, characters=2, length=2, segments=1),
     )
     entry.runtime_data.tracker.async_track_send(result)
+
+
+async def action_error(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    action: str,
+    error: type[HomeAssistantError] = HomeAssistantError,
+    **data: Any,
+) -> HomeAssistantError:
+    """The ``error`` that ``action`` of ``entry`` raises (the test fails if it raises none)."""
+    with pytest.raises(error) as raised:
+        await call_action(hass, entry, action, **data)
+    return raised.value
+
+
+async def send_error(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    *recipients: str,
+    error: type[HomeAssistantError] = HomeAssistantError,
+    **data: Any,
+) -> HomeAssistantError:
+    """The ``error`` that ``send_sms`` raises for these recipients (``message`` in ``data``)."""
+    return await action_error(hass, entry, "send_sms", error, recipients=list(recipients), **data)
