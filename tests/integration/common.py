@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -234,3 +235,24 @@ async def send_error(
 ) -> HomeAssistantError:
     """The ``error`` that ``send_sms`` raises for these recipients (``message`` in ``data``)."""
     return await action_error(hass, entry, "send_sms", error, recipients=list(recipients), **data)
+
+
+async def mobyt_pushes(
+    client: TestClient[Any, Any],
+    entry: MockConfigEntry,
+    message_id: str,
+    text: str,
+    sender: str = MOBYT_SENDER,
+) -> None:
+    """Mobyt pushes an SMS the demo account received to ``entry``'s webhook, which takes it."""
+    response = await client.post(
+        webhook_path(entry),
+        data={
+            "id": message_id,
+            "text": text,
+            "sender": sender,
+            "recipient": MOBYT_NUMBER,
+            "delivery_date": "20240715210509",
+        },
+    )
+    assert response.status == HTTPStatus.OK

@@ -7,7 +7,6 @@ real HTTP; the conversation agents are registered in the test.
 from __future__ import annotations
 
 from datetime import timedelta
-from http import HTTPStatus
 import json
 import logging
 from pathlib import Path
@@ -35,7 +34,7 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.gateways import InboundSms
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, setup_entry, webhook_path
+from .common import ClientFactory, mobyt_pushes, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 STRANGER = "+33612345679"
@@ -134,17 +133,20 @@ async def _push(
     sender: str = BOB,
 ) -> None:
     """A received SMS pushed by Mobyt, and what it starts, done."""
-    response = await client.post(
-        webhook_path(entry),
-        data={
-            "id": message_id,
-            "text": text,
-            "sender": sender,
-            "recipient": OUR_NUMBER,
-            "delivery_date": "20240715210509",
-        },
+    await mobyt_pushes(client, entry, message_id, text, sender)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _received_from_bob(hass: HomeAssistant, entry: MockConfigEntry, text: str) -> None:
+    """Bob's SMS handed to the account as a push hands it (no webhook); all it starts, done."""
+    sms = InboundSms(
+        sender=BOB,
+        recipient=OUR_NUMBER,
+        message=text,
+        received_at=dt_util.utcnow(),
+        message_id="1",
     )
-    assert response.status == HTTPStatus.OK
+    assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -432,15 +434,7 @@ async def test_assist_is_set_up_when_first_needed(
     assert await async_setup_component(hass, "homeassistant", {})
     entry = await _account(hass, simulator, **{CONF_ASSIST: True})
     assert "conversation" not in hass.config.components
-    sms = InboundSms(
-        sender=BOB,
-        recipient=OUR_NUMBER,
-        message="xyzzy plugh frobnicate",
-        received_at=dt_util.utcnow(),
-        message_id="1",
-    )
-    assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _received_from_bob(hass, entry, "xyzzy plugh frobnicate")
     assert "conversation" in hass.config.components
     [(recipient, text)] = _sent(simulator)
     assert recipient == BOB

@@ -26,12 +26,19 @@ from custom_components.sms_gateways.const import (
     CONF_KEEP_TRYING,
     DOMAIN,
 )
-from custom_components.sms_gateways.gateways import InboundSms
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
 from .conftest import ALICE, BOB
-from .test_assist import OUR_NUMBER, Agent, ClientFactory, _account, _add_agent, _push, _sent
+from .test_assist import (
+    Agent,
+    ClientFactory,
+    _account,
+    _add_agent,
+    _push,
+    _received_from_bob,
+    _sent,
+)
 from .test_sending import _cut
 
 MASKED_BOB = "+3361•••5678"
@@ -89,16 +96,8 @@ async def test_assist_that_cannot_be_set_up_answers_nothing(
     """
     assert await async_setup_component(hass, "homeassistant", {})
     entry = await _account(hass, simulator, **{CONF_ASSIST: True})
-    sms = InboundSms(
-        sender=BOB,
-        recipient=OUR_NUMBER,
-        message="open the garage",
-        received_at=dt_util.utcnow(),
-        message_id="1",
-    )
     with patch("homeassistant.components.conversation.async_setup", return_value=False):
-        assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await _received_from_bob(hass, entry, "open the garage")
     assert "conversation" not in hass.config.components
     assert _sent(simulator) == []
     [warning] = _said(caplog, "Assist is not available")
