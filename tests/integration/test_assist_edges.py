@@ -68,8 +68,10 @@ async def test_an_sms_that_cannot_be_recorded_is_not_answered(
     Answered without the record, it could be answered twice; a warning says why (number
     masked). The SMS itself is received as usual.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    assist = await _add_agent(hass, "Done: {text}")
+    entry = await _account(
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: assist.agent_id}
+    )
     client = await hass_client_no_auth()
     write = storage.write_utf8_file
 
@@ -120,14 +122,9 @@ async def test_an_agent_with_nothing_to_say_sends_nothing(
     hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
 ) -> None:
     """An empty answer is not sent as an empty SMS; with no conversation kept, each SMS is new."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "conversation", {})
-    agent_entry = MockConfigEntry(domain="test", title="silent")
-    agent_entry.add_to_hass(hass)
-    silent = SilentAgent("")
-    conversation.async_set_agent(hass, agent_entry, silent)
+    silent = await _add_agent(hass, "", SilentAgent)
     entry = await _account(
-        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_entry.entry_id}
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: silent.agent_id}
     )
     client = await hass_client_no_auth()
     await _push(hass, client, entry, "1", "are you there?")
@@ -147,11 +144,11 @@ async def test_an_answer_that_cannot_be_sent_is_logged(
 
     The number is masked; nothing is sent or kept for later.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
+    assist = await _add_agent(hass, "Done: {text}")
     entry = await _account(
         hass,
         simulator,
-        **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id, CONF_KEEP_TRYING: False},
+        **{CONF_ASSIST: True, CONF_ASSIST_AGENT: assist.agent_id, CONF_KEEP_TRYING: False},
     )
     client = await hass_client_no_auth()
     _cut(entry)
@@ -182,8 +179,10 @@ async def test_stored_answers_past_the_hour_or_unreadable_do_not_count(
     Bob had ten answers two hours ago: he is answered again; Alice's unreadable records do not
     block her either.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    assist = await _add_agent(hass, "Done: {text}")
+    entry = await _account(
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: assist.agent_id}
+    )
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     two_hours_ago = dt_util.utcnow().timestamp() - 7200
