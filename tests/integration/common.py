@@ -256,3 +256,9 @@ async def mobyt_pushes(
         },
     )
     assert response.status == HTTPStatus.OK
+
+
+def flow_sources(hass: HomeAssistant) -> list[str]:
+    """How each flow of the integration in progress began (``reauth``: credentials refused)."""
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    return [flow["context"]["source"] for flow in flows]

@@ -48,6 +48,7 @@ from tests.conftest import RunningSimulator
 from .common import (
     call_action,
     entity_id_of,
+    flow_sources,
     notify_entities,
     send_error,
     send_sms,
@@ -158,8 +159,7 @@ async def test_start_unreachable_credentials_refused_later(
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     entry.runtime_data.gateway._api_url = simulator.api_url("netoxygen")
     await _later(hass, freezer, 31)
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flow_sources(hass) == ["reauth"]
     assert entry.state is ConfigEntryState.LOADED
 
 
