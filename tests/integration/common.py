@@ -238,13 +238,15 @@ async def send_error(
 
 
 async def mobyt_pushes(
+    hass: HomeAssistant,
     client: TestClient[Any, Any],
     entry: MockConfigEntry,
     message_id: str,
     text: str,
-    sender: str = MOBYT_SENDER,
+    *,
+    sender: str,
 ) -> None:
-    """Mobyt pushes an SMS the demo account received to ``entry``'s webhook, which takes it."""
+    """Mobyt pushes an SMS the demo account received to ``entry``'s webhook; all it starts, done."""
     response = await client.post(
         webhook_path(entry),
         data={
@@ -256,6 +258,7 @@ async def mobyt_pushes(
         },
     )
     assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def flow_sources(hass: HomeAssistant) -> list[str]:

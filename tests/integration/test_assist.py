@@ -114,7 +114,7 @@ class Answering:
 
     async def push(self, message_id: str, text: str, *, sender: str = BOB) -> None:
         """A received SMS pushed by Mobyt, and what it starts, done."""
-        await _push(self.hass, self.client, self.entry, message_id, text, sender=sender)
+        await mobyt_pushes(self.hass, self.client, self.entry, message_id, text, sender=sender)
 
 
 @pytest.fixture
@@ -142,20 +142,6 @@ async def _account(
             sender="Home",
         ),
     )
-
-
-async def _push(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    entry: MockConfigEntry,
-    message_id: str,
-    text: str,
-    *,
-    sender: str = BOB,
-) -> None:
-    """A received SMS pushed by Mobyt, and what it starts, done."""
-    await mobyt_pushes(client, entry, message_id, text, sender)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def _received_from_bob(hass: HomeAssistant, entry: MockConfigEntry, text: str) -> None:
@@ -235,7 +221,7 @@ async def test_off_by_default_and_on_without_a_reload(
     """An account answers nothing until the option is on; turning it on needs no reload."""
     entry = await _account(hass, simulator, **{CONF_ASSIST_AGENT: agent.agent_id})
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "status")
+    await mobyt_pushes(hass, client, entry, "1", "status", sender=BOB)
     assert agent.inputs == []
     assert _sent(simulator) == []
 
@@ -243,12 +229,12 @@ async def test_off_by_default_and_on_without_a_reload(
     hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_ASSIST: True})
     await hass.async_block_till_done()
     assert entry.runtime_data.sending is sending  # not reloaded
-    await _push(hass, client, entry, "2", "status")
+    await mobyt_pushes(hass, client, entry, "2", "status", sender=BOB)
     assert _sent(simulator) == [(BOB, "Done: status")]
 
     hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_ASSIST: False})
     await hass.async_block_till_done()
-    await _push(hass, client, entry, "3", "status")
+    await mobyt_pushes(hass, client, entry, "3", "status", sender=BOB)
     assert _answered(agent, simulator) == (1, 1)
 
 
@@ -392,7 +378,7 @@ async def test_the_chosen_agent_answers(
         hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: second.agent_id}
     )
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "hello")
+    await mobyt_pushes(hass, client, entry, "1", "hello", sender=BOB)
     assert first.inputs == []
     assert [i.text for i in second.inputs] == ["hello"]
     assert _sent(simulator) == [(BOB, "second agent")]
@@ -406,7 +392,7 @@ async def test_home_assistants_agent_by_default_answers_what_it_cannot_understan
     assert await async_setup_component(hass, "conversation", {})
     entry = await _account(hass, simulator, **{CONF_ASSIST: True})
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "xyzzy plugh frobnicate")
+    await mobyt_pushes(hass, client, entry, "1", "xyzzy plugh frobnicate", sender=BOB)
     result = await conversation.async_converse(
         hass, "xyzzy plugh frobnicate", None, Context(), language=hass.config.language
     )
@@ -428,7 +414,7 @@ async def test_a_failing_agent_sends_nothing(
         hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: "conversation.gone"}
     )
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "hello")
+    await mobyt_pushes(hass, client, entry, "1", "hello", sender=BOB)
     assert _sent(simulator) == []
     assert any("could not answer" in r.getMessage() for r in caplog.records)
     assert all(BOB not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
@@ -502,6 +488,6 @@ async def test_the_options_form_turns_it_on(
     await hass.async_block_till_done()
     assert entry.options[CONF_ASSIST] is True
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "status")
+    await mobyt_pushes(hass, client, entry, "1", "status", sender=BOB)
     assert [i.text for i in agent.inputs] == ["status"]
     assert _sent(simulator) == [(BOB, "Done: status")]

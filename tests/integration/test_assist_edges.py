@@ -29,13 +29,13 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
+from .common import mobyt_pushes
 from .conftest import ALICE, BOB
 from .test_assist import (
     Agent,
     ClientFactory,
     _account,
     _add_agent,
-    _push,
     _received_from_bob,
     _sent,
 )
@@ -81,7 +81,7 @@ async def test_an_sms_that_cannot_be_recorded_is_not_answered(
         write(path, *args, **kwargs)
 
     with patch.object(storage, "write_utf8_file", _assist_disk_full):
-        await _push(hass, client, entry, "1", "open the garage")
+        await mobyt_pushes(hass, client, entry, "1", "open the garage", sender=BOB)
     assert assist.inputs == []
     assert _sent(simulator) == []
     [warning] = _said(caplog, "not handed to Assist")
@@ -127,8 +127,8 @@ async def test_an_agent_with_nothing_to_say_sends_nothing(
         hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: silent.agent_id}
     )
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "are you there?")
-    await _push(hass, client, entry, "2", "hello?")
+    await mobyt_pushes(hass, client, entry, "1", "are you there?", sender=BOB)
+    await mobyt_pushes(hass, client, entry, "2", "hello?", sender=BOB)
     assert [i.text for i in silent.inputs] == ["are you there?", "hello?"]
     assert [i.conversation_id for i in silent.inputs] == [None, None]
     assert _sent(simulator) == []
@@ -152,7 +152,7 @@ async def test_an_answer_that_cannot_be_sent_is_logged(
     )
     client = await hass_client_no_auth()
     _cut(entry)
-    await _push(hass, client, entry, "1", "status")
+    await mobyt_pushes(hass, client, entry, "1", "status", sender=BOB)
     assert [i.text for i in assist.inputs] == ["status"]
     assert _sent(simulator) == []
     assert not entry.runtime_data.sending.outbox
@@ -197,7 +197,7 @@ async def test_stored_answers_past_the_hour_or_unreadable_do_not_count(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "still there?")
-    await _push(hass, client, entry, "2", "me too", sender=ALICE)
+    await mobyt_pushes(hass, client, entry, "1", "still there?", sender=BOB)
+    await mobyt_pushes(hass, client, entry, "2", "me too", sender=ALICE)
     assert _sent(simulator) == [(BOB, "Done: still there?"), (ALICE, "Done: me too")]
     assert len(assist.inputs) == 2

@@ -127,8 +127,7 @@ async def test_answer_status(
         ("3", BOB, "statuses"),
         ("4", ALICE, "Status please?"),
     ):
-        await mobyt_pushes(client, init_integration, message_id, text, sender)
-        await hass.async_block_till_done()
+        await mobyt_pushes(hass, client, init_integration, message_id, text, sender=sender)
 
     assert _sent(simulator, "mobyt") == [(ALICE, "Living room: 21\nOutside: 3.5 °C")]
 
