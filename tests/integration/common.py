@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -16,8 +17,10 @@ from homeassistant.components.notify import (
 )
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sms_gateways.const import CONF_FALLBACK_ENTRY_ID, CONF_PROVIDER, DOMAIN
@@ -208,3 +211,57 @@ def follow(entry: MockConfigEntry, *messages: tuple[str, str]) -> None:
         info=MessageInfo(encoding=Encoding.GSM7, characters=2, length=2, segments=1),
     )
     entry.runtime_data.tracker.async_track_send(result)
+
+
+async def action_error(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    action: str,
+    error: type[HomeAssistantError] = HomeAssistantError,
+    **data: Any,
+) -> HomeAssistantError:
+    """The ``error`` that ``action`` of ``entry`` raises (the test fails if it raises none)."""
+    with pytest.raises(error) as raised:
+        await call_action(hass, entry, action, **data)
+    return raised.value
+
+
+async def send_error(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    *recipients: str,
+    error: type[HomeAssistantError] = HomeAssistantError,
+    **data: Any,
+) -> HomeAssistantError:
+    """The ``error`` that ``send_sms`` raises for these recipients (``message`` in ``data``)."""
+    return await action_error(hass, entry, "send_sms", error, recipients=list(recipients), **data)
+
+
+async def mobyt_pushes(
+    hass: HomeAssistant,
+    client: TestClient[Any, Any],
+    entry: MockConfigEntry,
+    message_id: str,
+    text: str,
+    *,
+    sender: str,
+) -> None:
+    """Mobyt pushes an SMS the demo account received to ``entry``'s webhook; all it starts, done."""
+    response = await client.post(
+        webhook_path(entry),
+        data={
+            "id": message_id,
+            "text": text,
+            "sender": sender,
+            "recipient": MOBYT_NUMBER,
+            "delivery_date": "20240715210509",
+        },
+    )
+    assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def flow_sources(hass: HomeAssistant) -> list[str]:
+    """How each flow of the integration in progress began (``reauth``: credentials refused)."""
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    return [flow["context"]["source"] for flow in flows]

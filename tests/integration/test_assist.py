@@ -6,8 +6,8 @@ real HTTP; the conversation agents are registered in the test.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
-from http import HTTPStatus
 import json
 import logging
 from pathlib import Path
@@ -35,7 +35,7 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.gateways import InboundSms
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, setup_entry, webhook_path
+from .common import ClientFactory, mobyt_pushes, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 STRANGER = "+33612345679"
@@ -45,9 +45,10 @@ OUR_NUMBER = "+33757000001"
 class Agent(conversation.AbstractConversationAgent):
     """A conversation agent that answers ``answer`` (``{text}`` is the SMS) and keeps its inputs."""
 
-    def __init__(self, answer: str) -> None:
-        """Answer ``answer`` to everything."""
+    def __init__(self, answer: str, agent_id: str) -> None:
+        """Answer ``answer`` to everything, registered as ``agent_id``."""
         self.answer = answer
+        self.agent_id = agent_id
         self.inputs: list[conversation.ConversationInput] = []
 
     @property
@@ -68,15 +69,15 @@ class Agent(conversation.AbstractConversationAgent):
         )
 
 
-async def _add_agent(hass: HomeAssistant, answer: str) -> tuple[str, Agent]:
-    """Register a conversation agent; its agent id and itself."""
+async def _add_agent(hass: HomeAssistant, answer: str, kind: type[Agent] = Agent) -> Agent:
+    """Register a conversation agent of ``kind`` answering ``answer``."""
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "conversation", {})
     agent_entry = MockConfigEntry(domain="test", title=answer)
     agent_entry.add_to_hass(hass)
-    agent = Agent(answer)
+    agent = kind(answer, agent_entry.entry_id)
     conversation.async_set_agent(hass, agent_entry, agent)
-    return agent_entry.entry_id, agent
+    return agent
 
 
 async def _assisted(
@@ -91,9 +92,29 @@ async def _assisted(
 
 
 @pytest.fixture
-async def agent(hass: HomeAssistant) -> tuple[str, Agent]:
-    """The agent the account uses, answering ``Done: <the SMS>``."""
-    return await _add_agent(hass, "Done: {text}")
+def answer() -> str:
+    """What the agent answers (``{text}``: the SMS); tests override it with parametrize."""
+    return "Done: {text}"
+
+
+@pytest.fixture
+async def agent(hass: HomeAssistant, answer: str) -> Agent:
+    """The agent the account uses, answering ``answer``."""
+    return await _add_agent(hass, answer)
+
+
+@dataclass
+class Answering:
+    """An account answering its contacts with an agent, and a client to push SMS to it with."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    client: TestClient[Any, Any]
+    agent: Agent
+
+    async def push(self, message_id: str, text: str, *, sender: str = BOB) -> None:
+        """A received SMS pushed by Mobyt, and what it starts, done."""
+        await mobyt_pushes(self.hass, self.client, self.entry, message_id, text, sender=sender)
 
 
 @pytest.fixture
@@ -101,12 +122,11 @@ async def answering(
     hass: HomeAssistant,
     simulator: RunningSimulator,
     hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
-) -> tuple[MockConfigEntry, TestClient[Any, Any], Agent]:
-    """An account answering its contacts with ``agent``, a client to push with, and the agent."""
-    agent_id, assist = agent
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
-    return entry, client, assist
+    agent: Agent,
+) -> Answering:
+    """An account answering its contacts with ``agent``."""
+    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent.agent_id)
+    return Answering(hass, entry, client, agent)
 
 
 async def _account(
@@ -124,27 +144,16 @@ async def _account(
     )
 
 
-async def _push(
-    hass: HomeAssistant,
-    client: TestClient[Any, Any],
-    entry: MockConfigEntry,
-    message_id: str,
-    text: str,
-    *,
-    sender: str = BOB,
-) -> None:
-    """A received SMS pushed by Mobyt, and what it starts, done."""
-    response = await client.post(
-        webhook_path(entry),
-        data={
-            "id": message_id,
-            "text": text,
-            "sender": sender,
-            "recipient": OUR_NUMBER,
-            "delivery_date": "20240715210509",
-        },
+async def _received_from_bob(hass: HomeAssistant, entry: MockConfigEntry, text: str) -> None:
+    """Bob's SMS handed to the account as a push hands it (no webhook); all it starts, done."""
+    sms = InboundSms(
+        sender=BOB,
+        recipient=OUR_NUMBER,
+        message=text,
+        received_at=dt_util.utcnow(),
+        message_id="1",
     )
-    assert response.status == HTTPStatus.OK
+    assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -156,50 +165,50 @@ def _sent(simulator: RunningSimulator) -> list[tuple[str, str]]:
     ]
 
 
+def _answered(agent: Agent, simulator: RunningSimulator) -> tuple[int, int]:
+    """How many SMS ``agent`` was handed, and how many answers were sent."""
+    return len(agent.inputs), len(_sent(simulator))
+
+
 async def test_a_trusted_contact_gets_assists_answer(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
+    hass: HomeAssistant, simulator: RunningSimulator, answering: Answering
 ) -> None:
     """Bob's SMS is handed to Assist in Home Assistant's language; its answer reaches Bob.
 
     His next SMS continues the same conversation; Alice's is another one.
     """
-    agent_id, assist = agent
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
-    await _push(hass, client, entry, "1", "turn on the kitchen light")
-    await _push(hass, client, entry, "2", "and the hall")
-    await _push(hass, client, entry, "3", "is the door locked?", sender=ALICE.removeprefix("+"))
+    await answering.push("1", "turn on the kitchen light")
+    await answering.push("2", "and the hall")
+    await answering.push("3", "is the door locked?", sender=ALICE.removeprefix("+"))
 
     assert _sent(simulator) == [
         (BOB, "Done: turn on the kitchen light"),
         (BOB, "Done: and the hall"),
         (ALICE, "Done: is the door locked?"),
     ]
-    assert [(i.text, i.language, i.agent_id) for i in assist.inputs] == [
+    agent_id = answering.agent.agent_id
+    assert [(i.text, i.language, i.agent_id) for i in answering.agent.inputs] == [
         ("turn on the kitchen light", hass.config.language, agent_id),
         ("and the hall", hass.config.language, agent_id),
         ("is the door locked?", hass.config.language, agent_id),
     ]
-    conversations = [i.conversation_id for i in assist.inputs]
+    conversations = [i.conversation_id for i in answering.agent.inputs]
     assert conversations == [None, "conversation-1", None]
 
 
 async def test_a_stranger_is_never_answered(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    answering: tuple[MockConfigEntry, TestClient[Any, Any], Agent],
+    answering: Answering,
 ) -> None:
     """An SMS from a number that is no recipient, or from a name, never reaches Assist."""
-    entry, client, assist = answering
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    await _push(hass, client, entry, "1", "unlock the door", sender=STRANGER)
-    await _push(hass, client, entry, "2", "unlock the door", sender="Bob")
-    await _push(hass, client, entry, "3", "unlock the door", sender=STRANGER.removeprefix("+"))
+    await answering.push("1", "unlock the door", sender=STRANGER)
+    await answering.push("2", "unlock the door", sender="Bob")
+    await answering.push("3", "unlock the door", sender=STRANGER.removeprefix("+"))
 
     assert [e.data["trusted"] for e in events] == [False, False, False]
-    assert assist.inputs == []
+    assert answering.agent.inputs == []
     assert _sent(simulator) == []
 
 
@@ -207,34 +216,31 @@ async def test_off_by_default_and_on_without_a_reload(
     hass: HomeAssistant,
     simulator: RunningSimulator,
     hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
+    agent: Agent,
 ) -> None:
     """An account answers nothing until the option is on; turning it on needs no reload."""
-    agent_id, assist = agent
-    entry = await _account(hass, simulator, **{CONF_ASSIST_AGENT: agent_id})
+    entry = await _account(hass, simulator, **{CONF_ASSIST_AGENT: agent.agent_id})
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "status")
-    assert assist.inputs == []
+    await mobyt_pushes(hass, client, entry, "1", "status", sender=BOB)
+    assert agent.inputs == []
     assert _sent(simulator) == []
 
     sending = entry.runtime_data.sending
     hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_ASSIST: True})
     await hass.async_block_till_done()
     assert entry.runtime_data.sending is sending  # not reloaded
-    await _push(hass, client, entry, "2", "status")
+    await mobyt_pushes(hass, client, entry, "2", "status", sender=BOB)
     assert _sent(simulator) == [(BOB, "Done: status")]
 
     hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_ASSIST: False})
     await hass.async_block_till_done()
-    await _push(hass, client, entry, "3", "status")
-    assert len(assist.inputs) == 1
-    assert len(_sent(simulator)) == 1
+    await mobyt_pushes(hass, client, entry, "3", "status", sender=BOB)
+    assert _answered(agent, simulator) == (1, 1)
 
 
 async def test_the_eleventh_answer_in_an_hour_is_not_sent(
-    hass: HomeAssistant,
     simulator: RunningSimulator,
-    hass_client_no_auth: ClientFactory,
+    answering: Answering,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -242,13 +248,11 @@ async def test_the_eleventh_answer_in_an_hour_is_not_sent(
 
     Another contact is still answered; an hour after the first answer, Bob is again.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
     caplog.set_level(logging.INFO)
     for n in range(12):
-        await _push(hass, client, entry, str(n + 1), f"question {n}")
+        await answering.push(str(n + 1), f"question {n}")
         freezer.tick(timedelta(minutes=1))
-    assert len(assist.inputs) == 10
+    assert len(answering.agent.inputs) == 10
     assert _sent(simulator) == [(BOB, f"Done: question {n}") for n in range(10)]
     limited = [
         r for r in caplog.records if "last hour" in r.getMessage() and r.levelno == logging.INFO
@@ -257,60 +261,53 @@ async def test_the_eleventh_answer_in_an_hour_is_not_sent(
     assert "+3361•••5678" in limited[0].getMessage()
     assert all(BOB not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
 
-    await _push(hass, client, entry, "13", "from Alice", sender=ALICE)
+    await answering.push("13", "from Alice", sender=ALICE)
     assert _sent(simulator)[-1] == (ALICE, "Done: from Alice")
 
     freezer.tick(timedelta(minutes=49))  # the first answer is now an hour old
-    await _push(hass, client, entry, "14", "again")
+    await answering.push("14", "again")
     assert _sent(simulator)[-1] == (BOB, "Done: again")
-    assert len(assist.inputs) == 12
+    assert len(answering.agent.inputs) == 12
 
 
 async def test_the_limit_holds_across_a_restart(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    answering: tuple[MockConfigEntry, TestClient[Any, Any], Agent],
+    answering: Answering,
 ) -> None:
     """The answers of the last hour are stored: a reload does not reset the count."""
-    entry, client, assist = answering
     for n in range(6):
-        await _push(hass, client, entry, str(n + 1), f"question {n}")
-    assert await hass.config_entries.async_reload(entry.entry_id)
+        await answering.push(str(n + 1), f"question {n}")
+    assert await hass.config_entries.async_reload(answering.entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     for n in range(6, 12):
-        await _push(hass, client, entry, str(n + 1), f"question {n}")
-    assert len(assist.inputs) == 10
-    assert len(_sent(simulator)) == 10
+        await answering.push(str(n + 1), f"question {n}")
+    assert _answered(answering.agent, simulator) == (10, 10)
 
 
+@pytest.mark.parametrize("answer", ["The light is on"])
 async def test_an_echo_of_our_answer_is_not_answered(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    hass_client_no_auth: ClientFactory,
-    freezer: FrozenDateTimeFactory,
+    simulator: RunningSimulator, answering: Answering, freezer: FrozenDateTimeFactory
 ) -> None:
     """Our own answer coming back from that number within seconds is not handed to Assist.
 
     Two answering machines would otherwise answer each other; the same text a while later is a
     question again.
     """
-    agent_id, assist = await _add_agent(hass, "The light is on")
-    entry, client = await _assisted(hass, simulator, hass_client_no_auth, agent_id)
-    await _push(hass, client, entry, "1", "light?")
+    await answering.push("1", "light?")
     freezer.tick(timedelta(seconds=5))
-    await _push(hass, client, entry, "2", "The light is on")
-    await _push(hass, client, entry, "3", "the  light is ON ")
-    assert len(assist.inputs) == 1
+    await answering.push("2", "The light is on")
+    await answering.push("3", "the  light is ON ")
+    assert len(answering.agent.inputs) == 1
     assert _sent(simulator) == [(BOB, "The light is on")]
 
     # The same text from another contact is no echo of an answer to Bob.
-    await _push(hass, client, entry, "4", "The light is on", sender=ALICE)
-    assert len(assist.inputs) == 2
+    await answering.push("4", "The light is on", sender=ALICE)
+    assert len(answering.agent.inputs) == 2
 
     freezer.tick(timedelta(minutes=2))
-    await _push(hass, client, entry, "5", "The light is on")
-    assert len(assist.inputs) == 3
-    assert len(_sent(simulator)) == 3
+    await answering.push("5", "The light is on")
+    assert _answered(answering.agent, simulator) == (3, 3)
 
 
 def _inbound_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
@@ -331,15 +328,15 @@ def _unfired(message_id: str, text: str) -> dict[str, Any]:
 async def test_a_redelivered_sms_is_answered_once(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    answering: tuple[MockConfigEntry, TestClient[Any, Any], Agent],
+    answering: Answering,
 ) -> None:
     """An SMS fired again after a kill (``redelivered``) is answered only if it was not before.
 
     The first one was answered before the kill: fired again, it is not answered again. The
     second was recorded but killed before it fired: it is answered once, when it fires.
     """
-    entry, client, assist = answering
-    await _push(hass, client, entry, "1", "close the shutters")
+    entry = answering.entry
+    await answering.push("1", "close the shutters")
     assert _sent(simulator) == [(BOB, "Done: close the shutters")]
 
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -357,14 +354,14 @@ async def test_a_redelivered_sms_is_answered_once(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     # The provider pushes them again too: handled already.
-    await _push(hass, client, entry, "1", "close the shutters")
-    await _push(hass, client, entry, "2", "open the garage")
+    await answering.push("1", "close the shutters")
+    await answering.push("2", "open the garage")
 
     assert sorted((e.data["message"], e.data.get("redelivered")) for e in events) == [
         ("close the shutters", True),
         ("open the garage", True),
     ]
-    assert [i.text for i in assist.inputs] == ["close the shutters", "open the garage"]
+    assert [i.text for i in answering.agent.inputs] == ["close the shutters", "open the garage"]
     assert _sent(simulator) == [
         (BOB, "Done: close the shutters"),
         (BOB, "Done: open the garage"),
@@ -375,11 +372,13 @@ async def test_the_chosen_agent_answers(
     hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
 ) -> None:
     """Of two agents, the one chosen in the options answers; the other is never called."""
-    _, first = await _add_agent(hass, "first agent")
-    second_id, second = await _add_agent(hass, "second agent")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: second_id})
+    first = await _add_agent(hass, "first agent")
+    second = await _add_agent(hass, "second agent")
+    entry = await _account(
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: second.agent_id}
+    )
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "hello")
+    await mobyt_pushes(hass, client, entry, "1", "hello", sender=BOB)
     assert first.inputs == []
     assert [i.text for i in second.inputs] == ["hello"]
     assert _sent(simulator) == [(BOB, "second agent")]
@@ -393,7 +392,7 @@ async def test_home_assistants_agent_by_default_answers_what_it_cannot_understan
     assert await async_setup_component(hass, "conversation", {})
     entry = await _account(hass, simulator, **{CONF_ASSIST: True})
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "xyzzy plugh frobnicate")
+    await mobyt_pushes(hass, client, entry, "1", "xyzzy plugh frobnicate", sender=BOB)
     result = await conversation.async_converse(
         hass, "xyzzy plugh frobnicate", None, Context(), language=hass.config.language
     )
@@ -415,7 +414,7 @@ async def test_a_failing_agent_sends_nothing(
         hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: "conversation.gone"}
     )
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "hello")
+    await mobyt_pushes(hass, client, entry, "1", "hello", sender=BOB)
     assert _sent(simulator) == []
     assert any("could not answer" in r.getMessage() for r in caplog.records)
     assert all(BOB not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
@@ -432,15 +431,7 @@ async def test_assist_is_set_up_when_first_needed(
     assert await async_setup_component(hass, "homeassistant", {})
     entry = await _account(hass, simulator, **{CONF_ASSIST: True})
     assert "conversation" not in hass.config.components
-    sms = InboundSms(
-        sender=BOB,
-        recipient=OUR_NUMBER,
-        message="xyzzy plugh frobnicate",
-        received_at=dt_util.utcnow(),
-        message_id="1",
-    )
-    assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _received_from_bob(hass, entry, "xyzzy plugh frobnicate")
     assert "conversation" in hass.config.components
     [(recipient, text)] = _sent(simulator)
     assert recipient == BOB
@@ -484,20 +475,19 @@ async def test_the_options_form_turns_it_on(
     hass: HomeAssistant,
     simulator: RunningSimulator,
     hass_client_no_auth: ClientFactory,
-    agent: tuple[str, Agent],
+    agent: Agent,
 ) -> None:
     """Saved in the options form, the choice answers the next SMS (no reload)."""
-    agent_id, assist = agent
     entry = await _account(hass, simulator)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_SENDER: "Home", CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id},
+        {CONF_SENDER: "Home", CONF_ASSIST: True, CONF_ASSIST_AGENT: agent.agent_id},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options[CONF_ASSIST] is True
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "status")
-    assert [i.text for i in assist.inputs] == ["status"]
+    await mobyt_pushes(hass, client, entry, "1", "status", sender=BOB)
+    assert [i.text for i in agent.inputs] == ["status"]
     assert _sent(simulator) == [(BOB, "Done: status")]

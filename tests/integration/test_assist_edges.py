@@ -26,12 +26,19 @@ from custom_components.sms_gateways.const import (
     CONF_KEEP_TRYING,
     DOMAIN,
 )
-from custom_components.sms_gateways.gateways import InboundSms
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
+from .common import mobyt_pushes
 from .conftest import ALICE, BOB
-from .test_assist import OUR_NUMBER, Agent, ClientFactory, _account, _add_agent, _push, _sent
+from .test_assist import (
+    Agent,
+    ClientFactory,
+    _account,
+    _add_agent,
+    _received_from_bob,
+    _sent,
+)
 from .test_sending import _cut
 
 MASKED_BOB = "+3361•••5678"
@@ -61,8 +68,10 @@ async def test_an_sms_that_cannot_be_recorded_is_not_answered(
     Answered without the record, it could be answered twice; a warning says why (number
     masked). The SMS itself is received as usual.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    assist = await _add_agent(hass, "Done: {text}")
+    entry = await _account(
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: assist.agent_id}
+    )
     client = await hass_client_no_auth()
     write = storage.write_utf8_file
 
@@ -72,7 +81,7 @@ async def test_an_sms_that_cannot_be_recorded_is_not_answered(
         write(path, *args, **kwargs)
 
     with patch.object(storage, "write_utf8_file", _assist_disk_full):
-        await _push(hass, client, entry, "1", "open the garage")
+        await mobyt_pushes(hass, client, entry, "1", "open the garage", sender=BOB)
     assert assist.inputs == []
     assert _sent(simulator) == []
     [warning] = _said(caplog, "not handed to Assist")
@@ -89,16 +98,8 @@ async def test_assist_that_cannot_be_set_up_answers_nothing(
     """
     assert await async_setup_component(hass, "homeassistant", {})
     entry = await _account(hass, simulator, **{CONF_ASSIST: True})
-    sms = InboundSms(
-        sender=BOB,
-        recipient=OUR_NUMBER,
-        message="open the garage",
-        received_at=dt_util.utcnow(),
-        message_id="1",
-    )
     with patch("homeassistant.components.conversation.async_setup", return_value=False):
-        assert await entry.runtime_data.inbound.async_receive([sms], pushed=True) == 1
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await _received_from_bob(hass, entry, "open the garage")
     assert "conversation" not in hass.config.components
     assert _sent(simulator) == []
     [warning] = _said(caplog, "Assist is not available")
@@ -121,18 +122,13 @@ async def test_an_agent_with_nothing_to_say_sends_nothing(
     hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
 ) -> None:
     """An empty answer is not sent as an empty SMS; with no conversation kept, each SMS is new."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "conversation", {})
-    agent_entry = MockConfigEntry(domain="test", title="silent")
-    agent_entry.add_to_hass(hass)
-    silent = SilentAgent("")
-    conversation.async_set_agent(hass, agent_entry, silent)
+    silent = await _add_agent(hass, "", SilentAgent)
     entry = await _account(
-        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_entry.entry_id}
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: silent.agent_id}
     )
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "are you there?")
-    await _push(hass, client, entry, "2", "hello?")
+    await mobyt_pushes(hass, client, entry, "1", "are you there?", sender=BOB)
+    await mobyt_pushes(hass, client, entry, "2", "hello?", sender=BOB)
     assert [i.text for i in silent.inputs] == ["are you there?", "hello?"]
     assert [i.conversation_id for i in silent.inputs] == [None, None]
     assert _sent(simulator) == []
@@ -148,15 +144,15 @@ async def test_an_answer_that_cannot_be_sent_is_logged(
 
     The number is masked; nothing is sent or kept for later.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
+    assist = await _add_agent(hass, "Done: {text}")
     entry = await _account(
         hass,
         simulator,
-        **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id, CONF_KEEP_TRYING: False},
+        **{CONF_ASSIST: True, CONF_ASSIST_AGENT: assist.agent_id, CONF_KEEP_TRYING: False},
     )
     client = await hass_client_no_auth()
     _cut(entry)
-    await _push(hass, client, entry, "1", "status")
+    await mobyt_pushes(hass, client, entry, "1", "status", sender=BOB)
     assert [i.text for i in assist.inputs] == ["status"]
     assert _sent(simulator) == []
     assert not entry.runtime_data.sending.outbox
@@ -183,8 +179,10 @@ async def test_stored_answers_past_the_hour_or_unreadable_do_not_count(
     Bob had ten answers two hours ago: he is answered again; Alice's unreadable records do not
     block her either.
     """
-    agent_id, assist = await _add_agent(hass, "Done: {text}")
-    entry = await _account(hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: agent_id})
+    assist = await _add_agent(hass, "Done: {text}")
+    entry = await _account(
+        hass, simulator, **{CONF_ASSIST: True, CONF_ASSIST_AGENT: assist.agent_id}
+    )
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     two_hours_ago = dt_util.utcnow().timestamp() - 7200
@@ -199,7 +197,7 @@ async def test_stored_answers_past_the_hour_or_unreadable_do_not_count(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     client = await hass_client_no_auth()
-    await _push(hass, client, entry, "1", "still there?")
-    await _push(hass, client, entry, "2", "me too", sender=ALICE)
+    await mobyt_pushes(hass, client, entry, "1", "still there?", sender=BOB)
+    await mobyt_pushes(hass, client, entry, "2", "me too", sender=ALICE)
     assert _sent(simulator) == [(BOB, "Done: still there?"), (ALICE, "Done: me too")]
     assert len(assist.inputs) == 2

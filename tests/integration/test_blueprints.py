@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 import json
 from pathlib import Path
 import re
@@ -21,7 +20,7 @@ from yarl import URL
 
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, setup_entry, webhook_path, with_fallback
+from .common import ClientFactory, mobyt_pushes, setup_entry, with_fallback
 from .conftest import ALICE, BOB, make_entry
 
 ROOT = Path(__file__).parents[2]
@@ -128,18 +127,7 @@ async def test_answer_status(
         ("3", BOB, "statuses"),
         ("4", ALICE, "Status please?"),
     ):
-        response = await client.post(
-            webhook_path(init_integration),
-            data={
-                "id": message_id,
-                "text": text,
-                "sender": sender,
-                "recipient": "+33757000001",
-                "delivery_date": "20240715210509",
-            },
-        )
-        assert response.status == HTTPStatus.OK
-        await hass.async_block_till_done()
+        await mobyt_pushes(hass, client, init_integration, message_id, text, sender=sender)
 
     assert _sent(simulator, "mobyt") == [(ALICE, "Living room: 21\nOutside: 3.5 °C")]
 

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.sms_gateways.const import CONF_KEEP_TRYING
 from tests.conftest import RunningSimulator
 
-from .common import call_action, control, setup_entry
+from .common import action_error, call_action, control, send_error, setup_entry
 from .conftest import ALICE, BOB, make_entry
 from .test_sending import _cut, _later, _restore, _schedule_later, _sent
 
@@ -35,9 +35,8 @@ async def test_cancel_while_the_provider_cannot_be_reached(
     entry = init_integration
     response = await _schedule_later(hass, entry, dt_util.now() + timedelta(days=1))
     _cut(entry)
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "cancel_sms", batch_id=response["batch_id"])
-    assert err.value.translation_key == "cannot_connect"
+    err = await action_error(hass, entry, "cancel_sms", batch_id=response["batch_id"])
+    assert err.translation_key == "cannot_connect"
     assert {m.status for m in _sent(simulator, "netoxygen")} == {"scheduled"}
     _restore(entry, simulator, "netoxygen")
     canceled = await call_action(hass, entry, "cancel_sms", batch_id=response["batch_id"])
@@ -69,10 +68,9 @@ async def test_cancel_of_a_send_partly_gone(
     statuses = {m.message_id: m.status for m in _sent(simulator, "netoxygen")}
     assert statuses == {alice: "canceled", bob: "delivered"}
 
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "cancel_sms", batch_id=response["batch_id"])
-    assert err.value.translation_key == "cancel_batch_failed"
-    assert err.value.translation_placeholders["batch_id"] == response["batch_id"]
+    err = await action_error(hass, entry, "cancel_sms", batch_id=response["batch_id"])
+    assert err.translation_key == "cancel_batch_failed"
+    assert err.translation_placeholders["batch_id"] == response["batch_id"]
 
 
 async def test_a_scheduled_send_is_forgotten_an_hour_after_its_time(
@@ -86,9 +84,10 @@ async def test_a_scheduled_send_is_forgotten_an_hour_after_its_time(
     old = await _schedule_later(hass, entry, dt_util.now() + timedelta(minutes=10))
     await _later(hass, freezer, 2 * 3600)
     new = await _schedule_later(hass, entry, dt_util.now() + timedelta(days=1))
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, entry, "cancel_sms", batch_id=old["batch_id"])
-    assert err.value.translation_key == "unknown_batch"
+    err = await action_error(
+        hass, entry, "cancel_sms", ServiceValidationError, batch_id=old["batch_id"]
+    )
+    assert err.translation_key == "unknown_batch"
     canceled = await call_action(hass, entry, "cancel_sms", batch_id=new["batch_id"])
     assert canceled is not None
     assert [m["canceled"] for m in canceled["messages"]] == [True, True]
@@ -171,9 +170,8 @@ async def test_a_send_where_nothing_can_be_cancelled_is_not_kept_for_it(
     """SMSFactor cancels nothing: its scheduled send is taken, a cancel of it is refused."""
     response = await _schedule_later(hass, init_integration, dt_util.now() + timedelta(days=1))
     assert all(m["accepted"] for m in response["messages"])
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, init_integration, "cancel_sms", batch_id=response["batch_id"])
-    assert err.value.translation_key == "action_not_supported"
+    err = await action_error(hass, init_integration, "cancel_sms", batch_id=response["batch_id"])
+    assert err.translation_key == "action_not_supported"
     assert {m.status for m in _sent(simulator, "smsfactor")} == {"scheduled"}
 
 
@@ -181,14 +179,8 @@ async def test_a_send_time_out_of_any_calendar_is_refused(
     hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """A send time no provider's calendar holds is refused in words, nothing is sent."""
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(
-            hass,
-            init_integration,
-            "send_sms",
-            recipients=[ALICE],
-            message="Far",
-            send_at="9999-12-31T23:59:00+00:00",
-        )
-    assert err.value.translation_key == "send_at_out_of_range"
+    err = await send_error(
+        hass, init_integration, ALICE, message="Far", send_at="9999-12-31T23:59:00+00:00"
+    )
+    assert err.translation_key == "send_at_out_of_range"
     assert not _sent(simulator, "netoxygen")

@@ -383,6 +383,17 @@ async def test_reconfigure_of_an_entry_that_did_not_load(
     assert entry.runtime_data.coordinator.answered
 
 
+SENDING_OPTIONS = (
+    CONF_KEEP_TRYING,
+    CONF_GIVE_UP_AFTER,
+    CONF_FALLBACK_ENTRY_ID,
+    CONF_DAILY_LIMIT,
+    CONF_ASSIST,
+    CONF_ASSIST_AGENT,
+)
+"""What every account's options form ends with, whatever its provider: sending and answering."""
+
+
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Mobyt's options: sender, message type, region, polling and threshold."""
@@ -397,12 +408,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_SCAN_INTERVAL,
         CONF_LOW_CREDITS_THRESHOLD,
         CONF_INBOUND_SCAN_INTERVAL,
-        CONF_KEEP_TRYING,
-        CONF_GIVE_UP_AFTER,
-        CONF_FALLBACK_ENTRY_ID,
-        CONF_DAILY_LIMIT,
-        CONF_ASSIST,
-        CONF_ASSIST_AGENT,
+        *SENDING_OPTIONS,
     ]
     assert "/api/webhook/" in result["description_placeholders"]["webhook_url"]
     flow_id = result["flow_id"]
@@ -456,12 +462,7 @@ async def test_options_without_polling(
         CONF_REGION,
         CONF_TIME_ZONE,
         CONF_LOW_CREDITS_THRESHOLD,
-        CONF_KEEP_TRYING,
-        CONF_GIVE_UP_AFTER,
-        CONF_FALLBACK_ENTRY_ID,
-        CONF_DAILY_LIMIT,
-        CONF_ASSIST,
-        CONF_ASSIST_AGENT,
+        *SENDING_OPTIONS,
     ]
     assert _is_required(result, CONF_SENDER)
     result = await hass.config_entries.options.async_configure(

@@ -22,6 +22,7 @@ from custom_components.sms_gateways.const import CONF_API_URL, DOMAIN
 from custom_components.sms_gateways.gateways import AccessDeniedError, GatewayError
 from tests.conftest import RunningSimulator
 
+from .common import flow_sources
 from .conftest import make_entry
 
 UNREACHABLE = "http://127.0.0.1:9/"
@@ -94,8 +95,7 @@ async def test_credentials_refused(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
     assert not entry.runtime_data.coordinator.answered
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert flow_sources(hass) == [SOURCE_REAUTH]
 
 
 async def test_credentials_refused_later(
@@ -106,8 +106,7 @@ async def test_credentials_refused_later(
     """A password changed at the provider is noticed at the next credit check."""
     simulator.sim.state.accounts[("netoxygen", "demo")].password = "changed"
     await _next_credit_check(hass)
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert flow_sources(hass) == [SOURCE_REAUTH]
 
 
 @pytest.mark.parametrize(

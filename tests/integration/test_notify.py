@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import MappingProxyType
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.components import notify
@@ -155,6 +156,13 @@ def _sent(simulator: RunningSimulator) -> list[tuple[str, str, str]]:
     )
 
 
+def _taken(simulator: RunningSimulator) -> list[tuple[str, str, str]]:
+    """What ``_sent`` says, then forgotten: the next call says only what came after."""
+    sent = _sent(simulator)
+    simulator.sim.state.messages.clear()
+    return sent
+
+
 def _our_services(hass: HomeAssistant) -> set[str]:
     """The legacy notify services of the integration that exist now."""
     return {
@@ -178,33 +186,30 @@ async def test_legacy_services_follow_the_entries(
     # With a single account, notify.sms_gateways takes numbers and recipients' names too.
     await _notify(hass, "sms_gateways", message="One", target=[ALICE])
     await _notify(hass, "sms_gateways", message="Two", target=["Bob"])
-    assert _sent(simulator) == [
+    assert _taken(simulator) == [
         ("netoxygen", BOB.lstrip("+"), "Two"),
         ("netoxygen", ALICE.lstrip("+"), "One"),
     ]
-    simulator.sim.state.messages.clear()
 
     # A second account: its services appear, no restart.
     sms123 = await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
     assert _our_services(hass) == {"sms_gateways", "netoxygen_demo", "123_sms_net_demo"}
     await _notify(hass, "sms_gateways", message="Everyone", title="Fire")
     # Bob is a recipient of both accounts: one message, through the first account.
-    assert _sent(simulator) == [
+    assert _taken(simulator) == [
         ("netoxygen", BOB.lstrip("+"), "Fire\nEveryone"),
         ("netoxygen", ALICE.lstrip("+"), "Fire\nEveryone"),
     ]
-    simulator.sim.state.messages.clear()
 
     # Each recipient by its name goes through its own account.
     await _notify(hass, "sms_gateways", message="Hi", target=["123_sms_net_demo_carol"])
     await _notify(hass, "sms_gateways", message="Hello", target=["NetOxygen demo Bob"])
     await _notify(hass, "123_sms_net_demo", message="Numbers", target=[ALICE])
-    assert _sent(simulator) == [
+    assert _taken(simulator) == [
         ("netoxygen", BOB.lstrip("+"), "Hello"),
         ("sms123", BOB.lstrip("+"), "Hi"),
         ("sms123", ALICE.lstrip("+"), "Numbers"),
     ]
-    simulator.sim.state.messages.clear()
 
     # A bare number with two accounts: which one should send it is not guessed.
     with pytest.raises(ServiceValidationError) as err:
@@ -223,8 +228,7 @@ async def test_legacy_services_follow_the_entries(
         await _notify(hass, "sms_gateways", message="Everyone")
     assert err.value.translation_key == "account_not_loaded"
     # The other account did send, to Bob too (a recipient of both): only Alice is left out.
-    assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Everyone")]
-    simulator.sim.state.messages.clear()
+    assert _taken(simulator) == [("sms123", BOB.lstrip("+"), "Everyone")]
 
     # Reloaded, the same services are still there once: a call sends once.
     assert await hass.config_entries.async_reload(sms123.entry_id)
@@ -302,39 +306,51 @@ async def test_legacy_service_of_a_new_recipient(
     ]
 
 
-async def test_legacy_service_without_any_recipient(
-    hass: HomeAssistant, simulator: RunningSimulator
+@pytest.mark.parametrize(
+    ("accounts", "data", "error", "key", "sent"),
+    [
+        # No target, and no account has a recipient: it is said so.
+        (
+            [("netoxygen", {}), ("sms123", {})],
+            {},
+            ServiceValidationError,
+            "notify_no_recipients",
+            [],
+        ),
+        # An account that cannot send does not stop the other: its error is raised after.
+        (
+            [("netoxygen", {"Nobody": REFUSED}), ("sms123", {"Carol": BOB})],
+            {},
+            HomeAssistantError,
+            "recipient_refused",
+            [("sms123", BOB.lstrip("+"), "Smoke")],
+        ),
+        # An option one account's provider lacks fails the call before any account sends.
+        (
+            [("sms123", {"Carol": BOB}), ("netoxygen", {"Alice": ALICE})],
+            {"data": {"tts": True}},
+            ServiceValidationError,
+            "option_not_supported",
+            [],
+        ),
+    ],
+)
+async def test_legacy_service_that_fails(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    accounts: list[tuple[str, dict[str, str]]],
+    data: dict[str, Any],
+    error: type[HomeAssistantError],
+    key: str,
+    sent: list[tuple[str, str, str]],
 ) -> None:
-    """notify.sms_gateways with no target, and no account has a recipient: it is said so."""
-    await setup_entry(hass, make_entry(simulator, "netoxygen"))
-    await setup_entry(hass, make_entry(simulator, "sms123"))
-    with pytest.raises(ServiceValidationError) as err:
-        await _notify(hass, "sms_gateways", message="Hi")
-    assert err.value.translation_key == "notify_no_recipients"
-
-
-async def test_legacy_service_one_account_fails(
-    hass: HomeAssistant, simulator: RunningSimulator
-) -> None:
-    """An account that cannot send does not stop the other: its error is raised after."""
-    await setup_entry(hass, make_entry(simulator, "netoxygen", recipients={"Nobody": REFUSED}))
-    await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
-    with pytest.raises(HomeAssistantError) as err:
-        await _notify(hass, "sms_gateways", message="Smoke")
-    assert err.value.translation_key == "recipient_refused"
-    assert _sent(simulator) == [("sms123", BOB.lstrip("+"), "Smoke")]
-
-
-async def test_legacy_service_checks_every_account_before_sending(
-    hass: HomeAssistant, simulator: RunningSimulator
-) -> None:
-    """An option one account's provider lacks fails the call before any account sends."""
-    await setup_entry(hass, make_entry(simulator, "sms123", recipients={"Carol": BOB}))
-    await setup_entry(hass, make_entry(simulator, "netoxygen", recipients={"Alice": ALICE}))
-    with pytest.raises(ServiceValidationError) as err:
-        await _notify(hass, "sms_gateways", message="Smoke", data={"tts": True})
-    assert err.value.translation_key == "option_not_supported"
-    assert _sent(simulator) == []
+    """notify.sms_gateways to every account's recipients: what fails is said, in words."""
+    for provider, recipients in accounts:
+        await setup_entry(hass, make_entry(simulator, provider, recipients=recipients))
+    with pytest.raises(error) as err:
+        await _notify(hass, "sms_gateways", message="Smoke", **data)
+    assert err.value.translation_key == key
+    assert _sent(simulator) == sent
 
 
 async def test_account_service_stays_with_its_account(
@@ -351,8 +367,7 @@ async def test_account_service_stays_with_its_account(
     assert second.state is ConfigEntryState.LOADED
     assert first.state is ConfigEntryState.LOADED
     await _notify(hass, "sms", message="Which?")
-    assert _sent(simulator) == [("netoxygen", ALICE.lstrip("+"), "Which?")]
-    simulator.sim.state.messages.clear()
+    assert _taken(simulator) == [("netoxygen", ALICE.lstrip("+"), "Which?")]
 
     assert await hass.config_entries.async_reload(first.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

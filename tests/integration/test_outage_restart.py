@@ -7,7 +7,6 @@ first assertion on its state fails.
 
 from __future__ import annotations
 
-from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
@@ -18,31 +17,20 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.sms_gateways import storage
 from custom_components.sms_gateways.const import (
     CONF_API_URL,
     CONF_GIVE_UP_AFTER,
-    EVENT_DELIVERY_STATUS,
 )
 from custom_components.sms_gateways.outbox import OUTBOX_STORE
 from custom_components.sms_gateways.storage import entry_store_key
 from tests.conftest import RunningSimulator
 
-from .common import call_action, send_sms, setup_entry
+from .common import send_sms, setup_entry
 from .conftest import ALICE, BOB, make_entry
-
-CLOSED = "http://127.0.0.1:9/"
-"""Nothing listens on the discard port: every connection is refused."""
-
-
-async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+from .test_sending import CLOSED, _alarm_unreachable, _later
 
 
 async def _restart(hass: HomeAssistant, entry: MockConfigEntry, api_url: str) -> None:
@@ -101,12 +89,7 @@ async def test_the_deadline_holds_across_restarts_during_an_outage(
     hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Give up after 2 minutes, restarted twice meanwhile: failed at the deadline, never sent."""
-    entry = await setup_entry(
-        hass, make_entry(simulator, "netoxygen", options={CONF_GIVE_UP_AFTER: 2})
-    )
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    entry.runtime_data.gateway._api_url = CLOSED
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    entry, events = await _alarm_unreachable(hass, simulator, {CONF_GIVE_UP_AFTER: 2})
     for _ in range(2):
         await _restart(hass, entry, CLOSED)
         await _later(hass, freezer, 50)

@@ -9,6 +9,7 @@ messages the provider has.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 import json
 import logging
@@ -19,7 +20,6 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -30,9 +30,18 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.sms_gateways.const import EVENT_DELIVERY_STATUS
 from tests.conftest import RunningSimulator
 
-from .common import call_action, control, setup_entry, with_fallback
+from .common import call_action, control, flow_sources, send_error, setup_entry, with_fallback
 from .conftest import ALICE, BOB, REFUSED, make_entry
-from .test_sending import _cut, _later, _outbox_path, _restore, _sent, _stored_outbox
+from .test_sending import (
+    _cut,
+    _later,
+    _outbox_path,
+    _restore,
+    _sent,
+    _sent_long_after,
+    _stored_outbox,
+    _texts,
+)
 
 
 def _statuses(events: list[Any]) -> list[tuple[str, str]]:
@@ -49,87 +58,105 @@ async def _waiting(hass: HomeAssistant, entry: MockConfigEntry, *recipients: str
     assert {m["status"] for m in response["messages"]} == {"retrying"}
 
 
-async def test_retry_with_credentials_refused_fails_and_asks_to_reauthenticate(  # noqa: PLR0917
+@dataclass
+class _Account:
+    """The demo NetOxygen account, its provider, and the clock that makes its retries due."""
+
+    hass: HomeAssistant
+    simulator: RunningSimulator
+    freezer: FrozenDateTimeFactory
+    entry: MockConfigEntry
+
+    async def waiting(self, *recipients: str) -> None:
+        """A send of "Alarm" while the provider refuses connections: it waits in the outbox."""
+        await _waiting(self.hass, self.entry, *recipients)
+
+    async def back(self) -> None:
+        """The provider accepts connections again, and the first retry (at 30 s) is made."""
+        _restore(self.entry, self.simulator, "netoxygen")
+        await _later(self.hass, self.freezer, 31)
+
+    def texts(self) -> list[str]:
+        """The text of every message the provider has."""
+        return [m.text for m in _sent(self.simulator, "netoxygen")]
+
+    async def texts_long_after(self) -> list[str]:
+        """The same, ten minutes on: every retry due meanwhile made."""
+        return [m.text for m in await _sent_long_after(self.hass, self.freezer, self.simulator)]
+
+
+@pytest.fixture
+def account(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> _Account:
+    """The demo NetOxygen account, set up."""
+    return _Account(hass, simulator, freezer, init_integration)
+
+
+async def test_retry_with_credentials_refused_fails_and_asks_to_reauthenticate(
+    hass: HomeAssistant,
+    session: aiohttp.ClientSession,
+    account: _Account,
     delivery_events: list[Event],
 ) -> None:
     """Back, but the password changed meanwhile: failed (never sent), and reauth is asked."""
-    entry = init_integration
-    await _waiting(hass, entry, ALICE)
+    await account.waiting(ALICE)
     await control(
-        session, simulator, "accounts", provider="netoxygen", username="demo", password="changed"
+        session,
+        account.simulator,
+        "accounts",
+        provider="netoxygen",
+        username="demo",
+        password="changed",
     )
-    _restore(entry, simulator, "netoxygen")
-    await _later(hass, freezer, 31)
+    await account.back()
     assert _statuses(delivery_events) == [(ALICE, "retrying"), (ALICE, "failed")]
     assert delivery_events[-1].data["provider_status"].startswith("Never sent")
-    assert not entry.runtime_data.sending.outbox
-    assert _stored_outbox(hass, entry)["outbox"] == []
-    flows = hass.config_entries.flow.async_progress_by_handler(entry.domain)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    await _later(hass, freezer, 600)
-    assert not _sent(simulator, "netoxygen")
+    assert not account.entry.runtime_data.sending.outbox
+    assert _stored_outbox(hass, account.entry)["outbox"] == []
+    assert flow_sources(hass) == [SOURCE_REAUTH]
+    assert not await account.texts_long_after()
 
 
 async def test_retry_that_may_have_been_sent_is_never_sent_again(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    delivery_events: list[Event],
+    account: _Account, delivery_events: list[Event]
 ) -> None:
     """The provider took the retry but the answer was lost: "unknown", and never sent again."""
-    entry = init_integration
-    await _waiting(hass, entry, ALICE)
-    _restore(entry, simulator, "netoxygen")
+    await account.waiting(ALICE)
     # The credits read before the retry, then the send: each answered by a dropped connection.
-    simulator.fault("/netoxygen/api2/", "drop", count=2)
-    await _later(hass, freezer, 31)
+    account.simulator.fault("/netoxygen/api2/", "drop", count=2)
+    await account.back()
     assert _statuses(delivery_events) == [(ALICE, "retrying"), (ALICE, "unknown")]
     assert delivery_events[-1].data["provider_status"].startswith("May have been sent")
-    assert not entry.runtime_data.sending.outbox
-    await _later(hass, freezer, 600)
-    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
+    assert not account.entry.runtime_data.sending.outbox
+    assert await account.texts_long_after() == ["Alarm"]
 
 
 async def test_retry_with_one_recipient_refused(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    delivery_events: list[Event],
+    account: _Account, delivery_events: list[Event]
 ) -> None:
     """The retry leaves; the provider refuses one recipient: that one fails in its words."""
-    entry = init_integration
-    await _waiting(hass, entry, ALICE, REFUSED)
-    _restore(entry, simulator, "netoxygen")
-    await _later(hass, freezer, 31)
+    await account.waiting(ALICE, REFUSED)
+    await account.back()
     after = {e.data["recipient"]: e.data for e in delivery_events[2:]}
     assert after[ALICE]["status"] == "queued"
     assert after[REFUSED]["status"] == "failed"
     assert after[REFUSED]["provider_status"]
-    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
-    assert not entry.runtime_data.sending.outbox
+    assert account.texts() == ["Alarm"]
+    assert not account.entry.runtime_data.sending.outbox
 
 
-async def test_credits_check_bug_does_not_hold_the_outbox_back(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+async def test_credits_check_bug_does_not_hold_the_outbox_back(account: _Account) -> None:
     """The read before a retry fails unexpectedly: the retry is made all the same."""
-    entry = init_integration
-    await _waiting(hass, entry, ALICE)
-    _restore(entry, simulator, "netoxygen")
-    with patch.object(entry.runtime_data.gateway, "get_balance", side_effect=RuntimeError("bug")):
-        await _later(hass, freezer, 31)
-    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
-    assert not entry.runtime_data.sending.outbox
+    await account.waiting(ALICE)
+    gateway = account.entry.runtime_data.gateway
+    with patch.object(gateway, "get_balance", side_effect=RuntimeError("bug")):
+        await account.back()
+    assert account.texts() == ["Alarm"]
+    assert not account.entry.runtime_data.sending.outbox
 
 
 # --- the outbox a previous run left ----------------------------------------------------------
@@ -202,8 +229,7 @@ async def test_fallback_not_loaded_the_message_waits(
     assert not _sent(simulator, "mobyt")
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
-    assert not _sent(simulator, "mobyt")
+    assert _texts(simulator) == {"netoxygen": ["Alarm"]}
 
 
 async def test_fallback_that_cannot_take_the_message_the_message_waits(
@@ -220,8 +246,7 @@ async def test_fallback_that_cannot_take_the_message_the_message_waits(
     ]
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    assert [m.text for m in _sent(simulator, "netoxygen")] == [text]
-    assert not _sent(simulator, "mobyt")
+    assert _texts(simulator) == {"netoxygen": [text]}
 
 
 async def test_fallback_with_credentials_refused_asks_to_reauthenticate(
@@ -253,9 +278,8 @@ async def test_known_empty_account_tried_after_all_when_its_fallback_is_down(
     )
     _cut(fallback)
     asked = len(simulator.requests("/netoxygen/"))
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert err.value.translation_key == "send_outcome_unknown"
+    err = await send_error(hass, entry, ALICE, message="Alarm")
+    assert err.translation_key == "send_outcome_unknown"
     assert len(simulator.requests("/netoxygen/")) > asked
     assert not entry.runtime_data.sending.outbox
     assert not _sent(simulator, "mobyt")

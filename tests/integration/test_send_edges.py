@@ -23,7 +23,6 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryNotReady,
-    HomeAssistantError,
     ServiceValidationError,
 )
 from homeassistant.helpers import issue_registry as ir
@@ -46,7 +45,16 @@ from custom_components.sms_gateways.const import (
 from custom_components.sms_gateways.sending import EntrySending
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, notify_entities, send_sms, setup_entry, with_fallback
+from .common import (
+    call_action,
+    entity_id_of,
+    flow_sources,
+    notify_entities,
+    send_error,
+    send_sms,
+    setup_entry,
+    with_fallback,
+)
 from .conftest import ALICE, BOB, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -151,8 +159,7 @@ async def test_start_unreachable_credentials_refused_later(
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     entry.runtime_data.gateway._api_url = simulator.api_url("netoxygen")
     await _later(hass, freezer, 31)
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flow_sources(hass) == ["reauth"]
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -264,10 +271,9 @@ async def test_send_to_an_entry_waiting_to_retry_is_refused_in_words(
     with patch.object(EntrySending, "async_start", side_effect=ConfigEntryNotReady("disk busy")):
         assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Hi")
-    assert err.value.translation_key == "account_setup_retry"
-    assert "disk busy" in str(err.value)
+    err = await send_error(hass, entry, ALICE, message="Hi", error=ServiceValidationError)
+    assert err.translation_key == "account_setup_retry"
+    assert "disk busy" in str(err)
 
 
 # --- 3. a known empty account hands the alert over ----------------------------------------------
@@ -297,9 +303,8 @@ async def test_known_empty_account_without_fallback_is_tried(
     entry = await setup_entry(
         hass, make_entry(simulator, "netoxygen", username="empty", password="empty-password")
     )
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert err.value.translation_key == "send_outcome_unknown"
+    err = await send_error(hass, entry, ALICE, message="Alarm")
+    assert err.translation_key == "send_outcome_unknown"
 
 
 async def test_too_few_credits_for_the_parts_hands_over(

@@ -27,7 +27,6 @@ from custom_components.sms_gateways.const import (
     CONF_FALLBACK_ENTRY_ID,
     CONF_GIVE_UP_AFTER,
     CONF_KEEP_TRYING,
-    DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
 from custom_components.sms_gateways.outbox import OUTBOX_STORE
@@ -35,10 +34,13 @@ from custom_components.sms_gateways.storage import WriteError, entry_store_key
 from tests.conftest import RunningSimulator
 
 from .common import (
+    action_error,
     call_action,
     entity_id_of,
+    flow_sources,
     notify_entities,
     restart_entry,
+    send_error,
     send_sms,
     setup_entry,
     with_fallback,
@@ -61,9 +63,18 @@ def _sent(simulator: RunningSimulator, provider: str) -> list[Any]:
     return [m for m in simulator.sim.state.messages.values() if m.provider == provider]
 
 
-def _cut(entry: MockConfigEntry) -> None:
-    """The account's provider refuses connections from now on."""
-    entry.runtime_data.gateway._api_url = CLOSED
+def _texts(simulator: RunningSimulator) -> dict[str, list[str]]:
+    """The texts each provider has, by provider (one that has none is left out)."""
+    texts: dict[str, list[str]] = {}
+    for message in simulator.sim.state.messages.values():
+        texts.setdefault(message.provider, []).append(message.text)
+    return texts
+
+
+def _cut(*entries: MockConfigEntry) -> None:
+    """These accounts' providers refuse connections from now on."""
+    for entry in entries:
+        entry.runtime_data.gateway._api_url = CLOSED
 
 
 def _restore(entry: MockConfigEntry, simulator: RunningSimulator, provider: str) -> None:
@@ -93,6 +104,28 @@ async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: f
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+
+
+async def _sent_long_after(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: RunningSimulator,
+    provider: str = "netoxygen",
+) -> list[Any]:
+    """What ``provider`` has ten minutes on, every retry due meanwhile made: nothing sent twice."""
+    await _later(hass, freezer, 600)
+    return _sent(simulator, provider)
+
+
+async def _alarm_unreachable(
+    hass: HomeAssistant, simulator: RunningSimulator, options: dict[str, Any]
+) -> tuple[MockConfigEntry, list[Event]]:
+    """A new NetOxygen account, its provider unreachable, sends "Alarm" to Alice; its events."""
+    entry = await setup_entry(hass, make_entry(simulator, "netoxygen", options=options))
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    _cut(entry)
+    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    return entry, events
 
 
 @pytest.fixture
@@ -176,12 +209,12 @@ async def test_cancel_by_batch(
         statuses[message.text].append(message.status)
     assert statuses == {"Later": ["canceled", "canceled"], "Other": ["scheduled"]}
 
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, init_integration, "cancel_sms", batch_id=batch_id)
-    assert err.value.translation_key == "unknown_batch"
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, init_integration, "cancel_sms")
-    assert err.value.translation_key == "cancel_what"
+    err = await action_error(
+        hass, init_integration, "cancel_sms", ServiceValidationError, batch_id=batch_id
+    )
+    assert err.translation_key == "unknown_batch"
+    err = await action_error(hass, init_integration, "cancel_sms", ServiceValidationError)
+    assert err.translation_key == "cancel_what"
 
 
 async def test_cancel_batch_survives_restart(
@@ -272,20 +305,14 @@ async def test_outbox_sends_once_the_provider_is_back(
     assert not entry.runtime_data.sending.outbox
 
     # Sent once: nothing more goes out later.
-    await _later(hass, freezer, 600)
-    assert len(_sent(simulator, "netoxygen")) == 2
+    assert len(await _sent_long_after(hass, freezer, simulator)) == 2
 
 
 async def test_outbox_gives_up_at_the_deadline(
     hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """After give_up_after minutes the message is failed, saying it was never sent."""
-    entry = await setup_entry(
-        hass, make_entry(simulator, "netoxygen", options={CONF_GIVE_UP_AFTER: 2})
-    )
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    _cut(entry)
-    await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
+    entry, events = await _alarm_unreachable(hass, simulator, {CONF_GIVE_UP_AFTER: 2})
     for _ in range(3):
         await _later(hass, freezer, 30)
     assert [e.data["status"] for e in events] == ["retrying"]
@@ -294,8 +321,7 @@ async def test_outbox_gives_up_at_the_deadline(
     assert "Never sent" in events[-1].data["provider_status"]
     assert not entry.runtime_data.sending.outbox
     _restore(entry, simulator, "netoxygen")
-    await _later(hass, freezer, 600)
-    assert not _sent(simulator, "netoxygen")
+    assert not await _sent_long_after(hass, freezer, simulator)
 
 
 async def test_outbox_survives_a_restart(
@@ -315,8 +341,7 @@ async def test_outbox_survives_a_restart(
     await _later(hass, freezer, 31)
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
     await restart_entry(hass, entry)
-    await _later(hass, freezer, 600)
-    assert len(_sent(simulator, "netoxygen")) == 1
+    assert len(await _sent_long_after(hass, freezer, simulator)) == 1
 
 
 async def test_outbox_interrupted_attempt_is_not_sent_again(
@@ -368,9 +393,8 @@ async def test_a_refusal_is_not_kept(
 ) -> None:
     """What the provider refused, or may have taken, never goes to the outbox."""
     simulator.fault("/netoxygen/api2/", "drop")
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
-    assert err.value.translation_key == "send_outcome_unknown"
+    err = await send_error(hass, init_integration, ALICE, message="Hi")
+    assert err.translation_key == "send_outcome_unknown"
     assert not init_integration.runtime_data.sending.outbox
 
 
@@ -412,9 +436,7 @@ async def test_fallback_when_refused_before_sending(
     assert response["messages"][0]["sent_by"] == fallback.entry_id
     assert len(_sent(simulator, "mobyt")) == 1
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    expected = [SOURCE_REAUTH] if username == "demo" else []
-    assert [flow["context"]["source"] for flow in flows] == expected
+    assert flow_sources(hass) == ([SOURCE_REAUTH] if username == "demo" else [])
 
 
 async def test_no_fallback_after_an_undocumented_fault(
@@ -427,10 +449,9 @@ async def test_no_fallback_after_an_undocumented_fault(
     """
     entry, _fallback = await with_fallback(hass, simulator)
     simulator.sim.state.accounts[("netoxygen", "demo")].credits = 0
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert err.value.translation_key == "send_outcome_unknown"
-    assert "Not enough credits" in str(err.value)
+    err = await send_error(hass, entry, ALICE, message="Alarm")
+    assert err.translation_key == "send_outcome_unknown"
+    assert "Not enough credits" in str(err)
     assert not _sent(simulator, "mobyt")
 
 
@@ -439,8 +460,7 @@ async def test_both_unreachable_then_back(
 ) -> None:
     """Neither can connect: the outbox keeps it for this account; sent once by one of them."""
     entry, fallback = await with_fallback(hass, simulator)
-    _cut(entry)
-    _cut(fallback)
+    _cut(entry, fallback)
     response = await send_sms(hass, entry, ALICE, message="Alarm")
     assert [(m["status"], m["sent_by"]) for m in response["messages"]] == [
         ("retrying", entry.entry_id)
@@ -450,8 +470,7 @@ async def test_both_unreachable_then_back(
     assert len(_sent(simulator, "mobyt")) == 1
     assert not _sent(simulator, "netoxygen")
     _restore(entry, simulator, "netoxygen")
-    await _later(hass, freezer, 600)
-    assert len(_sent(simulator, "mobyt")) == 1
+    assert len(await _sent_long_after(hass, freezer, simulator, "mobyt")) == 1
     assert not _sent(simulator, "netoxygen")
     sensor = entity_id_of(hass, entry, "sensor", "last_delivery_status")
     assert hass.states.get(sensor).state == "queued"
@@ -464,13 +483,11 @@ async def test_fallback_that_may_have_sent_is_not_retried(
     entry, _fallback = await with_fallback(hass, simulator)
     _cut(entry)
     simulator.fault("/mobyt/Mobyt/SENDSMS", "drop")
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert err.value.translation_key == "send_outcome_unknown"
+    err = await send_error(hass, entry, ALICE, message="Alarm")
+    assert err.translation_key == "send_outcome_unknown"
     assert not entry.runtime_data.sending.outbox
     _restore(entry, simulator, "netoxygen")
-    await _later(hass, freezer, 600)
-    assert not _sent(simulator, "netoxygen")
+    assert not await _sent_long_after(hass, freezer, simulator)
 
 
 async def test_keep_trying_off_with_fallback_down(
@@ -478,11 +495,9 @@ async def test_keep_trying_off_with_fallback_down(
 ) -> None:
     """keep_trying off and the fallback unreachable too: the action fails as before."""
     entry, fallback = await with_fallback(hass, simulator, options={CONF_KEEP_TRYING: False})
-    _cut(entry)
-    _cut(fallback)
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    assert err.value.translation_key == "cannot_connect"
+    _cut(entry, fallback)
+    err = await send_error(hass, entry, ALICE, message="Alarm")
+    assert err.translation_key == "cannot_connect"
 
 
 async def test_fallback_cannot_be_itself(
@@ -570,8 +585,7 @@ async def test_reload_during_a_retry_sends_each_once(
     await old.async_retry_due()
     await hass.async_block_till_done()
     assert _stored_outbox(hass, entry)["outbox"] == []
-    await _later(hass, freezer, 600)
-    assert len(_sent(simulator, "netoxygen")) == 3
+    assert len(await _sent_long_after(hass, freezer, simulator)) == 3
 
 
 async def test_a_send_that_cannot_be_stored_is_refused(
@@ -591,8 +605,7 @@ async def test_a_send_that_cannot_be_stored_is_refused(
     assert "disk full" in str(err.value)
     assert not entry.runtime_data.sending.outbox
     _restore(entry, simulator, "netoxygen")
-    await _later(hass, freezer, 600)
-    assert not _sent(simulator, "netoxygen")
+    assert not await _sent_long_after(hass, freezer, simulator)
 
 
 @pytest.mark.parametrize("reachable", [True, False])
@@ -607,10 +620,9 @@ async def test_a_message_no_file_can_hold_is_refused_alone(
     entry = init_integration
     if not reachable:
         _cut(entry)
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm \ud800")
-    assert err.value.translation_key == "invalid_character"
-    assert err.value.translation_placeholders == {
+    err = await send_error(hass, entry, ALICE, message="Alarm \ud800", error=ServiceValidationError)
+    assert err.translation_key == "invalid_character"
+    assert err.translation_placeholders == {
         "field": "message",
         "position": "7",
         "character": "U+D800",
@@ -696,8 +708,7 @@ async def test_a_failed_connect_clears_the_mark_first(
     """
     entry, fallback = await with_fallback(hass, simulator)
     writes = _Writes(hass, entry)
-    _cut(entry)
-    _cut(fallback)
+    _cut(entry, fallback)
     with patch.object(storage, "write_utf8_file", writes):
         await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
         await _later(hass, freezer, 31)
@@ -705,8 +716,7 @@ async def test_a_failed_connect_clears_the_mark_first(
     assert [i["in_flight"] for i in _stored_outbox(hass, entry)["outbox"]] == [False]
     await restart_entry(hass, entry)
     await _later(hass, freezer, 301)
-    assert [m.text for m in _sent(simulator, "netoxygen")] == ["Alarm"]
-    assert not _sent(simulator, "mobyt")
+    assert _texts(simulator) == {"netoxygen": ["Alarm"]}
 
 
 async def test_outbox_keeps_its_deadlines_across_a_restart(
@@ -746,5 +756,4 @@ async def test_outbox_keeps_its_deadlines_across_a_restart(
     assert not _sent(simulator, "netoxygen")  # its next try is kept too
     await _later(hass, freezer, 61)
     assert [m.text for m in _sent(simulator, "netoxygen")] == ["On time"]
-    await _later(hass, freezer, 600)
-    assert len(_sent(simulator, "netoxygen")) == 1
+    assert len(await _sent_long_after(hass, freezer, simulator)) == 1

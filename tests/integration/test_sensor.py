@@ -32,38 +32,28 @@ async def _next_credit_check(hass: HomeAssistant) -> None:
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.freeze_time("2026-12-07 12:00:00+00:00")  # the parts sent today: since midnight
-@pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
-@pytest.mark.parametrize("provider", ["netoxygen", "smsfactor", "mobyt", "sms123"])
-async def test_sensors(
+@pytest.mark.parametrize(
+    ("platforms", "provider"),
+    [
+        # Credits for every provider, per line for Mobyt, and NetOxygen's account status.
+        ([Platform.SENSOR], "netoxygen"),
+        ([Platform.SENSOR], "smsfactor"),
+        ([Platform.SENSOR], "mobyt"),
+        ([Platform.SENSOR], "sms123"),
+        # The low-credits sensor of each account.
+        ([Platform.BINARY_SENSOR], "netoxygen"),
+        ([Platform.BINARY_SENSOR], "sms123"),
+        # One notify entity per recipient, each the main entity of the recipient's device.
+        ([Platform.NOTIFY], "netoxygen"),
+    ],
+)
+async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Credits for every provider, per line for Mobyt, and NetOxygen's account status."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
-
-
-@pytest.mark.parametrize("platforms", [[Platform.BINARY_SENSOR]])
-@pytest.mark.parametrize("provider", ["netoxygen", "sms123"])
-async def test_binary_sensors(
-    hass: HomeAssistant,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    init_integration: MockConfigEntry,
-) -> None:
-    """The low-credits sensor of each account."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
-
-
-@pytest.mark.parametrize("platforms", [[Platform.NOTIFY]])
-async def test_notify_entities(
-    hass: HomeAssistant,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    init_integration: MockConfigEntry,
-) -> None:
-    """One notify entity per recipient, each the main entity of the recipient's device."""
+    """The registry entries and states of one platform of the account."""
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
 
 

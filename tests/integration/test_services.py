@@ -27,7 +27,7 @@ from custom_components.sms_gateways.gateways import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import call_action, send_sms
+from .common import action_error, call_action, flow_sources, send_sms
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 ALL_PROVIDERS = ["netoxygen", "smsfactor", "mobyt", "sms123"]
@@ -118,6 +118,16 @@ async def test_send_sms_all_refused(
 # (READINGS.md R11, test_smsfactor_readings.py), Mobyt sends the others again after its KO.
 
 
+async def _refused_before_any_request(
+    hass: HomeAssistant, simulator: RunningSimulator, entry: MockConfigEntry, **data: Any
+) -> HomeAssistantError:
+    """The error of a ``send_sms`` refused before any request reached the provider."""
+    simulator.sim.requests.clear()
+    err = await action_error(hass, entry, "send_sms", ServiceValidationError, **data)
+    assert simulator.requests() == []
+    return err
+
+
 @pytest.mark.parametrize(
     ("data", "key", "words"),
     [
@@ -130,6 +140,10 @@ async def test_send_sms_all_refused(
         ({"send_at": "2020-01-01 10:00:00"}, "send_at_in_past", "2020-01-01T10:00:00"),
         ({"message_type": "N"}, "option_not_supported", "message_type"),
         ({"tts": True}, "option_not_supported", "tts"),
+        # Zurich clocks go back on 27 October 2030: 02:30 there happens twice.
+        ({"send_at": "2030-10-27T02:30:00+01:00"}, "send_at_repeated", "Europe/Zurich"),
+        # Home Assistant's own zone here: 02:30 on 10 March 2030 never happens.
+        ({"send_at": "2030-03-10 02:30:00"}, "send_at_skipped", "US/Pacific"),
     ],
 )
 async def test_send_sms_invalid(  # noqa: PLR0917
@@ -140,48 +154,15 @@ async def test_send_sms_invalid(  # noqa: PLR0917
     key: str,
     words: str,
 ) -> None:
-    """What is wrong is said, in words, before anything reaches the provider."""
-    simulator.sim.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(
-            hass, init_integration, "send_sms", **{"recipients": [ALICE], "message": "Hi", **data}
-        )
-    assert err.value.translation_key == key
-    assert words in str(err.value)
-    assert simulator.requests() == []
+    """What is wrong is said, in words, before anything reaches the provider.
 
-
-@pytest.mark.parametrize(
-    ("send_at", "key", "zone"),
-    [
-        # Zurich clocks go back on 27 October 2030: 02:30 there happens twice.
-        ("2030-10-27T02:30:00+01:00", "send_at_repeated", "Europe/Zurich"),
-        # Home Assistant's own zone here: 02:30 on 10 March 2030 never happens.
-        ("2030-03-10 02:30:00", "send_at_skipped", "US/Pacific"),
-    ],
-)
-async def test_send_sms_in_a_clock_change(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    init_integration: MockConfigEntry,
-    send_at: str,
-    key: str,
-    zone: str,
-) -> None:
-    """A send time the clocks repeat or skip is refused in words, before any request."""
-    simulator.sim.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(
-            hass,
-            init_integration,
-            "send_sms",
-            recipients=[ALICE],
-            message="Hi",
-            send_at=send_at,
-        )
-    assert err.value.translation_key == key
-    assert zone in str(err.value)
-    assert simulator.requests() == []
+    A send time the clocks repeat or skip is wrong too: the zone is named.
+    """
+    err = await _refused_before_any_request(
+        hass, simulator, init_integration, **{"recipients": [ALICE], "message": "Hi", **data}
+    )
+    assert err.translation_key == key
+    assert words in str(err)
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
@@ -189,14 +170,11 @@ async def test_send_sms_too_long(
     hass: HomeAssistant, simulator: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """A message longer than the provider's limit is refused before anything is sent."""
-    simulator.sim.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(
-            hass, init_integration, "send_sms", recipients=[ALICE], message="x" * 1531
-        )
-    assert err.value.translation_key == "message_too_long"
-    assert "1531" in str(err.value)
-    assert simulator.requests() == []
+    err = await _refused_before_any_request(
+        hass, simulator, init_integration, recipients=[ALICE], message="x" * 1531
+    )
+    assert err.translation_key == "message_too_long"
+    assert "1531" in str(err)
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
@@ -432,8 +410,7 @@ async def test_send_with_refused_credentials(
         await call_action(hass, init_integration, "send_sms", recipients=[ALICE], message="Hi")
     assert err.value.translation_key == "authentication_failed"
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert flow_sources(hass) == [SOURCE_REAUTH]
 
 
 @pytest.mark.parametrize(
