@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -208,3 +210,44 @@ def follow(entry: MockConfigEntry, *messages: tuple[str, str]) -> None:
         info=MessageInfo(encoding=Encoding.GSM7, characters=2, length=2, segments=1),
     )
     entry.runtime_data.tracker.async_track_send(result)
+
+
+def mobyt_sms_form(
+    text: str,
+    sender: str = MOBYT_SENDER,
+    *,
+    sms_id: str = "77",
+    recipient: str = MOBYT_NUMBER,
+    delivery_date: str = "20240115083000",
+) -> dict[str, str]:
+    """The form Mobyt pushes for an SMS it received (the fields its doc lists)."""
+    return {
+        "id": sms_id,
+        "text": text,
+        "sender": sender,
+        "recipient": recipient,
+        "delivery_date": delivery_date,
+    }
+
+
+async def post_push(
+    client: TestClient[Any, Any],
+    entry: MockConfigEntry,
+    data: Any,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    """Post ``data`` to the entry's webhook as its provider pushes; the answer's status and text."""
+    response = await client.post(webhook_path(entry), data=data, headers=headers)
+    return response.status, await response.text()
+
+
+def inbound_store_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    """The file where ``entry`` keeps the received SMS it has seen and not yet fired."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+
+
+def write_inbound_store(hass: HomeAssistant, entry: MockConfigEntry, data: dict[str, Any]) -> None:
+    """The entry's inbound file as a previous run left it."""
+    path = inbound_store_path(hass, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
