@@ -6,7 +6,6 @@ import asyncio
 from datetime import datetime
 import json
 import logging
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -25,7 +24,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.sms_gateways.const import (
     CONF_INBOUND_SCAN_INTERVAL,
-    DOMAIN,
     EVENT_INBOUND_SMS,
 )
 from custom_components.sms_gateways.gateways import InboundSms
@@ -39,6 +37,7 @@ from .common import (
     MOBYT_SENDER,
     ClientFactory,
     entity_id_of,
+    inbound_store_path,
     mobyt_receives,
     next_poll,
     polled_ids,
@@ -46,6 +45,7 @@ from .common import (
     restart_entry,
     setup_entry,
     webhook_path,
+    write_inbound_store,
 )
 from .conftest import make_entry
 
@@ -445,7 +445,7 @@ async def test_a_full_memory_forgets_the_oldest_instead_of_refusing(
 
 
 async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+    path = inbound_store_path(hass, entry)
     text = await hass.async_add_executor_job(path.read_text)
     data: dict[str, Any] = json.loads(text)["data"]
     return data
@@ -463,8 +463,6 @@ _KILLED = InboundSms(
 
 def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """The inbound file as a kill between recording the push and firing it leaves it."""
-    path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = _KILLED.dedup_key
     data = {
         "seen": {key: dt_util.utcnow().timestamp() + 3600},
@@ -481,7 +479,7 @@ def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
             }
         },
     }
-    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+    write_inbound_store(hass, entry, data)
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
@@ -490,7 +488,7 @@ async def test_recorded_as_received_before_it_fires_then_as_fired(
 ) -> None:
     """When the event fires, the disk holds the message as received; then as fired."""
     inbound: InboundReceiver = init_integration.runtime_data.inbound
-    path = Path(hass.config.path(".storage", f"{DOMAIN}.{init_integration.entry_id}.inbound"))
+    path = inbound_store_path(hass, init_integration)
     on_disk_when_fired: list[dict[str, Any]] = []
 
     @callback

@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 import gzip
 from http import HTTPStatus
-import json
 import logging
-from pathlib import Path
 import socket
 from typing import Any
 from unittest.mock import patch
@@ -38,7 +36,14 @@ from custom_components.sms_gateways.webhook import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, entity_id_of, follow, post_push, webhook_path
+from .common import (
+    ClientFactory,
+    entity_id_of,
+    follow,
+    post_push,
+    webhook_path,
+    write_inbound_store,
+)
 from .conftest import make_entry
 
 type Post = Callable[..., Awaitable[tuple[int, str]]]
@@ -828,12 +833,6 @@ async def test_status_pushed_before_the_send_is_answered(
     assert (await post(early)) == (HTTPStatus.OK, "OK")
 
 
-def _put_inbound(path: Path, data: dict[str, Any]) -> None:
-    """The inbound file as a previous run left it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
-
-
 async def test_retried_push_of_a_message_killed_before_firing(
     hass: HomeAssistant, simulator: RunningSimulator, hass_client_no_auth: ClientFactory
 ) -> None:
@@ -850,7 +849,7 @@ async def test_retried_push_of_a_message_killed_before_firing(
         "push_seen_at": dt_util.utcnow().isoformat(),
         "unfired": {key: unfired},
     }
-    _put_inbound(Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound")), data)
+    write_inbound_store(hass, entry, data)
     hass.set_state(CoreState.starting)
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     entry.add_to_hass(hass)
