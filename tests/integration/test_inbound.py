@@ -39,12 +39,13 @@ from .common import (
     entity_id_of,
     inbound_store_path,
     mobyt_receives,
+    mobyt_sms_form,
     next_poll,
     polled_ids,
+    post_push,
     push_to_home_assistant,
     restart_entry,
     setup_entry,
-    webhook_path,
     write_inbound_store,
 )
 from .conftest import make_entry
@@ -204,16 +205,8 @@ async def test_a_forged_pushed_id_never_moves_the_polling(  # noqa: PLR0917
     """A push of id 999999999999999999 from whoever holds the webhook address: real SMS fire."""
     inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
     learned = inbound.last_id
-    client = await hass_client_no_auth()
-    forged = {
-        "id": "999999999999999999",
-        "text": "forged",
-        "sender": MOBYT_SENDER,
-        "recipient": MOBYT_NUMBER,
-        "delivery_date": "20240115083000",
-    }
-    response = await client.post(webhook_path(mobyt_entry), data=forged)
-    assert response.status == 200
+    forged = mobyt_sms_form("forged", sms_id="999999999999999999")
+    assert (await post_push(await hass_client_no_auth(), mobyt_entry, forged))[0] == 200
     assert inbound.last_id == learned
     await restart_entry(hass, mobyt_entry)  # what is stored does not move it either
     inbound = mobyt_entry.runtime_data.inbound
