@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 import json
 import logging
@@ -51,6 +52,47 @@ from .common import (
 from .conftest import make_entry
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass
+class MobytInbox:
+    """The demo Mobyt account, set up with the clock frozen: what it receives, polls, fires."""
+
+    hass: HomeAssistant
+    simulator: RunningSimulator
+    session: aiohttp.ClientSession
+    freezer: FrozenDateTimeFactory
+    entry: MockConfigEntry
+    events: list[Event]
+
+    async def receives(self, text: str) -> int:
+        """Mobyt receives ``text`` for the account (pushed where a webhook is set): its id."""
+        return await mobyt_receives(self.session, self.simulator, text)
+
+    async def next_poll(self, minutes: float = 1) -> None:
+        """Time moves on by ``minutes``; the poll it makes due runs to its end."""
+        await next_poll(self.hass, self.freezer, minutes)
+
+    def polled(self) -> list[str]:
+        """The id each poll asked Mobyt for, in order."""
+        return polled_ids(self.simulator)
+
+    def fired(self) -> list[str]:
+        """The text of each received SMS fired, in order."""
+        return [event.data["message"] for event in self.events]
+
+
+@pytest.fixture
+def mobyt(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
+) -> MobytInbox:
+    """The demo Mobyt account set up, as the tests of its received SMS drive it."""
+    return MobytInbox(hass, simulator, session, freezer, mobyt_entry, inbound_events)
 
 
 async def test_first_poll_learns_then_new_messages_fire(
@@ -126,126 +168,100 @@ async def test_poll_interval_from_the_options(
     assert [e.data["message"] for e in events] == ["Hello"]
 
 
-async def test_restart_fires_unseen_messages_once(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
-) -> None:
+async def test_restart_fires_unseen_messages_once(hass: HomeAssistant, mobyt: MobytInbox) -> None:
     """What arrived while Home Assistant was down fires after the restart; nothing fires twice."""
-    await mobyt_receives(session, simulator, "one")
-    await next_poll(hass, freezer)
+    await mobyt.receives("one")
+    await mobyt.next_poll()
     # Restarted right after the poll, before any delayed write could happen.
-    await restart_entry(hass, mobyt_entry)
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["one"]
+    await restart_entry(hass, mobyt.entry)
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["one"]
 
-    assert await hass.config_entries.async_unload(mobyt_entry.entry_id)
+    assert await hass.config_entries.async_unload(mobyt.entry.entry_id)
     await hass.async_block_till_done()
-    await mobyt_receives(session, simulator, "two")
-    await mobyt_receives(session, simulator, "three")
-    assert await hass.config_entries.async_setup(mobyt_entry.entry_id)
+    await mobyt.receives("two")
+    await mobyt.receives("three")
+    assert await hass.config_entries.async_setup(mobyt.entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     # Fired at start-up, not one poll interval later.
-    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
+    assert mobyt.fired() == ["one", "two", "three"]
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["one", "two", "three"]
 
-    await restart_entry(hass, mobyt_entry)
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
+    await restart_entry(hass, mobyt.entry)
+    await mobyt.next_poll()
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["one", "two", "three"]
 
 
-async def test_polling_off_while_pushed(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    hass_client_no_auth: ClientFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
+async def test_polling_off_while_pushed(
+    hass: HomeAssistant, mobyt: MobytInbox, hass_client_no_auth: ClientFactory
 ) -> None:
     """A push means the webhook is in use: no polling for a week, then from the last pushed id."""
-    await push_to_home_assistant(simulator, mobyt_entry, hass_client_no_auth)
-    learned = mobyt_entry.runtime_data.inbound.last_id
-    await mobyt_receives(session, simulator, "pushed")
-    assert [e.data["message"] for e in inbound_events] == ["pushed"]
-    polls = len(polled_ids(simulator))
+    await push_to_home_assistant(mobyt.simulator, mobyt.entry, hass_client_no_auth)
+    learned = mobyt.entry.runtime_data.inbound.last_id
+    await mobyt.receives("pushed")
+    assert mobyt.fired() == ["pushed"]
+    polls = len(mobyt.polled())
 
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer, minutes=60 * 24)
-    assert len(polled_ids(simulator)) == polls
+    await mobyt.next_poll()
+    await mobyt.next_poll(minutes=60 * 24)
+    assert len(mobyt.polled()) == polls
 
     # The webhook stops working: after a week without a push, polling takes over from the last
     # polled id; the pushed message (long forgotten by then) is returned again, and is known by
     # its id, which the provider now proves real: it does not fire again.
-    del simulator.sim.webhooks["mobyt"]
-    missed = await mobyt_receives(session, simulator, "missed")
-    await next_poll(hass, freezer, minutes=60 * 24 * 7)
+    del mobyt.simulator.sim.webhooks["mobyt"]
+    missed = await mobyt.receives("missed")
+    await mobyt.next_poll(minutes=60 * 24 * 7)
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in inbound_events] == ["pushed", "missed"]
-    assert polled_ids(simulator)[-1] == str(learned)
-    await next_poll(hass, freezer)
-    assert polled_ids(simulator)[-1] == str(missed)
-    assert [e.data["message"] for e in inbound_events] == ["pushed", "missed"]
+    assert mobyt.fired() == ["pushed", "missed"]
+    assert mobyt.polled()[-1] == str(learned)
+    await mobyt.next_poll()
+    assert mobyt.polled()[-1] == str(missed)
+    assert mobyt.fired() == ["pushed", "missed"]
 
 
-async def test_a_forged_pushed_id_never_moves_the_polling(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    hass_client_no_auth: ClientFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
+async def test_a_forged_pushed_id_never_moves_the_polling(
+    hass: HomeAssistant, mobyt: MobytInbox, hass_client_no_auth: ClientFactory
 ) -> None:
     """A push of id 999999999999999999 from whoever holds the webhook address: real SMS fire."""
-    inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
+    inbound: InboundReceiver = mobyt.entry.runtime_data.inbound
     learned = inbound.last_id
     forged = mobyt_sms_form("forged", sms_id="999999999999999999")
-    assert (await post_push(await hass_client_no_auth(), mobyt_entry, forged))[0] == 200
+    assert (await post_push(await hass_client_no_auth(), mobyt.entry, forged))[0] == 200
     assert inbound.last_id == learned
-    await restart_entry(hass, mobyt_entry)  # what is stored does not move it either
-    inbound = mobyt_entry.runtime_data.inbound
+    await restart_entry(hass, mobyt.entry)  # what is stored does not move it either
+    inbound = mobyt.entry.runtime_data.inbound
     assert inbound.last_id == learned
 
     # The forged push turned polling off for a week; then real messages fire, none is lost.
-    real = await mobyt_receives(session, simulator, "real")
-    await next_poll(hass, freezer, minutes=60 * 24 * 7 + 1)
+    real = await mobyt.receives("real")
+    await mobyt.next_poll(minutes=60 * 24 * 7 + 1)
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in inbound_events] == ["forged", "real"]
-    assert polled_ids(simulator)[-1] == str(learned)
-    later = await mobyt_receives(session, simulator, "later")
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["forged", "real", "later"]
-    assert polled_ids(simulator)[-1] == str(real)
+    assert mobyt.fired() == ["forged", "real"]
+    assert mobyt.polled()[-1] == str(learned)
+    later = await mobyt.receives("later")
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["forged", "real", "later"]
+    assert mobyt.polled()[-1] == str(real)
     assert inbound.last_id == later
 
 
-async def test_poll_failures(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
-) -> None:
+async def test_poll_failures(hass: HomeAssistant, mobyt: MobytInbox) -> None:
     """A failed poll loses nothing: the next one fetches it; refused credentials start reauth."""
-    await mobyt_receives(session, simulator, "kept")
-    simulator.fault(MOBYT_POLL_PATH, "http500")
-    await next_poll(hass, freezer)
-    assert inbound_events == []
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["kept"]
+    await mobyt.receives("kept")
+    mobyt.simulator.fault(MOBYT_POLL_PATH, "http500")
+    await mobyt.next_poll()
+    assert mobyt.fired() == []
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["kept"]
 
-    simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
-    await next_poll(hass, freezer)
+    mobyt.simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
+    await mobyt.next_poll()
     flows = hass.config_entries.flow.async_progress_by_handler("sms_gateways")
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert flows[0]["context"]["entry_id"] == mobyt_entry.entry_id
+    assert flows[0]["context"]["entry_id"] == mobyt.entry.entry_id
 
 
 async def test_first_poll_failing_learns_later(
@@ -301,45 +317,33 @@ def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogReco
     return [r for r in caplog.records if text in r.getMessage()]
 
 
-async def test_unavailable_logged_once(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
-) -> None:
+async def test_unavailable_logged_once(mobyt: MobytInbox, caplog: pytest.LogCaptureFixture) -> None:
     """Polls failing for a while: one warning, one info when back, and nothing is lost."""
-    await mobyt_receives(session, simulator, "kept")
-    simulator.fault(MOBYT_POLL_PATH, "drop_before", count=100)
+    await mobyt.receives("kept")
+    mobyt.simulator.fault(MOBYT_POLL_PATH, "drop_before", count=100)
     for _ in range(4):
-        await next_poll(hass, freezer)
+        await mobyt.next_poll()
     down = _logged(caplog, "is not answering")
     assert [r.levelno for r in down] == [logging.WARNING]
     assert "received SMS" in down[0].getMessage()
-    simulator.sim.faults.clear()
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    mobyt.simulator.sim.faults.clear()
+    await mobyt.next_poll()
+    await mobyt.next_poll()
     assert [r.levelno for r in _logged(caplog, "is answering again")] == [logging.INFO]
-    assert [e.data["message"] for e in inbound_events] == ["kept"]
+    assert mobyt.fired() == ["kept"]
 
 
 async def test_unexpected_error_of_a_poll(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    mobyt: MobytInbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An error the adapter should not raise is logged once and stops nothing."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    inbound: InboundReceiver = entry.runtime_data.inbound
+    inbound: InboundReceiver = mobyt.entry.runtime_data.inbound
     with patch.object(inbound.gateway, "poll_inbound", side_effect=RecursionError) as poll:
-        await next_poll(hass, freezer)
-        await next_poll(hass, freezer)
+        await mobyt.next_poll()
+        await mobyt.next_poll()
     assert poll.call_count == 2
     assert len(_logged(caplog, "is not answering")) == 1
-    await next_poll(hass, freezer)
+    await mobyt.next_poll()
     assert len(_logged(caplog, "is answering again")) == 1
 
 
@@ -452,6 +456,15 @@ _KILLED = InboundSms(
     message="the door is open",
     received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
 )
+KILLED_RECORD = {
+    "message_id": None,
+    "sender": MOBYT_SENDER,
+    "recipient": MOBYT_NUMBER,
+    "message": _KILLED.message,
+    "received_at": _KILLED.received_at.isoformat(),
+    "keyword": None,
+}
+"""``_KILLED`` as the inbound file keeps it until it has fired."""
 
 
 def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -461,16 +474,7 @@ def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         "seen": {key: dt_util.utcnow().timestamp() + 3600},
         "last_id": None,
         "push_seen_at": dt_util.utcnow().isoformat(),
-        "unfired": {
-            key: {
-                "message_id": None,
-                "sender": MOBYT_SENDER,
-                "recipient": MOBYT_NUMBER,
-                "message": "the door is open",
-                "received_at": _KILLED.received_at.isoformat(),
-                "keyword": None,
-            }
-        },
+        "unfired": {key: KILLED_RECORD},
     }
     write_inbound_store(hass, entry, data)
 

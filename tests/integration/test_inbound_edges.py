@@ -16,15 +16,13 @@ from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
 from .common import (
-    MOBYT_NUMBER,
-    MOBYT_SENDER,
     mobyt_receives,
     next_poll,
     setup_entry,
     write_inbound_store,
 )
 from .conftest import make_entry
-from .test_inbound import _KILLED
+from .test_inbound import _KILLED, KILLED_RECORD
 
 
 async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
@@ -32,14 +30,7 @@ async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
 ) -> None:
     """Records no run could have written are skipped; the message beside them fires once."""
     entry = make_entry(simulator, "smsfactor")
-    good = {
-        "message_id": None,
-        "sender": MOBYT_SENDER,
-        "recipient": MOBYT_NUMBER,
-        "message": "the door is open",
-        "received_at": _KILLED.received_at.isoformat(),
-        "keyword": None,
-    }
+    good = KILLED_RECORD
     unfired = {
         _KILLED.dedup_key: good,
         "not a record": "the door",
