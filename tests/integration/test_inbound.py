@@ -52,6 +52,27 @@ from .common import (
 from .conftest import make_entry
 
 PARIS = ZoneInfo("Europe/Paris")
+NOON = datetime(2024, 1, 15, 12, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def receiver(init_integration: MockConfigEntry) -> InboundReceiver:
+    """The set-up entry's receiver of SMS."""
+    receiver: InboundReceiver = init_integration.runtime_data.inbound
+    return receiver
+
+
+def _received(
+    message: str, message_id: str | None = None, received_at: datetime = NOON
+) -> InboundSms:
+    """An SMS from Mobyt's demo sender to the account's number, as an adapter reads it."""
+    return InboundSms(
+        sender=MOBYT_SENDER,
+        recipient=MOBYT_NUMBER,
+        message=message,
+        received_at=received_at,
+        message_id=message_id,
+    )
 
 
 @dataclass
@@ -283,21 +304,13 @@ async def test_first_poll_failing_learns_later(
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
-async def test_pushed_only_providers_are_not_polled(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
+async def test_pushed_only_providers_are_not_polled(receiver: InboundReceiver) -> None:
     """SMSFactor only pushes: nothing is polled, and a message without id moves no last id."""
-    inbound = init_integration.runtime_data.inbound
-    assert inbound.polls is False
-    assert await inbound.async_poll() == 0
-    sms = InboundSms(
-        sender=MOBYT_SENDER,
-        recipient=MOBYT_NUMBER,
-        message="hi",
-        received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-    )
-    assert await inbound.async_receive([sms], pushed=True) == 1
-    assert inbound.last_id is None
+    assert receiver.polls is False
+    assert await receiver.async_poll() == 0
+    sms = _received("hi")
+    assert await receiver.async_receive([sms], pushed=True) == 1
+    assert receiver.last_id is None
 
 
 async def test_poll_while_polling_does_nothing(
@@ -362,22 +375,7 @@ async def test_ids_that_are_not_ascii_numbers(
     """An id of Unicode digits (or too many) fires like any message; a push never moves last_id."""
     inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
     when = datetime(2024, 1, 15, 8, 30, tzinfo=PARIS)
-    messages = [
-        InboundSms(
-            sender=MOBYT_SENDER,
-            recipient=MOBYT_NUMBER,
-            message="odd",
-            received_at=when,
-            message_id=odd_id,
-        ),
-        InboundSms(
-            sender=MOBYT_SENDER,
-            recipient=MOBYT_NUMBER,
-            message="fine",
-            received_at=when,
-            message_id="41",
-        ),
-    ]
+    messages = [_received("odd", odd_id, when), _received("fine", "41", when)]
     before = inbound.last_id or 0
     assert await inbound.async_receive(messages, pushed=True) == 2
     await hass.async_block_till_done()
@@ -387,17 +385,11 @@ async def test_ids_that_are_not_ascii_numbers(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_fired_only_once_on_disk(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, receiver: InboundReceiver
 ) -> None:
     """A message fires after the write that holds its key; a failed write fires nothing."""
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    sms = InboundSms(
-        sender=MOBYT_SENDER,
-        recipient=MOBYT_NUMBER,
-        message="on disk first",
-        received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-    )
+    sms = _received("on disk first")
     with (
         patch(
             "custom_components.sms_gateways.storage.write_utf8_file",
@@ -405,15 +397,15 @@ async def test_fired_only_once_on_disk(
         ),
         pytest.raises(WriteError),
     ):
-        await inbound.async_receive([sms], pushed=True)
+        await receiver.async_receive([sms], pushed=True)
     await hass.async_block_till_done()
     assert events == []
     # The provider pushes again: now it is written, then fired, once.
-    receiving = hass.async_create_task(inbound.async_receive([sms], pushed=True))
+    receiving = hass.async_create_task(receiver.async_receive([sms], pushed=True))
     await asyncio.sleep(0)
     assert events == []  # not before the write
     assert await receiving == 1
-    assert await inbound.async_receive([sms], pushed=True) == 0
+    assert await receiver.async_receive([sms], pushed=True) == 0
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["on disk first"]
     stored = await _stored(hass, init_integration)
@@ -422,23 +414,14 @@ async def test_fired_only_once_on_disk(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_a_full_memory_forgets_the_oldest_instead_of_refusing(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    receiver: InboundReceiver,
 ) -> None:
     """Past the bound the oldest message is forgotten: a new one still fires, and only once."""
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
-    inbound._seen._max_keys = 2
-    messages = [
-        InboundSms(
-            sender=MOBYT_SENDER,
-            recipient=MOBYT_NUMBER,
-            message=f"flood {n}",
-            received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-        )
-        for n in range(3)
-    ]
-    assert await inbound.async_receive(messages[:2], pushed=True) == 2
-    assert await inbound.async_receive(messages[2:], pushed=True) == 1
-    assert await inbound.async_receive(messages[1:], pushed=True) == 0
+    receiver._seen._max_keys = 2
+    messages = [_received(f"flood {n}") for n in range(3)]
+    assert await receiver.async_receive(messages[:2], pushed=True) == 2
+    assert await receiver.async_receive(messages[2:], pushed=True) == 1
+    assert await receiver.async_receive(messages[1:], pushed=True) == 0
 
 
 async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
@@ -450,12 +433,7 @@ async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]
 
 # --- at least once: recorded as received, fired, recorded as fired -----------------------------
 
-_KILLED = InboundSms(
-    sender=MOBYT_SENDER,
-    recipient=MOBYT_NUMBER,
-    message="the door is open",
-    received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-)
+_KILLED = _received("the door is open")
 KILLED_RECORD = {
     "message_id": None,
     "sender": MOBYT_SENDER,
@@ -481,10 +459,9 @@ def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_recorded_as_received_before_it_fires_then_as_fired(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, receiver: InboundReceiver
 ) -> None:
     """When the event fires, the disk holds the message as received; then as fired."""
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
     path = inbound_store_path(hass, init_integration)
     on_disk_when_fired: list[dict[str, Any]] = []
 
@@ -493,8 +470,8 @@ async def test_recorded_as_received_before_it_fires_then_as_fired(
         on_disk_when_fired.append(json.loads(path.read_text("utf-8"))["data"]["unfired"])
 
     hass.bus.async_listen(EVENT_INBOUND_SMS, _read)
-    assert await inbound.async_receive([_KILLED], pushed=True) == 1
-    await inbound.async_flush()
+    assert await receiver.async_receive([_KILLED], pushed=True) == 1
+    await receiver.async_flush()
     assert [list(unfired) for unfired in on_disk_when_fired] == [[_KILLED.dedup_key]]
     assert (await _stored(hass, init_integration))["unfired"] == {}
 
@@ -549,19 +526,16 @@ async def test_the_provider_retry_fires_it_again_before_the_start_does(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_a_new_push_carries_no_redelivered(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, receiver: InboundReceiver
 ) -> None:
     """Only a message fired again carries ``redelivered``; a stopped receiver writes nothing."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
-    assert await inbound.async_receive([_KILLED], pushed=True) == 1
+    assert await receiver.async_receive([_KILLED], pushed=True) == 1
     await hass.async_block_till_done()
     assert [("redelivered" in e.data) for e in events] == [False]
-    await inbound.async_stop()
-    late = InboundSms(
-        sender=MOBYT_SENDER, recipient=MOBYT_NUMBER, message="late", received_at=_KILLED.received_at
-    )
+    await receiver.async_stop()
+    late = _received("late")
     with pytest.raises(WriteError):
-        await inbound.async_receive([late], pushed=True)
+        await receiver.async_receive([late], pushed=True)
     assert late.dedup_key not in (await _stored(hass, init_integration))["seen"]
     assert len(events) == 1
