@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from http import HTTPStatus
+import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -247,17 +249,9 @@ async def mobyt_pushes(
     sender: str,
 ) -> None:
     """Mobyt pushes an SMS the demo account received to ``entry``'s webhook; all it starts, done."""
-    response = await client.post(
-        webhook_path(entry),
-        data={
-            "id": message_id,
-            "text": text,
-            "sender": sender,
-            "recipient": MOBYT_NUMBER,
-            "delivery_date": "20240715210509",
-        },
-    )
-    assert response.status == HTTPStatus.OK
+    form = mobyt_sms_form(text, sender, sms_id=message_id, delivery_date="20240715210509")
+    status, _ = await post_push(client, entry, form)
+    assert status == HTTPStatus.OK
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -265,3 +259,44 @@ def flow_sources(hass: HomeAssistant) -> list[str]:
     """How each flow of the integration in progress began (``reauth``: credentials refused)."""
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     return [flow["context"]["source"] for flow in flows]
+
+
+def mobyt_sms_form(
+    text: str,
+    sender: str = MOBYT_SENDER,
+    *,
+    sms_id: str = "77",
+    recipient: str = MOBYT_NUMBER,
+    delivery_date: str = "20240115083000",
+) -> dict[str, str]:
+    """The form Mobyt pushes for an SMS it received (the fields its doc lists)."""
+    return {
+        "id": sms_id,
+        "text": text,
+        "sender": sender,
+        "recipient": recipient,
+        "delivery_date": delivery_date,
+    }
+
+
+async def post_push(
+    client: TestClient[Any, Any],
+    entry: MockConfigEntry,
+    data: Any,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    """Post ``data`` to the entry's webhook as its provider pushes; the answer's status and text."""
+    response = await client.post(webhook_path(entry), data=data, headers=headers)
+    return response.status, await response.text()
+
+
+def inbound_store_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    """The file where ``entry`` keeps the received SMS it has seen and not yet fired."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+
+
+def write_inbound_store(hass: HomeAssistant, entry: MockConfigEntry, data: dict[str, Any]) -> None:
+    """The entry's inbound file as a previous run left it."""
+    path = inbound_store_path(hass, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
@@ -107,12 +108,18 @@ async def test_no_cloudhook_where_nothing_is_pushed(
     cloud.async_create_cloudhook.assert_not_awaited()
 
 
+async def _set_up_with_cloud(hass: HomeAssistant, simulator: RunningSimulator) -> MockConfigEntry:
+    """A Mobyt entry set up while Cloud is active: it holds its cloudhook."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK
+    return entry
+
+
 async def test_cloudhook_for_an_existing_entry(
     hass: HomeAssistant, simulator: RunningSimulator, cloud: ModuleType
 ) -> None:
     """An entry made before Cloud was active gets its cloudhook at the next start."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK
+    await _set_up_with_cloud(hass, simulator)
     cloud.async_create_cloudhook.assert_awaited_once()
 
 
@@ -166,8 +173,7 @@ async def test_entry_removed_while_cloud_is_not_available(
     hass: HomeAssistant, simulator: RunningSimulator, cloud: ModuleType
 ) -> None:
     """Cloud cannot delete the cloudhook now: the entry is removed all the same."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK
+    entry = await _set_up_with_cloud(hass, simulator)
     cloud.async_delete_cloudhook.side_effect = CloudNotAvailableError
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -29,6 +31,20 @@ from .common import ClientFactory, mobyt_receives, push_to_home_assistant, setup
 from .conftest import ALICE, BOB, make_entry
 
 STRANGER = "+33610765432"
+
+type PushedSms = Callable[[str, str], Awaitable[int]]
+
+
+@pytest.fixture
+async def pushed_sms(
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+) -> PushedSms:
+    """An SMS Mobyt receives for the set-up account (text, sender), pushed to its webhook."""
+    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
+    return partial(mobyt_receives, session, simulator)
 
 
 def _account_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
@@ -145,23 +161,18 @@ async def test_the_word_is_an_optional_field(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_pushed_sms_from_trusted_contacts_only(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
+    hass: HomeAssistant, init_integration: MockConfigEntry, pushed_sms: PushedSms
 ) -> None:
     """A pushed SMS from a recipient, with the word, runs the automation; a stranger's never."""
-    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     device = _account_device(hass, init_integration)
     calls = await _automation(hass, device.id, containing="status")
 
-    await mobyt_receives(session, simulator, "STATUS", STRANGER)
-    await mobyt_receives(session, simulator, "Status please", ALICE)
-    await mobyt_receives(session, simulator, "statuses", BOB)
-    await mobyt_receives(session, simulator, "disarm the alarm", BOB)
-    await mobyt_receives(session, simulator, "STATUS?", BOB)
-    await mobyt_receives(session, simulator, "STATUS", "Bob")
+    await pushed_sms("STATUS", STRANGER)
+    await pushed_sms("Status please", ALICE)
+    await pushed_sms("statuses", BOB)
+    await pushed_sms("disarm the alarm", BOB)
+    await pushed_sms("STATUS?", BOB)
+    await pushed_sms("STATUS", "Bob")
     await hass.async_block_till_done()
 
     assert [call.data["text"] for call in calls] == ["Alice: Status please", "Bob: STATUS?"]
@@ -171,15 +182,13 @@ async def test_pushed_sms_from_trusted_contacts_only(
 async def test_answer_one_contact_without_templates(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
     init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
+    pushed_sms: PushedSms,
 ) -> None:
     """On Alice's device: her SMS with the word is answered through her notify entity.
 
     Built in the UI with no template at all; Bob, a trusted contact too, does not run it.
     """
-    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
     alice = _recipient_device(hass, init_integration, "Alice")
     notify_alice = next(
         entity.entity_id
@@ -204,9 +213,9 @@ async def test_answer_one_contact_without_templates(
     )
     await hass.async_block_till_done()
 
-    await mobyt_receives(session, simulator, "status", BOB)
-    await mobyt_receives(session, simulator, "status", STRANGER)
-    await mobyt_receives(session, simulator, "Status?", ALICE)
+    await pushed_sms("status", BOB)
+    await pushed_sms("status", STRANGER)
+    await pushed_sms("Status?", ALICE)
     await hass.async_block_till_done()
 
     sent = [

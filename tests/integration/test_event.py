@@ -13,7 +13,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_gateways.gateways import DeliveryStatus
 
-from .common import ClientFactory, entity_id_of, follow, restart_entry, webhook_path
+from .common import (
+    ClientFactory,
+    entity_id_of,
+    follow,
+    mobyt_sms_form,
+    post_push,
+    restart_entry,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,18 +58,9 @@ async def test_received_sms_on_the_event_entity(
     """A received SMS: event type ``received``, with the sender, text and time; kept on restart."""
     freezer.move_to("2024-07-15T19:06:00+00:00")
     entity_id = entity_id_of(hass, init_integration, "event", "inbound_sms")
-    client = await hass_client_no_auth()
-    response = await client.post(
-        webhook_path(init_integration),
-        data={
-            "id": "77",
-            "text": "Portail ouvert",
-            "sender": "0610765432",
-            "recipient": "+33757000001",
-            "delivery_date": "20240715210509",
-        },
-    )
-    assert response.status == HTTPStatus.OK
+    form = mobyt_sms_form("Portail ouvert", "0610765432", delivery_date="20240715210509")
+    status, _ = await post_push(await hass_client_no_auth(), init_integration, form)
+    assert status == HTTPStatus.OK
     await hass.async_block_till_done()
 
     state = hass.states.get(entity_id)
@@ -107,12 +105,9 @@ async def test_delivery_failure_on_the_event_entity(
     """A failed delivery fires ``failed`` on the delivery status entity, with the message."""
     entity_id = entity_id_of(hass, init_integration, "event", "delivery_status")
     follow(init_integration, ("ABC123:+33612340000", "+33612340000"))
-    client = await hass_client_no_auth()
-    response = await client.post(
-        webhook_path(init_integration),
-        data={"order_id": "ABC123", "recipient": "+33612340000", "status": "UNKNRCPT"},
-    )
-    assert response.status == HTTPStatus.OK
+    report = {"order_id": "ABC123", "recipient": "+33612340000", "status": "UNKNRCPT"}
+    status, _ = await post_push(await hass_client_no_auth(), init_integration, report)
+    assert status == HTTPStatus.OK
     await hass.async_block_till_done()
 
     state = hass.states.get(entity_id)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 import json
 import logging
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -25,7 +25,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.sms_gateways.const import (
     CONF_INBOUND_SCAN_INTERVAL,
-    DOMAIN,
     EVENT_INBOUND_SMS,
 )
 from custom_components.sms_gateways.gateways import InboundSms
@@ -39,17 +38,82 @@ from .common import (
     MOBYT_SENDER,
     ClientFactory,
     entity_id_of,
+    inbound_store_path,
     mobyt_receives,
+    mobyt_sms_form,
     next_poll,
     polled_ids,
+    post_push,
     push_to_home_assistant,
     restart_entry,
     setup_entry,
-    webhook_path,
+    write_inbound_store,
 )
 from .conftest import make_entry
 
 PARIS = ZoneInfo("Europe/Paris")
+NOON = datetime(2024, 1, 15, 12, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def receiver(init_integration: MockConfigEntry) -> InboundReceiver:
+    """The set-up entry's receiver of SMS."""
+    receiver: InboundReceiver = init_integration.runtime_data.inbound
+    return receiver
+
+
+def _received(
+    message: str, message_id: str | None = None, received_at: datetime = NOON
+) -> InboundSms:
+    """An SMS from Mobyt's demo sender to the account's number, as an adapter reads it."""
+    return InboundSms(
+        sender=MOBYT_SENDER,
+        recipient=MOBYT_NUMBER,
+        message=message,
+        received_at=received_at,
+        message_id=message_id,
+    )
+
+
+@dataclass
+class MobytInbox:
+    """The demo Mobyt account, set up with the clock frozen: what it receives, polls, fires."""
+
+    hass: HomeAssistant
+    simulator: RunningSimulator
+    session: aiohttp.ClientSession
+    freezer: FrozenDateTimeFactory
+    entry: MockConfigEntry
+    events: list[Event]
+
+    async def receives(self, text: str) -> int:
+        """Mobyt receives ``text`` for the account (pushed where a webhook is set): its id."""
+        return await mobyt_receives(self.session, self.simulator, text)
+
+    async def next_poll(self, minutes: float = 1) -> None:
+        """Time moves on by ``minutes``; the poll it makes due runs to its end."""
+        await next_poll(self.hass, self.freezer, minutes)
+
+    def polled(self) -> list[str]:
+        """The id each poll asked Mobyt for, in order."""
+        return polled_ids(self.simulator)
+
+    def fired(self) -> list[str]:
+        """The text of each received SMS fired, in order."""
+        return [event.data["message"] for event in self.events]
+
+
+@pytest.fixture
+def mobyt(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    inbound_events: list[Event],
+    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
+) -> MobytInbox:
+    """The demo Mobyt account set up, as the tests of its received SMS drive it."""
+    return MobytInbox(hass, simulator, session, freezer, mobyt_entry, inbound_events)
 
 
 async def test_first_poll_learns_then_new_messages_fire(
@@ -125,134 +189,100 @@ async def test_poll_interval_from_the_options(
     assert [e.data["message"] for e in events] == ["Hello"]
 
 
-async def test_restart_fires_unseen_messages_once(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
-) -> None:
+async def test_restart_fires_unseen_messages_once(hass: HomeAssistant, mobyt: MobytInbox) -> None:
     """What arrived while Home Assistant was down fires after the restart; nothing fires twice."""
-    await mobyt_receives(session, simulator, "one")
-    await next_poll(hass, freezer)
+    await mobyt.receives("one")
+    await mobyt.next_poll()
     # Restarted right after the poll, before any delayed write could happen.
-    await restart_entry(hass, mobyt_entry)
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["one"]
+    await restart_entry(hass, mobyt.entry)
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["one"]
 
-    assert await hass.config_entries.async_unload(mobyt_entry.entry_id)
+    assert await hass.config_entries.async_unload(mobyt.entry.entry_id)
     await hass.async_block_till_done()
-    await mobyt_receives(session, simulator, "two")
-    await mobyt_receives(session, simulator, "three")
-    assert await hass.config_entries.async_setup(mobyt_entry.entry_id)
+    await mobyt.receives("two")
+    await mobyt.receives("three")
+    assert await hass.config_entries.async_setup(mobyt.entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     # Fired at start-up, not one poll interval later.
-    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
+    assert mobyt.fired() == ["one", "two", "three"]
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["one", "two", "three"]
 
-    await restart_entry(hass, mobyt_entry)
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["one", "two", "three"]
+    await restart_entry(hass, mobyt.entry)
+    await mobyt.next_poll()
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["one", "two", "three"]
 
 
-async def test_polling_off_while_pushed(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    hass_client_no_auth: ClientFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
+async def test_polling_off_while_pushed(
+    hass: HomeAssistant, mobyt: MobytInbox, hass_client_no_auth: ClientFactory
 ) -> None:
     """A push means the webhook is in use: no polling for a week, then from the last pushed id."""
-    await push_to_home_assistant(simulator, mobyt_entry, hass_client_no_auth)
-    learned = mobyt_entry.runtime_data.inbound.last_id
-    await mobyt_receives(session, simulator, "pushed")
-    assert [e.data["message"] for e in inbound_events] == ["pushed"]
-    polls = len(polled_ids(simulator))
+    await push_to_home_assistant(mobyt.simulator, mobyt.entry, hass_client_no_auth)
+    learned = mobyt.entry.runtime_data.inbound.last_id
+    await mobyt.receives("pushed")
+    assert mobyt.fired() == ["pushed"]
+    polls = len(mobyt.polled())
 
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer, minutes=60 * 24)
-    assert len(polled_ids(simulator)) == polls
+    await mobyt.next_poll()
+    await mobyt.next_poll(minutes=60 * 24)
+    assert len(mobyt.polled()) == polls
 
     # The webhook stops working: after a week without a push, polling takes over from the last
     # polled id; the pushed message (long forgotten by then) is returned again, and is known by
     # its id, which the provider now proves real: it does not fire again.
-    del simulator.sim.webhooks["mobyt"]
-    missed = await mobyt_receives(session, simulator, "missed")
-    await next_poll(hass, freezer, minutes=60 * 24 * 7)
+    del mobyt.simulator.sim.webhooks["mobyt"]
+    missed = await mobyt.receives("missed")
+    await mobyt.next_poll(minutes=60 * 24 * 7)
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in inbound_events] == ["pushed", "missed"]
-    assert polled_ids(simulator)[-1] == str(learned)
-    await next_poll(hass, freezer)
-    assert polled_ids(simulator)[-1] == str(missed)
-    assert [e.data["message"] for e in inbound_events] == ["pushed", "missed"]
+    assert mobyt.fired() == ["pushed", "missed"]
+    assert mobyt.polled()[-1] == str(learned)
+    await mobyt.next_poll()
+    assert mobyt.polled()[-1] == str(missed)
+    assert mobyt.fired() == ["pushed", "missed"]
 
 
-async def test_a_forged_pushed_id_never_moves_the_polling(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    hass_client_no_auth: ClientFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
+async def test_a_forged_pushed_id_never_moves_the_polling(
+    hass: HomeAssistant, mobyt: MobytInbox, hass_client_no_auth: ClientFactory
 ) -> None:
     """A push of id 999999999999999999 from whoever holds the webhook address: real SMS fire."""
-    inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
+    inbound: InboundReceiver = mobyt.entry.runtime_data.inbound
     learned = inbound.last_id
-    client = await hass_client_no_auth()
-    forged = {
-        "id": "999999999999999999",
-        "text": "forged",
-        "sender": MOBYT_SENDER,
-        "recipient": MOBYT_NUMBER,
-        "delivery_date": "20240115083000",
-    }
-    response = await client.post(webhook_path(mobyt_entry), data=forged)
-    assert response.status == 200
+    forged = mobyt_sms_form("forged", sms_id="999999999999999999")
+    assert (await post_push(await hass_client_no_auth(), mobyt.entry, forged))[0] == 200
     assert inbound.last_id == learned
-    await restart_entry(hass, mobyt_entry)  # what is stored does not move it either
-    inbound = mobyt_entry.runtime_data.inbound
+    await restart_entry(hass, mobyt.entry)  # what is stored does not move it either
+    inbound = mobyt.entry.runtime_data.inbound
     assert inbound.last_id == learned
 
     # The forged push turned polling off for a week; then real messages fire, none is lost.
-    real = await mobyt_receives(session, simulator, "real")
-    await next_poll(hass, freezer, minutes=60 * 24 * 7 + 1)
+    real = await mobyt.receives("real")
+    await mobyt.next_poll(minutes=60 * 24 * 7 + 1)
     await hass.async_block_till_done()
-    assert [e.data["message"] for e in inbound_events] == ["forged", "real"]
-    assert polled_ids(simulator)[-1] == str(learned)
-    later = await mobyt_receives(session, simulator, "later")
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["forged", "real", "later"]
-    assert polled_ids(simulator)[-1] == str(real)
+    assert mobyt.fired() == ["forged", "real"]
+    assert mobyt.polled()[-1] == str(learned)
+    later = await mobyt.receives("later")
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["forged", "real", "later"]
+    assert mobyt.polled()[-1] == str(real)
     assert inbound.last_id == later
 
 
-async def test_poll_failures(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,
-) -> None:
+async def test_poll_failures(hass: HomeAssistant, mobyt: MobytInbox) -> None:
     """A failed poll loses nothing: the next one fetches it; refused credentials start reauth."""
-    await mobyt_receives(session, simulator, "kept")
-    simulator.fault(MOBYT_POLL_PATH, "http500")
-    await next_poll(hass, freezer)
-    assert inbound_events == []
-    await next_poll(hass, freezer)
-    assert [e.data["message"] for e in inbound_events] == ["kept"]
+    await mobyt.receives("kept")
+    mobyt.simulator.fault(MOBYT_POLL_PATH, "http500")
+    await mobyt.next_poll()
+    assert mobyt.fired() == []
+    await mobyt.next_poll()
+    assert mobyt.fired() == ["kept"]
 
-    simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
-    await next_poll(hass, freezer)
+    mobyt.simulator.sim.state.accounts[("mobyt", "demo")].password = "changed"
+    await mobyt.next_poll()
     flows = hass.config_entries.flow.async_progress_by_handler("sms_gateways")
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert flows[0]["context"]["entry_id"] == mobyt_entry.entry_id
+    assert flows[0]["context"]["entry_id"] == mobyt.entry.entry_id
 
 
 async def test_first_poll_failing_learns_later(
@@ -274,21 +304,13 @@ async def test_first_poll_failing_learns_later(
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
-async def test_pushed_only_providers_are_not_polled(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
+async def test_pushed_only_providers_are_not_polled(receiver: InboundReceiver) -> None:
     """SMSFactor only pushes: nothing is polled, and a message without id moves no last id."""
-    inbound = init_integration.runtime_data.inbound
-    assert inbound.polls is False
-    assert await inbound.async_poll() == 0
-    sms = InboundSms(
-        sender=MOBYT_SENDER,
-        recipient=MOBYT_NUMBER,
-        message="hi",
-        received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-    )
-    assert await inbound.async_receive([sms], pushed=True) == 1
-    assert inbound.last_id is None
+    assert receiver.polls is False
+    assert await receiver.async_poll() == 0
+    sms = _received("hi")
+    assert await receiver.async_receive([sms], pushed=True) == 1
+    assert receiver.last_id is None
 
 
 async def test_poll_while_polling_does_nothing(
@@ -308,45 +330,33 @@ def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogReco
     return [r for r in caplog.records if text in r.getMessage()]
 
 
-async def test_unavailable_logged_once(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    inbound_events: list[Event],
-    mobyt_entry: MockConfigEntry,  # set up after the clock is frozen
-) -> None:
+async def test_unavailable_logged_once(mobyt: MobytInbox, caplog: pytest.LogCaptureFixture) -> None:
     """Polls failing for a while: one warning, one info when back, and nothing is lost."""
-    await mobyt_receives(session, simulator, "kept")
-    simulator.fault(MOBYT_POLL_PATH, "drop_before", count=100)
+    await mobyt.receives("kept")
+    mobyt.simulator.fault(MOBYT_POLL_PATH, "drop_before", count=100)
     for _ in range(4):
-        await next_poll(hass, freezer)
+        await mobyt.next_poll()
     down = _logged(caplog, "is not answering")
     assert [r.levelno for r in down] == [logging.WARNING]
     assert "received SMS" in down[0].getMessage()
-    simulator.sim.faults.clear()
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    mobyt.simulator.sim.faults.clear()
+    await mobyt.next_poll()
+    await mobyt.next_poll()
     assert [r.levelno for r in _logged(caplog, "is answering again")] == [logging.INFO]
-    assert [e.data["message"] for e in inbound_events] == ["kept"]
+    assert mobyt.fired() == ["kept"]
 
 
 async def test_unexpected_error_of_a_poll(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    mobyt: MobytInbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An error the adapter should not raise is logged once and stops nothing."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    inbound: InboundReceiver = entry.runtime_data.inbound
+    inbound: InboundReceiver = mobyt.entry.runtime_data.inbound
     with patch.object(inbound.gateway, "poll_inbound", side_effect=RecursionError) as poll:
-        await next_poll(hass, freezer)
-        await next_poll(hass, freezer)
+        await mobyt.next_poll()
+        await mobyt.next_poll()
     assert poll.call_count == 2
     assert len(_logged(caplog, "is not answering")) == 1
-    await next_poll(hass, freezer)
+    await mobyt.next_poll()
     assert len(_logged(caplog, "is answering again")) == 1
 
 
@@ -365,22 +375,7 @@ async def test_ids_that_are_not_ascii_numbers(
     """An id of Unicode digits (or too many) fires like any message; a push never moves last_id."""
     inbound: InboundReceiver = mobyt_entry.runtime_data.inbound
     when = datetime(2024, 1, 15, 8, 30, tzinfo=PARIS)
-    messages = [
-        InboundSms(
-            sender=MOBYT_SENDER,
-            recipient=MOBYT_NUMBER,
-            message="odd",
-            received_at=when,
-            message_id=odd_id,
-        ),
-        InboundSms(
-            sender=MOBYT_SENDER,
-            recipient=MOBYT_NUMBER,
-            message="fine",
-            received_at=when,
-            message_id="41",
-        ),
-    ]
+    messages = [_received("odd", odd_id, when), _received("fine", "41", when)]
     before = inbound.last_id or 0
     assert await inbound.async_receive(messages, pushed=True) == 2
     await hass.async_block_till_done()
@@ -390,17 +385,11 @@ async def test_ids_that_are_not_ascii_numbers(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_fired_only_once_on_disk(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, receiver: InboundReceiver
 ) -> None:
     """A message fires after the write that holds its key; a failed write fires nothing."""
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    sms = InboundSms(
-        sender=MOBYT_SENDER,
-        recipient=MOBYT_NUMBER,
-        message="on disk first",
-        received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-    )
+    sms = _received("on disk first")
     with (
         patch(
             "custom_components.sms_gateways.storage.write_utf8_file",
@@ -408,15 +397,15 @@ async def test_fired_only_once_on_disk(
         ),
         pytest.raises(WriteError),
     ):
-        await inbound.async_receive([sms], pushed=True)
+        await receiver.async_receive([sms], pushed=True)
     await hass.async_block_till_done()
     assert events == []
     # The provider pushes again: now it is written, then fired, once.
-    receiving = hass.async_create_task(inbound.async_receive([sms], pushed=True))
+    receiving = hass.async_create_task(receiver.async_receive([sms], pushed=True))
     await asyncio.sleep(0)
     assert events == []  # not before the write
     assert await receiving == 1
-    assert await inbound.async_receive([sms], pushed=True) == 0
+    assert await receiver.async_receive([sms], pushed=True) == 0
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["on disk first"]
     stored = await _stored(hass, init_integration)
@@ -425,27 +414,18 @@ async def test_fired_only_once_on_disk(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_a_full_memory_forgets_the_oldest_instead_of_refusing(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    receiver: InboundReceiver,
 ) -> None:
     """Past the bound the oldest message is forgotten: a new one still fires, and only once."""
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
-    inbound._seen._max_keys = 2
-    messages = [
-        InboundSms(
-            sender=MOBYT_SENDER,
-            recipient=MOBYT_NUMBER,
-            message=f"flood {n}",
-            received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-        )
-        for n in range(3)
-    ]
-    assert await inbound.async_receive(messages[:2], pushed=True) == 2
-    assert await inbound.async_receive(messages[2:], pushed=True) == 1
-    assert await inbound.async_receive(messages[1:], pushed=True) == 0
+    receiver._seen._max_keys = 2
+    messages = [_received(f"flood {n}") for n in range(3)]
+    assert await receiver.async_receive(messages[:2], pushed=True) == 2
+    assert await receiver.async_receive(messages[2:], pushed=True) == 1
+    assert await receiver.async_receive(messages[1:], pushed=True) == 0
 
 
 async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
+    path = inbound_store_path(hass, entry)
     text = await hass.async_add_executor_job(path.read_text)
     data: dict[str, Any] = json.loads(text)["data"]
     return data
@@ -453,44 +433,36 @@ async def _stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]
 
 # --- at least once: recorded as received, fired, recorded as fired -----------------------------
 
-_KILLED = InboundSms(
-    sender=MOBYT_SENDER,
-    recipient=MOBYT_NUMBER,
-    message="the door is open",
-    received_at=datetime(2024, 1, 15, 12, 0, tzinfo=PARIS),
-)
+_KILLED = _received("the door is open")
+KILLED_RECORD = {
+    "message_id": None,
+    "sender": MOBYT_SENDER,
+    "recipient": MOBYT_NUMBER,
+    "message": _KILLED.message,
+    "received_at": _KILLED.received_at.isoformat(),
+    "keyword": None,
+}
+"""``_KILLED`` as the inbound file keeps it until it has fired."""
 
 
 def _left_by_a_kill(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """The inbound file as a kill between recording the push and firing it leaves it."""
-    path = Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = _KILLED.dedup_key
     data = {
         "seen": {key: dt_util.utcnow().timestamp() + 3600},
         "last_id": None,
         "push_seen_at": dt_util.utcnow().isoformat(),
-        "unfired": {
-            key: {
-                "message_id": None,
-                "sender": MOBYT_SENDER,
-                "recipient": MOBYT_NUMBER,
-                "message": "the door is open",
-                "received_at": _KILLED.received_at.isoformat(),
-                "keyword": None,
-            }
-        },
+        "unfired": {key: KILLED_RECORD},
     }
-    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+    write_inbound_store(hass, entry, data)
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_recorded_as_received_before_it_fires_then_as_fired(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, receiver: InboundReceiver
 ) -> None:
     """When the event fires, the disk holds the message as received; then as fired."""
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
-    path = Path(hass.config.path(".storage", f"{DOMAIN}.{init_integration.entry_id}.inbound"))
+    path = inbound_store_path(hass, init_integration)
     on_disk_when_fired: list[dict[str, Any]] = []
 
     @callback
@@ -498,8 +470,8 @@ async def test_recorded_as_received_before_it_fires_then_as_fired(
         on_disk_when_fired.append(json.loads(path.read_text("utf-8"))["data"]["unfired"])
 
     hass.bus.async_listen(EVENT_INBOUND_SMS, _read)
-    assert await inbound.async_receive([_KILLED], pushed=True) == 1
-    await inbound.async_flush()
+    assert await receiver.async_receive([_KILLED], pushed=True) == 1
+    await receiver.async_flush()
     assert [list(unfired) for unfired in on_disk_when_fired] == [[_KILLED.dedup_key]]
     assert (await _stored(hass, init_integration))["unfired"] == {}
 
@@ -554,19 +526,16 @@ async def test_the_provider_retry_fires_it_again_before_the_start_does(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_a_new_push_carries_no_redelivered(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, receiver: InboundReceiver
 ) -> None:
     """Only a message fired again carries ``redelivered``; a stopped receiver writes nothing."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    inbound: InboundReceiver = init_integration.runtime_data.inbound
-    assert await inbound.async_receive([_KILLED], pushed=True) == 1
+    assert await receiver.async_receive([_KILLED], pushed=True) == 1
     await hass.async_block_till_done()
     assert [("redelivered" in e.data) for e in events] == [False]
-    await inbound.async_stop()
-    late = InboundSms(
-        sender=MOBYT_SENDER, recipient=MOBYT_NUMBER, message="late", received_at=_KILLED.received_at
-    )
+    await receiver.async_stop()
+    late = _received("late")
     with pytest.raises(WriteError):
-        await inbound.async_receive([late], pushed=True)
+        await receiver.async_receive([late], pushed=True)
     assert late.dedup_key not in (await _stored(hass, init_integration))["seen"]
     assert len(events) == 1

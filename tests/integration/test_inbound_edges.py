@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
 from unittest.mock import patch
 
 import aiohttp
@@ -14,19 +11,18 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.sms_gateways import storage
-from custom_components.sms_gateways.const import DOMAIN, EVENT_INBOUND_SMS
+from custom_components.sms_gateways.const import EVENT_INBOUND_SMS
 from custom_components.sms_gateways.storage import WriteError
 from tests.conftest import RunningSimulator
 
-from .common import MOBYT_NUMBER, MOBYT_SENDER, mobyt_receives, next_poll, setup_entry
+from .common import (
+    mobyt_receives,
+    next_poll,
+    setup_entry,
+    write_inbound_store,
+)
 from .conftest import make_entry
-from .test_inbound import _KILLED
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    """The inbound file as a previous run left it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+from .test_inbound import _KILLED, KILLED_RECORD
 
 
 async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
@@ -34,14 +30,7 @@ async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
 ) -> None:
     """Records no run could have written are skipped; the message beside them fires once."""
     entry = make_entry(simulator, "smsfactor")
-    good = {
-        "message_id": None,
-        "sender": MOBYT_SENDER,
-        "recipient": MOBYT_NUMBER,
-        "message": "the door is open",
-        "received_at": _KILLED.received_at.isoformat(),
-        "keyword": None,
-    }
+    good = KILLED_RECORD
     unfired = {
         _KILLED.dedup_key: good,
         "not a record": "the door",
@@ -50,10 +39,7 @@ async def test_damaged_unfired_records_are_skipped_the_good_one_fires(
         "id not text": {**good, "message_id": 12},
         "keyword not text": {**good, "keyword": ["door"]},
     }
-    _write(
-        Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound")),
-        {"seen": {}, "last_id": None, "unfired": unfired},
-    )
+    write_inbound_store(hass, entry, {"seen": {}, "last_id": None, "unfired": unfired})
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     await setup_entry(hass, entry)
     await hass.async_block_till_done()

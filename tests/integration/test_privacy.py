@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.sms_gateways.const import CONF_GIVE_UP_AFTER
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, call_action, setup_entry, webhook_path
+from .common import ClientFactory, call_action, mobyt_sms_form, setup_entry, webhook_path
 from .conftest import ALICE, BOB, REFUSED, make_entry
 
 CLOSED = "http://127.0.0.1:9/"
@@ -77,13 +77,7 @@ async def test_no_full_number_in_the_log_above_debug(
         await call_action(hass, entry, "send_sms", recipients=[REFUSED], message="Alarm")
     # Pushes: a received SMS, a status report, and one with a date that cannot be read.
     client = await hass_client_no_auth()
-    inbound = {
-        "id": "77",
-        "text": "hello",
-        "sender": STRANGER,
-        "recipient": ALICE,
-        "delivery_date": "20240115083000",
-    }
+    inbound = mobyt_sms_form("hello", STRANGER, recipient=ALICE)
     for form in (
         inbound,
         {**inbound, "id": "78", "delivery_date": "yesterday"},

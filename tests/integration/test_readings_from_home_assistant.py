@@ -22,7 +22,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sms_gateways.config_flow import SECTION_ADVANCED
 from custom_components.sms_gateways.const import (
@@ -96,18 +96,25 @@ async def test_a_single_recipient_that_may_have_been_sent_is_said_so(
     assert str(err.value).lower().count("not sent again") == 1, str(err.value)
 
 
+async def _refused_cancel(
+    hass: HomeAssistant, simulator: RunningSimulator, provider: str, recipient: str
+) -> tuple[MockConfigEntry, str, HomeAssistantError]:
+    """An entry of ``provider``, its message scheduled to ``recipient``, and its cancel's error."""
+    entry = await setup_entry(hass, make_entry(simulator, provider))
+    message_id = await scheduled_send(hass, entry, recipient)
+    with pytest.raises(HomeAssistantError) as err:
+        await call_action(hass, entry, "cancel_sms", message_id=message_id)
+    return entry, message_id, err.value
+
+
 @pytest.mark.parametrize("played", ["technical_error", "undocumented", "unreadable"])
 async def test_a_cancel_whose_answer_does_not_say_may_have_happened(
     hass: HomeAssistant, simulator: RunningSimulator, played: str
 ) -> None:
     simulator.play(sms123__cancel_answer=played)
-    entry = await setup_entry(hass, make_entry(simulator, "sms123"))
-    message_id = await scheduled_send(hass, entry, "+33612345601")
-
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "cancel_sms", message_id=message_id)
-    assert err.value.translation_key == "cancel_outcome_unknown"
-    assert "may have been cancelled" in str(err.value)
+    entry, _, error = await _refused_cancel(hass, simulator, "sms123", "+33612345601")
+    assert error.translation_key == "cancel_outcome_unknown"
+    assert "may have been cancelled" in str(error)
 
     send_at = dt_util.utcnow() + timedelta(hours=2)
     other = await send_sms(hass, entry, "+33612345602", message="Later", send_at=send_at)
@@ -121,13 +128,10 @@ async def test_netoxygen_cancel_false_gives_no_invented_reason(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> None:
     simulator.play(netoxygen__cancel_false="any_failure")
-    entry = await setup_entry(hass, make_entry(simulator, "netoxygen"))
-    message_id = await scheduled_send(hass, entry, "+41791234567")
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "cancel_sms", message_id=message_id)
-    assert err.value.translation_key == "cancel_failed"
-    assert "no reason" in str(err.value)
-    assert "scheduled message of this account" not in str(err.value)
+    entry, message_id, error = await _refused_cancel(hass, simulator, "netoxygen", "+41791234567")
+    assert error.translation_key == "cancel_failed"
+    assert "no reason" in str(error)
+    assert "scheduled message of this account" not in str(error)
     assert await call_action(hass, entry, "cancel_sms", message_id=message_id) == {
         "message_id": message_id,
         "canceled": True,

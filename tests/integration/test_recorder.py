@@ -20,7 +20,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, call_action, entity_id_of, setup_entry, webhook_path
+from .common import (
+    ClientFactory,
+    call_action,
+    entity_id_of,
+    mobyt_sms_form,
+    post_push,
+    setup_entry,
+)
 from .conftest import ALICE, BOB, make_entry
 
 STRANGER = "+33698765432"
@@ -43,18 +50,8 @@ async def test_numbers_and_texts_stay_out_of_the_recorder(
     start = dt_util.utcnow()
     entry = await setup_entry(hass, make_entry(simulator, "mobyt", recipients={"Alice": ALICE}))
     await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    client = await hass_client_no_auth()
-    response = await client.post(
-        webhook_path(entry),
-        data={
-            "id": "77",
-            "text": "the code is 1234",
-            "sender": STRANGER,
-            "recipient": "+33757000001",
-            "delivery_date": "20240115083000",
-        },
-    )
-    assert response.status == 200
+    form = mobyt_sms_form("the code is 1234", STRANGER)
+    assert (await post_push(await hass_client_no_auth(), entry, form))[0] == 200
     await hass.async_block_till_done()
     entity_ids = [
         entity_id_of(hass, entry, "sensor", "last_delivery_status"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 import json
 import logging
@@ -20,11 +20,10 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_time_changed,
 )
 
-from custom_components.sms_gateways.const import DOMAIN, EVENT_DELIVERY_STATUS
+from custom_components.sms_gateways.const import DOMAIN
 from custom_components.sms_gateways.gateways import (
     DeliveryReport,
     DeliveryStatus,
@@ -65,6 +64,14 @@ async def _send(
     return {m["recipient"]: m["message_id"] for m in response["messages"]}
 
 
+async def _sent_by_mobyt(
+    hass: HomeAssistant, simulator: RunningSimulator, *recipients: str
+) -> tuple[MockConfigEntry, dict[str, Any]]:
+    """The demo Mobyt account set up, and the ids of the "Alarm" it sent to ``recipients``."""
+    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
+    return entry, await _send(hass, entry, *recipients, message="Alarm")
+
+
 async def _wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
     freezer.tick(delta)
     async_fire_time_changed(hass)
@@ -89,65 +96,104 @@ def _sensor(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
     return state
 
 
-@pytest.mark.parametrize("provider", POLLED)
-async def test_delivery_followed_by_polling(  # noqa: PLR0917
+@dataclass
+class Tracking:
+    """The set-up account of ``provider``, as these tests drive it: sends, time, status calls."""
+
+    hass: HomeAssistant
+    simulator: RunningSimulator
+    session: aiohttp.ClientSession
+    freezer: FrozenDateTimeFactory
+    entry: MockConfigEntry
+    provider: str
+
+    @property
+    def tracker(self) -> DeliveryTracker:
+        """The entry's tracker of the messages it follows."""
+        tracker: DeliveryTracker = self.entry.runtime_data.tracker
+        return tracker
+
+    async def send(self, *recipients: str, **data: Any) -> dict[str, Any]:
+        """Send through the entry: each recipient's message id."""
+        return await _send(self.hass, self.entry, *recipients, **data)
+
+    async def wait(self, delta: timedelta) -> None:
+        """Time moves on by ``delta``; the polls it makes due run to their end."""
+        await _wait(self.hass, self.freezer, delta)
+
+    async def advance(self, steps: int = 1) -> None:
+        """The provider moves every message ``steps`` statuses along."""
+        await control(self.session, self.simulator, "advance", steps=steps)
+
+    def status_calls(self) -> list[dict[str, Any]]:
+        """The status requests the provider received."""
+        return _status_calls(self.simulator, self.provider)
+
+    def sensor(self) -> Any:
+        """The state of the entry's last delivery status sensor."""
+        return _sensor(self.hass, self.entry)
+
+
+@pytest.fixture
+def tracking(  # noqa: PLR0917
     hass: HomeAssistant,
     simulator: RunningSimulator,
     session: aiohttp.ClientSession,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    init_integration: MockConfigEntry,  # set up after the clock is frozen
     provider: str,
+) -> Tracking:
+    """The demo account of ``provider`` set up, as the tests of its deliveries drive it."""
+    return Tracking(hass, simulator, session, freezer, init_integration, provider)
+
+
+@pytest.mark.parametrize("provider", POLLED)
+async def test_delivery_followed_by_polling(
+    tracking: Tracking, delivery_events: list[Event]
 ) -> None:
     """Queued, sent, then delivered (failed to a number ending 0000); then no more polls."""
-    simulator.sim.requests.clear()  # SMSFactor's credential check asks getDr.php
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    ids = await _send(hass, init_integration, ALICE, FAILING, message="Alarm")
-    assert _sensor(hass, init_integration).state == "queued"
-    assert _status_calls(simulator, provider) == []
+    tracking.simulator.sim.requests.clear()  # SMSFactor's credential check asks getDr.php
+    ids = await tracking.send(ALICE, FAILING, message="Alarm")
+    assert tracking.sensor().state == "queued"
+    assert tracking.status_calls() == []
 
-    await control(session, simulator, "advance")
-    await _wait(hass, freezer, timedelta(minutes=1))
-    await control(session, simulator, "advance")
-    await _wait(hass, freezer, timedelta(minutes=2))
+    await tracking.advance()
+    await tracking.wait(timedelta(minutes=1))
+    await tracking.advance()
+    await tracking.wait(timedelta(minutes=2))
 
-    assert _statuses(events, ids[ALICE]) == ["queued", "sent", "delivered"]
-    assert _statuses(events, ids[FAILING]) == ["queued", "sent", "failed"]
-    delivered = next(e.data for e in events if e.data["status"] == "delivered")
+    assert _statuses(delivery_events, ids[ALICE]) == ["queued", "sent", "delivered"]
+    assert _statuses(delivery_events, ids[FAILING]) == ["queued", "sent", "failed"]
+    delivered = next(e.data for e in delivery_events if e.data["status"] == "delivered")
     assert delivered["recipient"] == ALICE
-    assert delivered["provider"] == provider
-    assert delivered["config_entry_id"] == init_integration.entry_id
+    assert delivered["provider"] == tracking.provider
+    assert delivered["config_entry_id"] == tracking.entry.entry_id
     assert delivered["provider_status"]
-    if provider != "smsfactor":  # getDr.php gives no delivery time
+    if tracking.provider != "smsfactor":  # getDr.php gives no delivery time
         assert dt_util.parse_datetime(delivered["delivered_at"]) is not None
 
-    last = events[-1].data
-    state = _sensor(hass, init_integration)
+    last = delivery_events[-1].data
+    state = tracking.sensor()
     assert state.state == last["status"]
     assert state.attributes["message_id"] == last["message_id"]
     assert state.attributes["recipient"] == last["recipient"]
     assert state.attributes["provider_status"] == last["provider_status"]
     assert dt_util.parse_datetime(state.attributes["updated_at"]) == dt_util.utcnow()
-    assert init_integration.runtime_data.tracker.pending == {}
+    assert tracking.tracker.pending == {}
 
-    calls = len(_status_calls(simulator, provider))
-    await _wait(hass, freezer, timedelta(hours=1))
-    assert len(_status_calls(simulator, provider)) == calls
+    calls = len(tracking.status_calls())
+    await tracking.wait(timedelta(hours=1))
+    assert len(tracking.status_calls()) == calls
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "mobyt"])
-async def test_one_status_call_for_several_messages(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
-    provider: str,
-) -> None:
+async def test_one_status_call_for_several_messages(tracking: Tracking) -> None:
     """Where the provider allows it, the due messages are asked about in one call."""
-    await _send(hass, init_integration, ALICE, FAILING, "+33612345678", message="Alarm")
-    await _wait(hass, freezer, timedelta(minutes=1))
-    calls = _status_calls(simulator, provider)
+    await tracking.send(ALICE, FAILING, "+33612345678", message="Alarm")
+    await tracking.wait(timedelta(minutes=1))
+    calls = tracking.status_calls()
     assert len(calls) == 1
-    if provider == "netoxygen":
+    if tracking.provider == "netoxygen":
         params: Any = xmlrpc.client.loads(calls[0]["body"])[0]
         assert len(params[2]) == 3
 
@@ -156,8 +202,7 @@ async def test_backoff(
     hass: HomeAssistant, simulator: RunningSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A message that does not move is asked about after 1, 2, 5, 10, 20, then every 30 minutes."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _send(hass, entry, ALICE, message="Alarm")
+    await _sent_by_mobyt(hass, simulator, ALICE)
     checked_at: list[float] = []
     for step in range(1, 2 * 130 + 1):
         await _wait(hass, freezer, timedelta(seconds=30))
@@ -174,8 +219,7 @@ async def test_provider_down_keeps_following(
     delivery_events: list[Event],
 ) -> None:
     """A failed status call is tried again later; refused credentials start reauth."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    ids = await _send(hass, entry, ALICE, message="Alarm")
+    entry, ids = await _sent_by_mobyt(hass, simulator, ALICE)
     await control(session, simulator, "advance")
     simulator.fault(STATUS_PATHS["mobyt"], "http500")
     await _wait(hass, freezer, timedelta(minutes=1))
@@ -195,31 +239,25 @@ async def test_provider_down_keeps_following(
 
 
 @pytest.mark.parametrize("provider", POLLED)
-async def test_restart_with_pending_deliveries(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
-    provider: str,
-    delivery_events: list[Event],
+async def test_restart_with_pending_deliveries(
+    hass: HomeAssistant, tracking: Tracking, delivery_events: list[Event]
 ) -> None:
     """Messages still on their way are followed after a restart, and the sensor is restored."""
-    ids = await _send(hass, init_integration, ALICE, message="Alarm")
+    ids = await tracking.send(ALICE, message="Alarm")
     # Restarted at once, before any delayed write could happen.
-    await restart_entry(hass, init_integration)
-    state = _sensor(hass, init_integration)
+    await restart_entry(hass, tracking.entry)
+    state = tracking.sensor()
     assert (state.state, state.attributes["message_id"]) == ("queued", ids[ALICE])
-    assert list(init_integration.runtime_data.tracker.pending) == [ids[ALICE]]
+    assert list(tracking.tracker.pending) == [ids[ALICE]]
 
-    await control(session, simulator, "advance", steps=2)
-    await _wait(hass, freezer, timedelta(minutes=1))
+    await tracking.advance(steps=2)
+    await tracking.wait(timedelta(minutes=1))
     assert _statuses(delivery_events, ids[ALICE]) == ["queued", "delivered"]
-    assert _sensor(hass, init_integration).state == "delivered"
+    assert tracking.sensor().state == "delivered"
 
-    await restart_entry(hass, init_integration)
-    assert init_integration.runtime_data.tracker.pending == {}
-    state = _sensor(hass, init_integration)
+    await restart_entry(hass, tracking.entry)
+    assert tracking.tracker.pending == {}
+    state = tracking.sensor()
     assert (state.state, state.attributes["recipient"]) == ("delivered", ALICE)
 
 
@@ -240,24 +278,17 @@ async def test_followed_for_48_hours_at_most(
 
 
 @pytest.mark.parametrize("provider", POLLED)
-async def test_scheduled_message(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
-    provider: str,
-) -> None:
+async def test_scheduled_message(tracking: Tracking, delivery_events: list[Event]) -> None:
     """A scheduled message shows ``scheduled`` and is not asked about before its time."""
-    simulator.sim.requests.clear()
-    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    tracking.simulator.sim.requests.clear()
     send_at = dt_util.now() + timedelta(hours=2)
-    ids = await _send(hass, init_integration, ALICE, message="Later", send_at=send_at.isoformat())
-    assert _statuses(events, ids[ALICE]) == ["scheduled"]
-    assert _sensor(hass, init_integration).state == "scheduled"
-    await _wait(hass, freezer, timedelta(hours=2))
-    assert _status_calls(simulator, provider) == []
-    await _wait(hass, freezer, timedelta(minutes=1))
-    assert len(_status_calls(simulator, provider)) == 1
+    ids = await tracking.send(ALICE, message="Later", send_at=send_at.isoformat())
+    assert _statuses(delivery_events, ids[ALICE]) == ["scheduled"]
+    assert tracking.sensor().state == "scheduled"
+    await tracking.wait(timedelta(hours=2))
+    assert tracking.status_calls() == []
+    await tracking.wait(timedelta(minutes=1))
+    assert len(tracking.status_calls()) == 1
 
 
 @pytest.mark.parametrize("provider", ["netoxygen", "mobyt", "sms123"])
@@ -299,23 +330,18 @@ async def test_cancelling_one_mobyt_message_cancels_its_order(
 
 
 @pytest.mark.parametrize("provider", ["sms123"])
-async def test_without_status_call(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    delivery_events: list[Event],
-) -> None:
+async def test_without_status_call(tracking: Tracking, delivery_events: list[Event]) -> None:
     """123-SMS has no status call: 80 says sent, and nothing is followed or polled after it."""
-    ids = await _send(hass, init_integration, ALICE, message="Alarm")
-    state = _sensor(hass, init_integration)
+    ids = await tracking.send(ALICE, message="Alarm")
+    state = tracking.sensor()
     assert (state.state, state.attributes["message_id"]) == ("sent", ids[ALICE])
     assert [event.data["status"] for event in delivery_events] == ["sent"]
     # The id is short and says nothing of the text (which stays in our own store).
     assert len(ids[ALICE]) <= 20
     assert "Alarm" not in str(state.attributes)
-    assert init_integration.runtime_data.tracker.pending == {}
-    await _wait(hass, freezer, timedelta(minutes=5))
-    assert _sensor(hass, init_integration).state == "sent"
+    assert tracking.tracker.pending == {}
+    await tracking.wait(timedelta(minutes=5))
+    assert tracking.sensor().state == "sent"
 
 
 @pytest.mark.parametrize("provider", ["netoxygen"])
@@ -334,27 +360,23 @@ async def test_sensor_before_anything_was_sent(
 
 @pytest.mark.parametrize("provider", ["netoxygen"])
 async def test_status_action_moves_the_sensor(
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    init_integration: MockConfigEntry,
-    delivery_events: list[Event],
+    hass: HomeAssistant, tracking: Tracking, delivery_events: list[Event]
 ) -> None:
     """What get_delivery_status learns also moves the sensor, once."""
-    ids = await _send(hass, init_integration, ALICE, message="Alarm")
-    await control(session, simulator, "advance", steps=2)
+    ids = await tracking.send(ALICE, message="Alarm")
+    await tracking.advance(steps=2)
     for _ in range(2):
         await hass.services.async_call(
             DOMAIN,
             "get_delivery_status",
-            {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "message_ids": [ids[ALICE]]},
+            {ATTR_CONFIG_ENTRY_ID: tracking.entry.entry_id, "message_ids": [ids[ALICE]]},
             blocking=True,
             return_response=True,
         )
     await hass.async_block_till_done()
     assert _statuses(delivery_events, ids[ALICE]) == ["queued", "delivered"]
-    assert _sensor(hass, init_integration).state == "delivered"
-    assert init_integration.runtime_data.tracker.pending == {}
+    assert tracking.sensor().state == "delivered"
+    assert tracking.tracker.pending == {}
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
@@ -427,28 +449,22 @@ async def test_stored_state_that_cannot_be_read(
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
-async def test_pushed_reports_slow_polling_down(  # noqa: PLR0917
-    hass: HomeAssistant,
-    simulator: RunningSimulator,
-    session: aiohttp.ClientSession,
-    freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
-    hass_client_no_auth: Any,
-    delivery_events: list[Event],
+async def test_pushed_reports_slow_polling_down(
+    hass: HomeAssistant, tracking: Tracking, hass_client_no_auth: Any, delivery_events: list[Event]
 ) -> None:
     """Once Mobyt pushes reports, polling only checks every 30 minutes that none was missed."""
-    await push_to_home_assistant(simulator, init_integration, hass_client_no_auth)
-    ids = await _send(hass, init_integration, ALICE, message="Alarm")
-    await control(session, simulator, "advance")  # pushed: sent
+    await push_to_home_assistant(tracking.simulator, tracking.entry, hass_client_no_auth)
+    ids = await tracking.send(ALICE, message="Alarm")
+    await tracking.advance()  # pushed: sent
     await hass.async_block_till_done()
     assert _statuses(delivery_events, ids[ALICE]) == ["queued", "sent"]
 
-    await _wait(hass, freezer, timedelta(minutes=1))
-    assert len(_status_calls(simulator, "mobyt")) == 1
-    await _wait(hass, freezer, timedelta(minutes=29))
-    assert len(_status_calls(simulator, "mobyt")) == 1
-    await _wait(hass, freezer, timedelta(minutes=1))
-    assert len(_status_calls(simulator, "mobyt")) == 2
+    await tracking.wait(timedelta(minutes=1))
+    assert len(tracking.status_calls()) == 1
+    await tracking.wait(timedelta(minutes=29))
+    assert len(tracking.status_calls()) == 1
+    await tracking.wait(timedelta(minutes=1))
+    assert len(tracking.status_calls()) == 2
 
 
 @pytest.mark.parametrize("provider", ["netoxygen"])
@@ -514,8 +530,7 @@ async def test_unavailable_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A provider down for many polls: one warning, and one info once it answers again."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    await _send(hass, entry, ALICE, message="Alarm")
+    await _sent_by_mobyt(hass, simulator, ALICE)
     simulator.fault(STATUS_PATHS["mobyt"], "http500", count=100)
     for minutes in (1, 2, 5, 10):
         await _wait(hass, freezer, timedelta(minutes=minutes))
@@ -538,8 +553,7 @@ async def test_unexpected_error_of_a_poll_backs_off(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An error the adapter should not raise stops nothing and is not asked again every 30 s."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    ids = await _send(hass, entry, ALICE, message="Alarm")
+    entry, ids = await _sent_by_mobyt(hass, simulator, ALICE)
     tracker: DeliveryTracker = entry.runtime_data.tracker
     with patch.object(
         tracker.gateway, "get_delivery_status", side_effect=ValueError("int() of '²'")
@@ -562,8 +576,7 @@ async def test_one_report_that_cannot_be_applied(  # noqa: PLR0917
     delivery_events: list[Event],
 ) -> None:
     """A report that fails for one message never stops the others of the same poll."""
-    entry = await setup_entry(hass, make_entry(simulator, "mobyt"))
-    ids = await _send(hass, entry, ALICE, BOB, message="Alarm")
+    entry, ids = await _sent_by_mobyt(hass, simulator, ALICE, BOB)
     tracker: DeliveryTracker = entry.runtime_data.tracker
     apply = tracker.async_apply_report
 

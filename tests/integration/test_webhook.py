@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 import gzip
 from http import HTTPStatus
-import json
 import logging
-from pathlib import Path
 import socket
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import quote, urlencode
 
 from aiohttp import FormData
-from aiohttp.test_utils import TestClient
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID, EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, Event, HomeAssistant
@@ -38,10 +36,17 @@ from custom_components.sms_gateways.webhook import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, entity_id_of, follow, webhook_path
+from .common import (
+    ClientFactory,
+    entity_id_of,
+    follow,
+    post_push,
+    webhook_path,
+    write_inbound_store,
+)
 from .conftest import make_entry
 
-type Client = TestClient[Any, Any]
+type Post = Callable[..., Awaitable[tuple[int, str]]]
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -95,25 +100,15 @@ MOBYT_INBOUND_STORED = {
 
 
 @pytest.fixture
-async def client(hass_client_no_auth: ClientFactory) -> Client:
-    """A client of Home Assistant's HTTP server, as a provider pushing to the webhook."""
-    return await hass_client_no_auth()
+async def post(hass_client_no_auth: ClientFactory, init_integration: MockConfigEntry) -> Post:
+    """Post to the set-up entry's webhook as its provider pushes: the answer's status and text."""
+    return partial(post_push, await hass_client_no_auth(), init_integration)
 
 
 @pytest.fixture
 def events(hass: HomeAssistant, init_integration: MockConfigEntry) -> list[Event]:
     """The inbound SMS events fired once the account is set up."""
     return async_capture_events(hass, EVENT_INBOUND_SMS)
-
-
-async def _post(
-    client: Client,
-    entry: MockConfigEntry,
-    data: Any,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, str]:
-    response = await client.post(webhook_path(entry), data=data, headers=headers)
-    return response.status, await response.text()
 
 
 def _closed_port() -> int:
@@ -133,14 +128,9 @@ def _inbound_data(events: list[Event]) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
-async def test_smsfactor_doc_example(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
-) -> None:
+async def test_smsfactor_doc_example(hass: HomeAssistant, post: Post, events: list[Event]) -> None:
     """The doc's own push, escaped quotes and broken dates included, fires both messages."""
-    status, text = await _post(client, init_integration, {"XML": SMSFACTOR_DOC_EXAMPLE})
+    status, text = await post({"XML": SMSFACTOR_DOC_EXAMPLE})
     await hass.async_block_till_done()
 
     assert (status, text) == (HTTPStatus.OK, "OK")
@@ -154,15 +144,10 @@ async def test_smsfactor_doc_example(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_smsfactor_inbox_with_several_messages(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post, events: list[Event]
 ) -> None:
     """Every <sms> fires, numbers in E.164, CDATA kept as written, time in Paris (DST aware)."""
-    status, _ = await _post(
-        client, init_integration, urlencode({"XML": SMSFACTOR_INBOX}), headers=FORM
-    )
+    status, _ = await post(urlencode({"XML": SMSFACTOR_INBOX}), headers=FORM)
     await hass.async_block_till_done()
 
     assert status == HTTPStatus.OK
@@ -199,18 +184,15 @@ async def test_smsfactor_inbox_with_several_messages(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_smsfactor_push_twice_fires_once(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, post: Post, events: list[Event]
 ) -> None:
     """SMSFactor gives no id: a message with the same sender, time and text fires once."""
     for _ in range(2):
-        status, _ = await _post(client, init_integration, {"XML": SMSFACTOR_INBOX})
+        status, _ = await post({"XML": SMSFACTOR_INBOX})
         assert status == HTTPStatus.OK
     # The same sender and time with another text is another message.
     other = SMSFACTOR_INBOX.replace("Stop", "Start")
-    assert (await _post(client, init_integration, {"XML": other}))[0] == HTTPStatus.OK
+    assert (await post({"XML": other}))[0] == HTTPStatus.OK
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == [
         "Alarme: porte <garage> & fenêtre ouvertes",
@@ -224,13 +206,10 @@ async def test_smsfactor_push_twice_fires_once(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post, events: list[Event]
 ) -> None:
     """Mobyt's form (id, text, sender, recipient, delivery_date) fires the contract's data."""
-    status, text = await _post(client, init_integration, MOBYT_INBOUND)
+    status, text = await post(MOBYT_INBOUND)
     await hass.async_block_till_done()
 
     assert (status, text) == (HTTPStatus.OK, "OK")
@@ -247,14 +226,11 @@ async def test_mobyt_inbound_push(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push_as_multipart(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, post: Post, events: list[Event]
 ) -> None:
     """The same push sent as multipart/form-data fires the same event; bad parts are refused."""
     form = FormData(MOBYT_INBOUND, default_to_multipart=True)
-    status, _text = await _post(client, init_integration, form)
+    status, _text = await post(form)
     await hass.async_block_till_done()
     assert status == HTTPStatus.OK
     assert [e.data["message"] for e in events] == ["hello world"]
@@ -263,17 +239,17 @@ async def test_mobyt_inbound_push_as_multipart(
     latin.add_field(
         "text", "fenêtre".encode("latin-1"), content_type="text/plain", filename="text.txt"
     )
-    assert (await _post(client, init_integration, latin))[0] == HTTPStatus.BAD_REQUEST
+    assert (await post(latin))[0] == HTTPStatus.BAD_REQUEST
     huge = FormData({"text": "x" * (MAX_BODY_BYTES + 1)}, default_to_multipart=True)
-    status, _text = await _post(client, init_integration, huge)
+    status, _text = await post(huge)
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     many = FormData({f"f{i}": "x" for i in range(40)}, default_to_multipart=True)
-    assert (await _post(client, init_integration, many))[0] == HTTPStatus.BAD_REQUEST
+    assert (await post(many))[0] == HTTPStatus.BAD_REQUEST
     headers = {"Content-Type": "multipart/form-data; boundary=b"}
     nameless = b"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
     broken = b"--b\r\nContent-Disposition: form-data; name=text\r\n\r\nhello"
     for body in (b"--b--\r\n", nameless, broken):
-        assert (await _post(client, init_integration, body, headers))[0] == HTTPStatus.BAD_REQUEST
+        assert (await post(body, headers))[0] == HTTPStatus.BAD_REQUEST
 
     async def chunked() -> AsyncIterator[bytes]:
         # No Content-Length: the bound is checked while reading.
@@ -282,7 +258,7 @@ async def test_mobyt_inbound_push_as_multipart(
             yield b"x" * (MAX_BODY_BYTES // 4)
         yield b"\r\n--b--\r\n"
 
-    status, _text = await _post(client, init_integration, chunked(), headers)
+    status, _text = await post(chunked(), headers)
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     await hass.async_block_till_done()
     assert len(events) == 1
@@ -290,58 +266,46 @@ async def test_mobyt_inbound_push_as_multipart(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push_without_date(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
-    freezer: Any,
+    hass: HomeAssistant, post: Post, events: list[Event], freezer: Any
 ) -> None:
     """Without delivery_date the message is dated when it arrived, in Paris time."""
     freezer.move_to("2024-07-01T10:00:00+00:00")
     form = {key: value for key, value in MOBYT_INBOUND.items() if key != "delivery_date"}
-    assert (await _post(client, init_integration, form))[0] == HTTPStatus.OK
+    assert (await post(form))[0] == HTTPStatus.OK
     await hass.async_block_till_done()
     assert [e.data["received_at"] for e in events] == ["2024-07-01T12:00:00+02:00"]
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_inbound_push_twice_fires_once(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, post: Post, events: list[Event]
 ) -> None:
     """The same id pushed again, even at the same moment, fires once; both answered 200."""
-    answers = await asyncio.gather(
-        *(_post(client, init_integration, MOBYT_INBOUND) for _ in range(3))
-    )
+    answers = await asyncio.gather(*(post(MOBYT_INBOUND) for _ in range(3)))
     assert [status for status, _ in answers] == [HTTPStatus.OK] * 3
-    assert (await _post(client, init_integration, {**MOBYT_INBOUND, "id": "12345679"}))[0] == 200
+    assert (await post({**MOBYT_INBOUND, "id": "12345679"}))[0] == 200
     await hass.async_block_till_done()
     assert [e.data["message_id"] for e in events] == ["12345678", "12345679"]
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_a_flood_of_forged_ids_never_silences_the_webhook(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post, events: list[Event]
 ) -> None:
     """Distinct forged ids past the memory's bound: a genuine push is still taken, once."""
     init_integration.runtime_data.inbound._seen._max_keys = 20
     for n in range(30):
         forged = {**MOBYT_INBOUND, "id": str(900_000 + n), "text": "forged"}
-        assert (await _post(client, init_integration, forged))[0] == HTTPStatus.OK
-    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
-    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+        assert (await post(forged))[0] == HTTPStatus.OK
+    assert (await post(MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await post(MOBYT_INBOUND))[0] == HTTPStatus.OK
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["forged"] * 30 + ["hello world"]
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_mobyt_status_push(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post
 ) -> None:
     """A delivered report (with its date) and a failed one (without) fire and move the sensor."""
     follow(
@@ -351,7 +315,6 @@ async def test_mobyt_status_push(
     )
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     inbound = async_capture_events(hass, EVENT_INBOUND_SMS)
-    client = await hass_client_no_auth()
     sensor = entity_id_of(hass, init_integration, "sensor", "last_delivery_status")
 
     delivered = {
@@ -360,7 +323,7 @@ async def test_mobyt_status_push(
         "status": "DLVRD",
         "delivery_date": "20090309120636",
     }
-    assert (await _post(client, init_integration, delivered)) == (HTTPStatus.OK, "OK")
+    assert (await post(delivered)) == (HTTPStatus.OK, "OK")
     await hass.async_block_till_done()
     state = hass.states.get(sensor)
     assert state is not None
@@ -370,9 +333,9 @@ async def test_mobyt_status_push(
     assert state.attributes["provider_status"] == "DLVRD"
 
     failed = {"order_id": "123FC75", "recipient": "33610654321", "status": "ERROR"}
-    assert (await _post(client, init_integration, failed)) == (HTTPStatus.OK, "OK")
+    assert (await post(failed)) == (HTTPStatus.OK, "OK")
     # Pushed again: answered, not fired again.
-    assert (await _post(client, init_integration, failed)) == (HTTPStatus.OK, "OK")
+    assert (await post(failed)) == (HTTPStatus.OK, "OK")
     await hass.async_block_till_done()
 
     assert [e.data for e in events] == [
@@ -519,7 +482,7 @@ HOSTILE = [
 async def test_refused_push(  # noqa: PLR0917
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
+    post: Post,
     caplog: pytest.LogCaptureFixture,
     body: bytes,
     headers: dict[str, str],
@@ -531,10 +494,9 @@ async def test_refused_push(  # noqa: PLR0917
     """
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     statuses = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    client = await hass_client_no_auth()
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        status, reason = await _post(client, init_integration, body, headers=headers)
+        status, reason = await post(body, headers=headers)
         await hass.async_block_till_done()
 
     assert status == expected
@@ -552,9 +514,7 @@ async def test_refused_push(  # noqa: PLR0917
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
-async def test_oversized_body_without_length(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
-) -> None:
+async def test_oversized_body_without_length(hass: HomeAssistant, post: Post) -> None:
     """A chunked body (no Content-Length) is cut off at the bound, not read whole."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
 
@@ -563,31 +523,27 @@ async def test_oversized_body_without_length(
         for _ in range(MAX_BODY_BYTES // 4096 + 2):
             yield b"A" * 4096
 
-    client = await hass_client_no_auth()
-    status, _ = await _post(client, init_integration, chunks(), headers=FORM)
+    status, _ = await post(chunks(), headers=FORM)
     await hass.async_block_till_done()
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     assert events == []
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
-async def test_compressed_body_is_bounded_inflated(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
-) -> None:
+async def test_compressed_body_is_bounded_inflated(hass: HomeAssistant, post: Post) -> None:
     """A gzip body of a few KB that inflates past the bound is refused, not read whole."""
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     inflated = urlencode({**MOBYT_INBOUND, "pad": "A" * (MAX_BODY_BYTES * 8)}).encode()
     body = gzip.compress(inflated)
     assert len(body) < MAX_BODY_BYTES
-    client = await hass_client_no_auth()
     headers = {**FORM, "Content-Encoding": "gzip"}
-    status, _ = await _post(client, init_integration, body, headers=headers)
+    status, _ = await post(body, headers=headers)
     await hass.async_block_till_done()
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     assert events == []
     # A compressed push within the bound is read as any other.
     small = gzip.compress(urlencode(MOBYT_INBOUND).encode())
-    assert (await _post(client, init_integration, small, headers=headers)) == (HTTPStatus.OK, "OK")
+    assert (await post(small, headers=headers)) == (HTTPStatus.OK, "OK")
     await hass.async_block_till_done()
     assert len(events) == 1
 
@@ -596,10 +552,11 @@ async def test_compressed_body_is_bounded_inflated(
 async def test_get_is_refused(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    client: Client,
+    hass_client_no_auth: ClientFactory,
     events: list[Event],
 ) -> None:
     """Pushes are POSTs: a GET (even with a valid query) is refused and fires nothing."""
+    client = await hass_client_no_auth()
     response = await client.get(webhook_path(init_integration), params=MOBYT_INBOUND)
     await hass.async_block_till_done()
     assert response.status == HTTPStatus.METHOD_NOT_ALLOWED
@@ -610,35 +567,31 @@ async def test_get_is_refused(
 async def test_our_failure_asks_for_a_retry(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
+    post: Post,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """When handling fails on our side the provider gets 503 so that it pushes again."""
-    client = await hass_client_no_auth()
     inbound = init_integration.runtime_data.inbound
     with patch.object(inbound, "async_receive", side_effect=RuntimeError("boom")):
-        status, _ = await _post(client, init_integration, MOBYT_INBOUND)
+        status, _ = await post(MOBYT_INBOUND)
     assert status == HTTPStatus.SERVICE_UNAVAILABLE
     assert "hello world" not in caplog.text
 
     # The retry is handled.
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
-    assert (await _post(client, init_integration, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await post(MOBYT_INBOUND))[0] == HTTPStatus.OK
     await hass.async_block_till_done()
     assert len(events) == 1
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_webhook_gone_after_unload(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post, events: list[Event]
 ) -> None:
     """Once the entry is unloaded its webhook fires nothing."""
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
-    await _post(client, init_integration, MOBYT_INBOUND)
+    await post(MOBYT_INBOUND)
     await hass.async_block_till_done()
     assert events == []
 
@@ -681,14 +634,14 @@ async def test_push_while_the_provider_is_unreachable(
     client = await hass_client_no_auth()
 
     # A push needs no answer of the provider: it fires once, its retry none.
-    assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
-    assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await post_push(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
+    assert (await post_push(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.OK
     await hass.async_block_till_done()
     assert [e.data["message"] for e in events] == ["hello world"]
 
     # During a reload (unloaded, not yet set up again) it asks for a retry too.
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert (await _post(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.SERVICE_UNAVAILABLE
+    assert (await post_push(client, entry, MOBYT_INBOUND))[0] == HTTPStatus.SERVICE_UNAVAILABLE
     assert (await client.get(webhook_path(entry))).status == HTTPStatus.METHOD_NOT_ALLOWED
     assert entry.data[CONF_WEBHOOK_ID] not in _log_above_debug(caplog)
 
@@ -708,15 +661,12 @@ async def test_webhook_of_an_entry_loaded_at_start(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_webhook_removed_with_its_entry(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post, events: list[Event]
 ) -> None:
     """A removed entry's webhook is gone: a push fires nothing."""
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
-    await _post(client, init_integration, MOBYT_INBOUND)
+    await post(MOBYT_INBOUND)
     await hass.async_block_till_done()
     assert events == []
     assert init_integration.data[CONF_WEBHOOK_ID] not in hass.data.get("webhook", {})
@@ -750,13 +700,13 @@ async def test_a_disabled_entry_has_no_webhook(
     assert disabled.data[CONF_WEBHOOK_ID] not in registered
     client = await hass_client_no_auth()
     # Answered as any unknown address is (not 503: nothing is kept for a later retry).
-    assert await _post(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "")
+    assert await post_push(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "")
 
     # Enabled: its webhook answers again and fires.
     assert await hass.config_entries.async_set_disabled_by(disabled.entry_id, None)
     await hass.async_block_till_done()
     assert disabled.state is ConfigEntryState.LOADED
-    assert await _post(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "OK")
+    assert await post_push(client, disabled, MOBYT_INBOUND) == (HTTPStatus.OK, "OK")
     await hass.async_block_till_done()
     assert len(events) == 1
 
@@ -765,27 +715,23 @@ async def test_a_disabled_entry_has_no_webhook(
     await hass.async_block_till_done()
     assert disabled.data[CONF_WEBHOOK_ID] not in hass.data["webhook"]
     forged = {**MOBYT_INBOUND, "id": "87654321"}
-    assert await _post(client, disabled, forged) == (HTTPStatus.OK, "")
+    assert await post_push(client, disabled, forged) == (HTTPStatus.OK, "")
     await hass.async_block_till_done()
     assert len(events) == 1
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_multipart_part_with_too_many_headers(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    hass_client_no_auth: ClientFactory,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, post: Post, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A part with hundreds of header lines is refused (400), logged once, without its content."""
-    client = await hass_client_no_auth()
     headers = {"Content-Type": "multipart/form-data; boundary=b"}
     flood = "".join(f"X-Secret-{i}: hidden-{i}\r\n" for i in range(400))
     body = (
         f"--b\r\nContent-Disposition: form-data; name=text\r\n{flood}\r\nhello\r\n--b--\r\n"
     ).encode()
     caplog.clear()
-    assert (await _post(client, init_integration, body, headers))[0] == HTTPStatus.BAD_REQUEST
+    assert (await post(body, headers))[0] == HTTPStatus.BAD_REQUEST
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     refused = [r for r in caplog.records if "Refused a push" in r.getMessage()]
     assert len(refused) == 1
@@ -794,10 +740,7 @@ async def test_multipart_part_with_too_many_headers(
 
 @pytest.mark.parametrize("provider", ["smsfactor"])
 async def test_a_push_after_an_outage_is_taken_whole(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    client: Client,
-    events: list[Event],
+    hass: HomeAssistant, post: Post, events: list[Event]
 ) -> None:
     """An inbox holding what SMSFactor kept during an outage is taken, not refused (and lost)."""
     full_length = "Alarme cave " * 127  # 1,524 characters: 10 parts
@@ -808,27 +751,26 @@ async def test_a_push_after_an_outage_is_taken_whole(
     )
     body = urlencode({"XML": f"<inbox>{rows}</inbox>"})
     assert 1_500_000 < len(body) < MAX_BODY_BYTES
-    status, _ = await _post(client, init_integration, body, FORM)
+    status, _ = await post(body, FORM)
     assert status == HTTPStatus.OK
     await hass.async_block_till_done()
     assert len(events) == 1000
     assert events[-1].data["message"] == f"{full_length}999"
 
-    status, _ = await _post(client, init_integration, "x" * (MAX_BODY_BYTES + 1), FORM)
+    status, _ = await post("x" * (MAX_BODY_BYTES + 1), FORM)
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_status_push_for_a_message_never_sent(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant, init_integration: MockConfigEntry, post: Post
 ) -> None:
     """A forged status for a message we never sent is answered and fires nothing."""
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
-    client = await hass_client_no_auth()
     sensor = entity_id_of(hass, init_integration, "sensor", "last_delivery_status")
     before = hass.states.get(sensor)
     forged = {"order_id": "NEVER", "recipient": "+33606123456", "status": "DLVRD"}
-    assert (await _post(client, init_integration, forged)) == (HTTPStatus.OK, "OK")
+    assert (await post(forged)) == (HTTPStatus.OK, "OK")
     await hass.async_block_till_done()
     assert events == []
     after = hass.states.get(sensor)
@@ -839,7 +781,10 @@ async def test_status_push_for_a_message_never_sent(
 
 @pytest.mark.parametrize("provider", ["mobyt"])
 async def test_status_pushed_before_the_send_is_answered(
-    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth: ClientFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: ClientFactory,
+    post: Post,
 ) -> None:
     """A status for a message not yet known while a send is out is pushed again, then fires."""
     gateway = init_integration.runtime_data.gateway
@@ -878,20 +823,14 @@ async def test_status_pushed_before_the_send_is_answered(
     message_id = answered["messages"][0]["message_id"]
     order_id = message_id.split(":")[0]
     pushed_again = {"order_id": order_id, "recipient": "+33606123456", "status": "DLVRD"}
-    assert (await _post(client, init_integration, pushed_again)) == (HTTPStatus.OK, "OK")
+    assert (await post(pushed_again)) == (HTTPStatus.OK, "OK")
     await hass.async_block_till_done()
     assert [(e.data["message_id"], e.data["status"]) for e in events][-1] == (
         message_id,
         "delivered",
     )
     # Once the send is answered, a report for a message never sent is answered 200 again.
-    assert (await _post(client, init_integration, early)) == (HTTPStatus.OK, "OK")
-
-
-def _put_inbound(path: Path, data: dict[str, Any]) -> None:
-    """The inbound file as a previous run left it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"version": 1, "key": path.name, "data": data}), "utf-8")
+    assert (await post(early)) == (HTTPStatus.OK, "OK")
 
 
 async def test_retried_push_of_a_message_killed_before_firing(
@@ -910,14 +849,14 @@ async def test_retried_push_of_a_message_killed_before_firing(
         "push_seen_at": dt_util.utcnow().isoformat(),
         "unfired": {key: unfired},
     }
-    _put_inbound(Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound")), data)
+    write_inbound_store(hass, entry, data)
     hass.set_state(CoreState.starting)
     events = async_capture_events(hass, EVENT_INBOUND_SMS)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     client = await hass_client_no_auth()
-    assert (await _post(client, entry, MOBYT_INBOUND)) == (HTTPStatus.OK, "OK")
-    assert (await _post(client, entry, MOBYT_INBOUND)) == (HTTPStatus.OK, "OK")
+    assert (await post_push(client, entry, MOBYT_INBOUND)) == (HTTPStatus.OK, "OK")
+    assert (await post_push(client, entry, MOBYT_INBOUND)) == (HTTPStatus.OK, "OK")
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
     await hass.async_block_till_done()
