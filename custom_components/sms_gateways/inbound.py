@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
 import re
@@ -74,6 +74,22 @@ class ReceivedSms:
     """The account's recipient who sent it; None for anyone else (who is never trusted)."""
     redelivered: bool = False
     """Fired again: recorded as received, not known to have fired."""
+    _stored: dict[str, Any] = field(init=False, repr=False, compare=False)
+    """``as_stored``, made once: a burst reads it three times a push (the time's ISO form is the
+    costly part)."""
+
+    def __post_init__(self) -> None:
+        """Make the stored form once."""
+        sms = self.sms
+        stored = {
+            "message_id": sms.message_id,
+            "sender": sms.sender,
+            "recipient": sms.recipient,
+            "message": sms.message,
+            "received_at": sms.received_at.isoformat(),
+            "keyword": sms.keyword,
+        }
+        object.__setattr__(self, "_stored", stored)
 
     def entity_data(self) -> dict[str, Any]:
         """The data of the entity's ``received``: the message, its sender, if it fires again."""
@@ -91,16 +107,8 @@ class ReceivedSms:
         return {"config_entry_id": entry_id, "provider": provider, **self.entity_data()}
 
     def as_stored(self) -> dict[str, Any]:
-        """What fires it again after a restart (JSON-friendly)."""
-        sms = self.sms
-        return {
-            "message_id": sms.message_id,
-            "sender": sms.sender,
-            "recipient": sms.recipient,
-            "message": sms.message,
-            "received_at": sms.received_at.isoformat(),
-            "keyword": sms.keyword,
-        }
+        """What fires it again after a restart (JSON-friendly; shared: read it, never change it)."""
+        return self._stored
 
     @classmethod
     def from_stored(cls, data: Any) -> ReceivedSms | None:
