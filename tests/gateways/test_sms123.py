@@ -62,6 +62,11 @@ def force(simulator: RunningSimulator, *codes: str) -> None:
     account_extra(simulator)["next_codes"] = list(codes)
 
 
+def add_home_group(gateway: Sms123Gateway) -> Awaitable[object]:
+    """An address book call (each answers the same codes)."""
+    return gateway.add_group("Home")
+
+
 def credits_of(simulator: RunningSimulator, username: str = "demo") -> float:
     return simulator.sim.state.accounts[("sms123", username)].credits
 
@@ -899,7 +904,7 @@ async def test_bare_replies_module_switch(
 )
 @pytest.mark.parametrize(
     "call",
-    [Sms123Gateway.validate_credentials, lambda gateway: gateway.add_group("Home")],
+    [Sms123Gateway.validate_credentials, add_home_group],
     ids=["balance", "address_book"],
 )
 async def test_credential_codes(  # noqa: PLR0917
@@ -920,20 +925,28 @@ async def test_credential_codes(  # noqa: PLR0917
 
 
 @pytest.mark.parametrize(
-    ("code", "error"),
+    ("call", "code", "error"),
     [
-        ("-1", errors.GatewayResponseError),
-        ("-2", errors.GatewayConnectionError),
-        ("-3", errors.GatewayResponseError),
+        (Sms123Gateway.get_balance, "-1", errors.GatewayResponseError),
+        (Sms123Gateway.get_balance, "-2", errors.GatewayConnectionError),
+        (Sms123Gateway.get_balance, "-3", errors.GatewayResponseError),
+        (add_home_group, "-1", errors.GatewayResponseError),
+        (add_home_group, "-2", errors.GatewayConnectionError),
+        (add_home_group, "509", errors.GatewayResponseError),  # a success code of another call
+        (add_home_group, "999", errors.GatewayResponseError),
     ],
 )
-async def test_balance_error_codes(
-    gateway: Sms123Gateway, simulator: RunningSimulator, code: str, error: type[Exception]
+async def test_balance_and_address_book_error_codes(
+    gateway: Sms123Gateway,
+    simulator: RunningSimulator,
+    call: Callable[[Sms123Gateway], Awaitable[object]],
+    code: str,
+    error: type[Exception],
 ) -> None:
     force(simulator, code)
 
     with pytest.raises(error) as caught:
-        await gateway.get_balance()
+        await call(gateway)
 
     assert getattr(caught.value, "provider_code", None) == code
     if code == "-3":
@@ -1232,26 +1245,6 @@ async def test_address_book_checks_before_sending(
     with pytest.raises(errors.InvalidRecipientError):
         await gateway.delete_contact("12")
     assert not simulator.requests("/sms123/api/")
-
-
-@pytest.mark.parametrize(
-    ("code", "error"),
-    [
-        ("-1", errors.GatewayResponseError),
-        ("-2", errors.GatewayConnectionError),
-        ("509", errors.GatewayResponseError),  # a success code of another call
-        ("999", errors.GatewayResponseError),
-    ],
-)
-async def test_address_book_unexpected_codes(
-    gateway: Sms123Gateway, simulator: RunningSimulator, code: str, error: type[Exception]
-) -> None:
-    force(simulator, code)
-
-    with pytest.raises(error) as caught:
-        await gateway.add_group("Home")
-
-    assert getattr(caught.value, "provider_code", None) == code
 
 
 # --- the reply parser ----------------------------------------------------------------------------
