@@ -42,6 +42,7 @@ from custom_components.sms_gateways.gateways.mobyt import (
 )
 from simulator.state import SimInbound, SimMessage
 from tests.conftest import RunningSimulator, serving
+from tests.gateways.faults import IMPATIENT, fails_after_sending
 
 PARIS = ZoneInfo("Europe/Paris")
 FR_1 = "+33612345678"
@@ -1212,11 +1213,10 @@ async def test_reply_neither_ok_nor_ko(
 
 
 async def test_http_500(gateway: MobytGateway, simulator: RunningSimulator) -> None:
-    simulator.fault("/mobyt/Mobyt/CREDITS", "http500")
-    with pytest.raises(GatewayConnectionError) as err:
-        await gateway.get_balance()
-    assert err.value.request_sent
-    assert err.value.provider_code == "HTTP 500"
+    err = await fails_after_sending(
+        simulator, "/mobyt/Mobyt/CREDITS", "http500", gateway.get_balance()
+    )
+    assert err.provider_code == "HTTP 500"
 
 
 @pytest.mark.parametrize("reading", ["both", "mobyt_only", "moby_only"])
@@ -1304,13 +1304,11 @@ async def test_other_http_errors_are_not_tried_again(
 async def test_connection_dropped_after_the_send_was_handled(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(SEND, "drop")
-    with pytest.raises(GatewayConnectionError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="maybe"))
-    assert err.value.request_sent
+    sms = OutgoingSms(recipients=(FR_1,), message="maybe")
+    err = await fails_after_sending(simulator, SEND, "drop", gateway.send(sms))
     [request] = simulator.requests(SEND)
     order_id = form_of(request)["order_id"]
-    assert order_id in str(err.value)
+    assert order_id in str(err)
     # The order can be looked up: it was sent.
     [report] = await gateway.get_delivery_status([f"{order_id}:{FR_1}"])
     assert report.status is DeliveryStatus.QUEUED
@@ -1323,18 +1321,9 @@ async def test_malformed_reply(gateway: MobytGateway, simulator: RunningSimulato
 
 
 async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    gateway = MobytGateway(
-        session,
-        username="demo",
-        password="demo-password",
-        api_url=simulator.api_url("mobyt"),
-        timeout=aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4),
-    )
-    simulator.fault(SEND, "delay", seconds=2)
-    with pytest.raises(GatewayConnectionError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="slow"))
-    assert err.value.request_sent
-    assert len(simulator.requests(SEND)) == 1
+    gateway = simulator.gateway(MobytGateway, session, timeout=IMPATIENT)
+    sms = OutgoingSms(recipients=(FR_1,), message="slow")
+    await fails_after_sending(simulator, SEND, "delay", gateway.send(sms))
 
 
 async def test_provider_unreachable(session: aiohttp.ClientSession, socket_enabled: None) -> None:

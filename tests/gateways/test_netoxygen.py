@@ -26,6 +26,7 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     NetOxygenGateway,
 )
 from tests.conftest import RunningSimulator, serving
+from tests.gateways.faults import IMPATIENT, fails_after_sending
 
 PATH = "/netoxygen/api2/"
 DEMO = ("demo", "demo-password")
@@ -955,21 +956,14 @@ async def test_normalize_number_refused(
 
 
 async def test_http_500(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
-    simulator.fault(PATH, "http500")
-    with pytest.raises(errors.GatewayConnectionError) as err:
-        await gateway.get_balance()
-    assert err.value.request_sent
-    assert err.value.provider_code == "HTTP 500"
+    err = await fails_after_sending(simulator, PATH, "http500", gateway.get_balance())
+    assert err.provider_code == "HTTP 500"
 
 
 async def test_connection_dropped_after_the_send_is_not_repeated(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(PATH, "drop")
-    with pytest.raises(errors.GatewayConnectionError) as err:
-        await gateway.send(sms("0791234567"))
-    assert err.value.request_sent
-    assert len(simulator.requests(PATH)) == 1
+    await fails_after_sending(simulator, PATH, "drop", gateway.send(sms("0791234567")))
     # The provider did act on it: one message, never two.
     assert len(simulator.sim.state.messages) == 1
 
@@ -981,13 +975,8 @@ async def test_malformed_reply(gateway: NetOxygenGateway, simulator: RunningSimu
 
 
 async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
-    gateway = make_gateway(simulator, session, timeout=timeout)
-    simulator.fault(PATH, "delay", seconds=2)
-    with pytest.raises(errors.GatewayConnectionError) as err:
-        await gateway.send(sms("0791234567"))
-    assert err.value.request_sent
-    assert len(simulator.requests(PATH)) == 1
+    gateway = make_gateway(simulator, session, timeout=IMPATIENT)
+    await fails_after_sending(simulator, PATH, "delay", gateway.send(sms("0791234567")))
 
 
 async def test_unreachable(session: aiohttp.ClientSession, socket_enabled: None) -> None:

@@ -31,6 +31,7 @@ from custom_components.sms_gateways.gateways.sms123 import (
     parse_reply,
 )
 from tests.conftest import RunningSimulator
+from tests.gateways.faults import fails_after_sending
 
 SEND = "/sms123/api/send/"
 SOLDE = "/sms123/api/solde/"
@@ -744,13 +745,10 @@ def test_message_id_round_trip_and_foreign_ids() -> None:
 async def test_drop_after_handling_is_an_unknown_outcome_never_resent(
     gateway: Sms123Gateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(SEND, "drop")
+    await fails_after_sending(
+        simulator, SEND, "drop", gateway.send(sms("+33612345601", "+33612345602"))
+    )
 
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("+33612345601", "+33612345602"))
-
-    assert caught.value.request_sent
-    assert len(simulator.requests(SEND)) == 1
     # The provider did act on it: that is why it is never sent again.
     assert {m.recipient for m in simulator.sim.state.messages.values()} == {"+33612345601"}
 
@@ -770,12 +768,9 @@ async def test_drop_for_a_later_recipient_is_reported_unknown(
 async def test_http_500_on_send_is_an_unknown_outcome(
     gateway: Sms123Gateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(SEND, "http500")
+    err = await fails_after_sending(simulator, SEND, "http500", gateway.send(sms("+33612345601")))
 
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("+33612345601"))
-
-    assert (caught.value.request_sent, caught.value.provider_code) == (True, "HTTP 500")
+    assert err.provider_code == "HTTP 500"
 
 
 async def test_malformed_reply_on_send_is_an_unknown_outcome(
@@ -798,13 +793,9 @@ async def test_slow_reply_times_out_as_unknown_outcome(
 ) -> None:
     gateway = make_gateway(simulator, session, timeout=FAST)
     await gateway.validate_credentials()
-    simulator.fault(SEND, "delay", seconds=0.8)
-
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("+33612345601"))
-
-    assert caught.value.request_sent
-    assert len(simulator.requests(SEND)) == 1
+    await fails_after_sending(
+        simulator, SEND, "delay", gateway.send(sms("+33612345601")), seconds=0.8
+    )
 
 
 async def test_unreachable_provider_raises_before_anything_is_sent(

@@ -24,6 +24,7 @@ from custom_components.sms_gateways.gateways import (
 )
 from simulator.state import SimInbound
 from tests.conftest import RunningSimulator, serving
+from tests.gateways.faults import IMPATIENT, fails_after_sending
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
@@ -314,20 +315,13 @@ async def test_moderation_says_not_to_send_again(
 
 
 async def test_http_error(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
-    simulator.fault(SEND, "http500")
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("0612345678"))
-    assert caught.value.request_sent is True
+    await fails_after_sending(simulator, SEND, "http500", gateway.send(sms("0612345678")))
 
 
 async def test_dropped_after_handling_is_not_sent_again(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    simulator.fault(SEND, "drop")
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("0612345678"))
-    assert caught.value.request_sent is True
-    assert len(simulator.requests(SEND)) == 1
+    await fails_after_sending(simulator, SEND, "drop", gateway.send(sms("0612345678")))
     assert len(simulator.sim.state.messages) == 1  # the provider did send it
 
 
@@ -341,13 +335,8 @@ async def test_malformed_reply_says_the_message_may_be_sent(
 
 
 async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
-    gateway = make_gateway(simulator, session, timeout=timeout)
-    simulator.fault(SEND, "delay", seconds=2)
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("0612345678"))
-    assert caught.value.request_sent is True
-    assert len(simulator.requests(SEND)) == 1
+    gateway = make_gateway(simulator, session, timeout=IMPATIENT)
+    await fails_after_sending(simulator, SEND, "delay", gateway.send(sms("0612345678")))
 
 
 async def test_reply_that_is_not_a_response(

@@ -1,0 +1,34 @@
+"""What every adapter owes its caller when the network fails once a request has gone out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import aiohttp
+import pytest
+
+from custom_components.sms_gateways.gateways import GatewayConnectionError
+from tests.conftest import RunningSimulator
+
+IMPATIENT = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
+"""A timeout that the simulator's ``delay`` fault (2 seconds unless told) outlasts."""
+
+
+async def fails_after_sending(
+    simulator: RunningSimulator,
+    path: str,
+    fault: str,
+    call: Awaitable[object],
+    *,
+    seconds: float = 5,
+) -> GatewayConnectionError:
+    """Play ``fault`` on ``path`` and make ``call``: it fails, saying the request went out.
+
+    The request is made once: what may have reached the provider is never sent again.
+    """
+    simulator.fault(path, fault, seconds=seconds)
+    with pytest.raises(GatewayConnectionError) as caught:
+        await call
+    assert caught.value.request_sent
+    assert len(simulator.requests(path)) == 1
+    return caught.value
