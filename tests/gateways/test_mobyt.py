@@ -42,7 +42,7 @@ from custom_components.sms_gateways.gateways.mobyt import (
 )
 from simulator.state import SimInbound, SimMessage
 from tests.conftest import RunningSimulator, serving
-from tests.gateways.faults import IMPATIENT, fails_after_sending
+from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
 
 PARIS = ZoneInfo("Europe/Paris")
 FR_1 = "+33612345678"
@@ -226,11 +226,9 @@ async def test_no_answer_while_sending_the_others_is_not_a_refusal(
 async def test_message_over_1000_counted_characters_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(MessageTooLongError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="[" * 500 + "a"))
-    assert err.value.length == 1001
-    assert err.value.limit == 1000
-    assert simulator.requests() == []
+    sms = OutgoingSms(recipients=(FR_1,), message="[" * 500 + "a")
+    err = await refused_before_sending(simulator, MessageTooLongError, gateway.send(sms))
+    assert (err.length, err.limit) == (1001, 1000)
 
 
 async def test_message_type_l_uses_the_fixed_sender(
@@ -320,17 +318,17 @@ async def test_sender_beyond_the_doc_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator, sender: str, reason: str
 ) -> None:
     # "une suite de caractères alphanumériques jusqu'à un maximum de 11 caractères"
-    with pytest.raises(InvalidSenderError, match=reason):
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", sender=sender))
-    assert simulator.requests() == []
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", sender=sender)
+    await refused_before_sending(simulator, InvalidSenderError, gateway.send(sms), match=reason)
 
 
 async def test_unknown_message_type_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(MessageRejectedError, match=r"use N .* or L"):
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", message_type="GS"))
-    assert simulator.requests() == []
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", message_type="GS")
+    await refused_before_sending(
+        simulator, MessageRejectedError, gateway.send(sms), match=r"use N .* or L"
+    )
 
 
 def _sent_to(simulator: RunningSimulator) -> list[str]:
@@ -756,9 +754,7 @@ async def test_inbound_polling(gateway: MobytGateway, simulator: RunningSimulato
 async def test_inbound_after_a_negative_id_is_refused(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(GatewayError):
-        await gateway.get_inbound(after_id=-1)
-    assert simulator.requests() == []
+    await refused_before_sending(simulator, GatewayError, gateway.get_inbound(after_id=-1))
 
 
 # --- pushes -----------------------------------------------------------------------------------

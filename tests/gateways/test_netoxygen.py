@@ -26,7 +26,7 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     NetOxygenGateway,
 )
 from tests.conftest import RunningSimulator, serving
-from tests.gateways.faults import IMPATIENT, fails_after_sending
+from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
 
 PATH = "/netoxygen/api2/"
 DEMO = ("demo", "demo-password")
@@ -424,9 +424,8 @@ async def test_sender_the_provider_refuses(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     """No local rule (R27): the provider refuses with error 6, in its words, per recipient."""
-    with pytest.raises(errors.InvalidSenderError):
-        await gateway.send(sms("0791234567", sender="My\x00Shop"))
-    assert simulator.requests(PATH) == []
+    refused = gateway.send(sms("0791234567", sender="My\x00Shop"))
+    await refused_before_sending(simulator, errors.InvalidSenderError, refused)
     simulator.play(netoxygen__sender="network_rule")
     result = await gateway.send(sms("0791234567", "0781234567", sender="My-Shop"))
     assert [(r.accepted, r.error_code) for r in result.messages] == [(False, "6"), (False, "6")]
@@ -447,9 +446,8 @@ async def test_empty_message_reaching_the_provider(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     """send() refuses it locally; were it sent, the provider's code 7 is reported."""
-    with pytest.raises(errors.EmptyMessageError):
-        await gateway.send(sms("0791234567", message="  "))
-    assert simulator.requests(PATH) == []
+    refused = gateway.send(sms("0791234567", message="  "))
+    await refused_before_sending(simulator, errors.EmptyMessageError, refused)
     prepared = PreparedSms(sms("0791234567", message=""), ("+41791234567",), analyze(""), None)
     (refused,) = (await gateway._send(prepared)).messages
     assert (refused.accepted, refused.error_code, refused.error) == (False, "7", "Empty message")

@@ -24,7 +24,7 @@ from custom_components.sms_gateways.gateways import (
 )
 from simulator.state import SimInbound
 from tests.conftest import RunningSimulator, serving
-from tests.gateways.faults import IMPATIENT, fails_after_sending
+from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
@@ -203,9 +203,10 @@ async def test_delay_across_the_spring_dst_change(
 
 
 async def test_sender_is_required(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
-    with pytest.raises(errors.InvalidSenderError, match="SMSFactor needs a sender"):
-        await gateway.send(sms("0612345678", sender=None))
-    assert simulator.requests() == []
+    refused = gateway.send(sms("0612345678", sender=None))
+    await refused_before_sending(
+        simulator, errors.InvalidSenderError, refused, match="SMSFactor needs a sender"
+    )
 
 
 async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
@@ -222,14 +223,9 @@ async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGate
 async def test_text_that_xml_cannot_carry_is_refused_before_sending(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(errors.InvalidTextError) as caught:
-        await gateway.send(sms("0612345678", message="page\fbreak"))
-    assert (caught.value.field, caught.value.position, caught.value.character) == (
-        "message",
-        5,
-        "U+000C",
-    )
-    assert simulator.requests() == []
+    refused = gateway.send(sms("0612345678", message="page\fbreak"))
+    err = await refused_before_sending(simulator, errors.InvalidTextError, refused)
+    assert (err.field, err.position, err.character) == ("message", 5, "U+000C")
 
 
 # --- send errors -----------------------------------------------------------------------------
@@ -546,9 +542,12 @@ async def test_delivery_status_of_an_unknown_message_is_unknown(
 async def test_delivery_status_refuses_foreign_ids(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(errors.GatewayError, match="not an SMSFactor message id"):
-        await gateway.get_delivery_status(["12345"])
-    assert simulator.requests() == []
+    await refused_before_sending(
+        simulator,
+        errors.GatewayError,
+        gateway.get_delivery_status(["12345"]),
+        match="not an SMSFactor message id",
+    )
 
 
 async def test_delivery_status_bad_login(

@@ -1,4 +1,4 @@
-"""What every adapter owes its caller when the network fails once a request has gone out."""
+"""How an adapter's call ends, as to the requests it made: none, or one and never again."""
 
 from __future__ import annotations
 
@@ -31,4 +31,18 @@ async def fails_after_sending(
         await call
     assert caught.value.request_sent
     assert len(simulator.requests(path)) == 1
+    return caught.value
+
+
+async def refused_before_sending[E: BaseException](
+    simulator: RunningSimulator,
+    error: type[E],
+    call: Awaitable[object],
+    *,
+    match: str | None = None,
+) -> E:
+    """Make ``call``: it raises ``error`` (matching ``match``) before any request is made."""
+    with pytest.raises(error, match=match) as caught:
+        await call
+    assert simulator.requests() == []
     return caught.value
