@@ -463,9 +463,7 @@ async def test_an_unreadable_answer_to_the_whole_order_is_not_sent_again(
 
 
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    gateway = MobytGateway(
-        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, "empty", "empty-password")
     with pytest.raises(InsufficientCreditsError) as err:
         await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
     assert err.value.provider_code == "2"
@@ -651,9 +649,7 @@ async def test_cancel_an_order_already_sent(gateway: MobytGateway) -> None:
 async def test_cancel_with_a_refused_login_raises(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    gateway = MobytGateway(
-        session, username="demo", password="wrong", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, password="wrong")
     with pytest.raises(AuthenticationError):
         await gateway.cancel([f"ABC:{FR_1}"])
     with pytest.raises(AuthenticationError):
@@ -696,9 +692,7 @@ async def test_validate_credentials(gateway: MobytGateway) -> None:
 
 
 async def test_refused_login(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    gateway = MobytGateway(
-        session, username="demo", password="wrong", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, password="wrong")
     with pytest.raises(AuthenticationError) as err:
         await gateway.validate_credentials()
     assert err.value.provider_code == "1"
@@ -1374,12 +1368,7 @@ async def test_undocumented_codes_never_start_a_reauth_nor_hide_a_status(
     with pytest.raises(GatewayError) as err:
         await gateway.send(OutgoingSms(recipients=(FR_REFUSED,), message="x"))
     assert type(err.value) is GatewayError
-    wrong = MobytGateway(
-        gateway._session,
-        username="demo",
-        password="wrong",
-        api_url=simulator.api_url("mobyt"),
-    )
+    wrong = simulator.gateway(MobytGateway, gateway._session, password="wrong")
     with pytest.raises(AuthenticationError):
         await wrong.get_balance()
 
@@ -1550,9 +1539,7 @@ async def test_the_history_lists_our_order_in_another_case(
 async def test_no_credits_for_several_proven_not_executed_is_no_credits(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    gateway = MobytGateway(
-        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, "empty", "empty-password")
     with pytest.raises(InsufficientCreditsError):
         await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
     assert len(simulator.requests(SEND)) == 1
