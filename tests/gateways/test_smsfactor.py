@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -343,9 +343,12 @@ async def test_reply_that_is_not_a_response(
         await gateway.validate_credentials()
 
 
+type Answered = Callable[..., SmsFactorGateway]
+
+
 @pytest.fixture
-async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]:
-    """A server answering apiV2.php and getDr.php with the bodies a test puts in the list."""
+async def answered(session: aiohttp.ClientSession, socket_enabled: None) -> AsyncIterator[Answered]:
+    """An adapter whose calls to apiV2.php and getDr.php get the bodies given, one a call."""
     bodies: list[bytes] = []
 
     async def reply(_request: web.Request) -> web.Response:
@@ -354,16 +357,18 @@ async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]
     app = web.Application()
     app.add_routes([web.post("/API/apiV2.php", reply), web.post("/API/getDr.php", reply)])
     async with serving(app) as server:
-        yield bodies, str(server.make_url("/API/"))
+
+        def gateway(*answers: bytes, username: str = "u") -> SmsFactorGateway:
+            bodies.extend(answers)
+            url = str(server.make_url("/API/"))
+            return SmsFactorGateway(session, username=username, password="p", api_url=url)
+
+        yield gateway
 
 
-async def test_accepted_without_ticket_or_credits(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
-) -> None:
+async def test_accepted_without_ticket_or_credits(answered: Answered) -> None:
     """Sent, but nothing to follow it by: accepted, no id, no guess at the credits."""
-    bodies, url = canned
-    bodies.append(b"<response><status>1</status><message/><credits>n/a</credits></response>")
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+    gateway = answered(b"<response><status>1</status><message/><credits>n/a</credits></response>")
 
     result = await gateway.send(sms("0612345678"))
 
@@ -381,23 +386,13 @@ async def test_accepted_without_ticket_or_credits(
         (b"<response><message>?</message></response>", "no status"),
     ],
 )
-async def test_unreadable_reply_to_a_send(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession, body: bytes, match: str
-) -> None:
-    bodies, url = canned
-    bodies.append(body)
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
-
+async def test_unreadable_reply_to_a_send(answered: Answered, body: bytes, match: str) -> None:
     with pytest.raises(errors.GatewayResponseError, match=f"{match}.*may have been sent"):
-        await gateway.send(sms("0612345678"))
+        await answered(body).send(sms("0612345678"))
 
 
-async def test_error_without_provider_text(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
-) -> None:
-    bodies, url = canned
-    bodies.append(b"<response><status>-3</status></response>")
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+async def test_error_without_provider_text(answered: Answered) -> None:
+    gateway = answered(b"<response><status>-3</status></response>")
 
     with pytest.raises(errors.InsufficientCreditsError) as caught:
         await gateway.send(sms("0612345678"))
@@ -500,21 +495,15 @@ async def test_delivery_status_asks_a_few_at_a_time(
     assert most == 4
 
 
-async def test_status_in_an_attribute_or_nowhere(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
-) -> None:
+async def test_status_in_an_attribute_or_nowhere(answered: Answered) -> None:
     """The doc's row is <gsm number="" gsmsmsid="" />: the status may be an attribute, or absent."""
-    bodies, url = canned
-    bodies.extend(
-        [
-            (
-                b'<response><status>1</status><gsm number="33612345678" gsmsmsid="a"'
-                b' status="DELIVERED"/></response>'
-            ),
-            b'<response><status>1</status><gsm number="33612345679" gsmsmsid="b"/></response>',
-        ]
+    gateway = answered(
+        (
+            b'<response><status>1</status><gsm number="33612345678" gsmsmsid="a"'
+            b' status="DELIVERED"/></response>'
+        ),
+        b'<response><status>1</status><gsm number="33612345679" gsmsmsid="b"/></response>',
     )
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
 
     [delivered] = await gateway.get_delivery_status(["7:a"])
     [unknown] = await gateway.get_delivery_status(["7:b"])
@@ -579,15 +568,13 @@ async def test_validate_credentials_sends_nothing(
 
 @pytest.mark.parametrize("status", [-2, 0, 2, -99])
 async def test_validate_credentials_any_answer_but_a_refused_login(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession, status: int
+    answered: Answered, status: int
 ) -> None:
     """A strict server may refuse the made-up ticket (-2): it still accepted the login."""
-    bodies, url = canned
     body = f"<response><status>{status}</status><message>?</message></response>".encode()
-    bodies.append(body)
-    if status == -2:
-        bodies.append(body)  # the raw body is tried too (R30), refused the same
-    gateway = SmsFactorGateway(session, username="u@example.com", password="p", api_url=url)
+    # At -2, the raw body is tried too (R30), refused the same.
+    tries = 2 if status == -2 else 1
+    gateway = answered(*[body] * tries, username="u@example.com")
 
     info = await gateway.validate_credentials()
 
@@ -603,17 +590,10 @@ async def test_validate_credentials_any_answer_but_a_refused_login(
     ],
 )
 async def test_validate_credentials_refused_or_unreadable(
-    canned: tuple[list[bytes], str],
-    session: aiohttp.ClientSession,
-    body: bytes,
-    error: type[errors.GatewayError],
+    answered: Answered, body: bytes, error: type[errors.GatewayError]
 ) -> None:
-    bodies, url = canned
-    bodies.append(body)
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
-
     with pytest.raises(error):
-        await gateway.validate_credentials()
+        await answered(body).validate_credentials()
 
 
 async def test_validate_credentials_bad_login(
