@@ -27,6 +27,7 @@ from custom_components.sms_gateways.gateways.netoxygen import (
 )
 from tests.conftest import RunningSimulator, serving
 from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
+from tests.gateways.clock_changes import CLOCK_CHANGES
 
 PATH = "/netoxygen/api2/"
 DEMO = ("demo", "demo-password")
@@ -378,26 +379,13 @@ async def test_schedule_then_cancel(gateway: NetOxygenGateway, simulator: Runnin
     assert again.error
 
 
-@pytest.mark.parametrize(
-    ("send_at", "wire"),
-    [
-        # Spring forward (last Sunday of March): 02:00 CET becomes 03:00 CEST.
-        (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "2030-03-31 01:30:00"),
-        (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "2030-03-31 03:30:00"),
-        # Fall back (last Sunday of October): 02:00 to 03:00 happens twice (refused, see
-        # test_base.py); just before and after it.
-        (datetime(2030, 10, 26, 23, 59, tzinfo=UTC), "2030-10-27 01:59:00"),
-        (datetime(2030, 10, 27, 2, 0, tzinfo=UTC), "2030-10-27 03:00:00"),
-        (datetime(2030, 7, 1, 12, 0, tzinfo=UTC), "2030-07-01 14:00:00"),
-        (datetime(2030, 1, 15, 12, 0, tzinfo=UTC), "2030-01-15 13:00:00"),
-    ],
-)
+@pytest.mark.parametrize(("send_at", "wall_clock"), CLOCK_CHANGES)
 async def test_send_time_across_dst(
-    gateway: NetOxygenGateway, simulator: RunningSimulator, send_at: datetime, wire: str
+    gateway: NetOxygenGateway, simulator: RunningSimulator, send_at: datetime, wall_clock: datetime
 ) -> None:
     await gateway.send(sms("0791234567", send_at=send_at))
     ((_, params),) = calls(simulator)
-    assert params[5] == wire
+    assert params[5] == f"{wall_clock:%Y-%m-%d %H:%M:%S}"
     stored = next(iter(simulator.sim.state.messages.values()))
     assert stored.scheduled_at is not None
     assert stored.scheduled_at.astimezone(UTC) == send_at

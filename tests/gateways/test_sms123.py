@@ -32,6 +32,7 @@ from custom_components.sms_gateways.gateways.sms123 import (
 )
 from tests.conftest import RunningSimulator
 from tests.gateways.calls import fails_after_sending, refused_before_sending
+from tests.gateways.clock_changes import CLOCK_CHANGES
 
 SEND = "/sms123/api/send/"
 SOLDE = "/sms123/api/solde/"
@@ -699,21 +700,11 @@ async def test_cancel_when_the_provider_cannot_be_reached(session: aiohttp.Clien
     assert "Cannot connect" in (later_one.error or "")
 
 
-@pytest.mark.parametrize(
-    ("moment", "diff"),
-    [
-        # 30 March 2031: Paris goes from UTC+1 to UTC+2 at 01:00 UTC.
-        (datetime(2031, 3, 30, 0, 30, tzinfo=UTC), "013030032031"),
-        (datetime(2031, 3, 30, 1, 30, tzinfo=UTC), "033030032031"),
-        # 26 October 2031: back from UTC+2 to UTC+1 at 01:00 UTC.
-        # (02:00 to 03:00 then happens twice: refused, see test_base.py.)
-        (datetime(2031, 10, 25, 23, 30, tzinfo=UTC), "013026102031"),
-        (datetime(2031, 10, 26, 2, 30, tzinfo=UTC), "033026102031"),
-    ],
-)
+@pytest.mark.parametrize(("moment", "wall_clock"), CLOCK_CHANGES)
 async def test_diff_is_paris_wall_clock_across_dst(
-    gateway: Sms123Gateway, simulator: RunningSimulator, moment: datetime, diff: str
+    gateway: Sms123Gateway, simulator: RunningSimulator, moment: datetime, wall_clock: datetime
 ) -> None:
+    diff = f"{wall_clock:%H%M%d%m%Y}"
     result = await gateway.send(sms("+33612345601", send_at=moment))
 
     assert result.messages[0].status is DeliveryStatus.SCHEDULED
