@@ -24,13 +24,16 @@ async def fails_after_sending(
 ) -> GatewayConnectionError:
     """Play ``fault`` on ``path`` and make ``call``: it fails, saying the request went out.
 
-    The request is made once: what may have reached the provider is never sent again.
+    The request is made once: what may have reached the provider is never sent again. An HTTP
+    error is named by its status.
     """
     simulator.fault(path, fault, seconds=seconds)
     with pytest.raises(GatewayConnectionError) as caught:
         await call
     assert caught.value.request_sent
     assert len(simulator.requests(path)) == 1
+    if fault == "http500":
+        assert caught.value.provider_code == "HTTP 500"
     return caught.value
 
 

@@ -758,9 +758,7 @@ async def test_drop_for_a_later_recipient_is_reported_unknown(
 async def test_http_500_on_send_is_an_unknown_outcome(
     gateway: Sms123Gateway, simulator: RunningSimulator
 ) -> None:
-    err = await fails_after_sending(simulator, SEND, "http500", gateway.send(sms("+33612345601")))
-
-    assert err.provider_code == "HTTP 500"
+    await fails_after_sending(simulator, SEND, "http500", gateway.send(sms("+33612345601")))
 
 
 async def test_malformed_reply_on_send_is_an_unknown_outcome(

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from lxml import etree
 import pytest
 
@@ -23,8 +22,9 @@ from custom_components.sms_gateways.gateways import (
     errors,
 )
 from simulator.state import SimInbound
-from tests.conftest import RunningSimulator, serving
+from tests.conftest import RunningSimulator
 from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
+from tests.gateways.servers import posts_served
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
@@ -354,13 +354,11 @@ async def answered(session: aiohttp.ClientSession, socket_enabled: None) -> Asyn
     async def reply(_request: web.Request) -> web.Response:
         return web.Response(body=bodies.pop(0), content_type="text/xml")
 
-    app = web.Application()
-    app.add_routes([web.post("/API/apiV2.php", reply), web.post("/API/getDr.php", reply)])
-    async with serving(app) as server:
+    async with posts_served(reply, "/API/apiV2.php", "/API/getDr.php") as root:
 
         def gateway(*answers: bytes, username: str = "u") -> SmsFactorGateway:
             bodies.extend(answers)
-            url = str(server.make_url("/API/"))
+            url = f"{root}API/"
             return SmsFactorGateway(session, username=username, password="p", api_url=url)
 
         yield gateway
@@ -479,17 +477,9 @@ async def test_delivery_status_asks_a_few_at_a_time(
         )
         return web.Response(body=body.encode(), content_type="text/xml")
 
-    app = web.Application()
-    app.add_routes([web.post("/API/getDr.php", reply)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
-        gateway = SmsFactorGateway(
-            session, username="u", password="p", api_url=str(server.make_url("/API/"))
-        )
+    async with posts_served(reply, "/API/getDr.php") as root:
+        gateway = SmsFactorGateway(session, username="u", password="p", api_url=f"{root}API/")
         reports = await gateway.get_delivery_status([f"7:r{n}" for n in range(10)])
-    finally:
-        await server.close()
 
     assert [r.status for r in reports] == [DeliveryStatus.SENT] * 10
     assert most == 4
