@@ -608,27 +608,26 @@ async def test_unknown_error_code_refusing_a_recipient(
     assert refused.error == "Refused by NetOxygen (error 77)"
 
 
-@pytest.mark.parametrize("status", [True, 1, "1"])
-async def test_accepted_row_status_forms(
-    canned: Canned, canned_gateway: NetOxygenGateway, status: Any
+@pytest.mark.parametrize(
+    ("status", "delivery"),
+    [
+        (True, DeliveryStatus.QUEUED),
+        (1, DeliveryStatus.QUEUED),
+        ("1", DeliveryStatus.QUEUED),
+        # Code 9 "Pending": the provider took the message for later; it must not be sent again.
+        (9, DeliveryStatus.SCHEDULED),
+        ("9", DeliveryStatus.SCHEDULED),
+    ],
+)
+async def test_accepted_and_pending_row_status_forms(
+    canned: Canned, canned_gateway: NetOxygenGateway, status: Any, delivery: DeliveryStatus
 ) -> None:
     canned.answer([["41791234567", status, 98765]])
     (accepted,) = (await canned_gateway.send(sms("0791234567"))).messages
     assert accepted.accepted
     assert accepted.message_id == "98765"
-
-
-@pytest.mark.parametrize("status", [9, "9"])
-async def test_pending_row_is_a_scheduled_message(
-    canned: Canned, canned_gateway: NetOxygenGateway, status: Any
-) -> None:
-    """Code 9 "Pending": the provider took the message for later; it must not be sent again."""
-    canned.answer([["41791234567", status, 98765]])
-    (scheduled,) = (await canned_gateway.send(sms("0791234567"))).messages
-    assert scheduled.accepted
-    assert scheduled.message_id == "98765"
-    assert scheduled.status is DeliveryStatus.SCHEDULED
-    assert scheduled.error is None
+    assert accepted.status is delivery
+    assert accepted.error is None
 
 
 async def test_ok_row_for_a_later_send_is_scheduled(

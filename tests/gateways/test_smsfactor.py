@@ -597,9 +597,7 @@ async def test_validate_credentials_bad_login(
 async def test_validate_credentials_provider_down(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    simulator.fault(REPORT, "http500")
-    with pytest.raises(errors.GatewayConnectionError):
-        await gateway.validate_credentials()
+    await fails_after_sending(simulator, REPORT, "http500", gateway.validate_credentials())
 
 
 def test_capabilities(gateway: SmsFactorGateway) -> None:
