@@ -25,19 +25,12 @@ from simulator.state import SimInbound
 from tests.conftest import RunningSimulator
 from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
 from tests.gateways.servers import posts_served
+from tests.gateways.smsfactor_doc import DOC_INBOX
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
 REPORT = "/smsfactor/API/getDr.php"
 DEMO = ("demo@example.com", "demo-password")
-
-# The inbound example of the doc (section 3.1), verbatim, PHP-escaped quotes and line breaks.
-DOC_INBOX = """<inbox>
-<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01
-12:02:07\\"><![CDATA[My message 1]]></sms>
-<sms from="\\ 1111111111\\" to="\\ 0000000000\\" date=\\"2011-06-01
-12:02:08\\"><![CDATA[My message 2]]></sms>
-</inbox>"""
 
 
 def make_gateway(

@@ -32,6 +32,7 @@ from custom_components.sms_gateways.gateways.xml import loads_xmlrpc, parse_xml
 from simulator.smsfactor import SmsFactorSim, answer
 from simulator.state import SimInbound, SimState
 from tests.gateways.fuzzing import FUZZ
+from tests.gateways.smsfactor_doc import DOC_INBOX
 
 GATEWAY = SmsFactorGateway(
     aiohttp.ClientSession.__new__(aiohttp.ClientSession),
@@ -91,12 +92,6 @@ REPORT_SEEDS = [
     _sim_body(-2, "Erreur XML : ticket inconnu"),
     _sim_body(-99, "Erreur inconnue : ticket inconnu"),
 ]
-DOC_INBOX = (
-    '<inbox>\n<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01\n'
-    '12:02:07\\"><![CDATA[My message 1]]></sms>\n<sms from="\\ 1111111111\\" '
-    'to="\\ 0000000000\\" date=\\"2011-06-01\n12:02:08\\"><![CDATA[My message 2]]></sms>\n'
-    "</inbox>"
-)
 
 
 def _sim_inbox(text: str) -> str:
