@@ -15,6 +15,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import math
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -140,24 +141,27 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SCALARS: tuple[tuple[type, str, Callable[[Any], str]], ...] = (
+    (bool, "boolean", lambda value: str(int(value))),
+    (float, "double", repr),
+    (str, "string", _escape),
+    (bytes, "base64", lambda value: base64.b64encode(value).decode()),
+    (datetime, "dateTime.iso8601", lambda value: value.strftime("%Y%m%dT%H:%M:%S")),
+)
+"""Each scalar type a reply may hold (``bool`` before ``int``), its element, and its text."""
+
+
 def write_value(value: object) -> str:
     """One ``<value>``, writing anything: huge ints as ``<int>``, dates as their text."""
+    for kind, tag, text in _SCALARS:
+        if isinstance(value, kind):
+            return f"<value><{tag}>{text(value)}</{tag}></value>"
     match value:
-        case bool():
-            inner = f"<boolean>{int(value)}</boolean>"
         case int():
             tag = "int" if -(2**31) <= value < 2**31 else "i8"
             # str() refuses more than 4,300 digits: write that many nines instead.
             digits = str(value) if value.bit_length() < 14_000 else "9" * 4400
             inner = f"<{tag}>{digits}</{tag}>"
-        case float():
-            inner = f"<double>{value!r}</double>"
-        case str():
-            inner = f"<string>{_escape(value)}</string>"
-        case bytes():
-            inner = f"<base64>{base64.b64encode(value).decode()}</base64>"
-        case datetime():
-            inner = f"<dateTime.iso8601>{value.strftime('%Y%m%dT%H:%M:%S')}</dateTime.iso8601>"
         case list():
             inner = f"<array><data>{''.join(write_value(item) for item in value)}</data></array>"
         case dict():

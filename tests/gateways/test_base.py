@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import re
-from typing import override
+from typing import Any, override
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -72,74 +72,31 @@ def test_prepare_normalises_and_deduplicates(gateway: LimitedGateway) -> None:
     assert prepared.sender is None
 
 
+def _sms(**fields: Any) -> OutgoingSms:
+    """A valid message to one valid number, but for ``fields``."""
+    return OutgoingSms(**{"recipients": ("0612345678",), "message": "x", **fields})
+
+
 @pytest.mark.parametrize(
     ("sms", "error", "match"),
     [
-        (OutgoingSms(recipients=("0612345678",), message="  "), EmptyMessageError, "empty"),
+        (_sms(message="  "), EmptyMessageError, "empty"),
         (
-            OutgoingSms(recipients=("0612345678",), message="€" * 11),
+            _sms(message="€" * 11),
             MessageTooLongError,
             "22 characters long; Limited accepts at most 20",
         ),
-        (OutgoingSms(recipients=(), message="x"), InvalidRecipientError, "No recipient"),
-        (
-            OutgoingSms(recipients=("0612345678", "12"), message="x"),
-            InvalidRecipientError,
-            "Invalid phone number: 12",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", sender="TwelveChars1"),
-            InvalidSenderError,
-            "longer than 11",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", sender="Al@rm"),
-            InvalidSenderError,
-            "may only have",
-        ),
-        (
-            OutgoingSms(
-                recipients=("0612345678",),
-                message="x",
-                send_at=datetime(2026, 1, 1, 12, 0),  # noqa: DTZ001
-            ),
-            SchedulingError,
-            "time zone",
-        ),
-        (
-            OutgoingSms(
-                recipients=("0612345678",),
-                message="x",
-                send_at=datetime.now(UTC) - timedelta(hours=1),
-            ),
-            SchedulingError,
-            "in the past",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", flash=True),
-            UnsupportedOperationError,
-            "flash",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", message_type="N"),
-            UnsupportedOperationError,
-            "message type",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", bookmark_url="a.fr"),
-            UnsupportedOperationError,
-            "bookmark",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", tts=True),
-            UnsupportedOperationError,
-            "voice",
-        ),
-        (
-            OutgoingSms(recipients=("0612345678",), message="x", test=True),
-            UnsupportedOperationError,
-            "test mode",
-        ),
+        (_sms(recipients=()), InvalidRecipientError, "No recipient"),
+        (_sms(recipients=("0612345678", "12")), InvalidRecipientError, "Invalid phone number: 12"),
+        (_sms(sender="TwelveChars1"), InvalidSenderError, "longer than 11"),
+        (_sms(sender="Al@rm"), InvalidSenderError, "may only have"),
+        (_sms(send_at=datetime(2026, 1, 1, 12, 0)), SchedulingError, "time zone"),  # noqa: DTZ001
+        (_sms(send_at=datetime.now(UTC) - timedelta(hours=1)), SchedulingError, "in the past"),
+        (_sms(flash=True), UnsupportedOperationError, "flash"),
+        (_sms(message_type="N"), UnsupportedOperationError, "message type"),
+        (_sms(bookmark_url="a.fr"), UnsupportedOperationError, "bookmark"),
+        (_sms(tts=True), UnsupportedOperationError, "voice"),
+        (_sms(test=True), UnsupportedOperationError, "test mode"),
     ],
 )
 def test_prepare_refuses_before_sending(
@@ -166,7 +123,7 @@ def test_send_time_in_provider_zone(gateway: LimitedGateway) -> None:
     summer = gateway.local_time(datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
     assert (winter.hour, summer.hour) == (1, 3)
     future = datetime.now(UTC) + timedelta(days=1)
-    prepared = gateway.prepare(OutgoingSms(recipients=("0612345678",), message="x", send_at=future))
+    prepared = gateway.prepare(_sms(send_at=future))
     assert prepared.sms.send_at == future
 
 

@@ -13,32 +13,44 @@ from custom_components.sms_gateways.gateways.models import Encoding
     ("text", "encoding", "length", "segments"),
     [
         ("Hello", Encoding.GSM7, 5, 1),
-        ("a" * 160, Encoding.GSM7, 160, 1),
-        ("a" * 161, Encoding.GSM7, 161, 2),
-        ("a" * 306, Encoding.GSM7, 306, 2),
-        ("a" * 307, Encoding.GSM7, 307, 3),
-        # Extension characters count two septets.
-        ("€" * 80, Encoding.GSM7, 160, 1),
-        ("€" * 81, Encoding.GSM7, 162, 2),
         ("Ça coûte 5€", Encoding.UCS2, 11, 1),
         ("Ç", Encoding.GSM7, 1, 1),
         # Lowercase ç is not in GSM 03.38.
         ("ç", Encoding.UCS2, 1, 1),
         ("é" * 70, Encoding.GSM7, 70, 1),
-        ("ж" * 70, Encoding.UCS2, 70, 1),
-        ("ж" * 71, Encoding.UCS2, 71, 2),
-        ("ж" * 134, Encoding.UCS2, 134, 2),
-        ("ж" * 135, Encoding.UCS2, 135, 3),
-        # An emoji is two UTF-16 units.
-        ("🚨" * 35, Encoding.UCS2, 70, 1),
-        ("🚨" * 36, Encoding.UCS2, 72, 2),
     ],
 )
 def test_analyze(text: str, encoding: Encoding, length: int, segments: int) -> None:
-    """Encoding, network length and segments follow the 160/153 and 70/67 rules."""
+    """Encoding, network length and segments of a few texts."""
     info = analyze(text)
     assert (info.encoding, info.length, info.segments) == (encoding, length, segments)
     assert info.characters == len(text)
+
+
+@pytest.mark.parametrize(
+    ("character", "encoding", "units", "one_part", "two_parts"),
+    [
+        ("a", Encoding.GSM7, 1, 160, 306),
+        # Extension characters count two septets, and a pair is never split: 76 a part.
+        ("€", Encoding.GSM7, 2, 80, 152),
+        ("ж", Encoding.UCS2, 1, 70, 134),
+        # An emoji is two UTF-16 units, never split either: 33 a part.
+        ("🚨", Encoding.UCS2, 2, 35, 66),
+    ],
+)
+def test_parts_follow_the_160_153_and_70_67_rules(
+    character: str, encoding: Encoding, units: int, one_part: int, two_parts: int
+) -> None:
+    """The most characters one part, then two parts, hold; one more starts another part."""
+    for count, segments in (
+        (one_part, 1),
+        (one_part + 1, 2),
+        (two_parts, 2),
+        (two_parts + 1, 3),
+    ):
+        info = analyze(character * count)
+        assert (info.encoding, info.length, info.segments) == (encoding, count * units, segments)
+        assert info.characters == count
 
 
 def test_escape_pair_never_straddles_a_part() -> None:

@@ -41,7 +41,10 @@ from custom_components.sms_gateways.gateways.mobyt import (
     MAX_APART_ORDERS,
 )
 from simulator.state import SimInbound, SimMessage
-from tests.conftest import RunningSimulator, serving
+from tests.conftest import RunningSimulator
+from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
+from tests.gateways.clock_changes import CLOCK_CHANGES
+from tests.gateways.servers import posts_served
 
 PARIS = ZoneInfo("Europe/Paris")
 FR_1 = "+33612345678"
@@ -100,10 +103,8 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
                 return web.Response(status=status, text="Not here")
         return web.Response(text=state.body, content_type="text/plain")
 
-    app = web.Application()
-    app.router.add_route("POST", "/{tail:.*}", answer)
-    async with serving(app) as server:
-        state.url = str(server.make_url("/"))
+    async with posts_served(answer) as root:
+        state.url = root
         yield state
 
 
@@ -225,11 +226,9 @@ async def test_no_answer_while_sending_the_others_is_not_a_refusal(
 async def test_message_over_1000_counted_characters_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(MessageTooLongError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="[" * 500 + "a"))
-    assert err.value.length == 1001
-    assert err.value.limit == 1000
-    assert simulator.requests() == []
+    sms = OutgoingSms(recipients=(FR_1,), message="[" * 500 + "a")
+    err = await refused_before_sending(simulator, MessageTooLongError, gateway.send(sms))
+    assert (err.length, err.limit) == (1001, 1000)
 
 
 async def test_message_type_l_uses_the_fixed_sender(
@@ -319,17 +318,17 @@ async def test_sender_beyond_the_doc_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator, sender: str, reason: str
 ) -> None:
     # "une suite de caractères alphanumériques jusqu'à un maximum de 11 caractères"
-    with pytest.raises(InvalidSenderError, match=reason):
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", sender=sender))
-    assert simulator.requests() == []
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", sender=sender)
+    await refused_before_sending(simulator, InvalidSenderError, gateway.send(sms), match=reason)
 
 
 async def test_unknown_message_type_is_refused_before_sending(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(MessageRejectedError, match=r"use N .* or L"):
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi", message_type="GS"))
-    assert simulator.requests() == []
+    sms = OutgoingSms(recipients=(FR_1,), message="hi", message_type="GS")
+    await refused_before_sending(
+        simulator, MessageRejectedError, gateway.send(sms), match=r"use N .* or L"
+    )
 
 
 def _sent_to(simulator: RunningSimulator) -> list[str]:
@@ -464,9 +463,7 @@ async def test_an_unreadable_answer_to_the_whole_order_is_not_sent_again(
 
 
 async def test_no_credits(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    gateway = MobytGateway(
-        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, "empty", "empty-password")
     with pytest.raises(InsufficientCreditsError) as err:
         await gateway.send(OutgoingSms(recipients=(FR_1,), message="hi"))
     assert err.value.provider_code == "2"
@@ -483,23 +480,13 @@ async def test_scheduled_send(gateway: MobytGateway, simulator: RunningSimulator
     assert report.provider_status == "SCHEDULED"
 
 
-@pytest.mark.parametrize(
-    ("send_at", "wire"),
-    [
-        # Europe/Paris goes from 02:00 CET to 03:00 CEST on 2030-03-31 (01:00 UTC).
-        (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "20300331013000"),
-        (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "20300331033000"),
-        # ... and back from 03:00 CEST to 02:00 CET on 2030-10-27 (01:00 UTC).
-        # (02:00 to 03:00 then happens twice: refused, see test_base.py.)
-        (datetime(2030, 10, 26, 23, 59, tzinfo=UTC), "20301027015900"),
-        (datetime(2030, 10, 27, 2, 0, tzinfo=UTC), "20301027030000"),
-    ],
-)
+@pytest.mark.parametrize(("send_at", "wall_clock"), CLOCK_CHANGES)
 async def test_scheduled_time_across_a_dst_change(
-    gateway: MobytGateway, simulator: RunningSimulator, send_at: datetime, wire: str
+    gateway: MobytGateway, simulator: RunningSimulator, send_at: datetime, wall_clock: datetime
 ) -> None:
     await gateway.send(OutgoingSms(recipients=(FR_1,), message="later", send_at=send_at))
-    assert form_of(simulator.requests(SEND)[0])["scheduled_delivery_time"] == wire
+    wire = form_of(simulator.requests(SEND)[0])["scheduled_delivery_time"]
+    assert wire == f"{wall_clock:%Y%m%d%H%M%S}"
 
 
 async def test_send_time_without_zone_is_refused(
@@ -652,9 +639,7 @@ async def test_cancel_an_order_already_sent(gateway: MobytGateway) -> None:
 async def test_cancel_with_a_refused_login_raises(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    gateway = MobytGateway(
-        session, username="demo", password="wrong", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, password="wrong")
     with pytest.raises(AuthenticationError):
         await gateway.cancel([f"ABC:{FR_1}"])
     with pytest.raises(AuthenticationError):
@@ -697,9 +682,7 @@ async def test_validate_credentials(gateway: MobytGateway) -> None:
 
 
 async def test_refused_login(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    gateway = MobytGateway(
-        session, username="demo", password="wrong", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, password="wrong")
     with pytest.raises(AuthenticationError) as err:
         await gateway.validate_credentials()
     assert err.value.provider_code == "1"
@@ -755,9 +738,7 @@ async def test_inbound_polling(gateway: MobytGateway, simulator: RunningSimulato
 async def test_inbound_after_a_negative_id_is_refused(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    with pytest.raises(GatewayError):
-        await gateway.get_inbound(after_id=-1)
-    assert simulator.requests() == []
+    await refused_before_sending(simulator, GatewayError, gateway.get_inbound(after_id=-1))
 
 
 # --- pushes -----------------------------------------------------------------------------------
@@ -1212,11 +1193,7 @@ async def test_reply_neither_ok_nor_ko(
 
 
 async def test_http_500(gateway: MobytGateway, simulator: RunningSimulator) -> None:
-    simulator.fault("/mobyt/Mobyt/CREDITS", "http500")
-    with pytest.raises(GatewayConnectionError) as err:
-        await gateway.get_balance()
-    assert err.value.request_sent
-    assert err.value.provider_code == "HTTP 500"
+    await fails_after_sending(simulator, "/mobyt/Mobyt/CREDITS", "http500", gateway.get_balance())
 
 
 @pytest.mark.parametrize("reading", ["both", "mobyt_only", "moby_only"])
@@ -1304,13 +1281,11 @@ async def test_other_http_errors_are_not_tried_again(
 async def test_connection_dropped_after_the_send_was_handled(
     gateway: MobytGateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(SEND, "drop")
-    with pytest.raises(GatewayConnectionError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="maybe"))
-    assert err.value.request_sent
+    sms = OutgoingSms(recipients=(FR_1,), message="maybe")
+    err = await fails_after_sending(simulator, SEND, "drop", gateway.send(sms))
     [request] = simulator.requests(SEND)
     order_id = form_of(request)["order_id"]
-    assert order_id in str(err.value)
+    assert order_id in str(err)
     # The order can be looked up: it was sent.
     [report] = await gateway.get_delivery_status([f"{order_id}:{FR_1}"])
     assert report.status is DeliveryStatus.QUEUED
@@ -1323,18 +1298,9 @@ async def test_malformed_reply(gateway: MobytGateway, simulator: RunningSimulato
 
 
 async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    gateway = MobytGateway(
-        session,
-        username="demo",
-        password="demo-password",
-        api_url=simulator.api_url("mobyt"),
-        timeout=aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4),
-    )
-    simulator.fault(SEND, "delay", seconds=2)
-    with pytest.raises(GatewayConnectionError) as err:
-        await gateway.send(OutgoingSms(recipients=(FR_1,), message="slow"))
-    assert err.value.request_sent
-    assert len(simulator.requests(SEND)) == 1
+    gateway = simulator.gateway(MobytGateway, session, timeout=IMPATIENT)
+    sms = OutgoingSms(recipients=(FR_1,), message="slow")
+    await fails_after_sending(simulator, SEND, "delay", gateway.send(sms))
 
 
 async def test_provider_unreachable(session: aiohttp.ClientSession, socket_enabled: None) -> None:
@@ -1389,12 +1355,7 @@ async def test_undocumented_codes_never_start_a_reauth_nor_hide_a_status(
     with pytest.raises(GatewayError) as err:
         await gateway.send(OutgoingSms(recipients=(FR_REFUSED,), message="x"))
     assert type(err.value) is GatewayError
-    wrong = MobytGateway(
-        gateway._session,
-        username="demo",
-        password="wrong",
-        api_url=simulator.api_url("mobyt"),
-    )
+    wrong = simulator.gateway(MobytGateway, gateway._session, password="wrong")
     with pytest.raises(AuthenticationError):
         await wrong.get_balance()
 
@@ -1528,11 +1489,21 @@ async def test_a_ko_whose_history_cannot_be_read_sends_nothing_again(
     assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
 
 
-async def test_a_ko_whose_history_is_refused_sends_nothing_again(
-    canned: Canned, canned_gateway: MobytGateway
+@pytest.mark.parametrize(
+    ("ko", "history"),
+    [
+        # The history that would prove what the order did is refused.
+        ("KO|4|Invalid recipient", "KO|12|Historique indisponible"),
+        # Credits may run out half way through an order: the history does not say how far.
+        ("KO|2|Crédit insuffisant", "OK;|20250101000000|N||1|"),
+    ],
+    ids=["history_refused", "no_credits_for_several"],
+)
+async def test_a_ko_without_proof_is_not_refused_and_sends_nothing_again(
+    canned: Canned, canned_gateway: MobytGateway, ko: str, history: str
 ) -> None:
-    canned.script = ["KO|4|Invalid recipient"]
-    canned.body = "KO|12|Historique indisponible"
+    canned.script = [ko]
+    canned.body = history
     result = await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
     sends = [path for path, _ in canned.received if path.endswith("/SENDSMS")]
     assert len(sends) == 1
@@ -1565,23 +1536,11 @@ async def test_the_history_lists_our_order_in_another_case(
 async def test_no_credits_for_several_proven_not_executed_is_no_credits(
     simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:
-    gateway = MobytGateway(
-        session, username="empty", password="empty-password", api_url=simulator.api_url("mobyt")
-    )
+    gateway = simulator.gateway(MobytGateway, session, "empty", "empty-password")
     with pytest.raises(InsufficientCreditsError):
         await gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
     assert len(simulator.requests(SEND)) == 1
     assert len(simulator.requests(HISTORY)) == 1
-
-
-async def test_no_credits_for_several_not_proven_may_have_been_sent(
-    canned: Canned, canned_gateway: MobytGateway
-) -> None:
-    """Credits may run out half way through an order: without proof, nothing is refused."""
-    canned.script = ["KO|2|Crédit insuffisant"]
-    canned.body = "OK;|20250101000000|N||1|"
-    result = await canned_gateway.send(OutgoingSms(recipients=(FR_1, FR_2), message="hi"))
-    assert {(m.accepted, m.status) for m in result.messages} == {(True, DeliveryStatus.UNKNOWN)}
 
 
 # --- a refused recipient is refused: failed, in Mobyt's words ----------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways import GatewayResponseError, MobytGateway
@@ -24,6 +24,7 @@ from custom_components.sms_gateways.gateways.mobyt import (
     parse_date,
 )
 from custom_components.sms_gateways.gateways.transport import form_body
+from tests.gateways.fuzzing import FUZZ
 from tests.gateways.mobyt_fuzz import (
     DOC_FORMS,
     DOC_REPLIES,
@@ -40,7 +41,7 @@ from tests.gateways.mobyt_fuzz import (
     values,
 )
 
-MODEST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MODEST = settings(FUZZ, max_examples=200)
 
 
 @MODEST
@@ -77,7 +78,7 @@ def test_field_readers(value: str) -> None:
     check_fields(value)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(FUZZ, max_examples=60)
 @given(st.lists(replies, min_size=1, max_size=4))
 def test_every_call_end_to_end(bodies: list[str]) -> None:
     check_calls(bodies)

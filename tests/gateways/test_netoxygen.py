@@ -25,7 +25,10 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     STATUS_CODES,
     NetOxygenGateway,
 )
-from tests.conftest import RunningSimulator, serving
+from tests.conftest import RunningSimulator
+from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
+from tests.gateways.clock_changes import CLOCK_CHANGES
+from tests.gateways.servers import posts_served
 
 PATH = "/netoxygen/api2/"
 DEMO = ("demo", "demo-password")
@@ -92,10 +95,8 @@ async def canned(socket_enabled: None) -> AsyncIterator[Canned]:
         body = state.queued.pop(0) if state.queued else state.body
         return web.Response(body=body, content_type="text/xml")
 
-    app = web.Application()
-    app.add_routes([web.post("/api2/", handler)])
-    async with serving(app) as server:
-        state.url = str(server.make_url("/api2/"))
+    async with posts_served(handler, "/api2/") as root:
+        state.url = f"{root}api2/"
         yield state
 
 
@@ -377,26 +378,13 @@ async def test_schedule_then_cancel(gateway: NetOxygenGateway, simulator: Runnin
     assert again.error
 
 
-@pytest.mark.parametrize(
-    ("send_at", "wire"),
-    [
-        # Spring forward (last Sunday of March): 02:00 CET becomes 03:00 CEST.
-        (datetime(2030, 3, 31, 0, 30, tzinfo=UTC), "2030-03-31 01:30:00"),
-        (datetime(2030, 3, 31, 1, 30, tzinfo=UTC), "2030-03-31 03:30:00"),
-        # Fall back (last Sunday of October): 02:00 to 03:00 happens twice (refused, see
-        # test_base.py); just before and after it.
-        (datetime(2030, 10, 26, 23, 59, tzinfo=UTC), "2030-10-27 01:59:00"),
-        (datetime(2030, 10, 27, 2, 0, tzinfo=UTC), "2030-10-27 03:00:00"),
-        (datetime(2030, 7, 1, 12, 0, tzinfo=UTC), "2030-07-01 14:00:00"),
-        (datetime(2030, 1, 15, 12, 0, tzinfo=UTC), "2030-01-15 13:00:00"),
-    ],
-)
+@pytest.mark.parametrize(("send_at", "wall_clock"), CLOCK_CHANGES)
 async def test_send_time_across_dst(
-    gateway: NetOxygenGateway, simulator: RunningSimulator, send_at: datetime, wire: str
+    gateway: NetOxygenGateway, simulator: RunningSimulator, send_at: datetime, wall_clock: datetime
 ) -> None:
     await gateway.send(sms("0791234567", send_at=send_at))
     ((_, params),) = calls(simulator)
-    assert params[5] == wire
+    assert params[5] == f"{wall_clock:%Y-%m-%d %H:%M:%S}"
     stored = next(iter(simulator.sim.state.messages.values()))
     assert stored.scheduled_at is not None
     assert stored.scheduled_at.astimezone(UTC) == send_at
@@ -423,9 +411,8 @@ async def test_sender_the_provider_refuses(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     """No local rule (R27): the provider refuses with error 6, in its words, per recipient."""
-    with pytest.raises(errors.InvalidSenderError):
-        await gateway.send(sms("0791234567", sender="My\x00Shop"))
-    assert simulator.requests(PATH) == []
+    refused = gateway.send(sms("0791234567", sender="My\x00Shop"))
+    await refused_before_sending(simulator, errors.InvalidSenderError, refused)
     simulator.play(netoxygen__sender="network_rule")
     result = await gateway.send(sms("0791234567", "0781234567", sender="My-Shop"))
     assert [(r.accepted, r.error_code) for r in result.messages] == [(False, "6"), (False, "6")]
@@ -446,9 +433,8 @@ async def test_empty_message_reaching_the_provider(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
     """send() refuses it locally; were it sent, the provider's code 7 is reported."""
-    with pytest.raises(errors.EmptyMessageError):
-        await gateway.send(sms("0791234567", message="  "))
-    assert simulator.requests(PATH) == []
+    refused = gateway.send(sms("0791234567", message="  "))
+    await refused_before_sending(simulator, errors.EmptyMessageError, refused)
     prepared = PreparedSms(sms("0791234567", message=""), ("+41791234567",), analyze(""), None)
     (refused,) = (await gateway._send(prepared)).messages
     assert (refused.accepted, refused.error_code, refused.error) == (False, "7", "Empty message")
@@ -622,27 +608,26 @@ async def test_unknown_error_code_refusing_a_recipient(
     assert refused.error == "Refused by NetOxygen (error 77)"
 
 
-@pytest.mark.parametrize("status", [True, 1, "1"])
-async def test_accepted_row_status_forms(
-    canned: Canned, canned_gateway: NetOxygenGateway, status: Any
+@pytest.mark.parametrize(
+    ("status", "delivery"),
+    [
+        (True, DeliveryStatus.QUEUED),
+        (1, DeliveryStatus.QUEUED),
+        ("1", DeliveryStatus.QUEUED),
+        # Code 9 "Pending": the provider took the message for later; it must not be sent again.
+        (9, DeliveryStatus.SCHEDULED),
+        ("9", DeliveryStatus.SCHEDULED),
+    ],
+)
+async def test_accepted_and_pending_row_status_forms(
+    canned: Canned, canned_gateway: NetOxygenGateway, status: Any, delivery: DeliveryStatus
 ) -> None:
     canned.answer([["41791234567", status, 98765]])
     (accepted,) = (await canned_gateway.send(sms("0791234567"))).messages
     assert accepted.accepted
     assert accepted.message_id == "98765"
-
-
-@pytest.mark.parametrize("status", [9, "9"])
-async def test_pending_row_is_a_scheduled_message(
-    canned: Canned, canned_gateway: NetOxygenGateway, status: Any
-) -> None:
-    """Code 9 "Pending": the provider took the message for later; it must not be sent again."""
-    canned.answer([["41791234567", status, 98765]])
-    (scheduled,) = (await canned_gateway.send(sms("0791234567"))).messages
-    assert scheduled.accepted
-    assert scheduled.message_id == "98765"
-    assert scheduled.status is DeliveryStatus.SCHEDULED
-    assert scheduled.error is None
+    assert accepted.status is delivery
+    assert accepted.error is None
 
 
 async def test_ok_row_for_a_later_send_is_scheduled(
@@ -955,21 +940,13 @@ async def test_normalize_number_refused(
 
 
 async def test_http_500(gateway: NetOxygenGateway, simulator: RunningSimulator) -> None:
-    simulator.fault(PATH, "http500")
-    with pytest.raises(errors.GatewayConnectionError) as err:
-        await gateway.get_balance()
-    assert err.value.request_sent
-    assert err.value.provider_code == "HTTP 500"
+    await fails_after_sending(simulator, PATH, "http500", gateway.get_balance())
 
 
 async def test_connection_dropped_after_the_send_is_not_repeated(
     gateway: NetOxygenGateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(PATH, "drop")
-    with pytest.raises(errors.GatewayConnectionError) as err:
-        await gateway.send(sms("0791234567"))
-    assert err.value.request_sent
-    assert len(simulator.requests(PATH)) == 1
+    await fails_after_sending(simulator, PATH, "drop", gateway.send(sms("0791234567")))
     # The provider did act on it: one message, never two.
     assert len(simulator.sim.state.messages) == 1
 
@@ -981,13 +958,8 @@ async def test_malformed_reply(gateway: NetOxygenGateway, simulator: RunningSimu
 
 
 async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
-    gateway = make_gateway(simulator, session, timeout=timeout)
-    simulator.fault(PATH, "delay", seconds=2)
-    with pytest.raises(errors.GatewayConnectionError) as err:
-        await gateway.send(sms("0791234567"))
-    assert err.value.request_sent
-    assert len(simulator.requests(PATH)) == 1
+    gateway = make_gateway(simulator, session, timeout=IMPATIENT)
+    await fails_after_sending(simulator, PATH, "delay", gateway.send(sms("0791234567")))
 
 
 async def test_unreachable(session: aiohttp.ClientSession, socket_enabled: None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 import pytest
 
 from custom_components.sms_gateways.gateways.errors import SendOutcomeUnknownError
@@ -20,21 +20,15 @@ from custom_components.sms_gateways.gateways.netoxygen import (
     read_send_answer,
     read_status_rows,
 )
+from tests.gateways.fuzzing import FUZZ
 from tests.gateways.netoxygen_fuzz import PARSERS, RECIPIENTS, deep_nesting
-
-EXAMPLES = 150
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
 def test_reader_is_total(name: str) -> None:
     parser = PARSERS[name]
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @FUZZ
     @given(parser.strategy)
     def run(value: object) -> None:
         parser.check(value)

@@ -31,6 +31,8 @@ from custom_components.sms_gateways.gateways.sms123 import (
     parse_reply,
 )
 from tests.conftest import RunningSimulator
+from tests.gateways.calls import fails_after_sending, refused_before_sending
+from tests.gateways.clock_changes import CLOCK_CHANGES
 
 SEND = "/sms123/api/send/"
 SOLDE = "/sms123/api/solde/"
@@ -60,6 +62,11 @@ def account_extra(simulator: RunningSimulator, username: str = "demo") -> dict[s
 def force(simulator: RunningSimulator, *codes: str) -> None:
     """Make the demo account's next requests answer these codes."""
     account_extra(simulator)["next_codes"] = list(codes)
+
+
+def add_home_group(gateway: Sms123Gateway) -> Awaitable[object]:
+    """An address book call (each answers the same codes)."""
+    return gateway.add_group("Home")
 
 
 def credits_of(simulator: RunningSimulator, username: str = "demo") -> float:
@@ -378,11 +385,10 @@ async def test_sender_refused_by_the_provider(
 async def test_sender_over_eleven_characters_is_refused_before_sending(
     gateway: Sms123Gateway, simulator: RunningSimulator, sender: str, reason: str
 ) -> None:
-    with pytest.raises(errors.InvalidSenderError, match=reason) as caught:
-        await gateway.send(sms("+33612345601", sender=sender))
+    refused = gateway.send(sms("+33612345601", sender=sender))
+    err = await refused_before_sending(simulator, errors.InvalidSenderError, refused, match=reason)
 
-    assert caught.value.provider_code is None
-    assert simulator.requests() == []
+    assert err.provider_code is None
 
 
 @pytest.mark.parametrize(
@@ -694,21 +700,11 @@ async def test_cancel_when_the_provider_cannot_be_reached(session: aiohttp.Clien
     assert "Cannot connect" in (later_one.error or "")
 
 
-@pytest.mark.parametrize(
-    ("moment", "diff"),
-    [
-        # 30 March 2031: Paris goes from UTC+1 to UTC+2 at 01:00 UTC.
-        (datetime(2031, 3, 30, 0, 30, tzinfo=UTC), "013030032031"),
-        (datetime(2031, 3, 30, 1, 30, tzinfo=UTC), "033030032031"),
-        # 26 October 2031: back from UTC+2 to UTC+1 at 01:00 UTC.
-        # (02:00 to 03:00 then happens twice: refused, see test_base.py.)
-        (datetime(2031, 10, 25, 23, 30, tzinfo=UTC), "013026102031"),
-        (datetime(2031, 10, 26, 2, 30, tzinfo=UTC), "033026102031"),
-    ],
-)
+@pytest.mark.parametrize(("moment", "wall_clock"), CLOCK_CHANGES)
 async def test_diff_is_paris_wall_clock_across_dst(
-    gateway: Sms123Gateway, simulator: RunningSimulator, moment: datetime, diff: str
+    gateway: Sms123Gateway, simulator: RunningSimulator, moment: datetime, wall_clock: datetime
 ) -> None:
+    diff = f"{wall_clock:%H%M%d%m%Y}"
     result = await gateway.send(sms("+33612345601", send_at=moment))
 
     assert result.messages[0].status is DeliveryStatus.SCHEDULED
@@ -739,13 +735,10 @@ def test_message_id_round_trip_and_foreign_ids() -> None:
 async def test_drop_after_handling_is_an_unknown_outcome_never_resent(
     gateway: Sms123Gateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(SEND, "drop")
+    await fails_after_sending(
+        simulator, SEND, "drop", gateway.send(sms("+33612345601", "+33612345602"))
+    )
 
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("+33612345601", "+33612345602"))
-
-    assert caught.value.request_sent
-    assert len(simulator.requests(SEND)) == 1
     # The provider did act on it: that is why it is never sent again.
     assert {m.recipient for m in simulator.sim.state.messages.values()} == {"+33612345601"}
 
@@ -765,12 +758,7 @@ async def test_drop_for_a_later_recipient_is_reported_unknown(
 async def test_http_500_on_send_is_an_unknown_outcome(
     gateway: Sms123Gateway, simulator: RunningSimulator
 ) -> None:
-    simulator.fault(SEND, "http500")
-
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("+33612345601"))
-
-    assert (caught.value.request_sent, caught.value.provider_code) == (True, "HTTP 500")
+    await fails_after_sending(simulator, SEND, "http500", gateway.send(sms("+33612345601")))
 
 
 async def test_malformed_reply_on_send_is_an_unknown_outcome(
@@ -793,13 +781,9 @@ async def test_slow_reply_times_out_as_unknown_outcome(
 ) -> None:
     gateway = make_gateway(simulator, session, timeout=FAST)
     await gateway.validate_credentials()
-    simulator.fault(SEND, "delay", seconds=0.8)
-
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("+33612345601"))
-
-    assert caught.value.request_sent
-    assert len(simulator.requests(SEND)) == 1
+    await fails_after_sending(
+        simulator, SEND, "delay", gateway.send(sms("+33612345601")), seconds=0.8
+    )
 
 
 async def test_unreachable_provider_raises_before_anything_is_sent(
@@ -899,7 +883,7 @@ async def test_bare_replies_module_switch(
 )
 @pytest.mark.parametrize(
     "call",
-    [Sms123Gateway.validate_credentials, lambda gateway: gateway.add_group("Home")],
+    [Sms123Gateway.validate_credentials, add_home_group],
     ids=["balance", "address_book"],
 )
 async def test_credential_codes(  # noqa: PLR0917
@@ -920,20 +904,28 @@ async def test_credential_codes(  # noqa: PLR0917
 
 
 @pytest.mark.parametrize(
-    ("code", "error"),
+    ("call", "code", "error"),
     [
-        ("-1", errors.GatewayResponseError),
-        ("-2", errors.GatewayConnectionError),
-        ("-3", errors.GatewayResponseError),
+        (Sms123Gateway.get_balance, "-1", errors.GatewayResponseError),
+        (Sms123Gateway.get_balance, "-2", errors.GatewayConnectionError),
+        (Sms123Gateway.get_balance, "-3", errors.GatewayResponseError),
+        (add_home_group, "-1", errors.GatewayResponseError),
+        (add_home_group, "-2", errors.GatewayConnectionError),
+        (add_home_group, "509", errors.GatewayResponseError),  # a success code of another call
+        (add_home_group, "999", errors.GatewayResponseError),
     ],
 )
-async def test_balance_error_codes(
-    gateway: Sms123Gateway, simulator: RunningSimulator, code: str, error: type[Exception]
+async def test_balance_and_address_book_error_codes(
+    gateway: Sms123Gateway,
+    simulator: RunningSimulator,
+    call: Callable[[Sms123Gateway], Awaitable[object]],
+    code: str,
+    error: type[Exception],
 ) -> None:
     force(simulator, code)
 
     with pytest.raises(error) as caught:
-        await gateway.get_balance()
+        await call(gateway)
 
     assert getattr(caught.value, "provider_code", None) == code
     if code == "-3":
@@ -1232,26 +1224,6 @@ async def test_address_book_checks_before_sending(
     with pytest.raises(errors.InvalidRecipientError):
         await gateway.delete_contact("12")
     assert not simulator.requests("/sms123/api/")
-
-
-@pytest.mark.parametrize(
-    ("code", "error"),
-    [
-        ("-1", errors.GatewayResponseError),
-        ("-2", errors.GatewayConnectionError),
-        ("509", errors.GatewayResponseError),  # a success code of another call
-        ("999", errors.GatewayResponseError),
-    ],
-)
-async def test_address_book_unexpected_codes(
-    gateway: Sms123Gateway, simulator: RunningSimulator, code: str, error: type[Exception]
-) -> None:
-    force(simulator, code)
-
-    with pytest.raises(error) as caught:
-        await gateway.add_group("Home")
-
-    assert getattr(caught.value, "provider_code", None) == code
 
 
 # --- the reply parser ----------------------------------------------------------------------------

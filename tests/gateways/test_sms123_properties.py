@@ -14,7 +14,7 @@ import math
 from typing import Any
 from unittest.mock import patch
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 import pytest
 
 from custom_components.sms_gateways.gateways import (
@@ -39,13 +39,7 @@ from custom_components.sms_gateways.gateways.sms123 import (
 )
 from custom_components.sms_gateways.gateways.transport import HttpReply
 from simulator.sms123 import TEXTS
-
-PROFILE = settings(
-    max_examples=150,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+from tests.gateways.fuzzing import FUZZ
 
 DEEP = [
     b"[" * 65_000,
@@ -227,14 +221,14 @@ def _run_send(body: bytes) -> Any:
 # --- the property tests ---------------------------------------------------------------------------
 
 
-@PROFILE
+@FUZZ
 @given(replies)
 @example(b"[" * 65_000)
 def test_parse_reply_is_total(body: bytes) -> None:
     check_reply(body)
 
 
-@PROFILE
+@FUZZ
 @given(replies)
 @example(b'{"code": "505", "message": "Erreur : identifiant et/ou mot de passe non valides"}')
 @example(b'{"code": "82", "message": "Erreur : le login et/ou mot de passe n\'est pas valide"}')
@@ -244,7 +238,7 @@ def test_parse_balance_is_total_and_never_a_number_from_an_error(body: bytes) ->
     check_balance(body)
 
 
-@PROFILE
+@FUZZ
 @given(replies)
 def test_parse_send_code_is_total(body: bytes) -> None:
     check_send_code(body)
@@ -263,7 +257,7 @@ message_ids = st.one_of(
 )
 
 
-@PROFILE
+@FUZZ
 @given(message_ids)
 @example("sms123:" + base64.urlsafe_b64encode(b"[" * 3000).decode())
 @example(encode_message_id("33612345601", "153012092031", "Déjà vu 👋"))
@@ -271,22 +265,18 @@ def test_decode_message_id_is_total(message_id: str) -> None:
     check_message_id(message_id)
 
 
-@settings(PROFILE, max_examples=60)
-@given(replies)
-@example(b"[" * 65_000)
-@example(b"80")
-@example(b"77")
-def test_send_is_total(body: bytes) -> None:
-    check_send(body)
-
-
-@settings(PROFILE, max_examples=60)
-@given(replies)
-@example(b'{"code":' * 65_000)
-@example(b"94")
-@example(b"81")
-def test_cancel_is_total(body: bytes) -> None:
-    check_cancel(body)
+@pytest.mark.parametrize("check", [check_send, check_cancel])
+@settings(FUZZ, max_examples=60)
+@given(body=replies)
+@example(body=b"[" * 65_000)
+@example(body=b'{"code":' * 65_000)
+@example(body=b"80")
+@example(body=b"77")
+@example(body=b"94")
+@example(body=b"81")
+def test_send_and_cancel_are_total(check: Callable[[bytes], None], body: bytes) -> None:
+    """The whole adapter, answered with any reply (the first recipient of a send, a cancel)."""
+    check(body)
 
 
 def test_a_crafted_deep_cancel_id_is_refused() -> None:

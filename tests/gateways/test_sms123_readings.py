@@ -21,6 +21,7 @@ from custom_components.sms_gateways.gateways import (
     Sms123Gateway,
 )
 from tests.conftest import RunningSimulator
+from tests.gateways.calls import refused_before_sending
 
 SEND = "/sms123/api/send/"
 TECHNICAL = "+33612342020"  # the simulator answers -2 for it (R24)
@@ -176,7 +177,6 @@ async def test_a_sender_within_the_length_reaches_123sms_which_decides(
 async def test_a_sender_over_eleven_characters_is_refused_before_sending(
     simulator: RunningSimulator, gateway: Sms123Gateway, sender: str
 ) -> None:
-    with pytest.raises(InvalidSenderError) as caught:
-        await gateway.send(sms("+33612345601", sender=sender))
-    assert (caught.value.reason, caught.value.limit) == (InvalidSenderError.TOO_LONG, 11)
-    assert simulator.requests(SEND) == []
+    refused = gateway.send(sms("+33612345601", sender=sender))
+    err = await refused_before_sending(simulator, InvalidSenderError, refused)
+    assert (err.reason, err.limit) == (InvalidSenderError.TOO_LONG, 11)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from lxml import etree
 import pytest
 
@@ -23,20 +22,15 @@ from custom_components.sms_gateways.gateways import (
     errors,
 )
 from simulator.state import SimInbound
-from tests.conftest import RunningSimulator, serving
+from tests.conftest import RunningSimulator
+from tests.gateways.calls import IMPATIENT, fails_after_sending, refused_before_sending
+from tests.gateways.servers import posts_served
+from tests.gateways.smsfactor_doc import DOC_INBOX
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = "/smsfactor/API/apiV2.php"
 REPORT = "/smsfactor/API/getDr.php"
 DEMO = ("demo@example.com", "demo-password")
-
-# The inbound example of the doc (section 3.1), verbatim, PHP-escaped quotes and line breaks.
-DOC_INBOX = """<inbox>
-<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01
-12:02:07\\"><![CDATA[My message 1]]></sms>
-<sms from="\\ 1111111111\\" to="\\ 0000000000\\" date=\\"2011-06-01
-12:02:08\\"><![CDATA[My message 2]]></sms>
-</inbox>"""
 
 
 def make_gateway(
@@ -202,9 +196,10 @@ async def test_delay_across_the_spring_dst_change(
 
 
 async def test_sender_is_required(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
-    with pytest.raises(errors.InvalidSenderError, match="SMSFactor needs a sender"):
-        await gateway.send(sms("0612345678", sender=None))
-    assert simulator.requests() == []
+    refused = gateway.send(sms("0612345678", sender=None))
+    await refused_before_sending(
+        simulator, errors.InvalidSenderError, refused, match="SMSFactor needs a sender"
+    )
 
 
 async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
@@ -221,14 +216,9 @@ async def test_sender_limits(simulator: RunningSimulator, gateway: SmsFactorGate
 async def test_text_that_xml_cannot_carry_is_refused_before_sending(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(errors.InvalidTextError) as caught:
-        await gateway.send(sms("0612345678", message="page\fbreak"))
-    assert (caught.value.field, caught.value.position, caught.value.character) == (
-        "message",
-        5,
-        "U+000C",
-    )
-    assert simulator.requests() == []
+    refused = gateway.send(sms("0612345678", message="page\fbreak"))
+    err = await refused_before_sending(simulator, errors.InvalidTextError, refused)
+    assert (err.field, err.position, err.character) == ("message", 5, "U+000C")
 
 
 # --- send errors -----------------------------------------------------------------------------
@@ -314,20 +304,13 @@ async def test_moderation_says_not_to_send_again(
 
 
 async def test_http_error(simulator: RunningSimulator, gateway: SmsFactorGateway) -> None:
-    simulator.fault(SEND, "http500")
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("0612345678"))
-    assert caught.value.request_sent is True
+    await fails_after_sending(simulator, SEND, "http500", gateway.send(sms("0612345678")))
 
 
 async def test_dropped_after_handling_is_not_sent_again(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    simulator.fault(SEND, "drop")
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("0612345678"))
-    assert caught.value.request_sent is True
-    assert len(simulator.requests(SEND)) == 1
+    await fails_after_sending(simulator, SEND, "drop", gateway.send(sms("0612345678")))
     assert len(simulator.sim.state.messages) == 1  # the provider did send it
 
 
@@ -341,13 +324,8 @@ async def test_malformed_reply_says_the_message_may_be_sent(
 
 
 async def test_slow_reply(simulator: RunningSimulator, session: aiohttp.ClientSession) -> None:
-    timeout = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
-    gateway = make_gateway(simulator, session, timeout=timeout)
-    simulator.fault(SEND, "delay", seconds=2)
-    with pytest.raises(errors.GatewayConnectionError) as caught:
-        await gateway.send(sms("0612345678"))
-    assert caught.value.request_sent is True
-    assert len(simulator.requests(SEND)) == 1
+    gateway = make_gateway(simulator, session, timeout=IMPATIENT)
+    await fails_after_sending(simulator, SEND, "delay", gateway.send(sms("0612345678")))
 
 
 async def test_reply_that_is_not_a_response(
@@ -358,27 +336,30 @@ async def test_reply_that_is_not_a_response(
         await gateway.validate_credentials()
 
 
+type Answered = Callable[..., SmsFactorGateway]
+
+
 @pytest.fixture
-async def canned(socket_enabled: None) -> AsyncIterator[tuple[list[bytes], str]]:
-    """A server answering apiV2.php and getDr.php with the bodies a test puts in the list."""
+async def answered(session: aiohttp.ClientSession, socket_enabled: None) -> AsyncIterator[Answered]:
+    """An adapter whose calls to apiV2.php and getDr.php get the bodies given, one a call."""
     bodies: list[bytes] = []
 
     async def reply(_request: web.Request) -> web.Response:
         return web.Response(body=bodies.pop(0), content_type="text/xml")
 
-    app = web.Application()
-    app.add_routes([web.post("/API/apiV2.php", reply), web.post("/API/getDr.php", reply)])
-    async with serving(app) as server:
-        yield bodies, str(server.make_url("/API/"))
+    async with posts_served(reply, "/API/apiV2.php", "/API/getDr.php") as root:
+
+        def gateway(*answers: bytes, username: str = "u") -> SmsFactorGateway:
+            bodies.extend(answers)
+            url = f"{root}API/"
+            return SmsFactorGateway(session, username=username, password="p", api_url=url)
+
+        yield gateway
 
 
-async def test_accepted_without_ticket_or_credits(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
-) -> None:
+async def test_accepted_without_ticket_or_credits(answered: Answered) -> None:
     """Sent, but nothing to follow it by: accepted, no id, no guess at the credits."""
-    bodies, url = canned
-    bodies.append(b"<response><status>1</status><message/><credits>n/a</credits></response>")
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+    gateway = answered(b"<response><status>1</status><message/><credits>n/a</credits></response>")
 
     result = await gateway.send(sms("0612345678"))
 
@@ -396,23 +377,13 @@ async def test_accepted_without_ticket_or_credits(
         (b"<response><message>?</message></response>", "no status"),
     ],
 )
-async def test_unreadable_reply_to_a_send(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession, body: bytes, match: str
-) -> None:
-    bodies, url = canned
-    bodies.append(body)
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
-
+async def test_unreadable_reply_to_a_send(answered: Answered, body: bytes, match: str) -> None:
     with pytest.raises(errors.GatewayResponseError, match=f"{match}.*may have been sent"):
-        await gateway.send(sms("0612345678"))
+        await answered(body).send(sms("0612345678"))
 
 
-async def test_error_without_provider_text(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
-) -> None:
-    bodies, url = canned
-    bodies.append(b"<response><status>-3</status></response>")
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
+async def test_error_without_provider_text(answered: Answered) -> None:
+    gateway = answered(b"<response><status>-3</status></response>")
 
     with pytest.raises(errors.InsufficientCreditsError) as caught:
         await gateway.send(sms("0612345678"))
@@ -499,37 +470,23 @@ async def test_delivery_status_asks_a_few_at_a_time(
         )
         return web.Response(body=body.encode(), content_type="text/xml")
 
-    app = web.Application()
-    app.add_routes([web.post("/API/getDr.php", reply)])
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
-        gateway = SmsFactorGateway(
-            session, username="u", password="p", api_url=str(server.make_url("/API/"))
-        )
+    async with posts_served(reply, "/API/getDr.php") as root:
+        gateway = SmsFactorGateway(session, username="u", password="p", api_url=f"{root}API/")
         reports = await gateway.get_delivery_status([f"7:r{n}" for n in range(10)])
-    finally:
-        await server.close()
 
     assert [r.status for r in reports] == [DeliveryStatus.SENT] * 10
     assert most == 4
 
 
-async def test_status_in_an_attribute_or_nowhere(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession
-) -> None:
+async def test_status_in_an_attribute_or_nowhere(answered: Answered) -> None:
     """The doc's row is <gsm number="" gsmsmsid="" />: the status may be an attribute, or absent."""
-    bodies, url = canned
-    bodies.extend(
-        [
-            (
-                b'<response><status>1</status><gsm number="33612345678" gsmsmsid="a"'
-                b' status="DELIVERED"/></response>'
-            ),
-            b'<response><status>1</status><gsm number="33612345679" gsmsmsid="b"/></response>',
-        ]
+    gateway = answered(
+        (
+            b'<response><status>1</status><gsm number="33612345678" gsmsmsid="a"'
+            b' status="DELIVERED"/></response>'
+        ),
+        b'<response><status>1</status><gsm number="33612345679" gsmsmsid="b"/></response>',
     )
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
 
     [delivered] = await gateway.get_delivery_status(["7:a"])
     [unknown] = await gateway.get_delivery_status(["7:b"])
@@ -557,9 +514,12 @@ async def test_delivery_status_of_an_unknown_message_is_unknown(
 async def test_delivery_status_refuses_foreign_ids(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    with pytest.raises(errors.GatewayError, match="not an SMSFactor message id"):
-        await gateway.get_delivery_status(["12345"])
-    assert simulator.requests() == []
+    await refused_before_sending(
+        simulator,
+        errors.GatewayError,
+        gateway.get_delivery_status(["12345"]),
+        match="not an SMSFactor message id",
+    )
 
 
 async def test_delivery_status_bad_login(
@@ -591,15 +551,13 @@ async def test_validate_credentials_sends_nothing(
 
 @pytest.mark.parametrize("status", [-2, 0, 2, -99])
 async def test_validate_credentials_any_answer_but_a_refused_login(
-    canned: tuple[list[bytes], str], session: aiohttp.ClientSession, status: int
+    answered: Answered, status: int
 ) -> None:
     """A strict server may refuse the made-up ticket (-2): it still accepted the login."""
-    bodies, url = canned
     body = f"<response><status>{status}</status><message>?</message></response>".encode()
-    bodies.append(body)
-    if status == -2:
-        bodies.append(body)  # the raw body is tried too (R30), refused the same
-    gateway = SmsFactorGateway(session, username="u@example.com", password="p", api_url=url)
+    # At -2, the raw body is tried too (R30), refused the same.
+    tries = 2 if status == -2 else 1
+    gateway = answered(*[body] * tries, username="u@example.com")
 
     info = await gateway.validate_credentials()
 
@@ -615,17 +573,10 @@ async def test_validate_credentials_any_answer_but_a_refused_login(
     ],
 )
 async def test_validate_credentials_refused_or_unreadable(
-    canned: tuple[list[bytes], str],
-    session: aiohttp.ClientSession,
-    body: bytes,
-    error: type[errors.GatewayError],
+    answered: Answered, body: bytes, error: type[errors.GatewayError]
 ) -> None:
-    bodies, url = canned
-    bodies.append(body)
-    gateway = SmsFactorGateway(session, username="u", password="p", api_url=url)
-
     with pytest.raises(error):
-        await gateway.validate_credentials()
+        await answered(body).validate_credentials()
 
 
 async def test_validate_credentials_bad_login(
@@ -639,9 +590,7 @@ async def test_validate_credentials_bad_login(
 async def test_validate_credentials_provider_down(
     simulator: RunningSimulator, gateway: SmsFactorGateway
 ) -> None:
-    simulator.fault(REPORT, "http500")
-    with pytest.raises(errors.GatewayConnectionError):
-        await gateway.validate_credentials()
+    await fails_after_sending(simulator, REPORT, "http500", gateway.validate_credentials())
 
 
 def test_capabilities(gateway: SmsFactorGateway) -> None:

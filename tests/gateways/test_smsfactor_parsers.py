@@ -14,7 +14,8 @@ from urllib.parse import parse_qs
 import xmlrpc.client
 
 import aiohttp
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import given, strategies as st
+import pytest
 
 from custom_components.sms_gateways.gateways import (
     DeliveryReport,
@@ -30,13 +31,8 @@ from custom_components.sms_gateways.gateways.smsfactor import SEND_ERRORS
 from custom_components.sms_gateways.gateways.xml import loads_xmlrpc, parse_xml
 from simulator.smsfactor import SmsFactorSim, answer
 from simulator.state import SimInbound, SimState
-
-SUITE = settings(
-    max_examples=150,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+from tests.gateways.fuzzing import FUZZ
+from tests.gateways.smsfactor_doc import DOC_INBOX
 
 GATEWAY = SmsFactorGateway(
     aiohttp.ClientSession.__new__(aiohttp.ClientSession),
@@ -96,12 +92,6 @@ REPORT_SEEDS = [
     _sim_body(-2, "Erreur XML : ticket inconnu"),
     _sim_body(-99, "Erreur inconnue : ticket inconnu"),
 ]
-DOC_INBOX = (
-    '<inbox>\n<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01\n'
-    '12:02:07\\"><![CDATA[My message 1]]></sms>\n<sms from="\\ 1111111111\\" '
-    'to="\\ 0000000000\\" date=\\"2011-06-01\n12:02:08\\"><![CDATA[My message 2]]></sms>\n'
-    "</inbox>"
-)
 
 
 def _sim_inbox(text: str) -> str:
@@ -304,41 +294,23 @@ PROPERTIES: dict[str, tuple[st.SearchStrategy[object], Callable[[object], object
     "smsfactor send reply": (SEND_BODIES, check_send_reply),  # type: ignore[dict-item]
     "smsfactor getDr reply": (REPORT_BODIES, check_report_reply),  # type: ignore[dict-item]
     "smsfactor inbox push": (INBOX_DOCUMENTS, check_inbox),  # type: ignore[dict-item]
-    "xml parse_xml": (SEND_BODIES | REPORT_BODIES, check_parse_xml),  # type: ignore[dict-item]
+    "xml parse_xml": (SEND_BODIES | REPORT_BODIES | st.binary(max_size=500), check_parse_xml),  # type: ignore[dict-item]
     "xml loads_xmlrpc": (XMLRPC_BODIES, check_loads_xmlrpc),  # type: ignore[dict-item]
 }
 """Every parser with its inputs and its property, for ``benchmarks/fuzz_smsfactor.py``."""
 
 
-@SUITE
-@given(SEND_BODIES)
-def test_send_reply_is_total(body: bytes) -> None:
-    check_send_reply(body)
+@pytest.mark.parametrize("name", sorted(PROPERTIES))
+def test_reader_is_total(name: str) -> None:
+    """Any input gives a model or a ``GatewayError``, and the reader's property holds."""
+    inputs, check = PROPERTIES[name]
 
+    @FUZZ
+    @given(inputs)
+    def run(value: object) -> None:
+        check(value)
 
-@SUITE
-@given(REPORT_BODIES)
-def test_report_reply_is_total(body: bytes) -> None:
-    check_report_reply(body)
-
-
-@SUITE
-@given(INBOX_DOCUMENTS)
-@example(DOC_INBOX)
-def test_inbox_push_is_total(document: str) -> None:
-    check_inbox(document)
-
-
-@SUITE
-@given(SEND_BODIES | REPORT_BODIES | st.binary(max_size=500))
-def test_parse_xml_is_total(body: bytes) -> None:
-    check_parse_xml(body)
-
-
-@SUITE
-@given(XMLRPC_BODIES)
-def test_loads_xmlrpc_is_total(body: bytes) -> None:
-    check_loads_xmlrpc(body)
+    run()
 
 
 def test_the_seeds_read_as_the_doc_says() -> None:
@@ -348,7 +320,9 @@ def test_the_seeds_read_as_the_doc_says() -> None:
     assert sent.credits_remaining == 98
     report = GATEWAY.read_report_reply(REPORT_SEEDS[1], MESSAGE_ID, "a1b2c3d4e5f60718")
     assert report.provider_status == "DELIVERED"
-    assert [m.message for m in GATEWAY.parse_inbound_push({"XML": DOC_INBOX})] == [
+    inbox = check_inbox(DOC_INBOX)
+    assert isinstance(inbox, list)
+    assert [m.message for m in inbox] == [
         "My message 1",
         "My message 2",
     ]

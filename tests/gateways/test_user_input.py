@@ -26,6 +26,7 @@ from custom_components.sms_gateways.gateways.sms123 import _CONCURRENCY
 from custom_components.sms_gateways.gateways.transport import DEFAULT_TIMEOUT
 from custom_components.sms_gateways.gateways.user_input import check_visible
 from tests.conftest import RunningSimulator
+from tests.gateways.calls import refused_before_sending
 
 USERS = {
     "netoxygen": "demo",
@@ -89,9 +90,7 @@ async def test_hostile_input_is_refused_before_any_request(
     """Each gets its own error, and the provider never hears of it."""
     fields, error = HOSTILE[case]
     gateway = make(provider, simulator, session)
-    with pytest.raises(error):
-        await gateway.send(sms(**fields))
-    assert simulator.requests() == []
+    await refused_before_sending(simulator, error, gateway.send(sms(**fields)))
     assert simulator.sim.state.messages == {}
 
 
