@@ -35,6 +35,7 @@ from custom_components.sms_gateways.webhook import (
     async_webhook_url,
 )
 from tests.conftest import RunningSimulator
+from tests.gateways.smsfactor_doc import DOC_INBOX as SMSFACTOR_DOC_EXAMPLE
 
 from .common import (
     ClientFactory,
@@ -49,15 +50,6 @@ from .conftest import make_entry
 type Post = Callable[..., Awaitable[tuple[int, str]]]
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-# The example of SMSFactor's doc (section 3.1), as printed: quotes escaped by the PHP log that
-# produced it, and each date broken over two lines.
-SMSFACTOR_DOC_EXAMPLE = """<inbox>
-<sms from="\\ 0000000000\\" to="\\ 0000000000\\" date=\\"2011-06-01
-12:02:07\\"><![CDATA[My message 1]]></sms>
-<sms from="\\ 1111111111\\" to="\\ 0000000000\\" date=\\"2011-06-01
-12:02:08\\"><![CDATA[My message 2]]></sms>
-</inbox>"""
 
 SMSFACTOR_INBOX = (
     "<inbox>"
