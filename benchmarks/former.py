@@ -2,21 +2,21 @@
 
 ``script/bench`` measures each against the standard tool the integration uses now (the same
 figures, in the same run, one swapped for the other): ``parse_form`` against ``parse_qsl``,
-``quoted`` and ``form_body`` against ``quote_plus`` and ``urlencode``: neither bought 10 % on a
-figure of the table (benchmarks/README.md), so the integration no longer has them. And the
-other way round, ``ShieldedGroupedStore`` (each waiter of a write an ``asyncio.shield``) against
-the future per waiter ``GroupedStore`` keeps now.
+``quoted`` and ``form_body`` against ``quote_plus`` and ``urlencode``, ``GroupWrite`` (a future
+that refuses to be cancelled, awaited as is) against ``asyncio.shield``. None bought 10 % on a
+figure of the table (benchmarks/README.md), so the integration no longer has them.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote_plus, unquote_to_bytes, urlencode
 
 from homeassistant.core import callback
 
-from custom_components.sms_gateways.storage import GroupedStore, WriteError
+from custom_components.sms_gateways.storage import GroupedStore, _retrieve
 
 MAX_FIELDS = 32
 
@@ -70,26 +70,20 @@ def form_body(fields: Mapping[str, str]) -> bytes:
     return "&".join(pairs).encode("ascii")
 
 
-class ShieldedGroupedStore(GroupedStore):
-    """``GroupedStore`` as it was until 2026-12-07: each waiter an ``asyncio.shield``.
+class GroupWrite(asyncio.Future[None]):
+    """The write a group of changes awaits: one waiter's cancellation never cancels it."""
 
-    Of one future of the write: four callbacks of the event loop a waiter, where a future per
-    waiter costs none but the waiter's own wake-up.
-    """
+    def cancel(self, msg: Any | None = None) -> bool:
+        """Refuse: the write belongs to every change of its group."""
+        return False
+
+
+class FormerGroupedStore(GroupedStore):
+    """``GroupedStore`` as it was: each group's write a ``GroupWrite``, awaited as is."""
 
     @callback
-    def _waiter(
-        self, waiters: list[asyncio.Future[None]], error: WriteError | None = None
-    ) -> asyncio.Future[None]:
-        if error is not None:
-            return super()._waiter(waiters, error)
-        if not waiters:
-            waiters.append(self.hass.loop.create_future())
-        waiter = asyncio.shield(waiters[0])
-        waiter.add_done_callback(_retrieve)
-        return waiter
-
-
-def _retrieve(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()
+    def _async_next_write(self) -> asyncio.Future[None]:
+        if self._next is None:
+            self._next = GroupWrite(loop=self.hass.loop)
+            self._next.add_done_callback(_retrieve)
+        return super()._async_next_write()

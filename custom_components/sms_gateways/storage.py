@@ -120,11 +120,9 @@ class GroupedStore:
         """How many changes were made (a counter, so that a write knows what it covered)."""
         self._written = 0
         """How many of them are on disk."""
-        self._next: list[asyncio.Future[None]] | None = None
-        """Who awaits the next write (None: no write is due); every change not yet in a running
-        write is in it."""
-        self._running: tuple[int, list[asyncio.Future[None]]] | None = None
-        """How many changes the running write holds, and who awaits it."""
+        self._next: asyncio.Future[None] | None = None
+        """Done when the next write is; every change not yet in a running write awaits it."""
+        self._running: tuple[int, asyncio.Future[None]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsub_final_write: CALLBACK_TYPE | None = None
         self._flushing = asyncio.Event()
@@ -159,8 +157,8 @@ class GroupedStore:
         """
         self._changes += 1
         if self._closed:
-            return self._waiter([], WriteError(f"{self.key} is closed"))
-        return self._waiter(self._async_next_write())
+            return _failed(WriteError(f"{self.key} is closed"), self.hass.loop)
+        return _shielded(self._async_next_write())
 
     @callback
     def async_mark_changed(self) -> None:
@@ -200,9 +198,9 @@ class GroupedStore:
         if self._closed:
             raise WriteError(f"{self.key} is closed")
         if self._running is not None and self._running[0] >= self._changes:
-            await self._waiter(self._running[1])
+            await _shielded(self._running[1])
             return
-        await self._waiter(self._async_next_write())
+        await _shielded(self._async_next_write())
 
     async def async_flush(self) -> None:
         """Write now whatever is pending (unload, stop); errors are logged, not raised."""
@@ -230,8 +228,8 @@ class GroupedStore:
         if self._unsub_final_write is not None:
             self._unsub_final_write()
             self._unsub_final_write = None
-        if self._next is not None:
-            _settle(self._next, WriteError(f"{self.key} is closed"))
+        if self._next is not None and not self._next.done():
+            self._next.set_exception(WriteError(f"{self.key} is closed"))
         self._next = None
 
     @property
@@ -250,27 +248,11 @@ class GroupedStore:
                 break
 
     @callback
-    def _waiter(
-        self, waiters: list[asyncio.Future[None]], error: WriteError | None = None
-    ) -> asyncio.Future[None]:
-        """A future of one's own among the waiters of a write: cancelling it cancels nothing else.
-
-        A future a waiter, as ``asyncio.Event`` and ``asyncio.Condition`` keep theirs, rather than
-        an ``asyncio.shield`` of one future of the write: a shield costs four callbacks of the
-        event loop a waiter, this one none but the waiter's own wake-up. In ``script/bench``'s
-        inbound burst (a thousand pushes, each awaiting a write) ... (benchmarks/README.md).
-        """
-        waiter = self.hass.loop.create_future()
-        if error is not None:
-            _settle([waiter], error)
-        else:
-            waiters.append(waiter)
-        return waiter
-
-    @callback
-    def _async_next_write(self) -> list[asyncio.Future[None]]:
+    def _async_next_write(self) -> asyncio.Future[None]:
         if self._next is None:
-            self._next = []
+            self._next = self.hass.loop.create_future()
+            # Nobody may await it (a change made without waiting): retrieve the error anyway.
+            self._next.add_done_callback(_retrieve)
         if self._task is None or self._task.done():
             # Tracked, not a background task: Home Assistant waits for it when it stops.
             self._task = self.hass.async_create_task(
@@ -294,15 +276,14 @@ class GroupedStore:
 
     async def _async_write_next(self) -> None:
         """Write the state now for every change awaiting ``_next``."""
-        waiters, self._next = self._next, None
-        if waiters is None:
+        future, self._next = self._next, None
+        if future is None:
             return
         if self._closed:
-            _settle(waiters, WriteError(f"{self.key} is closed"))
+            future.set_exception(WriteError(f"{self.key} is closed"))
             return
         covered = self._changes
-        self._running = (covered, waiters)
-        failure: WriteError | None = None
+        self._running = (covered, future)
         try:
             payload = json_bytes(
                 {
@@ -315,17 +296,21 @@ class GroupedStore:
             await self.hass.async_add_executor_job(self._write, payload)
         except (WriteError, TypeError, ValueError) as err:
             failure = err if isinstance(err, WriteError) else WriteError(err)
+            if not future.done():
+                future.set_exception(failure)
         except BaseException as err:
-            self._running = None
-            _settle(waiters, WriteError(err))
+            if not future.done():
+                future.set_exception(WriteError(err))
             raise
         else:
             self._written = max(self._written, covered)
             self.writes += 1
-        self._running = None
-        _settle(waiters, failure)
-        if failure is not None:
-            _LOGGER.error("Could not write %s: %s", self.key, failure)
+            if not future.done():
+                future.set_result(None)
+        finally:
+            self._running = None
+        if future.done() and not future.cancelled() and future.exception() is not None:
+            _LOGGER.error("Could not write %s: %s", self.key, future.exception())
 
     def _write(self, payload: bytes) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -347,14 +332,27 @@ class GroupedStore:
             self._unsub_final_write = None
 
 
-def _settle(waiters: list[asyncio.Future[None]], error: WriteError | None) -> None:
-    """Tell each waiter of a write how it went (one cancelled meanwhile is left as it is)."""
-    for waiter in waiters:
-        if waiter.done():
-            continue
-        if error is None:
-            waiter.set_result(None)
-        else:
-            waiter.set_exception(error)
-            # Nobody may await it (a change made without waiting): retrieved, not logged.
-            waiter.exception()
+def _shielded(write: asyncio.Future[None]) -> asyncio.Future[None]:
+    """What one change awaits of the write of its group: cancelling it never cancels the write.
+
+    ``asyncio.shield``. A future of our own that refused to be cancelled, awaited as is, costs a
+    third of it per waiter, but ``script/bench``'s inbound burst took 0.90x to 1.28x as long with
+    ``shield`` as with it (four runs, median 0.99x; benchmarks/README.md): no steady 10 % gain
+    that would pay for keeping it.
+    """
+    waiter = asyncio.shield(write)
+    # Nobody may await it (a change made without waiting): retrieve the error anyway.
+    waiter.add_done_callback(_retrieve)
+    return waiter
+
+
+def _failed(error: WriteError, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+    future: asyncio.Future[None] = loop.create_future()
+    future.set_exception(error)
+    future.add_done_callback(_retrieve)
+    return future
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
