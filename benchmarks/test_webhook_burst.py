@@ -390,6 +390,15 @@ def _report(
             f"{ms(_p(latencies[VISIBLE], 0.5) / 1000)} / {ms(_p(latencies[VISIBLE], 0.99) / 1000)}",
         )
     )
+    for baseline in (NOOP, VISIBLE):
+        add(
+            Row(
+                f"inbound: event-loop lateness p99 during the burst, ours vs {baseline}",
+                f"{_p(lateness[OURS], 0.99):.2f} ms",
+                f"{_p(lateness[baseline], 0.99):.2f} ms",
+                _p(lateness[OURS], 0.99) / _p(lateness[baseline], 0.99),
+            )
+        )
     add(
         Row(
             "inbound: longest event-loop stall during the burst, ours vs what a user sees",
