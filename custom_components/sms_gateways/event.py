@@ -69,6 +69,12 @@ class _AccountEvent[T](AccountEntity, EventEntity):
 
     entity_description: SmsGatewaysEventEntityDescription[T]
 
+    def __init__(
+        self, entry: SmsGatewaysConfigEntry, description: SmsGatewaysEventEntityDescription[T]
+    ) -> None:
+        """Describe the entity: a description of its own kind of payload only."""
+        super().__init__(entry, description)
+
     @override
     def _async_follow(self) -> CALLBACK_TYPE:
         """Listen for the entry's signal."""

@@ -94,7 +94,7 @@ class ReceivedSms:
     def entity_data(self) -> dict[str, Any]:
         """The data of the entity's ``received``: the message, its sender, if it fires again."""
         data: dict[str, Any] = {
-            **self.as_stored(),
+            **self._stored,
             "contact": self.contact.name if self.contact else None,
             "trusted": self.contact is not None,
         }
@@ -107,8 +107,8 @@ class ReceivedSms:
         return {"config_entry_id": entry_id, "provider": provider, **self.entity_data()}
 
     def as_stored(self) -> dict[str, Any]:
-        """What fires it again after a restart (JSON-friendly; shared: read it, never change it)."""
-        return self._stored
+        """What fires it again after a restart (JSON-friendly): a copy of the form made once."""
+        return dict(self._stored)
 
     @classmethod
     def from_stored(cls, data: Any) -> ReceivedSms | None:

@@ -235,7 +235,9 @@ class SendPathSensorEntityDescription(SensorEntityDescription):
     follow_fn: Callable[[SmsGatewaysData, CALLBACK_TYPE], CALLBACK_TYPE]
     """Call the listener on each change of the count; return what stops it."""
     value_fn: Callable[[SmsGatewaysData], int]
+    """The count now."""
     last_reset_fn: Callable[[SmsGatewaysData], datetime] | None = None
+    """When a count that starts again began (None for a count that never does)."""
 
 
 SEND_PATH_SENSORS: tuple[SendPathSensorEntityDescription, ...] = (
