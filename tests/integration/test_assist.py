@@ -240,8 +240,8 @@ async def test_off_by_default_and_on_without_a_reload(
 
 async def test_the_eleventh_answer_in_an_hour_is_not_sent(
     simulator: RunningSimulator,
-    answering: Answering,
     freezer: FrozenDateTimeFactory,
+    answering: Answering,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Ten answers a contact an hour, then silence (logged once, the number masked).
@@ -287,7 +287,7 @@ async def test_the_limit_holds_across_a_restart(
 
 @pytest.mark.parametrize("answer", ["The light is on"])
 async def test_an_echo_of_our_answer_is_not_answered(
-    simulator: RunningSimulator, answering: Answering, freezer: FrozenDateTimeFactory
+    simulator: RunningSimulator, freezer: FrozenDateTimeFactory, answering: Answering
 ) -> None:
     """Our own answer coming back from that number within seconds is not handed to Assist.
 
