@@ -1,4 +1,4 @@
-"""The hypothesis settings every fuzz script runs its readers with."""
+"""The hypothesis settings every fuzz script runs its readers with: the suite's, scaled up."""
 
 from __future__ import annotations
 
@@ -6,19 +6,18 @@ from collections.abc import Sequence
 
 from hypothesis import HealthCheck, Phase, settings
 
+from tests.gateways.fuzzing import FUZZ
+
 
 def fuzz_settings(examples: int, phases: Sequence[Phase] | None = None) -> settings:
-    """``examples`` inputs per reader, however long they take, each run afresh (no database).
+    """The suite's ``FUZZ`` with ``examples`` inputs per reader (and only ``phases``, if given).
 
-    The health checks are off: the strategies are slow and filter much on purpose, and a fuzz run
+    Every health check is off: the strategies are slow and filter much on purpose, and a fuzz run
     reports crashes, not how hypothesis feels about its inputs.
     """
-    if phases is None:
-        phases = settings.default.phases
     return settings(
+        FUZZ,
         max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=phases,
+        phases=FUZZ.phases if phases is None else phases,
         suppress_health_check=list(HealthCheck),
     )

@@ -11,7 +11,7 @@ from custom_components.sms_gateways.gateways import GatewayConnectionError
 from tests.conftest import RunningSimulator
 
 IMPATIENT = aiohttp.ClientTimeout(total=0.5, sock_connect=0.2, sock_read=0.4)
-"""A timeout that the simulator's ``delay`` fault (2 seconds unless told) outlasts."""
+"""A timeout that the simulator's ``delay`` fault (5 seconds unless told) outlasts."""
 
 
 async def fails_after_sending(
@@ -24,8 +24,8 @@ async def fails_after_sending(
 ) -> GatewayConnectionError:
     """Play ``fault`` on ``path`` and make ``call``: it fails, saying the request went out.
 
-    The request is made once: what may have reached the provider is never sent again. An HTTP
-    error is named by its status.
+    The request is made once: what may have reached the provider is never sent again. For
+    ``http500`` alone, the error is also checked to name the status (``HTTP 500``).
     """
     simulator.fault(path, fault, seconds=seconds)
     with pytest.raises(GatewayConnectionError) as caught:

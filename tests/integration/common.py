@@ -248,7 +248,10 @@ async def mobyt_pushes(
     *,
     sender: str,
 ) -> None:
-    """Mobyt pushes an SMS the demo account received to ``entry``'s webhook; all it starts, done."""
+    """An SMS the demo account received, in Mobyt's form; all it starts, done.
+
+    Posted straight to ``entry``'s webhook, not through the simulator (see ``mobyt_receives``).
+    """
     form = mobyt_sms_form(text, sender, sms_id=message_id, delivery_date="20240715210509")
     status, _ = await post_push(client, entry, form)
     assert status == HTTPStatus.OK

@@ -29,13 +29,12 @@ from custom_components.sms_gateways.const import (
     CONF_ASSIST_AGENT,
     CONF_SENDER,
     DEFAULT_ASSIST_AGENT,
-    DOMAIN,
     EVENT_INBOUND_SMS,
 )
 from custom_components.sms_gateways.gateways import InboundSms
 from tests.conftest import RunningSimulator
 
-from .common import ClientFactory, mobyt_pushes, setup_entry
+from .common import ClientFactory, inbound_store_path, mobyt_pushes, setup_entry
 from .conftest import ALICE, BOB, make_entry
 
 STRANGER = "+33612345679"
@@ -240,8 +239,8 @@ async def test_off_by_default_and_on_without_a_reload(
 
 async def test_the_eleventh_answer_in_an_hour_is_not_sent(
     simulator: RunningSimulator,
-    answering: Answering,
     freezer: FrozenDateTimeFactory,
+    answering: Answering,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Ten answers a contact an hour, then silence (logged once, the number masked).
@@ -287,7 +286,7 @@ async def test_the_limit_holds_across_a_restart(
 
 @pytest.mark.parametrize("answer", ["The light is on"])
 async def test_an_echo_of_our_answer_is_not_answered(
-    simulator: RunningSimulator, answering: Answering, freezer: FrozenDateTimeFactory
+    simulator: RunningSimulator, freezer: FrozenDateTimeFactory, answering: Answering
 ) -> None:
     """Our own answer coming back from that number within seconds is not handed to Assist.
 
@@ -308,10 +307,6 @@ async def test_an_echo_of_our_answer_is_not_answered(
     freezer.tick(timedelta(minutes=2))
     await answering.push("5", "The light is on")
     assert _answered(answering.agent, simulator) == (3, 3)
-
-
-def _inbound_path(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
-    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.inbound"))
 
 
 def _unfired(message_id: str, text: str) -> dict[str, Any]:
@@ -342,7 +337,7 @@ async def test_a_redelivered_sms_is_answered_once(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     # What a kill between recording the pushes and recording them as fired leaves.
-    path = _inbound_path(hass, entry)
+    path = inbound_store_path(hass, entry)
     stored = json.loads(path.read_text("utf-8"))
     stored["data"]["seen"]["id:2"] = stored["data"]["seen"]["id:1"]
     stored["data"]["unfired"] = {

@@ -17,7 +17,7 @@ from .common import (
     ClientFactory,
     entity_id_of,
     follow,
-    mobyt_sms_form,
+    mobyt_pushes,
     post_push,
     restart_entry,
 )
@@ -58,10 +58,8 @@ async def test_received_sms_on_the_event_entity(
     """A received SMS: event type ``received``, with the sender, text and time; kept on restart."""
     freezer.move_to("2024-07-15T19:06:00+00:00")
     entity_id = entity_id_of(hass, init_integration, "event", "inbound_sms")
-    form = mobyt_sms_form("Portail ouvert", "0610765432", delivery_date="20240715210509")
-    status, _ = await post_push(await hass_client_no_auth(), init_integration, form)
-    assert status == HTTPStatus.OK
-    await hass.async_block_till_done()
+    client = await hass_client_no_auth()
+    await mobyt_pushes(hass, client, init_integration, "77", "Portail ouvert", sender="0610765432")
 
     state = hass.states.get(entity_id)
     assert state is not None

@@ -40,7 +40,7 @@ from .test_sending import (
     _sent,
     _sent_long_after,
     _stored_outbox,
-    _texts,
+    _texts_by_provider,
 )
 
 
@@ -229,7 +229,7 @@ async def test_fallback_not_loaded_the_message_waits(
     assert not _sent(simulator, "mobyt")
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    assert _texts(simulator) == {"netoxygen": ["Alarm"]}
+    assert _texts_by_provider(simulator) == {"netoxygen": ["Alarm"]}
 
 
 async def test_fallback_that_cannot_take_the_message_the_message_waits(
@@ -246,7 +246,7 @@ async def test_fallback_that_cannot_take_the_message_the_message_waits(
     ]
     _restore(entry, simulator, "netoxygen")
     await _later(hass, freezer, 31)
-    assert _texts(simulator) == {"netoxygen": [text]}
+    assert _texts_by_provider(simulator) == {"netoxygen": [text]}
 
 
 async def test_fallback_with_credentials_refused_asks_to_reauthenticate(

@@ -33,7 +33,15 @@ from custom_components.sms_gateways.const import (
 )
 from tests.conftest import RunningSimulator
 
-from .common import call_action, entity_id_of, scheduled_send, send_sms, setup_entry
+from .common import (
+    action_error,
+    call_action,
+    entity_id_of,
+    scheduled_send,
+    send_error,
+    send_sms,
+    setup_entry,
+)
 from .conftest import make_entry
 
 TECHNICAL = "+33612342020"  # 123-SMS answers -2 "Erreur technique" (R24)
@@ -87,13 +95,12 @@ async def test_a_single_recipient_that_may_have_been_sent_is_said_so(
 ) -> None:
     """Alone, -2 is the whole send's outcome: "may have been sent", never "refused"."""
     entry = await setup_entry(hass, make_entry(simulator, "sms123"))
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "send_sms", recipients=[TECHNICAL], message="Alarm")
-    assert err.value.translation_key == "send_outcome_unknown"
+    error = await send_error(hass, entry, TECHNICAL, message="Alarm")
+    assert error.translation_key == "send_outcome_unknown"
     assert entry.runtime_data.sending.outbox == {}
     # Said once: the provider's words are quoted without the adapter's own "may have been sent".
-    assert str(err.value).lower().count("may have been sent") == 1, str(err.value)
-    assert str(err.value).lower().count("not sent again") == 1, str(err.value)
+    assert str(error).lower().count("may have been sent") == 1, str(error)
+    assert str(error).lower().count("not sent again") == 1, str(error)
 
 
 async def _refused_cancel(
@@ -102,9 +109,8 @@ async def _refused_cancel(
     """An entry of ``provider``, its message scheduled to ``recipient``, and its cancel's error."""
     entry = await setup_entry(hass, make_entry(simulator, provider))
     message_id = await scheduled_send(hass, entry, recipient)
-    with pytest.raises(HomeAssistantError) as err:
-        await call_action(hass, entry, "cancel_sms", message_id=message_id)
-    return entry, message_id, err.value
+    error = await action_error(hass, entry, "cancel_sms", message_id=message_id)
+    return entry, message_id, error
 
 
 @pytest.mark.parametrize("played", ["technical_error", "undocumented", "unreadable"])
@@ -118,10 +124,9 @@ async def test_a_cancel_whose_answer_does_not_say_may_have_happened(
 
     send_at = dt_util.utcnow() + timedelta(hours=2)
     other = await send_sms(hass, entry, "+33612345602", message="Later", send_at=send_at)
-    with pytest.raises(HomeAssistantError) as batch:
-        await call_action(hass, entry, "cancel_sms", batch_id=other["batch_id"])
-    assert batch.value.translation_key == "cancel_batch_outcome_unknown"
-    assert "may have been cancelled" in str(batch.value)
+    batch = await action_error(hass, entry, "cancel_sms", batch_id=other["batch_id"])
+    assert batch.translation_key == "cancel_batch_outcome_unknown"
+    assert "may have been cancelled" in str(batch)
 
 
 async def test_netoxygen_cancel_false_gives_no_invented_reason(

@@ -24,8 +24,7 @@ from .common import (
     ClientFactory,
     call_action,
     entity_id_of,
-    mobyt_sms_form,
-    post_push,
+    mobyt_pushes,
     setup_entry,
 )
 from .conftest import ALICE, BOB, make_entry
@@ -50,9 +49,9 @@ async def test_numbers_and_texts_stay_out_of_the_recorder(
     start = dt_util.utcnow()
     entry = await setup_entry(hass, make_entry(simulator, "mobyt", recipients={"Alice": ALICE}))
     await call_action(hass, entry, "send_sms", recipients=[ALICE], message="Alarm")
-    form = mobyt_sms_form("the code is 1234", STRANGER)
-    assert (await post_push(await hass_client_no_auth(), entry, form))[0] == 200
-    await hass.async_block_till_done()
+    await mobyt_pushes(
+        hass, await hass_client_no_auth(), entry, "77", "the code is 1234", sender=STRANGER
+    )
     entity_ids = [
         entity_id_of(hass, entry, "sensor", "last_delivery_status"),
         entity_id_of(hass, entry, "event", "inbound_sms"),

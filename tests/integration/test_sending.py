@@ -63,7 +63,7 @@ def _sent(simulator: RunningSimulator, provider: str) -> list[Any]:
     return [m for m in simulator.sim.state.messages.values() if m.provider == provider]
 
 
-def _texts(simulator: RunningSimulator) -> dict[str, list[str]]:
+def _texts_by_provider(simulator: RunningSimulator) -> dict[str, list[str]]:
     """The texts each provider has, by provider (one that has none is left out)."""
     texts: dict[str, list[str]] = {}
     for message in simulator.sim.state.messages.values():
@@ -112,7 +112,7 @@ async def _sent_long_after(
     simulator: RunningSimulator,
     provider: str = "netoxygen",
 ) -> list[Any]:
-    """What ``provider`` has ten minutes on, every retry due meanwhile made: nothing sent twice."""
+    """What ``provider`` has ten minutes on, every retry due meanwhile made; callers count it."""
     await _later(hass, freezer, 600)
     return _sent(simulator, provider)
 
@@ -716,7 +716,7 @@ async def test_a_failed_connect_clears_the_mark_first(
     assert [i["in_flight"] for i in _stored_outbox(hass, entry)["outbox"]] == [False]
     await restart_entry(hass, entry)
     await _later(hass, freezer, 301)
-    assert _texts(simulator) == {"netoxygen": ["Alarm"]}
+    assert _texts_by_provider(simulator) == {"netoxygen": ["Alarm"]}
 
 
 async def test_outbox_keeps_its_deadlines_across_a_restart(

@@ -41,6 +41,7 @@ from .common import (
     ClientFactory,
     entity_id_of,
     follow,
+    mobyt_sms_form,
     post_push,
     webhook_path,
     write_inbound_store,
@@ -73,13 +74,7 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 <!DOCTYPE inbox [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <inbox><sms from="33612345678" to="33757000001" date="2024-01-15 08:30:00">&secret;</sms></inbox>"""
 
-MOBYT_INBOUND = {
-    "id": "12345678",
-    "text": "hello world",
-    "sender": "+33610765432",
-    "recipient": "+33757000001",
-    "delivery_date": "20090309113910",
-}
+MOBYT_INBOUND = mobyt_sms_form("hello world", sms_id="12345678", delivery_date="20090309113910")
 MOBYT_INBOUND_STORED = {
     "message_id": "12345678",
     "sender": "+33610765432",
